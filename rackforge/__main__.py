@@ -1,0 +1,3 @@
+from rackforge.cli import app
+
+app(prog_name="rackforge")

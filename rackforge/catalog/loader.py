@@ -1,0 +1,96 @@
+"""Load the shipped catalog (``catalog/data/*.yaml``) and look parts up by id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rackforge.catalog.models import KINDS, MODELS, PartBase
+from rackforge.errors import InputError
+from rackforge.inputs import closest, read_yaml, validate
+
+DATA_DIR = Path(__file__).parent / "data"
+P = TypeVar("P", bound=PartBase)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Parts by id. Immutable; :meth:`with_parts` returns an extended copy."""
+
+    parts: Mapping[str, PartBase]
+
+    def get(self, part_id: str, kind: type[P] | None = None, *, where: str | None = None,
+            file: str | None = None) -> P:
+        """Return the part `part_id`, checking it is of model class `kind`.
+
+        Raises :class:`InputError` naming `where` (a key path) and the closest ids.
+        """
+        part = self.parts.get(part_id)
+        choices = [p.id for p in self.parts.values() if kind is None or isinstance(p, kind)]
+        label = kind.model_fields["kind"].default if kind else "part"
+        if part is None:
+            raise InputError(f"unknown {label} id", file, where, part_id,
+                             f"a {label} id from the catalog", closest(part_id, choices))
+        if kind is not None and not isinstance(part, kind):
+            raise InputError(f"part is a {part.kind}, not a {label}", file, where, part_id,
+                             f"a {label} id", closest(part_id, choices))
+        return part  # type: ignore[return-value]
+
+    def of_kind(self, kind: str) -> list[PartBase]:
+        return [p for p in self.parts.values() if p.kind == kind]
+
+    def __iter__(self) -> Iterator[PartBase]:
+        return iter(self.parts.values())
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def __contains__(self, part_id: object) -> bool:
+        return part_id in self.parts
+
+    def with_parts(self, parts: Iterable[PartBase]) -> Catalog:
+        """A copy with `parts` added; a part with an existing id replaces it."""
+        merged = dict(self.parts)
+        merged.update({p.id: p for p in parts})
+        return Catalog(merged)
+
+
+def parse_parts(data: Any, file: str | None, prefix: str = "parts") -> list[PartBase]:
+    """Validate a YAML list of part mappings (each with its ``kind``)."""
+    if not isinstance(data, list):
+        raise InputError("expected a list of parts", file, prefix, None, "a YAML list")
+    parts = []
+    for i, entry in enumerate(data):
+        where = f"{prefix}[{i}]"
+        if not isinstance(entry, dict):
+            raise InputError("expected a mapping", file, where, entry, "a part with id and kind")
+        if entry.get("kind") not in KINDS:
+            raise InputError("unknown part kind", file, f"{where}.kind", entry.get("kind"),
+                             f"one of {', '.join(KINDS)}")
+        parts.append(validate(MODELS[entry["kind"]], entry, file, where))
+    return parts
+
+
+def load_file(path: Path) -> list[PartBase]:
+    """Parts of one catalog file: a mapping with ``kind`` and ``parts``."""
+    data = read_yaml(path)
+    if not isinstance(data, dict) or set(data) != {"kind", "parts"}:
+        raise InputError("catalog file must be a mapping with keys kind and parts", str(path))
+    entries = [{"kind": data["kind"], **e} if isinstance(e, dict) else e for e in data["parts"]]
+    return parse_parts(entries, str(path))
+
+
+@lru_cache(maxsize=4)
+def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
+    """Load every ``*.yaml`` in `data_dir`; ids must be unique across files."""
+    parts: dict[str, PartBase] = {}
+    for path in sorted(data_dir.glob("*.yaml")):
+        for part in load_file(path):
+            if part.id in parts:
+                raise InputError("duplicate part id", str(path), part.id, part.id,
+                                 "ids unique across the catalog")
+            parts[part.id] = part
+    return Catalog(parts)

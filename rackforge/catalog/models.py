@@ -1,0 +1,273 @@
+"""Part models of the catalog: one pydantic model per kind of part.
+
+Every numeric field names its unit (see :mod:`rackforge.units`); every part carries a
+:class:`Source`. Fields that come from a document other than the part's main source name it in
+``field_sources``. Invented figures carry ``example: true``; inferred or secondary-source figures
+carry ``approximate: true``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from rackforge.units import (
+    Bytes,
+    BytesPerS,
+    Current,
+    DeltaT,
+    Density,
+    Flops,
+    Flow,
+    Fraction,
+    Gbps,
+    Length,
+    Mass,
+    Power,
+    Seconds,
+    SpecificHeat,
+    Temperature,
+    Voltage,
+)
+
+Dtype = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "fp6", "fp4", "int8"]
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+class Frozen(BaseModel):
+    """Immutable model that rejects unknown keys."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Source(Frozen):
+    """Where a figure comes from: a datasheet, specification or paper."""
+
+    title: str = Field(min_length=3)
+    publisher: str = Field(min_length=2)
+    year: int = Field(ge=1990, le=2030)
+    url: str | None = None
+    note: str | None = None
+
+    def cite(self) -> str:
+        return f"{self.title}, {self.publisher}, {self.year}"
+
+
+class PartBase(Frozen):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9.+-]*$")
+    name: str
+    source: Source
+    field_sources: dict[str, Source] = Field(default_factory=dict)
+    example: bool = False
+    approximate: bool = False
+    notes: str | None = None
+
+    def source_of(self, field: str) -> Source:
+        return self.field_sources.get(field, self.source)
+
+
+class Accelerator(PartBase):
+    """One accelerator package (one GPU of a superchip where the part is a superchip)."""
+
+    kind: Literal["accelerator"] = "accelerator"
+    vendor: str
+    peak_flops: dict[Dtype, Flops] = Field(description="dense peak FLOP/s per dtype")
+    hbm_bytes: Bytes = Field(gt=0)
+    hbm_bandwidth_bytes_per_s: BytesPerS = Field(gt=0)
+    tdp_w: Power = Field(gt=0)
+    scaleup_bandwidth_bytes_per_s: BytesPerS = Field(ge=0, description="per GPU, per direction")
+    scaleup_link: str
+    scaleout_gbps: Gbps = Field(ge=0, description="NIC bandwidth per GPU, one direction")
+
+    @model_validator(mode="after")
+    def _has_bf16(self) -> Accelerator:
+        if "bf16" not in self.peak_flops and "fp16" not in self.peak_flops:
+            raise ValueError("peak_flops needs at least bf16 or fp16")
+        if any(v <= 0 for v in self.peak_flops.values()):
+            raise ValueError("peak_flops values must be positive")
+        return self
+
+
+class Port(Frozen):
+    name: str
+    count: int = Field(ge=1)
+    gbps: Gbps = Field(gt=0, description="per port, one direction")
+
+
+class Tray(PartBase):
+    """A rack-mounted tray, server or switch box."""
+
+    kind: Literal["tray"] = "tray"
+    role: Literal["compute", "scaleup-switch", "network-switch", "management", "storage"]
+    rack_units: int = Field(ge=1, le=12)
+    mass_kg: Mass = Field(gt=0)
+    max_power_w: Power = Field(gt=0)
+    liquid_cooled_fraction: Fraction = Field(ge=0, le=1)
+    accelerator: str | None = None
+    accelerators: int = Field(default=0, ge=0)
+    cpus: int = Field(default=0, ge=0)
+    ports: list[Port] = Field(default_factory=list)
+    max_coolant_supply_c: Temperature | None = Field(
+        default=None, description="highest secondary supply temperature the cold plates accept")
+    max_inlet_air_c: Temperature = 35.0
+
+
+class PowerShelf(PartBase):
+    """Rectifier shelf feeding a DC busbar."""
+
+    kind: Literal["power_shelf"] = "power_shelf"
+    rack_units: int = Field(ge=1)
+    mass_kg: Mass = Field(gt=0)
+    psu_count: int = Field(ge=1)
+    psu_power_w: Power = Field(gt=0)
+    output_voltage_v: Voltage = Field(gt=0)
+    efficiency: Fraction = Field(gt=0, le=1, description="at full load")
+    peak_efficiency: Fraction | None = Field(default=None, gt=0, le=1)
+    input_voltage_v: Voltage = Field(gt=0, description="nominal AC line-to-line or DC input")
+    input_phases: Literal[1, 3, 0] = 3
+
+    @property
+    def capacity_w(self) -> float:
+        return self.psu_count * self.psu_power_w
+
+
+class BatteryShelf(PartBase):
+    """Battery backup unit shelf on the DC busbar."""
+
+    kind: Literal["bbu"] = "bbu"
+    rack_units: int = Field(ge=1)
+    mass_kg: Mass = Field(gt=0)
+    power_w: Power = Field(gt=0)
+    holdup_s: Seconds = Field(gt=0, description="ride-through at power_w")
+
+
+class Busbar(PartBase):
+    kind: Literal["busbar"] = "busbar"
+    voltage_v: Voltage = Field(gt=0)
+    current_rating_a: Current = Field(gt=0)
+    mass_kg: Mass = Field(ge=0)
+
+
+class PowerRack(PartBase):
+    """Sidecar power rack converting facility power to a high-voltage DC bus."""
+
+    kind: Literal["power_rack"] = "power_rack"
+    output_voltage_v: Voltage = Field(gt=0)
+    power_w: Power = Field(gt=0)
+    efficiency: Fraction = Field(gt=0, le=1)
+    mass_kg: Mass = Field(gt=0)
+
+
+class CoolantPoint(Frozen):
+    temp_c: Temperature
+    density_kg_per_m3: Density = Field(gt=0)
+    specific_heat_j_per_kg_k: SpecificHeat = Field(gt=0)
+
+
+class Coolant(PartBase):
+    """A heat-transfer fluid; properties are interpolated linearly in temperature."""
+
+    kind: Literal["coolant"] = "coolant"
+    freezing_point_c: Temperature
+    properties: list[CoolantPoint] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sorted(self) -> Coolant:
+        temps = [p.temp_c for p in self.properties]
+        if temps != sorted(set(temps)):
+            raise ValueError("properties must be sorted by temp_c without repeats")
+        return self
+
+
+class Cdu(PartBase):
+    """Coolant distribution unit: liquid-to-liquid heat exchanger with pumps."""
+
+    kind: Literal["cdu"] = "cdu"
+    placement: Literal["in-rack", "in-row"]
+    capacity_w: Power = Field(gt=0, description="heat removed at the rated approach")
+    max_flow_lpm: Flow = Field(gt=0, description="secondary-side flow")
+    approach_k: DeltaT = Field(gt=0, description="secondary supply minus facility supply")
+    pumps: int = Field(ge=1)
+    pump_redundancy: Literal["N", "N+1"] = "N+1"
+    rack_units: int = Field(default=0, ge=0)
+    mass_kg: Mass = Field(gt=0)
+
+
+class RearDoor(PartBase):
+    kind: Literal["rear_door"] = "rear_door"
+    active: bool
+    capacity_w: Power = Field(gt=0)
+    mass_kg: Mass = Field(gt=0)
+
+
+class LoopLimits(PartBase):
+    """Limits of a cold-plate secondary loop (technology cooling system)."""
+
+    kind: Literal["loop_limits"] = "loop_limits"
+    max_supply_c: Temperature
+    min_supply_c: Temperature
+    max_return_c: Temperature
+    max_delta_t_k: DeltaT = Field(gt=0)
+    min_flow_lpm_per_kw: float = Field(gt=0)
+    max_flow_lpm_per_kw: float = Field(gt=0)
+
+
+class Cable(PartBase):
+    """A cable or transceiver; reach at its lane rate."""
+
+    kind: Literal["cable"] = "cable"
+    medium: Literal["passive-copper", "active-copper", "optic-dsp", "optic-lpo", "optic-cpo"]
+    lane_gbps: Gbps = Field(gt=0)
+    lanes: int = Field(ge=1)
+    reach_m: Length = Field(gt=0)
+    power_w: Power = Field(ge=0, description="per cable, both ends")
+    mass_kg_per_m: float | None = Field(default=None, gt=0)
+
+    @property
+    def gbps(self) -> float:
+        return self.lane_gbps * self.lanes
+
+
+class Rack(PartBase):
+    """A rack frame."""
+
+    kind: Literal["rack"] = "rack"
+    standard: Literal["eia-310", "orv3", "orv3-hpr"]
+    unit_height_m: Length = Field(gt=0, description="44.45 mm EIA RU or 48 mm OpenU")
+    usable_units: int = Field(ge=1)
+    payload_kg: Mass = Field(gt=0)
+    mass_kg: Mass = Field(gt=0)
+    width_m: Length = Field(gt=0)
+    depth_m: Length = Field(gt=0)
+    height_m: Length = Field(gt=0)
+
+    @property
+    def footprint_m2(self) -> float:
+        return self.width_m * self.depth_m
+
+
+class System(PartBase):
+    """A reference system: what the performance model needs to know about a machine."""
+
+    kind: Literal["system"] = "system"
+    accelerator: str
+    scaleup_domain: int = Field(ge=1, description="GPUs sharing NVLink-class links")
+    scaleout_gbps_per_gpu: Gbps = Field(gt=0)
+    power_per_gpu_w: Power = Field(gt=0, description="system IT power per GPU incl. CPU, "
+                                   "switches, fans, at full load")
+    cooling: Literal["air", "liquid", "hybrid"]
+
+
+Part = Annotated[
+    Accelerator | Tray | PowerShelf | BatteryShelf | Busbar | PowerRack | Coolant | Cdu
+    | RearDoor | LoopLimits | Cable | Rack | System,
+    Field(discriminator="kind"),
+]
+
+MODELS: dict[str, type[PartBase]] = {
+    m.model_fields["kind"].default: m
+    for m in (Accelerator, Tray, PowerShelf, BatteryShelf, Busbar, PowerRack, Coolant, Cdu,
+              RearDoor, LoopLimits, Cable, Rack, System)
+}
+KINDS: tuple[str, ...] = tuple(MODELS)

@@ -1,0 +1,59 @@
+"""The Typer app, its sub-apps, shared options and error handling."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from rackforge.errors import RackforgeError
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class _Group(TyperGroup):
+    """Turns rackforge's intentional errors into one line and exit code 2."""
+
+    def invoke(self, ctx):  # noqa: ANN001
+        try:
+            return super().invoke(ctx)
+        except RackforgeError as exc:
+            err_console.print(f"[bold red]Error:[/] {exc}", markup=True, highlight=False,
+                              soft_wrap=True)
+            raise typer.Exit(EXIT_INPUT) from None
+
+
+app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False,
+                  help="Co-design, evaluate, source, build and deploy AI data-center racks.")
+catalog_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Browse the parts catalog.")
+validate_app = typer.Typer(cls=_Group, no_args_is_help=True,
+                           help="Compare rackforge's models with published measurements.")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(validate_app, name="validate")
+
+# Options shared by commands, defined once.
+ScenarioFile = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def print_json(data: Any) -> None:
+    """Write `data` as JSON to stdout (no Rich markup, so it stays parseable)."""
+    sys.stdout.write(json.dumps(data, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json")
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    raise TypeError(f"not JSON serializable: {type(obj).__name__}")

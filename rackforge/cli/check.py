@@ -1,0 +1,1 @@
+"""``rackforge check``."""

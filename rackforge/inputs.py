@@ -1,0 +1,103 @@
+"""Reading YAML input files and turning validation failures into :class:`InputError`.
+
+Shared by the catalog loader and the scenario loader, the only two places that read files.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from rackforge.errors import InputError
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file; a missing file or a syntax error becomes an :class:`InputError`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", str(path), expected="an existing YAML file") from None
+    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
+        raise InputError(f"cannot read file ({exc.__class__.__name__})", str(path),
+                         expected="a readable UTF-8 YAML file") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"YAML syntax error: {problem}", str(path), where,
+                         expected="valid YAML") from None
+
+
+def key_path(loc: Iterable[Any]) -> str:
+    """Render a pydantic error location as ``racks[0].slots[3].part``."""
+    out = ""
+    for item in loc:
+        if isinstance(item, int):
+            out += f"[{item}]"
+        elif "[" in str(item) or "-" in str(item) and str(item).startswith("function"):
+            continue  # pydantic's internal validator names, not keys of the user's file
+        else:
+            out += f".{item}" if out else str(item)
+    return out
+
+
+_EXPECTED = {
+    "missing": "this key to be present",
+    "extra_forbidden": "no such key here (check the spelling)",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "string_type": "text",
+    "bool_parsing": "true or false",
+    "literal_error": None,
+    "greater_than": None,
+    "greater_than_equal": None,
+    "less_than_equal": None,
+}
+
+
+def validation_to_input_error(exc: ValidationError, file: str | None,
+                              prefix: str | None = None) -> InputError:
+    """Turn the first error of a pydantic ValidationError into an InputError."""
+    err = exc.errors(include_url=False)[0]
+    path = key_path(err["loc"])
+    if prefix:
+        path = f"{prefix}.{path}" if path else prefix
+    msg = err["msg"].removeprefix("Value error, ")
+    expected = _EXPECTED.get(err["type"], None)
+    if err["type"] in ("literal_error",):
+        expected, msg = msg.removeprefix("Input should be "), "value not allowed"
+    elif err["type"] in ("greater_than", "greater_than_equal", "less_than_equal", "less_than"):
+        expected, msg = "a value that " + msg.removeprefix("Input should be ").replace(
+            "greater", "is greater").replace("less", "is less"), "value out of range"
+    value = None if err["type"] == "missing" else err.get("input")
+    if isinstance(value, dict | list):
+        value = None
+    return InputError(msg, file, path or None, value, expected)
+
+
+def validate(model: type[BaseModel] | TypeAdapter, data: Any, file: str | None = None,
+             prefix: str | None = None) -> Any:
+    """Validate `data` as `model` (a model class or a TypeAdapter), raising InputError."""
+    try:
+        if isinstance(model, TypeAdapter):
+            return model.validate_python(data)
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_to_input_error(exc, file, prefix) from None
+
+
+def closest(name: str, choices: Iterable[str], n: int = 3) -> str | None:
+    """A hint naming the closest matches of `name` among `choices`, or None."""
+    matches = difflib.get_close_matches(name, list(choices), n=n, cutoff=0.4)
+    return f"Did you mean {', '.join(matches)}?" if matches else None

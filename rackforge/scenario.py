@@ -1,0 +1,65 @@
+"""The scenario file: schema and :func:`load`, the only place that reads a scenario.
+
+A scenario is one YAML mapping. Each top-level section belongs to one domain and its schema lives
+in that domain's package (``design/spec.py`` for racks, ``factory/spec.py`` for the line, ...);
+this module only composes them, resolves catalog ids and reports errors with the file and key path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from rackforge.catalog import Catalog, load_catalog
+from rackforge.catalog.loader import parse_parts
+from rackforge.catalog.models import Frozen, PartBase
+from rackforge.errors import InputError
+from rackforge.inputs import read_yaml, validate
+
+
+class ScenarioSpec(Frozen):
+    """Top-level keys of a scenario file. Every section but ``name`` is optional."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    parts: list[dict[str, Any]] = Field(default_factory=list,
+                                        description="extra catalog parts, each with its kind")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded scenario: its validated sections and the catalog its ids resolve against."""
+
+    spec: ScenarioSpec
+    catalog: Catalog
+    file: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def load(path: str | Path, catalog: Catalog | None = None) -> Scenario:
+    """Read, validate and resolve a scenario file; raise :class:`InputError` on any mistake."""
+    data = read_yaml(path)
+    return from_dict(data, catalog, str(path))
+
+
+def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None) -> Scenario:
+    """Validate an already-parsed scenario mapping (see :func:`load`)."""
+    if not isinstance(data, dict):
+        raise InputError("a scenario must be a YAML mapping", file, None, None,
+                         "keys such as name, racks")
+    spec = validate(ScenarioSpec, data, file)
+    extra: list[PartBase] = parse_parts(spec.parts, file, "parts")
+    catalog = (catalog or load_catalog()).with_parts(extra)
+    scenario = Scenario(spec, catalog, file)
+    _resolve(scenario)
+    return scenario
+
+
+def _resolve(scenario: Scenario) -> None:
+    """Check every catalog id the sections use; each domain adds its resolver here."""

@@ -7,15 +7,18 @@ this module only composes them, resolves catalog ids and reports errors with the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from rackforge.catalog import Catalog, load_catalog
 from rackforge.catalog.loader import parse_parts
 from rackforge.catalog.models import Frozen, PartBase
+from rackforge.design.rack import RackLayout
+from rackforge.design.rack import resolve as resolve_rack
+from rackforge.design.spec import RackDesign, SiteSpec
 from rackforge.errors import InputError
 from rackforge.inputs import read_yaml, validate
 
@@ -27,6 +30,17 @@ class ScenarioSpec(Frozen):
     description: str | None = None
     parts: list[dict[str, Any]] = Field(default_factory=list,
                                         description="extra catalog parts, each with its kind")
+    site: SiteSpec | None = None
+    racks: list[RackDesign] = Field(default_factory=list)
+
+    @field_validator("racks")
+    @classmethod
+    def _unique_rack_ids(cls, racks: list[RackDesign]) -> list[RackDesign]:
+        ids = [r.id for r in racks]
+        for i, rid in enumerate(ids):
+            if rid in ids[:i]:
+                raise ValueError(f"duplicate rack id {rid!r} at racks[{i}]")
+        return racks
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,7 @@ class Scenario:
     spec: ScenarioSpec
     catalog: Catalog
     file: str | None = None
+    layouts: dict[str, RackLayout] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -56,10 +71,6 @@ def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None
     spec = validate(ScenarioSpec, data, file)
     extra: list[PartBase] = parse_parts(spec.parts, file, "parts")
     catalog = (catalog or load_catalog()).with_parts(extra)
-    scenario = Scenario(spec, catalog, file)
-    _resolve(scenario)
-    return scenario
-
-
-def _resolve(scenario: Scenario) -> None:
-    """Check every catalog id the sections use; each domain adds its resolver here."""
+    layouts = {r.id: resolve_rack(r, catalog, f"racks[{i}]", file)
+               for i, r in enumerate(spec.racks)}
+    return Scenario(spec, catalog, file, layouts)

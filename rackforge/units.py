@@ -160,3 +160,28 @@ def format_si(value: float, unit: str, digits: int = 3) -> str:
         if abs(value) >= scale:
             return f"{value / scale:.{digits}g} {prefix}{unit}"
     return f"{value:.{digits}g} {unit}"
+
+
+# Display unit of a field, from its name's suffix (longest suffixes first).
+_SUFFIX_UNITS = (
+    ("_bytes_per_s", "B/s"), ("_bytes", "B"), ("_flops", "FLOP/s"), ("_kg_per_m2", "kg/m2"),
+    ("_kg_per_m3", "kg/m3"), ("_j_per_kg_k", "J/(kg K)"), ("_kg_per_m", "kg/m"),
+    ("_m3_per_h", "m3/h"), ("_lpm_per_kw", "L/min/kW"), ("_gbps", "Gbit/s"), ("_kg", "kg"),
+    ("_lpm", "L/min"), ("_w", "W"), ("_v", "V"), ("_a", "A"), ("_j", "J"), ("_c", "degC"),
+    ("_k", "K"), ("_s", "s"), ("_h", "h"), ("_m", "m"), ("_usd", "USD"),
+)
+_SI_UNITS = {"W", "J", "B", "B/s", "FLOP/s"}
+
+
+def unit_of(field: str) -> str:
+    """The unit a field name declares by its suffix ('' when it names none)."""
+    if field == "peak_flops":
+        return "FLOP/s"
+    return next((unit for suffix, unit in _SUFFIX_UNITS if field.endswith(suffix)), "")
+
+
+def format_value(value: float, unit: str) -> str:
+    """`value` [unit] for people: SI prefixes for W, J, B, B/s and FLOP/s, else grouped digits."""
+    if unit in _SI_UNITS:
+        return format_si(value, unit, 4)
+    return f"{value:,.4g} {unit}".rstrip()

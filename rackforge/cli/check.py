@@ -1,1 +1,78 @@
-"""``rackforge check``."""
+"""``rackforge check FILE``: design rules for every rack of a scenario."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from rackforge import scenario as scenario_mod
+from rackforge.checks import check_rack, count
+from rackforge.checks.findings import Finding
+from rackforge.cli.app import (
+    EXIT_FAILED,
+    EXIT_OK,
+    JsonFlag,
+    ScenarioFile,
+    app,
+    console,
+    print_json,
+)
+from rackforge.errors import InputError
+from rackforge.units import format_value
+
+STYLE = {"error": "bold red", "warning": "yellow", "pass": "green", "info": "dim"}
+
+
+@app.command()
+def check(file: ScenarioFile, json: JsonFlag = False,
+          strict: Annotated[bool, typer.Option("--strict",
+                                               help="Treat warnings as failures.")] = False,
+          ) -> None:
+    """Check every rack design of FILE against the power, cooling, mechanical and cabling rules.
+
+    Exit 0 when no rule fails, 1 when one does (or a warning under --strict), 2 on bad input.
+    """
+    scen = scenario_mod.load(file)
+    if not scen.layouts:
+        raise InputError("the scenario has no rack designs to check", str(file), "racks",
+                         expected="at least one entry under racks")
+    results = {rid: check_rack(layout, scen.spec.site) for rid, layout in scen.layouts.items()}
+    totals = count([f for fs in results.values() for f in fs])
+    failed = totals["error"] > 0 or (strict and totals["warning"] > 0)
+    if json:
+        print_json({"scenario": scen.name, "status": "fail" if failed else "pass",
+                    "summary": totals,
+                    "racks": {rid: [f.to_dict() for f in fs] for rid, fs in results.items()}})
+    else:
+        for rid, findings in results.items():
+            console.print(findings_table(rid, findings))
+        console.print(_summary(totals, failed))
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def findings_table(title: str, findings: list[Finding]) -> Table:
+    table = Table(title=f"Rack {title}", title_justify="left")
+    for col, justify in (("rule", "left"), ("severity", "left"), ("subject", "left"),
+                         ("value", "right"), ("limit", "right"), ("margin", "right"),
+                         ("message", "left")):
+        table.add_column(col, justify=justify, overflow="fold")
+    for f in findings:
+        margin = f"{f.margin:+.1%}" if f.margin is not None else ""
+        table.add_row(f.rule, f"[{STYLE[f.severity]}]{f.severity}[/]", f.subject,
+                      _number(f.value, f.unit), _number(f.limit, f.unit), margin,
+                      f.message)
+    return table
+
+
+def _number(value: float | None, unit: str) -> str:
+    return "" if value is None else format_value(value, unit)
+
+
+def _summary(totals: dict[str, int], failed: bool) -> str:
+    verdict = "[bold red]FAIL[/]" if failed else "[bold green]PASS[/]"
+    return (f"{verdict}: {totals['error']} error(s), {totals['warning']} warning(s), "
+            f"{totals['pass']} passed, {totals['info']} info")
+
+

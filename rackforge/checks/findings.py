@@ -1,0 +1,71 @@
+"""Findings: what a design rule reports, linter style (rule, value, limit, margin)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning", "pass", "info"]
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2, "pass": 3}
+WARN_MARGIN = 0.05  # a rule passing by less than 5% of its limit is worth a look
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule applied to one subject. `margin` is the headroom as a fraction of the limit
+    (negative when the rule fails); None for informational findings."""
+
+    rule: str
+    severity: Severity
+    subject: str
+    value: float | None
+    limit: float | None
+    margin: float | None
+    unit: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def upper(rule: str, subject: str, value: float, limit: float, unit: str,
+          message: str) -> Finding:
+    """`value` must not exceed `limit`. `message` may use {value}, {limit} and {excess}."""
+    margin = (limit - value) / abs(limit) if limit else (0.0 if value <= limit else -1.0)
+    return _judged(rule, subject, value, limit, margin, unit, message)
+
+
+def lower(rule: str, subject: str, value: float, limit: float, unit: str,
+          message: str) -> Finding:
+    """`value` must be at least `limit`."""
+    margin = (value - limit) / abs(limit) if limit else (0.0 if value >= limit else -1.0)
+    return _judged(rule, subject, value, limit, margin, unit, message)
+
+
+def info(rule: str, subject: str, value: float | None, unit: str, message: str) -> Finding:
+    return Finding(rule, "info", subject, value, None, None, unit, message)
+
+
+def failure(rule: str, subject: str, message: str, value: float | None = None,
+            limit: float | None = None, unit: str = "") -> Finding:
+    """A rule that fails outright (no meaningful margin)."""
+    return Finding(rule, "error", subject, value, limit, None, unit, message)
+
+
+def _judged(rule: str, subject: str, value: float, limit: float, margin: float, unit: str,
+            message: str) -> Finding:
+    severity: Severity = "error" if margin < 0 else "warning" if margin < WARN_MARGIN else "pass"
+    text = message if severity != "pass" else f"within limit ({margin:.0%} margin)"
+    return Finding(rule, severity, subject, value, limit, margin, unit, text)
+
+
+def worst(findings: list[Finding]) -> Severity:
+    """The most severe severity among `findings` ("pass" when empty)."""
+    return min((f.severity for f in findings), key=SEVERITY_ORDER.__getitem__, default="pass")
+
+
+def count(findings: list[Finding]) -> dict[str, int]:
+    out = dict.fromkeys(SEVERITY_ORDER, 0)
+    for f in findings:
+        out[f.severity] += 1
+    return out

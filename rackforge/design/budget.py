@@ -1,0 +1,184 @@
+"""Power, heat, mass and cable budgets of a resolved rack: the numbers the checks judge.
+
+Each budget is computed once from a :class:`RackLayout` and is reused by the checks, the
+report (power-flow diagram, elevation) and later stages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from rackforge.catalog.models import BatteryShelf, Cdu, PowerShelf
+from rackforge.design import electrical, thermal
+from rackforge.design.rack import CableRun, RackLayout
+
+LITRE_M3 = 1e-3
+
+
+@dataclass(frozen=True)
+class PowerBudget:
+    it_power_w: float            # sum of slotted parts' max power
+    installed_capacity_w: float  # all shelves, all PSUs
+    usable_capacity_w: float     # with the spare shelves and PSUs lost
+    efficiency: float            # load-weighted shelf efficiency at full load
+    input_power_w: float         # IT load / efficiency
+    busbar_current_a: float
+    feed_capacity_w: float       # usable feed capacity after redundancy
+    bbu_power_w: float
+    bbu_energy_j: float
+
+    @property
+    def conversion_loss_w(self) -> float:
+        return self.input_power_w - self.it_power_w
+
+    @property
+    def holdup_s(self) -> float:
+        return electrical.holdup_s(self.bbu_energy_j, self.it_power_w)
+
+
+@dataclass(frozen=True)
+class ThermalBudget:
+    liquid_heat_w: float
+    air_heat_w: float            # tray air share plus power-conversion losses
+    supply_temp_c: float         # secondary supply
+    density_kg_per_m3: float
+    cp_j_per_kg_k: float
+    required_flow_lpm: float     # at the design delta-T
+    delivered_flow_lpm: float    # available flow, capped by the CDU's maximum
+    return_temp_c: float         # supply + rise at the delivered flow
+    required_airflow_m3_per_h: float
+
+
+@dataclass(frozen=True)
+class CableBudget:
+    group: str
+    cables: int
+    longest_run_m: float
+    total_length_m: float
+    mass_kg: float | None
+
+
+@dataclass(frozen=True)
+class MassBudget:
+    frame_kg: float
+    parts_kg: float
+    busbar_kg: float
+    coolant_kg: float
+    cables_kg: float
+
+    @property
+    def payload_kg(self) -> float:
+        """Mass the frame carries: everything but the frame itself [kg]."""
+        return self.parts_kg + self.busbar_kg + self.coolant_kg + self.cables_kg
+
+    @property
+    def total_kg(self) -> float:
+        return self.frame_kg + self.payload_kg
+
+
+@dataclass(frozen=True)
+class RackBudget:
+    layout: RackLayout
+
+    @cached_property
+    def power(self) -> PowerBudget:
+        return _power(self.layout)
+
+    @cached_property
+    def thermal(self) -> ThermalBudget:
+        return _thermal(self.layout, self.power)
+
+    @cached_property
+    def cables(self) -> tuple[CableBudget, ...]:
+        unit_m = self.layout.rack.unit_height_m
+        return tuple(_cable_budget(run, unit_m) for run in self.layout.cable_runs)
+
+    @cached_property
+    def mass(self) -> MassBudget:
+        layout = self.layout
+        rho, _ = thermal.coolant_properties(layout.coolant, self.thermal.supply_temp_c)
+        return MassBudget(
+            frame_kg=layout.rack.mass_kg,
+            parts_kg=sum(p.part.mass_kg for p in layout.placed),
+            busbar_kg=layout.busbar.mass_kg,
+            coolant_kg=layout.design.cooling.coolant_volume_l * LITRE_M3 * rho,
+            cables_kg=sum(c.mass_kg or 0.0 for c in self.cables),
+        )
+
+    @cached_property
+    def units_used(self) -> int:
+        return sum(p.part.rack_units for p in self.layout.placed)
+
+
+def _power(layout: RackLayout) -> PowerBudget:
+    spec = layout.design.power
+    it_w = sum(p.part.max_power_w for p in layout.trays)
+    shelves = [p.part for p in layout.of_type(PowerShelf)]
+    bbus = [p.part for p in layout.of_type(BatteryShelf)]
+    installed = sum(s.capacity_w for s in shelves)
+    usable = electrical.usable_shelf_capacity_w(
+        [(s.psu_count, s.psu_power_w) for s in shelves], spec.redundancy, spec.psu_redundancy)
+    efficiency = (sum(s.efficiency * s.capacity_w for s in shelves) / installed
+                  if installed else 1.0)
+    feed = spec.feed
+    circuits = feed.circuits // 2 if feed.redundancy == "N+N" else feed.circuits
+    phases = feed.phases if feed.type == "ac" else 1
+    return PowerBudget(
+        it_power_w=it_w,
+        installed_capacity_w=installed,
+        usable_capacity_w=usable,
+        efficiency=efficiency,
+        input_power_w=it_w / efficiency,
+        busbar_current_a=electrical.busbar_current_a(it_w, layout.busbar.voltage_v),
+        feed_capacity_w=circuits * electrical.feed_capacity_w(
+            feed.voltage_v, feed.breaker_a, phases, feed.derating),
+        bbu_power_w=sum(b.power_w for b in bbus),
+        bbu_energy_j=sum(b.power_w * b.holdup_s for b in bbus),
+    )
+
+
+def _thermal(layout: RackLayout, power: PowerBudget) -> ThermalBudget:
+    spec = layout.design.cooling
+    liquid_w = sum(p.part.max_power_w * p.part.liquid_cooled_fraction for p in layout.trays)
+    air_w = power.it_power_w - liquid_w + power.conversion_loss_w
+    approach = layout.cdu.approach_k if layout.cdu else 0.0
+    supply_c = spec.supply_temp_c if spec.supply_temp_c is not None else (
+        spec.facility_supply_max_c + approach)
+    rho, cp = thermal.coolant_properties(layout.coolant, supply_c + spec.delta_t_k / 2)
+    delivered = spec.available_flow_lpm
+    if layout.cdu is not None:
+        delivered = min(delivered, layout.cdu.max_flow_lpm * _cdu_share(layout))
+    return ThermalBudget(
+        liquid_heat_w=liquid_w,
+        air_heat_w=air_w,
+        supply_temp_c=supply_c,
+        density_kg_per_m3=rho,
+        cp_j_per_kg_k=cp,
+        required_flow_lpm=thermal.required_flow_lpm(liquid_w, spec.delta_t_k, rho, cp),
+        delivered_flow_lpm=delivered,
+        return_temp_c=supply_c + thermal.temperature_rise_k(liquid_w, delivered, rho, cp),
+        required_airflow_m3_per_h=thermal.required_airflow_m3_per_h(air_w, spec.air_delta_t_k),
+    )
+
+
+def _cdu_share(layout: RackLayout) -> float:
+    cdu = layout.cdu
+    return 1.0 if isinstance(cdu, Cdu) and cdu.placement == "in-rack" else (
+        layout.design.cooling.cdu_share)
+
+
+def cdu_capacity_w(layout: RackLayout) -> float:
+    """Heat capacity of the CDU available to this rack [W] (0 without a CDU)."""
+    return layout.cdu.capacity_w * _cdu_share(layout) if layout.cdu else 0.0
+
+
+def _cable_budget(run: CableRun, unit_height_m: float) -> CableBudget:
+    group = run.group
+    lengths = [abs(a.center_height_m(unit_height_m) - b.center_height_m(unit_height_m))
+               + 2 * group.horizontal_m + group.slack_m
+               for a in run.from_parts for b in run.to_parts]
+    total = sum(lengths) * group.cables_per_pair
+    per_m = run.cable.mass_kg_per_m
+    return CableBudget(group.name, len(lengths) * group.cables_per_pair, max(lengths), total,
+                       total * per_m if per_m else None)

@@ -1,0 +1,149 @@
+"""A rack design resolved against the catalog: placed parts, their unit spans and positions.
+
+:func:`resolve` is called by the scenario loader; it turns ids into parts and raises
+:class:`InputError` for ids that do not exist or name the wrong kind of part. Geometry that can
+be wrong by design (overlaps, units past the top) is left to the mechanical checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rackforge.catalog import Catalog
+from rackforge.catalog.models import (
+    BatteryShelf,
+    Busbar,
+    Cable,
+    Cdu,
+    Coolant,
+    LoopLimits,
+    PartBase,
+    PowerRack,
+    PowerShelf,
+    Rack,
+    RearDoor,
+    Tray,
+)
+from rackforge.design.spec import CableGroup, RackDesign
+from rackforge.errors import InputError
+
+SLOTTED = (Tray, PowerShelf, BatteryShelf, Cdu)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One unit of a part in the rack, spanning units ``bottom_u .. top_u`` (1-based)."""
+
+    part: Tray | PowerShelf | BatteryShelf | Cdu
+    bottom_u: int
+    slot_index: int
+
+    @property
+    def top_u(self) -> int:
+        return self.bottom_u + self.part.rack_units - 1
+
+    def center_height_m(self, unit_height_m: float) -> float:
+        """Height of the part's centre above the lowest unit's bottom edge [m]."""
+        return (self.bottom_u - 1 + self.part.rack_units / 2) * unit_height_m
+
+
+@dataclass(frozen=True)
+class CableRun:
+    group: CableGroup
+    cable: Cable
+    from_parts: tuple[Placed, ...]
+    to_parts: tuple[Placed, ...]
+
+
+@dataclass(frozen=True)
+class RackLayout:
+    """Everything the checks need about one rack, in base units."""
+
+    design: RackDesign
+    rack: Rack
+    placed: tuple[Placed, ...]
+    busbar: Busbar
+    coolant: Coolant
+    loop: LoopLimits
+    cdu: Cdu | None
+    rear_door: RearDoor | None
+    power_rack: PowerRack | None
+    cable_runs: tuple[CableRun, ...]
+
+    @property
+    def id(self) -> str:
+        return self.design.id
+
+    def of_type(self, kind: type) -> list[Placed]:
+        return [p for p in self.placed if isinstance(p.part, kind)]
+
+    @property
+    def trays(self) -> list[Placed]:
+        return self.of_type(Tray)
+
+    @property
+    def shelves(self) -> list[Placed]:
+        return self.of_type(PowerShelf)
+
+    @property
+    def accelerators(self) -> int:
+        return sum(p.part.accelerators for p in self.trays)
+
+
+def resolve(design: RackDesign, catalog: Catalog, where: str, file: str | None = None
+            ) -> RackLayout:
+    """Resolve `design`'s ids in `catalog`; `where` is its key path (e.g. ``racks[0]``)."""
+
+    def get(part_id: str, kind: type, key: str) -> PartBase:
+        return catalog.get(part_id, kind, where=f"{where}.{key}", file=file)
+
+    placed = _place(design, catalog, where, file)
+    cooling, power = design.cooling, design.power
+    return RackLayout(
+        design=design,
+        rack=get(design.rack, Rack, "rack"),
+        placed=placed,
+        busbar=get(power.busbar, Busbar, "power.busbar"),
+        coolant=get(cooling.coolant, Coolant, "cooling.coolant"),
+        loop=get(cooling.loop, LoopLimits, "cooling.loop"),
+        cdu=get(cooling.cdu, Cdu, "cooling.cdu") if cooling.cdu else None,
+        rear_door=get(cooling.rear_door, RearDoor, "cooling.rear_door")
+        if cooling.rear_door else None,
+        power_rack=get(power.power_rack, PowerRack, "power.power_rack")
+        if power.power_rack else None,
+        cable_runs=_cable_runs(design, placed, catalog, where, file),
+    )
+
+
+def _place(design: RackDesign, catalog: Catalog, where: str, file: str | None
+           ) -> tuple[Placed, ...]:
+    placed = []
+    for i, slot in enumerate(design.slots):
+        part = catalog.get(slot.part, None, where=f"{where}.slots[{i}].part", file=file)
+        if not isinstance(part, SLOTTED):
+            raise InputError(f"a {part.kind} does not go in a rack slot", file,
+                             f"{where}.slots[{i}].part", slot.part,
+                             "a tray, power shelf, battery shelf or in-rack CDU")
+        if isinstance(part, Cdu) and part.rack_units == 0:
+            raise InputError("this CDU is not rack-mounted", file, f"{where}.slots[{i}].part",
+                             slot.part, "an in-rack CDU (give row CDUs as cooling.cdu)")
+        placed += [Placed(part, slot.position + k * part.rack_units, i) for k in range(slot.count)]
+    return tuple(sorted(placed, key=lambda p: (p.bottom_u, p.slot_index)))
+
+
+def _cable_runs(design: RackDesign, placed: tuple[Placed, ...], catalog: Catalog, where: str,
+                file: str | None) -> tuple[CableRun, ...]:
+    runs = []
+    for i, group in enumerate(design.cabling):
+        key = f"{where}.cabling[{i}]"
+        cable = catalog.get(group.cable, Cable, where=f"{key}.cable", file=file)
+        ends = []
+        for end in ("from_part", "to_part"):
+            part_id = getattr(group, end)
+            found = tuple(p for p in placed if p.part.id == part_id)
+            if not found:
+                raise InputError("no slot holds this part", file, f"{key}.{end}", part_id,
+                                 "the id of a part placed in this rack's slots")
+            ends.append(found)
+        runs.append(CableRun(group, cable, ends[0], ends[1]))
+    return tuple(runs)

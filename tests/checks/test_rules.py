@@ -1,0 +1,107 @@
+"""Design rules on the mini rack of conftest.py, with every expected number worked by hand.
+
+Mini rack: 10 compute trays x 6 kW + 2 switch trays x 1 kW = 62 kW IT load on 3 x 33 kW
+shelves (N+1: 66 kW usable), 50 V busbar, 97.5% shelves, PG25 at 40 degC supply, 10 K.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rackforge.checks import check_rack, worst
+from rackforge.scenario import from_dict
+
+PG25 = 1021.5 * 3920  # rho * cp of the fixture coolant [J/(m3 K)]
+
+
+def run(mini_catalog, scenario):
+    scen = from_dict(scenario, mini_catalog)
+    return {f.rule + " " + f.subject: f for f in check_rack(scen.layouts["r1"], scen.spec.site)}
+
+
+def by_rule(findings, rule):
+    hits = [f for key, f in findings.items() if key.startswith(rule + " ")]
+    assert hits, f"no finding for {rule}"
+    return hits[0]
+
+
+def test_reference_mini_rack_passes_with_hand_numbers(mini_catalog, mini_scenario):
+    f = run(mini_catalog, mini_scenario)
+    assert worst(list(f.values())) in ("pass", "info", "warning")
+    assert not [x for x in f.values() if x.severity == "error"]
+    shelf = by_rule(f, "POWER-SHELF-CAPACITY")
+    assert (shelf.value, shelf.limit) == (62_000, 66_000)
+    assert shelf.margin == pytest.approx(4 / 66)
+    assert by_rule(f, "POWER-BUSBAR-CURRENT").value == pytest.approx(1_240)
+    feed = by_rule(f, "POWER-FEED-CAPACITY")
+    assert feed.value == pytest.approx(62_000 / 0.975)
+    assert feed.limit == pytest.approx(2 * 415 * 60 * 3 ** 0.5 * 0.8)
+    assert by_rule(f, "POWER-RIDE-THROUGH").value == pytest.approx(2 * 33_000 * 90 / 62_000)
+    flow = by_rule(f, "COOLING-FLOW")
+    assert flow.value == pytest.approx(55_000 / (PG25 * 10) * 60_000)  # 82.4 L/min
+    assert flow.limit == 120
+    ret = by_rule(f, "COOLING-RETURN-TEMP")
+    assert ret.value == pytest.approx(40 + 55_000 / (PG25 * 120 / 60_000))  # 46.9 degC
+    air = by_rule(f, "COOLING-AIR-CAPACITY")
+    assert air.value == pytest.approx(7_000 + 62_000 / 0.975 - 62_000)
+    assert by_rule(f, "MECH-RACK-UNITS").value == 21
+    # 20 tray pairs x 4 cables; summed unit offsets 120 x 44.45 mm plus 0.9 m routing per pair.
+    cables = by_rule(f, "CABLE-COUNT")
+    assert cables.value == 80
+    reach = by_rule(f, "CABLE-REACH")
+    assert reach.value == pytest.approx(11 * 0.04445 + 0.9)
+    payload = by_rule(f, "MECH-PAYLOAD")
+    cable_kg = (120 * 0.04445 + 20 * 0.9) * 4 * 0.1
+    assert payload.value == pytest.approx(680 + 20 + cable_kg)
+    floor = by_rule(f, "MECH-FLOOR-LOAD")
+    assert floor.value == pytest.approx((200 + 700 + cable_kg) / 0.72)
+
+
+def _mutate(scenario, path, value):
+    node = scenario["racks"][0]
+    *parents, last = path
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    return scenario
+
+
+@pytest.mark.parametrize(("path", "value", "rule"), [
+    (("power", "redundancy"), "N+N", "POWER-SHELF-CAPACITY"),
+    (("power", "feed", "circuits"), 1, "POWER-FEED-CAPACITY"),
+    (("power", "ride_through_s"), "2 min", "POWER-RIDE-THROUGH"),
+    (("cooling", "available_flow_lpm"), "60 L/min", "COOLING-FLOW"),
+    (("cooling", "facility_class"), "W45", "COOLING-FACILITY-CLASS"),
+    (("cooling", "supply_temp_c"), "46 degC", "COOLING-PART-SUPPLY-TEMP"),
+    (("cooling", "delta_t_k"), "20 K", "COOLING-DELTA-T"),
+    (("cooling", "air_capacity_w"), "5 kW", "COOLING-AIR-CAPACITY"),
+    (("slots", 4, "position"), 40, "CABLE-REACH"),
+    (("slots", 3, "position"), 9, "MECH-SLOT-OVERLAP"),
+    (("slots", 4, "position"), 48, "MECH-SLOT-RANGE"),
+])
+def test_each_rule_fails_when_broken(mini_catalog, mini_scenario, path, value, rule):
+    findings = run(mini_catalog, _mutate(mini_scenario, path, value))
+    errors = {f.rule for f in findings.values() if f.severity == "error"}
+    assert rule in errors
+
+
+def test_floor_and_busbar_limits(mini_catalog, mini_scenario):
+    mini_scenario["site"]["floor_rating_kg_per_m2"] = 1000
+    f = run(mini_catalog, mini_scenario)
+    assert by_rule(f, "MECH-FLOOR-LOAD").severity == "error"
+    assert by_rule(f, "MECH-FLOOR-LOAD").margin < 0
+
+
+def test_cdu_flow_cap_limits_delivered_flow(mini_catalog, mini_scenario):
+    _mutate(mini_scenario, ("cooling", "available_flow_lpm"), "500 L/min")
+    flow = by_rule(run(mini_catalog, mini_scenario), "COOLING-FLOW")
+    assert flow.limit == 400  # the CDU's maximum, not the 500 L/min offered
+
+
+def test_margin_sign_and_warning_band(mini_catalog, mini_scenario):
+    # 3 shelves N+1 carry 66 kW; 11 x 6 kW trays + 2 kW = 68 kW -> -3.0% margin, an error.
+    _mutate(mini_scenario, ("slots", 3, "count"), 11)
+    _mutate(mini_scenario, ("slots", 4, "position"), 21)
+    shelf = by_rule(run(mini_catalog, mini_scenario), "POWER-SHELF-CAPACITY")
+    assert shelf.severity == "error"
+    assert shelf.margin == pytest.approx(-2 / 66)

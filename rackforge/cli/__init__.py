@@ -5,10 +5,9 @@ registers itself on :data:`app` or one of its sub-apps. User mistakes (:class:`I
 print one line and exit 2; failing design rules exit 1.
 """
 
-from rackforge.cli.app import app, catalog_app, console, validate_app
-
 # Importing the command modules registers their commands.
 from rackforge.cli import catalog as _catalog  # noqa: E402,F401
 from rackforge.cli import check as _check  # noqa: E402,F401
+from rackforge.cli.app import app, catalog_app, console, validate_app
 
 __all__ = ["app", "catalog_app", "console", "validate_app"]

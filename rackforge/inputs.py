@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from rackforge.errors import InputError
+from rackforge.units import unit_of
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -83,7 +84,19 @@ def validation_to_input_error(exc: ValidationError, file: str | None,
     value = None if err["type"] == "missing" else err.get("input")
     if isinstance(value, dict | list):
         value = None
+    if err["type"] == "missing":
+        msg = "missing key"
+    unit = unit_of(str(err["loc"][-1])) if err["loc"] else ""
+    if isinstance(value, float) and unit:
+        value = _Shown(f"{value:g} {unit}")  # the converted value, in the unit the key names
     return InputError(msg, file, path or None, value, expected)
+
+
+class _Shown(str):
+    """A value already formatted for the message (its repr has no quotes)."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def validate(model: type[BaseModel] | TypeAdapter, data: Any, file: str | None = None,

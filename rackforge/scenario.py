@@ -70,7 +70,7 @@ def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None
                          "keys such as name, racks")
     spec = validate(ScenarioSpec, data, file)
     extra: list[PartBase] = parse_parts(spec.parts, file, "parts")
-    catalog = (catalog or load_catalog()).with_parts(extra)
+    catalog = (catalog or load_catalog()).with_parts(extra, file)
     layouts = {r.id: resolve_rack(r, catalog, f"racks[{i}]", file)
                for i, r in enumerate(spec.racks)}
     return Scenario(spec, catalog, file, layouts)

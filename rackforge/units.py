@@ -110,7 +110,8 @@ def parse_quantity(value: object, kind: str) -> float:
     Raises :class:`QuantityError` for anything else, including booleans and NaN.
     """
     if isinstance(value, bool):
-        raise QuantityError(f"{value!r} is not a {kind}")
+        raise QuantityError(f"{value!r} is not a {kind} (expected a number or e.g. "
+                            f"'{_example(kind)}')")
     if isinstance(value, int | float):
         result = float(value)
     elif isinstance(value, str):

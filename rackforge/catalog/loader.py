@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rackforge.catalog.models import KINDS, MODELS, PartBase
+from rackforge.catalog.models import KINDS, MODELS, Accelerator, PartBase
 from rackforge.errors import InputError
 from rackforge.inputs import closest, read_yaml, validate
 
@@ -51,11 +51,22 @@ class Catalog:
     def __contains__(self, part_id: object) -> bool:
         return part_id in self.parts
 
-    def with_parts(self, parts: Iterable[PartBase]) -> Catalog:
-        """A copy with `parts` added; a part with an existing id replaces it."""
+    def with_parts(self, parts: Iterable[PartBase], file: str | None = None) -> Catalog:
+        """A copy with `parts` added (a part with an existing id replaces it), references checked.
+        """
+        parts = list(parts)
         merged = dict(self.parts)
         merged.update({p.id: p for p in parts})
-        return Catalog(merged)
+        catalog = Catalog(merged)
+        catalog.check_references(parts, file)
+        return catalog
+
+    def check_references(self, parts: Iterable[PartBase], file: str | None = None) -> None:
+        """Every accelerator a tray or system names must be an accelerator of this catalog."""
+        for part in parts:
+            ref = getattr(part, "accelerator", None)
+            if ref is not None:
+                self.get(ref, Accelerator, where=f"{part.id}.accelerator", file=file)
 
 
 def parse_parts(data: Any, file: str | None, prefix: str = "parts") -> list[PartBase]:
@@ -93,4 +104,6 @@ def load_catalog(data_dir: Path = DATA_DIR) -> Catalog:
                 raise InputError("duplicate part id", str(path), part.id, part.id,
                                  "ids unique across the catalog")
             parts[part.id] = part
-    return Catalog(parts)
+    catalog = Catalog(parts)
+    catalog.check_references(catalog, str(data_dir))
+    return catalog

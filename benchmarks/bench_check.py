@@ -1,0 +1,46 @@
+"""Time to load the reference scenario with the catalog, and to check one loaded rack.
+
+Targets (issue 2): load under 300 ms, full check of one rack under 5 ms.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from rackforge import scenario
+from rackforge.catalog import load_catalog
+from rackforge.checks import check_rack
+
+REFERENCE = Path(__file__).parent.parent / "scenarios" / "reference.yaml"
+
+
+def timed(fn, repeat: int) -> tuple[float, float]:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times)
+
+
+def cold_load() -> None:
+    load_catalog.cache_clear()
+    scenario.load(REFERENCE)
+
+
+def main() -> None:
+    med, best = timed(cold_load, 20)
+    print(f"load reference scenario + catalog (cold): median {med * 1e3:.1f} ms, "
+          f"best {best * 1e3:.1f} ms  (target < 300 ms)")
+    scen = scenario.load(REFERENCE)
+    layout = next(iter(scen.layouts.values()))
+    med, best = timed(lambda: check_rack(layout, scen.spec.site), 200)
+    findings = check_rack(layout, scen.spec.site)
+    print(f"full check of rack {layout.id} ({len(findings)} findings): median "
+          f"{med * 1e3:.2f} ms, best {best * 1e3:.2f} ms  (target < 5 ms)")
+
+
+if __name__ == "__main__":
+    main()

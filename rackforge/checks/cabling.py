@@ -10,12 +10,12 @@ from rackforge.design.spec import SiteSpec
 def check(budget: RackBudget, site: SiteSpec | None = None) -> list[Finding]:
     out = []
     for run, cb in zip(budget.layout.cable_runs, budget.cables, strict=True):
-        subject = f"{budget.layout.id} {cb.group} ({run.cable.id})"
+        subject = cb.group
         out.append(upper("CABLE-REACH", subject, cb.longest_run_m, run.cable.reach_m, "m",
-                         f"longest run exceeds the {run.cable.medium} reach at "
+                         f"longest run exceeds the {run.cable.id} {run.cable.medium} reach at "
                          f"{run.cable.lane_gbps:g}G per lane; move the trays closer or use "
                          "an active cable or optics"))
         mass = f", {cb.mass_kg:.1f} kg" if cb.mass_kg is not None else ""
         out.append(info("CABLE-COUNT", subject, cb.cables, "cables",
-                        f"{cb.cables} cables, {cb.total_length_m:.0f} m in all{mass}"))
+                        f"{cb.cables} x {run.cable.id}, {cb.total_length_m:.0f} m in all{mass}"))
     return out

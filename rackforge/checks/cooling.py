@@ -17,23 +17,24 @@ def check(budget: RackBudget, site: SiteSpec | None = None) -> list[Finding]:
 
 def _liquid(budget: RackBudget) -> list[Finding]:
     layout, t = budget.layout, budget.thermal
-    rid, spec = layout.id, layout.design.cooling
+    spec = layout.design.cooling
     out = []
     if layout.cdu is None:
         if t.liquid_heat_w > 0:
-            out.append(failure("COOLING-CDU-CAPACITY", rid, "liquid-cooled parts but no CDU; "
-                               "set cooling.cdu", t.liquid_heat_w, 0.0, "W"))
+            out.append(failure("COOLING-CDU-CAPACITY", "liquid loop",
+                               "liquid-cooled parts but no CDU; set cooling.cdu",
+                               t.liquid_heat_w, 0.0, "W"))
     else:
-        out.append(upper("COOLING-CDU-CAPACITY", f"{rid} {layout.cdu.id}", t.liquid_heat_w,
+        out.append(upper("COOLING-CDU-CAPACITY", f"{layout.cdu.id}", t.liquid_heat_w,
                          cdu_capacity_w(layout), "W",
                          "liquid heat exceeds the CDU capacity given to this rack"))
     capped = t.delivered_flow_lpm < spec.available_flow_lpm
-    out.append(upper("COOLING-FLOW", f"{rid} secondary loop", t.required_flow_lpm,
+    out.append(upper("COOLING-FLOW", "secondary loop", t.required_flow_lpm,
                      t.delivered_flow_lpm, "L/min",
                      f"flow needed for {spec.delta_t_k:g} K exceeds the flow "
                      + ("the CDU can deliver" if capped else "available")
                      + "; raise the flow or the design delta-T"))
-    out.append(upper("COOLING-DELTA-T", f"{rid} secondary loop", spec.delta_t_k,
+    out.append(upper("COOLING-DELTA-T", "secondary loop", spec.delta_t_k,
                      layout.loop.max_delta_t_k, "K",
                      f"design delta-T exceeds the {layout.loop.id} loop limit"))
     return out
@@ -41,24 +42,24 @@ def _liquid(budget: RackBudget) -> list[Finding]:
 
 def _temperatures(budget: RackBudget) -> list[Finding]:
     layout, t = budget.layout, budget.thermal
-    rid, spec, loop = layout.id, layout.design.cooling, layout.loop
+    spec, loop = layout.design.cooling, layout.loop
     approach = layout.cdu.approach_k if layout.cdu else 0.0
     out = [
-        upper("COOLING-FACILITY-CLASS", f"{rid} {spec.facility_class}",
+        upper("COOLING-FACILITY-CLASS", f"{spec.facility_class}",
               spec.facility_supply_max_c + approach, t.supply_temp_c, "degC",
               f"{spec.facility_class} water (up to {spec.facility_supply_max_c:g} degC) plus the "
               f"CDU approach of {approach:g} K cannot hold the secondary supply; use a colder "
               "class or raise the supply temperature"),
-        upper("COOLING-SUPPLY-TEMP", f"{rid} {loop.id}", t.supply_temp_c, loop.max_supply_c,
+        upper("COOLING-SUPPLY-TEMP", f"{loop.id}", t.supply_temp_c, loop.max_supply_c,
               "degC", "secondary supply is above the loop's limit"),
-        upper("COOLING-RETURN-TEMP", f"{rid} {loop.id}", t.return_temp_c, loop.max_return_c,
+        upper("COOLING-RETURN-TEMP", f"{loop.id}", t.return_temp_c, loop.max_return_c,
               "degC", "return temperature at the delivered flow exceeds the loop's limit"),
     ]
     limits = [(p.part.max_coolant_supply_c, p.part.id) for p in layout.trays
               if p.part.max_coolant_supply_c is not None and p.part.liquid_cooled_fraction > 0]
     if limits:
         limit, part_id = min(limits)
-        out.append(upper("COOLING-PART-SUPPLY-TEMP", f"{rid} {part_id}", t.supply_temp_c,
+        out.append(upper("COOLING-PART-SUPPLY-TEMP", f"{part_id}", t.supply_temp_c,
                          limit, "degC", "secondary supply is warmer than these cold plates "
                          "accept; lower the supply or use a colder facility class"))
     return out
@@ -66,17 +67,17 @@ def _temperatures(budget: RackBudget) -> list[Finding]:
 
 def _air(budget: RackBudget) -> list[Finding]:
     layout, t = budget.layout, budget.thermal
-    rid, spec = layout.id, layout.design.cooling
+    spec = layout.design.cooling
     door = layout.rear_door.capacity_w if layout.rear_door else 0.0
-    out = [upper("COOLING-AIR-CAPACITY", f"{rid} air path", t.air_heat_w,
+    out = [upper("COOLING-AIR-CAPACITY", "air path", t.air_heat_w,
                  spec.air_capacity_w + door, "W",
                  "heat left to air exceeds the air path (and rear door) capacity")]
     if spec.available_airflow_m3_per_h is not None:
-        out.append(upper("COOLING-AIRFLOW", f"{rid} air path", t.required_airflow_m3_per_h,
+        out.append(upper("COOLING-AIRFLOW", "air path", t.required_airflow_m3_per_h,
                          spec.available_airflow_m3_per_h, "m3/h",
                          f"airflow needed at a {spec.air_delta_t_k:g} K rise exceeds what is "
                          "available"))
     else:
-        out.append(info("COOLING-AIRFLOW", f"{rid} air path", t.required_airflow_m3_per_h,
+        out.append(info("COOLING-AIRFLOW", "air path", t.required_airflow_m3_per_h,
                         "m3/h", f"airflow needed at a {spec.air_delta_t_k:g} K air rise"))
     return out

@@ -55,7 +55,8 @@ def failure(rule: str, subject: str, message: str, value: float | None = None,
 def _judged(rule: str, subject: str, value: float, limit: float, margin: float, unit: str,
             message: str) -> Finding:
     severity: Severity = "error" if margin < 0 else "warning" if margin < WARN_MARGIN else "pass"
-    text = message if severity != "pass" else f"within limit ({margin:.0%} margin)"
+    text = {"error": message, "pass": "ok",
+            "warning": f"passes with only {margin:.1%} headroom; if it grows: {message}"}[severity]
     return Finding(rule, severity, subject, value, limit, margin, unit, text)
 
 

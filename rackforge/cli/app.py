@@ -15,8 +15,10 @@ from rackforge.errors import RackforgeError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (files, CI logs) gets a fixed width wide enough for the findings tables; a
+# terminal keeps its own width.
+console = Console(width=None if sys.stdout.isatty() else 110)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 400)
 
 
 class _Group(TyperGroup):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from rackforge import scenario as scenario_mod
@@ -53,16 +54,21 @@ def check(file: ScenarioFile, json: JsonFlag = False,
 
 
 def findings_table(title: str, findings: list[Finding]) -> Table:
-    table = Table(title=f"Rack {title}", title_justify="left")
-    for col, justify in (("rule", "left"), ("severity", "left"), ("subject", "left"),
-                         ("value", "right"), ("limit", "right"), ("margin", "right"),
-                         ("message", "left")):
-        table.add_column(col, justify=justify, overflow="fold")
+    """Rule, severity, subject, value, limit and margin of each finding, worst first; the
+    messages of failing and warning rules follow as the table's caption."""
+    table = Table(title=f"Rack {title}", title_justify="left", caption_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("rule", "severity", "subject", "value", "limit", "margin"):
+        table.add_column(col, justify="right" if col in ("value", "limit", "margin") else "left",
+                         overflow="fold", no_wrap=col == "rule",
+                         min_width=16 if col == "subject" else None)
     for f in findings:
         margin = f"{f.margin:+.1%}" if f.margin is not None else ""
         table.add_row(f.rule, f"[{STYLE[f.severity]}]{f.severity}[/]", f.subject,
-                      _number(f.value, f.unit), _number(f.limit, f.unit), margin,
-                      f.message)
+                      _number(f.value, f.unit), _number(f.limit, f.unit), margin)
+    notes = [f"[{STYLE[f.severity]}]{f.rule}[/] {f.subject}: {f.message}" for f in findings
+             if f.severity in ("error", "warning", "info")]
+    table.caption = "\n".join(notes) or None
     return table
 
 

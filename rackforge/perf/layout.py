@@ -1,0 +1,88 @@
+"""Parallel layouts as arrays: one entry per candidate, so estimates run on all at once.
+
+A layout splits ``n_gpus = tp x cp x dp x pp`` (expert parallelism ``ep`` is carved out of
+``tp x cp x dp``, as in Megatron-Core with expert tensor parallelism 1). Ranks are ordered
+tp, cp, dp, pp from the fastest-varying, so a tp group is contiguous, a cp group spans
+``tp x cp`` consecutive ranks and a dp group ``tp x cp x dp``; a group runs on the scale-up
+links when that span fits in one scale-up domain [1].
+
+References
+----------
+[1] Narayanan et al., Efficient Large-Scale Language Model Training on GPU Clusters Using
+    Megatron-LM, SC21, Sec. 3.3 (place tensor parallelism inside a node).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Literal
+
+import numpy as np
+
+RECOMPUTE = ("none", "selective", "full")
+ZERO = {0: "none", 1: "optimizer", 3: "fsdp"}
+Recompute = Literal["none", "selective", "full"]
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Settings shared by every candidate of one estimate (scalars)."""
+
+    dtype: str = "bf16"
+    seq_len: int = 4096                 # [tokens]
+    global_batch: int = 1024            # sequences per optimizer step
+    flash_attention: bool = True        # fused attention kernel (else unfused softmax)
+    tp_comm_overlap: bool = False       # overlap TP collectives with GEMMs (needs sp)
+    dp_overlap: bool = True             # overlap gradient reduction with backward
+    pp_overlap: bool = True             # overlap pipeline p2p with compute
+
+
+@dataclass(frozen=True)
+class Layouts:
+    """Candidate layouts, one per index; every field is an int64 array of the same length."""
+
+    tp: np.ndarray
+    pp: np.ndarray
+    dp: np.ndarray
+    cp: np.ndarray
+    ep: np.ndarray
+    vp: np.ndarray
+    mb: np.ndarray          # microbatch [sequences]
+    recompute: np.ndarray   # index into RECOMPUTE
+    sp: np.ndarray          # sequence parallelism, 0 or 1
+    zero: np.ndarray        # 0 replicated optimizer, 1 sharded optimizer, 3 FSDP
+
+    def __len__(self) -> int:
+        return int(self.tp.shape[0])
+
+    @property
+    def n_gpus(self) -> np.ndarray:
+        return self.tp * self.pp * self.dp * self.cp
+
+    def take(self, index: np.ndarray | slice) -> Layouts:
+        """The candidates at `index` (a boolean mask, integer index array or slice)."""
+        return Layouts(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def row(self, i: int) -> dict[str, int | str | bool]:
+        """Candidate `i` as a plain mapping (for reports)."""
+        out: dict[str, int | str | bool] = {f.name: int(getattr(self, f.name)[i])
+                                            for f in fields(self)}
+        out["recompute"] = RECOMPUTE[int(out["recompute"])]
+        out["sp"] = bool(out["sp"])
+        out["zero"] = ZERO[int(out["zero"])]
+        return out
+
+
+def single(tp: int = 1, pp: int = 1, dp: int = 1, cp: int = 1, ep: int = 1, vp: int = 1,
+           mb: int = 1, recompute: Recompute = "none", sp: bool = False,
+           zero: int = 1) -> Layouts:
+    """One layout as arrays of length 1 (the form every estimate takes)."""
+    values = dict(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vp=vp, mb=mb,
+                  recompute=RECOMPUTE.index(recompute), sp=int(sp), zero=zero)
+    return Layouts(**{k: np.array([v], dtype=np.int64) for k, v in values.items()})
+
+
+def from_columns(columns: dict[str, np.ndarray]) -> Layouts:
+    """Build :class:`Layouts` from equal-length integer arrays keyed by field name."""
+    return Layouts(**{f.name: np.asarray(columns[f.name], dtype=np.int64)
+                      for f in fields(Layouts)})

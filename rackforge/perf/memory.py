@@ -1,0 +1,108 @@
+"""Memory per GPU during training: weights, gradients, optimizer state, activations, buffers.
+
+Activation bytes per layer follow Korthikanti et al. [1], Sec. 4.1, generalized from the GPT
+block (``s b h (34 + 5 a s / h)``) to any attention and FFN width: the tensors saved for backward
+are the inputs of every GEMM, the activation-function inputs and the dropout masks. Without
+sequence parallelism the h-wide tensors (norm inputs, residual stream, masks: ``10 s b h``) are
+replicated across the tensor-parallel group; the rest is split. Selective recompute drops the
+attention-score tensors; full recompute keeps only each layer's input. The first pipeline stage
+holds ``min(pp, m)`` microbatches in flight, times ``1 + (pp - 1) / (pp vp)`` when interleaved
+([1], Sec. 4.2.3; Narayanan et al. SC21, Sec. 2.2.2).
+
+References
+----------
+[1] Korthikanti et al., Reducing Activation Recomputation in Large Transformer Models, MLSys 2023.
+[2] Rajbhandari et al., ZeRO, SC20, Sec. 3.1 and 5 (optimizer-state and parameter sharding).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rackforge.perf.layout import Layouts
+
+if TYPE_CHECKING:
+    from rackforge.perf.training import Context
+
+
+def local_params(ctx: Context, lay: Layouts) -> tuple[np.ndarray, np.ndarray]:
+    """(non-expert, expert) parameters held by one GPU of the largest pipeline stage."""
+    w, c = ctx.workload, ctx.counts
+    layers_stage = np.ceil(w.layers / lay.pp)
+    dense_share = (w.layers - c.moe_layers) / w.layers
+    per_layer = c.attn_params + dense_share * c.dense_ffn_params
+    expert_layer = 0.0
+    if w.moe is not None:
+        share = c.moe_layers / w.layers
+        per_layer = per_layer + share * (w.moe.shared_experts * c.expert_params
+                                         + w.hidden * w.moe.experts)
+        expert_layer = share * w.moe.experts * c.expert_params
+    emb = c.embedding_params / np.where(lay.pp > 1, 2.0, 1.0)
+    dense = (layers_stage * per_layer + emb) / lay.tp
+    expert = layers_stage * expert_layer / lay.ep
+    return dense, expert
+
+
+def activation_bytes_per_token(ctx: Context, lay: Layouts, moe: bool) -> np.ndarray:
+    """Bytes one layer keeps per token of a microbatch on one GPU, before recompute [1]."""
+    w, c, ex = ctx.workload, ctx.counts, ctx.execution
+    tp = lay.tp.astype(float)
+    rep = 10.0 * w.hidden                                       # [1]: 10 s b h replicated
+    rep = np.where(lay.sp > 0, rep / tp, rep)
+    split = 2.0 * (c.q_dim + 2 * c.kv_dim) + 2.0 * c.v_dim      # Q, K, V, projection input
+    mult = 6.0 if w.ffn == "swiglu" else 4.0                    # gate+up out, down input
+    if moe and w.moe is not None:
+        ffn = (w.moe.top_k + w.moe.shared_experts) * (mult * w.moe.moe_ffn_hidden
+                                                      + 2.0 * w.hidden)
+    else:
+        ffn = mult * w.ffn_hidden
+    per_token = rep + (split + ffn) / tp
+    if not ex.flash_attention:
+        scores = 5.0 * w.heads * ex.seq_len / tp               # [1]: 5 a s^2 b
+        per_token = per_token + np.where(lay.recompute >= 1, 0.0, scores)
+    return per_token
+
+
+def _activations(ctx: Context, lay: Layouts, m: np.ndarray) -> np.ndarray:
+    w, c, ex = ctx.workload, ctx.counts, ctx.execution
+    tokens = lay.mb * ex.seq_len / lay.cp
+    dense = activation_bytes_per_token(ctx, lay, moe=False)
+    per_token = dense
+    if c.moe_layers:
+        share = c.moe_layers / w.layers
+        per_token = (1 - share) * dense + share * activation_bytes_per_token(ctx, lay, True)
+    layer_input = 2.0 * w.hidden / np.where(lay.sp > 0, lay.tp, 1)
+    stored = np.where(lay.recompute == 2, layer_input, per_token)
+    layers_stage = np.ceil(w.layers / lay.pp)
+    inflight = np.minimum(lay.pp, m) * (1.0 + (lay.pp - 1) / (lay.pp * lay.vp))
+    inflight = np.where(lay.vp > 1, inflight, np.minimum(lay.pp, m))
+    acts = stored * tokens * layers_stage * inflight
+    # Full recompute rebuilds one layer's activations at a time during backward.
+    return acts + np.where(lay.recompute == 2, per_token * tokens, 0.0)
+
+
+def memory_arrays(ctx: Context, lay: Layouts, m: np.ndarray) -> dict[str, np.ndarray]:
+    """Memory components per GPU [bytes] and local parameter counts for the optimizer."""
+    p, ex, w = ctx.params, ctx.execution, ctx.workload
+    dense, expert = local_params(ctx, lay)
+    n_dense = lay.dp * lay.cp
+    n_expert = np.maximum(1, n_dense * lay.tp // lay.ep)
+    fsdp = lay.zero == 3
+    shard_opt = lay.zero >= 1
+    opt_params = np.where(shard_opt, dense / n_dense + expert / n_expert, dense + expert)
+    held = np.where(fsdp, opt_params, dense + expert)
+    weights = held * p.weight_bytes.get(ex.dtype, 2.0)
+    grads = held * p.grad_bytes_per_param
+    optimizer = opt_params * p.optimizer_state_bytes_per_param
+    acts = _activations(ctx, lay, m)
+    tokens = lay.mb * ex.seq_len / lay.cp
+    logits = tokens * w.vocab / lay.tp * 6.0     # bf16 logits + fp32 softmax kept for backward
+    # FSDP materializes one layer's full weights and gradients at a time.
+    gather = np.where(fsdp, 2 * (dense + expert) / np.ceil(w.layers / lay.pp) * 2.0, 0.0)
+    total = weights + grads + optimizer + acts + logits + gather + p.reserved_bytes
+    return {"weights": weights, "gradients": grads, "optimizer": optimizer,
+            "activations": acts, "logits": logits + gather,
+            "reserved": np.full(len(lay), p.reserved_bytes), "total": total,
+            "dense_params": dense, "expert_params": expert, "optimizer_params": opt_params}

@@ -1,0 +1,105 @@
+"""The performance model's parameter set (``data/perf_params.yaml``) and the machine it runs on.
+
+One set of parameters serves every estimate: per-accelerator efficiency figures come from public
+microbenchmarks (each cited in the YAML's ``sources``), the rest are physical counts or stated
+assumptions. :class:`Machine` bundles what an estimate needs to know about the hardware.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+
+from rackforge.catalog.models import Accelerator, Frozen, Source, System
+from rackforge.errors import InputError
+from rackforge.inputs import read_yaml, validate
+
+DATA_FILE = Path(__file__).parent / "data" / "perf_params.yaml"
+Frac = Field(gt=0, le=1)
+
+
+class DeviceEfficiency(Frozen):
+    """Achievable fractions of an accelerator's peaks (see the YAML for sources)."""
+
+    gemm_efficiency: dict[str, float] = Field(description="MAMF / peak by 'bf16' or 'fp8'")
+    attention_efficiency: float = Frac
+    hbm_efficiency: float = Frac
+    scaleup_efficiency: float = Frac
+    sm_count: int = Field(gt=0)
+    tile_m: int = Field(gt=0)
+    tile_n: int = Field(gt=0)
+    note: str | None = None
+    assumption: bool = False
+
+
+class PerfParams(Frozen):
+    """Every tunable of the model; the shipped values are documented in the YAML."""
+
+    devices: dict[str, DeviceEfficiency]
+    default_device: DeviceEfficiency
+    gemm_k_half: float = Field(gt=0)
+    scaleout_efficiency: float = Frac
+    scaleup_latency_s: float = Field(ge=0)
+    scaleout_latency_s: float = Field(ge=0)
+    elementwise_hidden_passes: float = Field(ge=0)
+    softmax_bytes_per_element: float = Field(ge=0)
+    cross_entropy_bytes_per_logit: float = Field(ge=0)
+    fp8_cast_bytes_per_element: float = Field(ge=0)
+    backward_memory_factor: float = Field(gt=0)
+    flash_backward_factor: float = Field(gt=0)
+    optimizer_bytes_per_param: float = Field(ge=0)
+    weight_bytes: dict[str, float]
+    grad_bytes_per_param: float = Field(gt=0)
+    grad_reduce_bytes: float = Field(gt=0)
+    optimizer_state_bytes_per_param: float = Field(ge=0)
+    activation_bytes: float = Field(gt=0)
+    reserved_bytes: float = Field(ge=0)
+    tp_overlap_efficiency: float = Field(ge=0, le=1)
+    pp_overlap_efficiency: float = Field(ge=0, le=1)
+    decode_step_overhead_s: float = Field(ge=0)
+    sources: dict[str, Source]
+
+    def device(self, accelerator_id: str) -> DeviceEfficiency:
+        return self.devices.get(accelerator_id, self.default_device)
+
+
+@lru_cache(maxsize=2)
+def load_params(path: Path = DATA_FILE) -> PerfParams:
+    """The shipped parameter set."""
+    return validate(PerfParams, read_yaml(path), str(path))
+
+
+@dataclass(frozen=True)
+class Machine:
+    """The hardware of one estimate, in base units (per GPU unless named otherwise)."""
+
+    accelerator: Accelerator
+    scaleup_domain: int                 # GPUs sharing NVLink-class links
+    scaleout_bytes_per_s: float         # NIC bandwidth per GPU, one direction [B/s]
+    power_per_gpu_w: float              # system IT power per GPU at full load [W]
+    device: DeviceEfficiency
+
+    def peak_flops(self, dtype: str) -> float:
+        """Dense peak FLOP/s of the tensor cores for `dtype` [FLOP/s]."""
+        peaks = self.accelerator.peak_flops
+        for key in (dtype, "bf16", "fp16"):
+            if key in peaks:
+                return peaks[key]  # type: ignore[index]
+        raise InputError("accelerator has no peak for dtype", None, None, dtype,
+                         f"one of {', '.join(peaks)}")
+
+    def gemm_efficiency(self, dtype: str) -> float:
+        key = "fp8" if dtype in ("fp8", "fp4", "fp6", "int8") else "bf16"
+        eff = self.device.gemm_efficiency
+        return eff.get(key, eff.get("bf16", 0.7))
+
+
+def machine_from_system(system: System, accelerator: Accelerator,
+                        params: PerfParams | None = None) -> Machine:
+    """A :class:`Machine` for a catalog :class:`System`."""
+    params = params or load_params()
+    return Machine(accelerator, system.scaleup_domain, system.scaleout_gbps_per_gpu * 1e9 / 8,
+                   system.power_per_gpu_w, params.device(accelerator.id))

@@ -1,0 +1,133 @@
+"""Parallelism search: every valid layout of a model on a system, evaluated at once with NumPy.
+
+:func:`enumerate_layouts` builds the candidate arrays (tensor, pipeline, context, data and expert
+parallel sizes, virtual stages, microbatch, recompute mode, sequence parallelism, optimizer
+sharding) from the few admissible values of each axis, keeps the combinations that satisfy the
+divisibility and domain-mapping rules, and :func:`search_training` evaluates them all in one call
+of :func:`~rackforge.perf.training.estimate_arrays` (in chunks, to report progress), drops those
+that do not fit memory and ranks the rest by step time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rackforge.errors import InputError
+from rackforge.perf.layout import Layouts, from_columns
+from rackforge.perf.training import Context, estimate_arrays
+
+Progress = Callable[[int, int], None]
+CHUNK = 65536
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Admissible values of the free axes (the layout rules prune them further)."""
+
+    microbatches: tuple[int, ...] = (1, 2, 4, 8)
+    virtual_stages: tuple[int, ...] = (1, 2, 4, 8)
+    context_parallel: tuple[int, ...] = (1, 2, 4, 8, 16)
+    recompute: tuple[int, ...] = (0, 1, 2)
+    zero: tuple[int, ...] = (0, 1, 3)
+    sequence_parallel: tuple[int, ...] = (0, 1)
+    max_tp: int | None = None            # default: the scale-up domain
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """All evaluated candidates (arrays) and the ranking of those that fit."""
+
+    layouts: Layouts
+    arrays: dict[str, np.ndarray]
+    order: np.ndarray                    # indices of fitting candidates, fastest first
+    n_candidates: int
+    elapsed_s: float
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_fitting(self) -> int:
+        return int(self.order.shape[0])
+
+    def best_index(self) -> int:
+        if self.n_fitting == 0:
+            raise InputError("no layout fits in memory", expected="more GPUs, a larger "
+                             "accelerator or a smaller batch / sequence")
+        return int(self.order[0])
+
+
+def _divisors(n: int) -> np.ndarray:
+    d = np.arange(1, n + 1)
+    return d[n % d == 0]
+
+
+def _outer(**axes: np.ndarray) -> dict[str, np.ndarray]:
+    """Cartesian product of 1-D arrays, as flat arrays keyed like `axes`."""
+    grids = np.meshgrid(*axes.values(), indexing="ij")
+    return {k: g.ravel() for k, g in zip(axes, grids, strict=True)}
+
+
+def _base_grid(ctx: Context, n_gpus: int, space: SearchSpace) -> dict[str, np.ndarray]:
+    """Valid (tp, cp, pp, dp) combinations [1, Sec. 3.3 of training.py's references]."""
+    w, ex = ctx.workload, ctx.execution
+    max_tp = space.max_tp or ctx.machine.scaleup_domain
+    tps = np.array([t for t in (1, 2, 4, 8, 16, 32, 64) if t <= max_tp and w.heads % t == 0
+                    and (w.kv_heads % t == 0 or t % w.kv_heads == 0)], dtype=np.int64)
+    cps = np.array([c for c in space.context_parallel if ex.seq_len % (2 * c) == 0
+                    or c == 1], dtype=np.int64)
+    g = _outer(tp=tps, cp=cps, pp=_divisors(n_gpus))
+    ok = (n_gpus % (g["tp"] * g["cp"] * g["pp"]) == 0) & (g["pp"] <= w.layers)
+    g = {k: v[ok] for k, v in g.items()}
+    g["dp"] = n_gpus // (g["tp"] * g["cp"] * g["pp"])
+    return g
+
+
+def enumerate_layouts(ctx: Context, n_gpus: int, space: SearchSpace | None = None) -> Layouts:
+    """Every layout of `n_gpus` GPUs that satisfies the rules (memory is checked later)."""
+    if n_gpus < 1:
+        raise InputError("number of GPUs must be positive", None, "gpus", n_gpus, "1 or more")
+    space = space or SearchSpace()
+    w, ex = ctx.workload, ctx.execution
+    base = _base_grid(ctx, n_gpus, space)
+    eps = np.array([1], dtype=np.int64) if w.moe is None else \
+        np.array([e for e in (1, 2, 4, 8, 16, 32, 64, 128, 256) if w.moe.experts % e == 0])
+    idx = _outer(i=np.arange(base["tp"].shape[0]), ep=eps,
+                 vp=np.array(space.virtual_stages), mb=np.array(space.microbatches),
+                 recompute=np.array(space.recompute), sp=np.array(space.sequence_parallel),
+                 zero=np.array(space.zero))
+    cols = {k: base[k][idx["i"]] for k in ("tp", "cp", "pp", "dp")}
+    cols.update({k: idx[k].astype(np.int64) for k in ("ep", "vp", "mb", "recompute", "sp",
+                                                       "zero")})
+    group = cols["tp"] * cols["cp"] * cols["dp"]
+    m = ex.global_batch // np.maximum(1, cols["dp"] * cols["mb"])
+    ok = (ex.global_batch % (cols["dp"] * cols["mb"]) == 0)
+    ok &= (group % cols["ep"] == 0)
+    ok &= (cols["sp"] == 0) | (cols["tp"] > 1)
+    ok &= (cols["vp"] == 1) | ((cols["pp"] > 1) & (m % cols["pp"] == 0)
+                               & (cols["vp"] * cols["pp"] <= w.layers))
+    ok &= (cols["zero"] != 3) | (cols["pp"] == 1)          # FSDP with pipelines is not offered
+    if not ok.any():
+        raise InputError("no valid layout", None, "gpus", n_gpus,
+                         "a GPU count that divides the global batch and the model's shapes")
+    return from_columns({k: v[ok] for k, v in cols.items()})
+
+
+def search_training(ctx: Context, n_gpus: int, space: SearchSpace | None = None,
+                    progress: Progress | None = None) -> SearchResult:
+    """Evaluate every valid layout and rank those that fit, fastest first."""
+    start = time.perf_counter()
+    lay = enumerate_layouts(ctx, n_gpus, space)
+    n = len(lay)
+    chunks: list[dict[str, np.ndarray]] = []
+    for lo in range(0, n, CHUNK):
+        chunks.append(estimate_arrays(ctx, lay.take(slice(lo, lo + CHUNK))))
+        if progress:
+            progress(min(lo + CHUNK, n), n)
+    arrays = {k: np.concatenate([np.broadcast_to(c[k], (min(CHUNK, n - i * CHUNK),))
+                                 for i, c in enumerate(chunks)]) for k in chunks[0]}
+    fit = np.flatnonzero(arrays["fits"])
+    order = fit[np.argsort(arrays["step_s"][fit], kind="stable")]
+    return SearchResult(lay, arrays, order, n, time.perf_counter() - start)

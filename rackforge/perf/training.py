@@ -1,0 +1,277 @@
+"""Training step time and memory per GPU, vectorized over candidate layouts.
+
+:func:`estimate_arrays` takes a :class:`~rackforge.perf.layout.Layouts` of any length and returns
+arrays; the search calls it on every candidate at once and ``validate`` on arrays of length 1,
+so both use one model. Per microbatch and pipeline stage the model adds:
+
+* GEMM time from FLOPs at the achievable matmul rate, which depends on the GEMM shape through
+  tile and wave quantization [GEMM] and the K-loop fill (``gemm_k_half``), capped by a memory
+  roofline (weights + activations over HBM bandwidth) [6];
+* attention-core time (flash kernels skip the masked half and recompute scores in backward [4];
+  unfused kernels run batched GEMMs plus memory-bound softmax and dropout traffic [2]);
+* memory-bound element-wise time (norms, residuals, dropout, activation functions, fp8 casts);
+* tensor-, context- and expert-parallel communication on the link each group maps to (ring
+  collectives: ``2 (n-1)/n V / B + 2 (n-1) alpha`` for all-reduce [5]), with the share that
+  overlaps compute removed;
+* the recompute pass of the chosen mode [2].
+
+The step is ``(m + (pp - 1) / vp) t_microbatch`` [1] plus exposed data-parallel gradient
+reduction (overlapped with the last microbatch's backward when enabled [3]) and the optimizer.
+
+References
+----------
+[1] Narayanan et al., Efficient Large-Scale Language Model Training on GPU Clusters Using
+    Megatron-LM, SC21, Sec. 2.2 (bubble (p-1)/(v m)) and Sec. 3 (communication volumes).
+[2] Korthikanti et al., Reducing Activation Recomputation in Large Transformer Models, MLSys
+    2023, Sec. 4-5 (activation memory, selective recompute, sequence parallelism).
+[3] Li et al., PyTorch Distributed: Experiences on Accelerating Data Parallel Training, VLDB 2020
+    (gradient bucketing overlapped with backward).
+[4] Dao, FlashAttention-2, 2023, Sec. 3.
+[5] Thakur, Rabenseifner and Gropp, Optimization of Collective Communication Operations in
+    MPICH, IJHPCA 2005 (ring all-reduce cost).
+[6] Williams, Waterman and Patterson, Roofline, CACM 2009.
+[GEMM] NVIDIA Deep Learning Performance Guide, Matrix Multiplication Background.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rackforge.perf.layout import Execution, Layouts
+from rackforge.perf.memory import memory_arrays
+from rackforge.perf.params import Machine, PerfParams
+from rackforge.perf.workload import Counts, Workload, counts, training_flops_per_token
+
+
+@dataclass(frozen=True)
+class Context:
+    """What one estimate is about: model, hardware, execution settings and parameters."""
+
+    workload: Workload
+    machine: Machine
+    execution: Execution
+    params: PerfParams
+
+    @property
+    def counts(self) -> Counts:
+        return counts(self.workload)
+
+
+def gemm_time(ctx: Context, flops: np.ndarray, m: np.ndarray, n: np.ndarray,
+              k: np.ndarray, dtype: str | None = None) -> np.ndarray:
+    """Time of GEMMs totalling `flops` with output m x n and depth k [s] ([GEMM], [6])."""
+    dev, mach = ctx.machine.device, ctx.machine
+    dtype = dtype or ctx.execution.dtype
+    tiles = np.ceil(m / dev.tile_m) * np.ceil(n / dev.tile_n)
+    waves = np.ceil(tiles / dev.sm_count)
+    quant = (m * n) / (waves * dev.sm_count * dev.tile_m * dev.tile_n)
+    eff = mach.gemm_efficiency(dtype) * np.minimum(quant, 1.0) * k / (k + ctx.params.gemm_k_half)
+    t_compute = flops / (mach.peak_flops(dtype) * eff)
+    elem = 1.0 if dtype in ("fp8", "int8") else 2.0
+    gemms = flops / (2.0 * m * n * k)
+    t_memory = gemms * elem * (m * k + k * n + m * n) / _hbm(ctx)
+    return np.maximum(t_compute, t_memory)
+
+
+def _hbm(ctx: Context) -> float:
+    return ctx.machine.accelerator.hbm_bandwidth_bytes_per_s * ctx.machine.device.hbm_efficiency
+
+
+def _layer_gemms(ctx: Context, lay: Layouts, moe: bool) -> np.ndarray:
+    """Forward GEMM time of one layer for one microbatch on one GPU [s]."""
+    w, c = ctx.workload, ctx.counts
+    tp, h = lay.tp.astype(float), float(w.hidden)
+    t = lay.mb * ctx.execution.seq_len / lay.cp.astype(float)   # tokens per GPU
+    n_in = (c.attn_params - c.v_dim * h) / h                   # fused QKV (or MLA down/up)
+    total = gemm_time(ctx, 2 * t * h * n_in / tp, t, n_in / tp, h + 0 * t)
+    total = total + gemm_time(ctx, 2 * t * c.v_dim * h / tp, t, h + 0 * t, c.v_dim / tp)
+    if not moe:
+        f = float(w.ffn_hidden)
+        up = (c.ffn_matrices - 1) * f
+        total = total + gemm_time(ctx, 2 * t * h * up / tp, t, up / tp, h + 0 * t)
+        return total + gemm_time(ctx, 2 * t * f * h / tp, t, h + 0 * t, f / tp)
+    m = w.moe
+    fm, up = float(m.moe_ffn_hidden), (c.ffn_matrices - 1) * float(m.moe_ffn_hidden)
+    copies = t / tp * m.top_k                                  # routed token copies per GPU
+    per_expert = copies * lay.ep / m.experts                   # rows of each grouped GEMM
+    total = total + gemm_time(ctx, 2 * copies * h * up, per_expert, up + 0 * t, h + 0 * t)
+    total = total + gemm_time(ctx, 2 * copies * fm * h, per_expert, h + 0 * t, fm + 0 * t)
+    if m.shared_experts:
+        sh = m.shared_experts * fm
+        total = total + gemm_time(ctx, 2 * t * h * (up / fm) * sh / tp, t,
+                                  (up / fm) * sh / tp, h + 0 * t)
+        total = total + gemm_time(ctx, 2 * t * sh * h / tp, t, h + 0 * t, sh / tp)
+    return total
+
+
+def _attention_core(ctx: Context, lay: Layouts) -> tuple[np.ndarray, np.ndarray]:
+    """Forward and backward attention-core time per layer and microbatch [s] ([2], [4])."""
+    w, c, ex, p = ctx.workload, ctx.counts, ctx.execution, ctx.params
+    tp = lay.tp.astype(float)
+    queries = lay.mb * ex.seq_len / lay.cp
+    full = queries * ex.seq_len * c.attn_flops_fwd_per_ctx / tp
+    bf16_peak = ctx.machine.peak_flops("bf16")
+    if ex.flash_attention:
+        fwd = 0.5 * full / (bf16_peak * ctx.machine.device.attention_efficiency)
+        return fwd, fwd * p.flash_backward_factor
+    hd = float(c.q_dim // w.heads)
+    gemm = gemm_time(ctx, full, ex.seq_len + 0 * tp, ex.seq_len + 0 * tp, hd + 0 * tp, "bf16")
+    scores = lay.mb * w.heads / tp * ex.seq_len * ex.seq_len / lay.cp
+    soft = scores * p.softmax_bytes_per_element / _hbm(ctx)
+    return gemm + soft, 2 * (gemm + soft)
+
+
+def _elementwise(ctx: Context, lay: Layouts, moe: bool) -> np.ndarray:
+    """Forward memory-bound time per layer and microbatch: norms, residuals, activations [s]."""
+    w, c, ex, p = ctx.workload, ctx.counts, ctx.execution, ctx.params
+    tp = lay.tp.astype(float)
+    t = lay.mb * ex.seq_len / lay.cp
+    t_rep = np.where(lay.sp > 0, t / tp, t)                     # h-wide tensors, replicated
+    act = p.activation_bytes
+    byts = t_rep * act * p.elementwise_hidden_passes * w.hidden
+    passes = 3.0 if w.ffn == "swiglu" else 2.0                  # read 2f write f / read f write f
+    if moe and w.moe is not None:
+        byts = byts + t / tp * w.moe.top_k * act * (passes * w.moe.moe_ffn_hidden
+                                                    + 4.0 * w.hidden)
+    else:
+        byts = byts + t * act * passes * w.ffn_hidden / tp
+    if ex.dtype in ("fp8", "fp4"):
+        ffn = w.ffn_hidden if not moe else w.moe.moe_ffn_hidden * w.moe.top_k
+        inputs = t * (2.0 * w.hidden + c.v_dim / tp + ffn / tp)
+        byts = byts + inputs * p.fp8_cast_bytes_per_element
+    return byts / _hbm(ctx)
+
+
+def _ring(volume: np.ndarray, n: np.ndarray, bw: np.ndarray, lat: np.ndarray,
+          steps_factor: float = 1.0) -> np.ndarray:
+    """Ring reduce-scatter or all-gather of `volume` bytes over `n` ranks [s] [5]."""
+    nf = n.astype(float)
+    return steps_factor * ((nf - 1) / nf * volume / bw + (nf - 1) * lat)
+
+
+def _link(ctx: Context, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(bandwidth [B/s], latency [s]) of a group spanning `span` consecutive ranks."""
+    m, p = ctx.machine, ctx.params
+    up = span <= m.scaleup_domain
+    bw_up = m.accelerator.scaleup_bandwidth_bytes_per_s * m.device.scaleup_efficiency
+    bw_out = m.scaleout_bytes_per_s * p.scaleout_efficiency
+    return (np.where(up, bw_up, bw_out), np.where(up, p.scaleup_latency_s, p.scaleout_latency_s))
+
+
+def _comm_per_layer(ctx: Context, lay: Layouts, attn_fwd: np.ndarray) -> dict[str, np.ndarray]:
+    """Exposed TP, CP and EP communication per layer and microbatch (fwd + bwd + recompute)."""
+    w, c, ex, p = ctx.workload, ctx.counts, ctx.execution, ctx.params
+    t = lay.mb * ex.seq_len / lay.cp
+    act = p.activation_bytes
+    n_coll = 4.0 + 2.0 * (lay.recompute == 2)
+    bw, lat = _link(ctx, lay.tp)
+    tp_time = n_coll * _ring(t * w.hidden * act, lay.tp, bw, lat, 2.0)
+    if ex.tp_comm_overlap:
+        tp_time = tp_time * np.where(lay.sp > 0, 1.0 - p.tp_overlap_efficiency, 1.0)
+    bw, lat = _link(ctx, lay.tp * lay.cp)
+    kv = t * 2.0 * c.kv_dim / lay.tp * act * (lay.cp - 1)
+    cp_time = np.maximum(0.0, 3.0 * (kv / bw + (lay.cp - 1) * lat) - 3.5 * attn_fwd)
+    ep_time = np.zeros(len(lay))
+    if w.moe is not None:
+        bw, lat = _link(ctx, lay.ep)
+        vol = t / lay.tp * w.moe.top_k * w.hidden * act * (lay.ep - 1) / lay.ep
+        one = vol / bw + lat * (1.0 + np.log2(lay.ep))
+        ep_time = np.where(lay.ep > 1, (4.0 + 2.0 * (lay.recompute == 2)) * one, 0.0)
+    return {"tp": tp_time, "cp": cp_time, "ep": ep_time}
+
+
+def _per_layer(ctx: Context, lay: Layouts, moe: bool) -> dict[str, np.ndarray]:
+    """Times per layer and microbatch: gemm, attention, elementwise, recompute, comm [s]."""
+    gemm = _layer_gemms(ctx, lay, moe)
+    a_fwd, a_bwd = _attention_core(ctx, lay)
+    elem = _elementwise(ctx, lay, moe)
+    comm = _comm_per_layer(ctx, lay, a_fwd)
+    bwd_mem = ctx.params.backward_memory_factor
+    fwd_all = gemm + a_fwd + elem
+    recompute = np.select([lay.recompute == 1, lay.recompute == 2], [a_fwd, fwd_all], 0.0)
+    out = {"gemm": 3.0 * gemm, "attention": a_fwd + a_bwd, "elementwise": (1 + bwd_mem) * elem,
+           "recompute": recompute, "tp_comm": comm["tp"], "cp_comm": comm["cp"]}
+    out["ep_comm"] = comm["ep"] if moe else np.zeros(len(lay))
+    return out
+
+
+def _stage_microbatch(ctx: Context, lay: Layouts) -> dict[str, np.ndarray]:
+    """Per-microbatch time of the slowest pipeline stage, by component [s]."""
+    w, c = ctx.workload, ctx.counts
+    layers_stage = np.ceil(w.layers / lay.pp)
+    dense = _per_layer(ctx, lay, moe=False)
+    moe_share = c.moe_layers / w.layers
+    parts = dense
+    if c.moe_layers:
+        moe = _per_layer(ctx, lay, moe=True)
+        parts = {k: (1 - moe_share) * dense[k] + moe_share * moe[k] for k in dense}
+    parts = {k: v * layers_stage for k, v in parts.items()}
+    t = lay.mb * ctx.execution.seq_len / lay.cp
+    h, v = float(w.hidden), float(w.vocab)
+    logits = gemm_time(ctx, 2 * t * h * v / lay.tp, t, v / lay.tp, h + 0 * t, "bf16")
+    parts["gemm"] = parts["gemm"] + 3.0 * logits
+    ce_bytes = t * v / lay.tp * ctx.params.cross_entropy_bytes_per_logit
+    parts["elementwise"] = parts["elementwise"] + ce_bytes / _hbm(ctx)
+    parts["pp_comm"] = _pipeline_p2p(ctx, lay)
+    return parts
+
+
+def _pipeline_p2p(ctx: Context, lay: Layouts) -> np.ndarray:
+    """Exposed pipeline send/receive per microbatch on the bottleneck stage [s] [1]."""
+    ex, p = ctx.execution, ctx.params
+    t = lay.mb * ex.seq_len / lay.cp
+    vol = t * ctx.workload.hidden * p.activation_bytes / np.where(lay.sp > 0, lay.tp, 1)
+    bw, lat = _link(ctx, lay.tp * lay.cp * lay.dp * lay.pp)
+    one = vol / bw + lat
+    exposed = (1.0 - p.pp_overlap_efficiency) if ex.pp_overlap else 1.0
+    return np.where(lay.pp > 1, 2.0 * lay.vp * one * exposed, 0.0)
+
+
+def _data_parallel(ctx: Context, lay: Layouts, mem: dict[str, np.ndarray],
+                   t_mb: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Exposed gradient reduction (+ parameter gather) per step [s] ([1], [3])."""
+    ex, p = ctx.execution, ctx.params
+    bw, lat = _link(ctx, lay.tp * lay.cp * lay.dp)
+    n = lay.dp * lay.cp
+    dense_v, expert_v = mem["dense_params"] * p.grad_reduce_bytes, mem["expert_params"] * \
+        p.grad_reduce_bytes
+    n_exp = np.maximum(1, n * lay.tp // lay.ep)
+    bw_e, lat_e = _link(ctx, lay.tp * lay.cp * lay.dp)
+    t_dp = _ring(dense_v, n, bw, lat, 2.0) + _ring(expert_v, n_exp, bw_e, lat_e, 2.0)
+    fsdp = lay.zero == 3
+    # FSDP gathers parameters for forward and backward of every microbatch.
+    t_gather = 2.0 * m * (_ring(dense_v, n, bw, lat) + _ring(expert_v, n_exp, bw_e, lat_e))
+    t_dp = np.where(fsdp, t_dp / 2.0 + t_gather, t_dp)
+    window = np.where(fsdp, m * t_mb, t_mb) if ex.dp_overlap else 0.0 * t_mb
+    return np.where(n > 1, np.maximum(t_dp - window, 0.0) + (n > 1) * 0.0, 0.0)
+
+
+def estimate_arrays(ctx: Context, lay: Layouts) -> dict[str, np.ndarray]:
+    """Step time, its breakdown, throughput and memory for every layout in `lay`.
+
+    Returns arrays keyed ``step_s``, ``tokens_per_s``, ``tokens_per_s_per_gpu``,
+    ``model_flops_per_gpu``, ``mfu``, ``memory_bytes``, ``fits`` and ``t_*`` components [s]
+    (per step) and ``mem_*`` components [bytes].
+    """
+    ex, p = ctx.execution, ctx.params
+    m = ex.global_batch / (lay.dp * lay.mb)
+    parts = _stage_microbatch(ctx, lay)
+    t_mb = sum(parts.values())
+    bubble = (lay.pp - 1) / lay.vp * t_mb
+    mem = memory_arrays(ctx, lay, m)
+    t_dp = _data_parallel(ctx, lay, mem, t_mb, m)
+    t_opt = mem["optimizer_params"] * p.optimizer_bytes_per_param / _hbm(ctx)
+    step = m * t_mb + bubble + t_dp + t_opt
+    tokens = ex.global_batch * ex.seq_len / step
+    n = lay.n_gpus
+    flops = training_flops_per_token(ctx.workload, ex.seq_len) * tokens / n
+    out = {f"t_{k}": m * v for k, v in parts.items()}
+    out.update(t_bubble=bubble, t_dp_comm=t_dp, t_optimizer=t_opt, step_s=step,
+               tokens_per_s=tokens, tokens_per_s_per_gpu=tokens / n, model_flops_per_gpu=flops,
+               mfu=flops / ctx.machine.peak_flops(ex.dtype), microbatches=m)
+    out.update({f"mem_{k}": v for k, v in mem.items() if not k.endswith("_params")})
+    out["memory_bytes"] = mem["total"]
+    out["fits"] = mem["total"] <= ctx.machine.accelerator.hbm_bytes
+    return out

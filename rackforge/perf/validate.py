@@ -1,0 +1,195 @@
+"""Compare the training and inference models with published measurements (CSV files).
+
+Each training row names its system, model and execution (see ``tests/data/README.md``). Blank
+execution fields take the default of the row's framework (``data/frameworks.yaml``); a blank
+microbatch (and a blank recompute mode, where the default does not fit) is chosen as the fastest
+setting that fits memory, as the published runs were tuned. Rows the model cannot represent are
+returned as skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rackforge.catalog import load_catalog
+from rackforge.catalog.models import Accelerator, Source
+from rackforge.errors import InputError
+from rackforge.perf.layout import RECOMPUTE, Execution, from_columns
+from rackforge.perf.params import Machine, load_params
+from rackforge.perf.training import Context, estimate_arrays
+from rackforge.perf.workload import Moe, Workload
+
+FRAMEWORKS_FILE = Path(__file__).parent / "data" / "frameworks.yaml"
+MICROBATCHES = (1, 2, 4, 8, 16)
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """One validated row: prediction, truth and signed relative error (pred/meas - 1)."""
+
+    case: str
+    predicted: float
+    measured: float
+    error: float
+    layout: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Validation of one file: compared rows, skipped rows with reasons, summary errors."""
+
+    rows: list[RowResult]
+    skipped: list[tuple[str, str]]
+    quantity: str
+
+    @property
+    def mape(self) -> float:
+        return float(np.mean([abs(r.error) for r in self.rows])) if self.rows else float("nan")
+
+    @property
+    def max_abs_error(self) -> float:
+        return float(max(abs(r.error) for r in self.rows)) if self.rows else float("nan")
+
+
+def read_csv(path: str | Path) -> list[dict[str, str]]:
+    """Rows of a CSV file as mappings; a missing or malformed file is an InputError."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (FileNotFoundError, IsADirectoryError):
+        raise InputError("file not found", str(path), expected="an existing CSV file") from None
+    if not rows or "case" not in rows[0]:
+        raise InputError("not a measurement CSV", str(path), expected="a header with 'case'")
+    return rows
+
+
+@lru_cache(maxsize=1)
+def frameworks() -> tuple[dict[str, dict[str, Any]], str]:
+    from rackforge.inputs import read_yaml
+    data = read_yaml(FRAMEWORKS_FILE)
+    return data["frameworks"], data["default"]
+
+
+def _framework(case: str) -> dict[str, Any]:
+    table, default = frameworks()
+    return table.get(case.split("-")[0], table[default])
+
+
+def _int(row: dict[str, str], key: str, default: int | None = None) -> int | None:
+    text = (row.get(key) or "").strip()
+    return int(float(text)) if text else default
+
+
+def _accelerator(row: dict[str, str]) -> Accelerator:
+    return load_catalog().get(row["accelerator"].strip(), Accelerator, where="accelerator")
+
+
+def row_machine(row: dict[str, str]) -> Machine:
+    """The hardware a measurement row describes."""
+    acc = _accelerator(row)
+    gbps = float(row.get("scaleout_gbps_per_gpu") or acc.scaleout_gbps)
+    domain = _int(row, "scaleup_domain", 8) or 8
+    return Machine(acc, domain, gbps * 1e9 / 8, acc.tdp_w, load_params().device(acc.id))
+
+
+def row_workload(row: dict[str, str]) -> Workload:
+    """The model a measurement row describes (architecture columns)."""
+    fw = _framework(row["case"])
+    moe = None
+    if _int(row, "experts"):
+        moe = Moe(experts=_int(row, "experts"), top_k=_int(row, "top_k"),
+                  moe_ffn_hidden=_int(row, "moe_ffn_hidden"),
+                  shared_experts=_int(row, "shared_experts", 0),
+                  dense_layers=_int(row, "dense_layers", 0))
+    hidden, heads = _int(row, "hidden"), _int(row, "heads")
+    head_dim = hidden // heads if moe is None else 64 if hidden % heads else hidden // heads
+    return Workload(
+        id=row["case"].lower(), name=row["case"], source=Source(
+            title=row.get("source") or "measurement row", publisher="see source", year=2024),
+        layers=_int(row, "layers"), hidden=hidden, ffn_hidden=_int(row, "ffn_hidden"),
+        heads=heads, kv_heads=_int(row, "kv_heads", heads), head_dim=head_dim,
+        vocab=_int(row, "vocab"), ffn=fw["ffn"] if moe is None else "swiglu",
+        seq_len=_int(row, "seq_len", 2048), moe=moe)
+
+
+def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution:
+    return Execution(dtype=dtype, seq_len=_int(row, "seq_len"),
+                     global_batch=_int(row, "global_batch"),
+                     flash_attention=fw["flash_attention"], tp_comm_overlap=fw["tp_comm_overlap"],
+                     dp_overlap=fw["dp_overlap"], pp_overlap=fw["pp_overlap"])
+
+
+def _candidates(row: dict[str, str], fw: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The row's layout, with blank microbatch / recompute expanded into alternatives."""
+    tuned = [1] if fw["microbatch"] != "tuned" else list(MICROBATCHES)
+    mbs = [_int(row, "microbatch")] if _int(row, "microbatch") else tuned
+    rc_text = (row.get("recompute") or "").strip()
+    rcs = [RECOMPUTE.index(rc_text)] if rc_text else [0, 1, 2]
+    zero = 3 if "fsdp" in (row.get("note") or "").lower() else fw["zero"]
+    grid = np.array([(mb, rc) for mb in mbs for rc in rcs], dtype=np.int64)
+    n = len(grid)
+    fixed = {k: _int(row, k, 1) for k in ("tp", "pp", "dp", "cp", "ep", "vp")}
+    cols = {k: np.full(n, v) for k, v in fixed.items()}
+    cols.update(mb=grid[:, 0], recompute=grid[:, 1], zero=np.full(n, zero),
+                sp=np.full(n, int((row.get("sequence_parallel") or "no").strip() == "yes")))
+    return cols
+
+
+def predict_training_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
+    """Predicted step time [s] of one measurement row and the layout it used."""
+    fw = _framework(row["case"])
+    dtype = (row.get("dtype") or "bf16").strip()
+    ctx = Context(row_workload(row), row_machine(row), _execution(row, fw, dtype), load_params())
+    lay = from_columns(_candidates(row, fw))
+    batch_ok = (ctx.execution.global_batch % (lay.dp * lay.mb)) == 0
+    lay = lay.take(batch_ok)
+    if len(lay) == 0:
+        raise InputError("global_batch not divisible by dp x microbatch", None, row["case"])
+    out = estimate_arrays(ctx, lay)
+    default_rc = RECOMPUTE.index(fw["recompute"])
+    prefer = out["fits"] & ((lay.recompute == default_rc) | ~np.any(
+        out["fits"] & (lay.recompute == default_rc)))
+    if prefer.any():   # fastest fitting layout, default recompute mode first
+        best = int(np.argmin(np.where(prefer, out["step_s"], np.inf)))
+    else:              # nothing fits our memory estimate: take the leanest layout
+        best = int(np.argmin(out["memory_bytes"]))
+    info = lay.row(best) | {"fits": bool(out["fits"][best]),
+                            "memory_gb": round(float(out["memory_bytes"][best]) / 1e9, 1)}
+    return float(out["step_s"][best]), info
+
+
+def _check_row(row: dict[str, str]) -> str | None:
+    """Why a row cannot be modelled, or None."""
+    if row.get("accelerator", "").strip() not in load_catalog():
+        return f"accelerator {row.get('accelerator')!r} not in the catalog"
+    for key in ("layers", "hidden", "heads", "seq_len", "global_batch", "measured_step_s"):
+        if not (row.get(key) or "").strip():
+            return f"column {key} is blank"
+    if (row.get("dtype") or "bf16").strip() not in ("bf16", "fp16", "fp8"):
+        return f"dtype {row.get('dtype')!r} is not modelled"
+    return None
+
+
+def validate_training(path: str | Path) -> Report:
+    """Predict ``measured_step_s`` for every row of a training-throughput CSV."""
+    results, skipped = [], []
+    for row in read_csv(path):
+        reason = _check_row(row)
+        if reason:
+            skipped.append((row["case"], reason))
+            continue
+        try:
+            pred, info = predict_training_row(row)
+        except InputError as exc:
+            skipped.append((row["case"], str(exc)))
+            continue
+        meas = float(row["measured_step_s"])
+        results.append(RowResult(row["case"], pred, meas, pred / meas - 1.0, info))
+    return Report(results, skipped, "step_s")

@@ -25,7 +25,7 @@ def _liquid(budget: RackBudget) -> list[Finding]:
                                "liquid-cooled parts but no CDU; set cooling.cdu",
                                t.liquid_heat_w, 0.0, "W"))
     else:
-        out.append(upper("COOLING-CDU-CAPACITY", f"{layout.cdu.id}", t.liquid_heat_w,
+        out.append(upper("COOLING-CDU-CAPACITY", layout.cdu.id, t.liquid_heat_w,
                          cdu_capacity_w(layout), "W",
                          "liquid heat exceeds the CDU capacity given to this rack"))
     capped = t.delivered_flow_lpm < spec.available_flow_lpm
@@ -45,21 +45,23 @@ def _temperatures(budget: RackBudget) -> list[Finding]:
     spec, loop = layout.design.cooling, layout.loop
     approach = layout.cdu.approach_k if layout.cdu else 0.0
     out = [
-        upper("COOLING-FACILITY-CLASS", f"{spec.facility_class}",
-              spec.facility_supply_max_c + approach, t.supply_temp_c, "degC",
-              f"{spec.facility_class} water (up to {spec.facility_supply_max_c:g} degC) plus the "
-              f"CDU approach of {approach:g} K cannot hold the secondary supply; use a colder "
-              "class or raise the supply temperature"),
-        upper("COOLING-SUPPLY-TEMP", f"{loop.id}", t.supply_temp_c, loop.max_supply_c,
+        upper("COOLING-SUPPLY-TEMP", loop.id, t.supply_temp_c, loop.max_supply_c,
               "degC", "secondary supply is above the loop's limit"),
-        upper("COOLING-RETURN-TEMP", f"{loop.id}", t.return_temp_c, loop.max_return_c,
+        upper("COOLING-RETURN-TEMP", loop.id, t.return_temp_c, loop.max_return_c,
               "degC", "return temperature at the delivered flow exceeds the loop's limit"),
     ]
+    if spec.supply_temp_c is not None:  # else the supply is derived from the class itself
+        out.append(upper(
+            "COOLING-FACILITY-CLASS", spec.facility_class, spec.facility_supply_max_c + approach,
+            t.supply_temp_c, "degC",
+            f"{spec.facility_class} water (up to {spec.facility_supply_max_c:g} degC) plus the "
+            f"CDU approach of {approach:g} K cannot hold the secondary supply; use a colder "
+            "class or raise the supply temperature"))
     limits = [(p.part.max_coolant_supply_c, p.part.id) for p in layout.trays
               if p.part.max_coolant_supply_c is not None and p.part.liquid_cooled_fraction > 0]
     if limits:
         limit, part_id = min(limits)
-        out.append(upper("COOLING-PART-SUPPLY-TEMP", f"{part_id}", t.supply_temp_c,
+        out.append(upper("COOLING-PART-SUPPLY-TEMP", part_id, t.supply_temp_c,
                          limit, "degC", "secondary supply is warmer than these cold plates "
                          "accept; lower the supply or use a colder facility class"))
     return out

@@ -12,10 +12,10 @@ from rackforge.design.spec import SiteSpec
 def check(budget: RackBudget, site: SiteSpec | None = None) -> list[Finding]:
     layout, mass = budget.layout, budget.mass
     rack = layout.rack
-    out = [upper("MECH-RACK-UNITS", f"{rack.id}", budget.units_used, rack.usable_units,
+    out = [upper("MECH-RACK-UNITS", rack.id, budget.units_used, rack.usable_units,
                  "U", "parts need more units than the rack has")]
     out += _geometry(budget)
-    out.append(upper("MECH-PAYLOAD", f"{rack.id}", mass.payload_kg, rack.payload_kg, "kg",
+    out.append(upper("MECH-PAYLOAD", rack.id, mass.payload_kg, rack.payload_kg, "kg",
                      "parts, busbar, cables and coolant exceed the rack's payload rating"))
     if site is not None:
         out.append(upper("MECH-FLOOR-LOAD", "footprint", mass.total_kg / rack.footprint_m2,

@@ -32,7 +32,7 @@ def check(budget: RackBudget, site: SiteSpec | None = None) -> list[Finding]:
     out += _voltage(budget)
     out += _ride_through(budget)
     if layout.power_rack is not None:
-        out.append(upper("POWER-SIDECAR-CAPACITY", f"{layout.power_rack.id}",
+        out.append(upper("POWER-SIDECAR-CAPACITY", layout.power_rack.id,
                          p.input_power_w, layout.power_rack.power_w, "W",
                          "input power exceeds the sidecar power rack's rating"))
     return out
@@ -44,7 +44,7 @@ def _voltage(budget: RackBudget) -> list[Finding]:
     out = []
     for shelf in {p.part.id: p.part for p in layout.of_type(PowerShelf)}.values():
         if abs(shelf.output_voltage_v - bus_v) > VOLTAGE_TOLERANCE * bus_v:
-            out.append(failure("POWER-BUSBAR-VOLTAGE", f"{shelf.id}",
+            out.append(failure("POWER-BUSBAR-VOLTAGE", shelf.id,
                                f"shelf output {shelf.output_voltage_v:g} V does not match the "
                                f"{bus_v:g} V busbar; pick shelves for this busbar",
                                shelf.output_voltage_v, bus_v, "V"))

@@ -1,0 +1,46 @@
+"""The shipped scenarios do what their comments say, on the shipped catalog."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rackforge.cli import app
+
+ROOT = Path(__file__).parent.parent
+runner = CliRunner()
+
+EXAMPLES = {
+    "shelves-overloaded-n-plus-1.yaml": {"POWER-SHELF-CAPACITY"},
+    "coolant-flow-short.yaml": {"COOLING-FLOW"},
+    "copper-past-reach.yaml": {"CABLE-REACH"},
+    "w45-water-too-warm.yaml": {"COOLING-PART-SUPPLY-TEMP", "COOLING-SUPPLY-TEMP"},
+}
+
+
+def errors_of(path: Path) -> tuple[int, set[str]]:
+    result = runner.invoke(app, ["check", str(path), "--json"])
+    data = json.loads(result.stdout)
+    rules = {f["rule"] for fs in data["racks"].values() for f in fs if f["severity"] == "error"}
+    return result.exit_code, rules
+
+
+def test_reference_passes_every_rule():
+    code, rules = errors_of(ROOT / "scenarios" / "reference.yaml")
+    assert (code, rules) == (0, set())
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_example_fails_its_rule(name):
+    code, rules = errors_of(ROOT / "scenarios" / "examples" / name)
+    assert code == 1
+    assert EXAMPLES[name] <= rules, rules
+
+
+def test_every_example_is_covered():
+    shipped = {p.name for p in (ROOT / "scenarios" / "examples").glob("*.yaml")
+               if not p.name.startswith("cluster-")}
+    assert set(EXAMPLES) <= shipped

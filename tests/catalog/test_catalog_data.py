@@ -169,3 +169,30 @@ def test_loop_limits_are_consistent(catalog):
     limits = catalog.get("tcs-cold-plate")
     assert limits.min_supply_c < limits.max_supply_c < limits.max_return_c
     assert limits.min_flow_lpm_per_kw <= 1.5 <= limits.max_flow_lpm_per_kw
+
+
+def _nvlink_ports(tray) -> int:
+    return sum(p.count for p in tray.ports if p.name.startswith("NVLink"))
+
+
+def test_nvl72_nvlink_ports_balance(catalog):
+    # 18 compute trays x 4 GPUs x 18 links = 9 switch trays x 144 ports (NVIDIA GB200 NVL72).
+    compute = catalog.get("gb200-nvl72-compute-tray")
+    switch = catalog.get("nvl72-nvlink-switch-tray")
+    assert 18 * _nvlink_ports(compute) == 9 * _nvlink_ports(switch) == 72 * 18
+    per_gpu_gbps = _nvlink_ports(compute) / compute.accelerators * 400.0
+    scaleup = catalog.get(compute.accelerator).scaleup_bandwidth_bytes_per_s
+    assert per_gpu_gbps * 1e9 / 8 == pytest.approx(scaleup)  # 900 GB/s per direction
+
+
+def test_nvl72_rack_built_from_catalog_parts_matches_public_totals(catalog):
+    # About 120 kW and 1.36 t per GB200 NVL72 rack (NVIDIA / press, 2024): 18 compute trays,
+    # 9 switch trays and 8 shelves in the MGX rack (NVIDIA's rack has no in-rack CDU; the
+    # frame mass stands in for busbar, manifolds and spine) should land near both.
+    get = catalog.get
+    compute, switch = get("gb200-nvl72-compute-tray"), get("nvl72-nvlink-switch-tray")
+    power = 18 * compute.max_power_w + 9 * switch.max_power_w
+    mass = (18 * compute.mass_kg + 9 * switch.mass_kg + 8 * get("mgx-power-shelf-33kw").mass_kg
+            + get("mgx-nvl72-rack").mass_kg)
+    assert power == pytest.approx(120_000.0, rel=0.05)
+    assert mass == pytest.approx(1360.0, rel=0.10)

@@ -20,6 +20,7 @@ from rackforge.design.rack import RackLayout
 from rackforge.design.rack import resolve as resolve_rack
 from rackforge.design.spec import RackDesign, SiteSpec
 from rackforge.errors import InputError
+from rackforge.factory.spec import LineSpec
 from rackforge.inputs import read_yaml, validate
 
 
@@ -32,6 +33,7 @@ class ScenarioSpec(Frozen):
                                         description="extra catalog parts, each with its kind")
     site: SiteSpec | None = None
     racks: list[RackDesign] = Field(default_factory=list)
+    line: LineSpec | None = None
 
     @field_validator("racks")
     @classmethod

@@ -1,0 +1,128 @@
+"""``rackforge build`` and ``rackforge validate queueing``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rackforge.cli.app import (
+    EXIT_FAILED,
+    JsonFlag,
+    ScenarioFile,
+    app,
+    console,
+    print_json,
+    validate_app,
+)
+from rackforge.errors import InputError
+from rackforge.factory.simulation import simulate
+from rackforge.factory.statistics import Estimate, LineResult
+from rackforge.factory.validate import TOLERANCE, read_cases, run_case
+
+RacksOpt = Annotated[int | None, typer.Option("--racks", min=1, show_default=False,
+                                              help="Racks to ship per replication.")]
+WeeksOpt = Annotated[float | None, typer.Option("--weeks", min=0.01, show_default=False,
+                                                help="Weeks to simulate per replication.")]
+RepsOpt = Annotated[int | None, typer.Option("--replications", "-r", min=2, show_default=False,
+                                             help="Replications (default: the line's run).")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, show_default=False,
+                                             help="Random seed (default: the line's run).")]
+CsvFile = Annotated[Path, typer.Argument(help="Queueing reference CSV file.",
+                                         show_default=False)]
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True, disable=quiet)
+
+
+@app.command("build")
+def build(file: ScenarioFile, racks: RacksOpt = None, weeks: WeeksOpt = None,
+          replications: RepsOpt = None, seed: SeedOpt = None, json: JsonFlag = False) -> None:
+    """Simulate the scenario's assembly and test line: racks per week, cycle time, bottleneck."""
+    from rackforge.scenario import load
+
+    if racks is not None and weeks is not None:
+        raise InputError("give --racks or --weeks, not both", hint="Use one of them.")
+    scenario = load(file)
+    line = getattr(scenario.spec, "line", None)
+    if line is None:
+        raise InputError("the scenario has no line section", str(file), "line",
+                         expected="a line: section with stations and a release policy")
+    with _progress(json) as bar:
+        task = bar.add_task(f"simulating {line.name}", total=replications or line.run.replications)
+        result = simulate(line, racks=racks, weeks=weeks, replications=replications, seed=seed,
+                          on_progress=lambda done, total: bar.update(task, completed=done))
+    if json:
+        print_json(result.to_dict())
+        return
+    _print_result(result)
+
+
+def _ci(e: Estimate, fmt: str = ".1f") -> str:
+    return f"{e.mean:{fmt}} ± {e.half_width:{fmt}}"
+
+
+def _print_result(r: LineResult) -> None:
+    console.print(f"[bold]{r.line}[/]: {r.replications} replications, seed {r.seed}, "
+                  f"{r.window_h / 168:.1f} weeks measured each after {r.warmup_h:.0f} h warm-up")
+    pct = r.cycle_time_percentiles_h
+    console.print(f"  racks per week   {_ci(r.racks_per_week)}  (95 % CI)")
+    console.print(f"  cycle time       {_ci(r.cycle_time_h)} h mean; p50 {pct['p50']:.1f} h, "
+                  f"p90 {pct['p90']:.1f} h, p99 {pct['p99']:.1f} h")
+    console.print(f"  WIP              {_ci(r.wip_racks)} racks; Little's law L = λW within "
+                  f"{r.little.relative_error:.2%}")
+    if r.analytic is not None:
+        a = r.analytic
+        console.print(f"  {a.method}: {a.throughput_per_h * 168:.1f} racks/week, "
+                      f"cycle {a.cycle_time_h:.2f} h")
+    table = Table("station", "servers", "utilization", "busy", "blocked", "starved", "down",
+                  "units inside", title=f"bottleneck: {r.bottleneck}")
+    for s in r.stations:
+        mark = "[bold red]" if s.name == r.bottleneck else ""
+        table.add_row(f"{mark}{s.name}", str(s.servers), f"{mark}{s.utilization.mean:.1%}",
+                      f"{s.busy:.1%}", f"{s.blocked:.1%}", f"{s.starved:.1%}", f"{s.down:.1%}",
+                      f"{s.units_inside.mean:.1f}")
+    console.print(table)
+    console.print(f"  {r.events:,} events in {r.wall_s:.1f} s ({r.events_per_s:,.0f} events/s); "
+                  f"scrapped {r.scrapped_per_week:.2f} racks/week")
+
+
+@validate_app.command("queueing")
+def queueing(file: CsvFile, json: JsonFlag = False) -> None:
+    """Simulate each case of a queueing reference table and compare with the reference."""
+    cases = read_cases(file)
+    results = []
+    with _progress(json) as bar:
+        task = bar.add_task("cases", total=len(cases))
+        for case in cases:
+            bar.update(task, description=f"simulating {case.name}")
+            results.append(run_case(case))
+            bar.advance(task)
+    failed = [r.case.name for r in results if not r.passed]
+    if json:
+        print_json({"tolerance": TOLERANCE, "cases": [r.to_dict() for r in results],
+                    "failed": failed})
+    else:
+        _print_cases(results)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _print_cases(results: list) -> None:
+    table = Table("case", "TH ref [1/h]", "TH sim [1/h]", "err", "CT ref [h]", "CT sim [h]",
+                  "err", "closed form (TH, CT)", "ok",
+                  title=f"queueing validation (95 % CI; pass: within {TOLERANCE:.0%})")
+    for r in results:
+        a = r.analytic
+        closed = "-" if a is None else f"{a.throughput_per_h:.4f}, {a.cycle_time_h:.3f}"
+        table.add_row(r.case.name, f"{r.case.throughput_per_h:.4f}",
+                      _ci(r.throughput_per_h, ".4f"), f"{r.throughput_error:+.2%}",
+                      f"{r.case.cycle_time_h:.3f}", _ci(r.cycle_time_h, ".3f"),
+                      f"{r.cycle_time_error:+.2%}", closed,
+                      "[green]yes[/]" if r.passed else "[red]no[/]")
+    console.print(table)

@@ -36,7 +36,18 @@ from typing import Annotated
 import pint
 from pydantic import BeforeValidator
 
-ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+
+
+def _registry() -> pint.UnitRegistry:
+    # Pint caches its parsed definitions on disk (~150 ms saved per start); a read-only home
+    # just means no cache.
+    try:
+        return pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=":auto:")
+    except OSError:
+        return pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+
+
+ureg = _registry()
 ureg.define("FLOP = [flop]")
 ureg.define("OpenU = 48 mm = OU")
 ureg.define("rack_unit = 44.45 mm = RU")

@@ -20,6 +20,7 @@ import numpy as np
 from rackforge.catalog import load_catalog
 from rackforge.catalog.models import Accelerator, Source
 from rackforge.errors import InputError
+from rackforge.perf.inference import Serving, search_inference
 from rackforge.perf.layout import RECOMPUTE, Execution, from_columns
 from rackforge.perf.params import Machine, load_params
 from rackforge.perf.training import Context, estimate_arrays
@@ -193,3 +194,51 @@ def validate_training(path: str | Path) -> Report:
         meas = float(row["measured_step_s"])
         results.append(RowResult(row["case"], pred, meas, pred / meas - 1.0, info))
     return Report(results, skipped, "step_s")
+
+
+SERVING_FILE = Path(__file__).parent / "data" / "serving.yaml"
+
+
+def serving_for(model: str) -> Serving:
+    """Request-length statistics of the benchmark that uses `model` (``data/serving.yaml``)."""
+    from rackforge.inputs import read_yaml
+    for bench in read_yaml(SERVING_FILE)["benchmarks"].values():
+        if bench["model"] == model:
+            return Serving(bench["input_tokens"], bench["output_tokens"], bench["kv_bytes"])
+    raise InputError("no serving statistics for model", None, "model", model,
+                     "a model listed in perf/data/serving.yaml")
+
+
+def predict_inference_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
+    """Predicted offline throughput of the whole system [tokens/s] and the best layout."""
+    fw_row = dict(row, case="bridge-" + row["case"])   # Llama-style SwiGLU model columns
+    wl = row_workload(fw_row | {"seq_len": "4096"})
+    machine = row_machine(row)
+    n_gpus = _int(row, "n_gpus", 8)
+    ctx = Context(wl, machine, Execution(dtype=(row.get("dtype") or "fp8").strip()),
+                  load_params())
+    out = search_inference(ctx, serving_for(row["model"].strip()), n_gpus)
+    best = int(np.argmax(np.where(out["ok"], out["tokens_per_s_per_gpu"], -np.inf)))
+    info = {"tp": int(out["tp"][best]), "batch": int(out["batch"][best]),
+            "tpot_s": float(out["tpot_s"][best]), "ttft_s": float(out["ttft_s"][best])}
+    return float(out["tokens_per_s_per_gpu"][best]) * n_gpus, info
+
+
+def validate_inference(path: str | Path) -> Report:
+    """Predict ``measured_tokens_per_s`` for every row of an inference-throughput CSV."""
+    results, skipped = [], []
+    for row in read_csv(path):
+        if (row.get("scenario") or "").strip() != "offline":
+            skipped.append((row["case"], f"scenario {row.get('scenario')!r} not modelled"))
+            continue
+        if row.get("accelerator", "").strip() not in load_catalog():
+            skipped.append((row["case"], "accelerator not in the catalog"))
+            continue
+        try:
+            pred, info = predict_inference_row(row)
+        except InputError as exc:
+            skipped.append((row["case"], str(exc)))
+            continue
+        meas = float(row["measured_tokens_per_s"])
+        results.append(RowResult(row["case"], pred, meas, pred / meas - 1.0, info))
+    return Report(results, skipped, "tokens_per_s")

@@ -1,0 +1,160 @@
+"""``rackforge evaluate`` and ``rackforge validate training|inference``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.progress import Progress
+from rich.table import Table
+
+from rackforge.cli.app import JsonFlag, app, console, err_console, print_json, validate_app
+from rackforge.errors import InputError
+from rackforge.perf.api import TrainingEvaluation, TrainingOptions, evaluate_training
+from rackforge.perf.validate import Report, validate_inference, validate_training
+from rackforge.units import format_si
+
+PROGRESS_MIN = 20000   # candidates above which a progress bar shows
+
+SystemOpt = Annotated[str | None, typer.Option("--system", help="System id from the catalog.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Workload id (model).")]
+GpusOpt = Annotated[int | None, typer.Option("--gpus", help="Number of GPUs.")]
+TokensOpt = Annotated[float | None, typer.Option("--tokens", help="Tokens to train, for time "
+                                                 "and energy.")]
+TopOpt = Annotated[int, typer.Option("--top", help="How many of the best layouts to show.")]
+DtypeOpt = Annotated[str, typer.Option("--dtype", help="Training dtype: bf16, fp16 or fp8.")]
+ScenarioOpt = Annotated[Path | None, typer.Option("--scenario", help="Scenario file with an "
+                                                  "evaluate section.")]
+CsvArg = Annotated[Path, typer.Argument(help="Measurement CSV file.", show_default=False)]
+
+
+@app.command()
+def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = None,
+             tokens: TokensOpt = None, top: TopOpt = 5, dtype: DtypeOpt = "bf16",
+             scenario: ScenarioOpt = None, json: JsonFlag = False) -> None:
+    """Search every parallel layout of a model on a system and print the fastest ones.
+
+    Give --system, --model and --gpus, or --scenario FILE whose evaluate section names the
+    systems, workloads and GPU count (its own workloads may be defined under workloads).
+    """
+    runs = _runs(system, model, gpus, tokens, dtype, scenario)
+    results = []
+    for sys_id, wl, n, opts, catalog in runs:
+        opts = TrainingOptions(dtype=opts.dtype, tokens=opts.tokens, top=top)
+        results.append(_search(sys_id, wl, n, opts, catalog, show=not json))
+    if json:
+        print_json([_as_dict(r) for r in results])
+        return
+    for r in results:
+        console.print(_table(r))
+        console.print(_breakdown(r))
+
+
+def _runs(system, model, gpus, tokens, dtype, scenario):  # noqa: ANN001, ANN202
+    if scenario is not None:
+        from rackforge import scenario as scenario_mod
+        scen = scenario_mod.load(scenario)
+        ev = getattr(scen.spec, "evaluate", None)
+        if ev is None:
+            raise InputError("the scenario has no evaluate section", str(scenario), "evaluate",
+                             expected="systems, workloads and gpus under evaluate")
+        extra = {w.id: w for w in getattr(scen.spec, "workloads", [])}
+        from rackforge.perf.workload import get_workload
+        opts = TrainingOptions(dtype=ev.dtype, tokens=ev.tokens)
+        return [(s, get_workload(w, extra), ev.gpus, opts, scen.catalog)
+                for s in ev.systems for w in ev.workloads]
+    missing = [n for n, v in (("--system", system), ("--model", model), ("--gpus", gpus))
+               if v is None]
+    if missing:
+        raise InputError(f"missing option {', '.join(missing)}", hint="Use --system, --model "
+                         "and --gpus, or --scenario FILE.")
+    return [(system, model, gpus, TrainingOptions(dtype=dtype, tokens=tokens), None)]
+
+
+def _search(system, workload, n, opts, catalog, show):  # noqa: ANN001, ANN202
+    with Progress(console=err_console, transient=True, disable=not show) as bar:
+        task = bar.add_task("searching layouts", total=None)
+
+        def report(done: int, total: int) -> None:
+            if total >= PROGRESS_MIN:
+                bar.update(task, completed=done, total=total)
+
+        return evaluate_training(system, workload, n, opts, catalog, progress=report)
+
+
+def _as_dict(r: TrainingEvaluation) -> dict:
+    return {"system": r.system, "workload": r.workload, "gpus": r.n_gpus,
+            "candidates": r.candidates, "fitting": r.fitting, "search_s": r.search_s,
+            "top": [vars(e) for e in r.top]}
+
+
+def _table(r: TrainingEvaluation) -> Table:
+    table = Table(title=f"{r.workload} on {r.n_gpus} x {r.system}: {r.fitting} of "
+                  f"{r.candidates} layouts fit ({r.search_s * 1e3:.0f} ms)",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("tp", "pp", "vp", "dp", "cp", "ep", "mb", "recompute", "optimizer", "step",
+                "tok/s/GPU", "MFU", "mem/GPU"):
+        table.add_column(col, justify="left" if col in ("recompute", "optimizer") else "right")
+    for e in r.top:
+        lay = e.layout
+        table.add_row(*(str(lay[k]) for k in ("tp", "pp", "vp", "dp", "cp", "ep", "mb")),
+                      lay["recompute"], lay["zero"], f"{e.step_s:.3g} s",
+                      f"{e.tokens_per_s_per_gpu:,.0f}", f"{e.mfu:.1%}",
+                      format_si(e.memory_bytes, "B"))
+    return table
+
+
+def _breakdown(r: TrainingEvaluation) -> Table:
+    best = r.best
+    caption = None
+    if best.train_time_s:
+        caption = (f"Training: {best.train_time_s / 86400:,.1f} days, "
+                   f"{format_si(best.train_energy_j / 3600, 'Wh')} at system power")
+    table = Table(title="Best layout: time per step and memory per GPU", title_justify="left",
+                  caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("time", "s", "share", "memory", "bytes"):
+        table.add_column(col, justify="left" if col in ("time", "memory") else "right")
+    times = [(k, v) for k, v in best.breakdown_s.items() if v > 0]
+    mems = list(best.memory_breakdown_bytes.items())
+    for i in range(max(len(times), len(mems))):
+        t = times[i] if i < len(times) else ("", None)
+        m = mems[i] if i < len(mems) else ("", None)
+        table.add_row(t[0], "" if t[1] is None else f"{t[1]:.3g}",
+                      "" if t[1] is None else f"{t[1] / best.step_s:.1%}",
+                      m[0], "" if m[1] is None else format_si(m[1], "B"))
+    return table
+
+
+def _report(report: Report, json: bool, unit: str) -> None:
+    if json:
+        key = f"predicted_{report.quantity}"
+        print_json({"rows": [{"case": r.case, key: r.predicted,
+                              f"measured_{report.quantity}": r.measured, "error": r.error,
+                              "layout": r.layout} for r in report.rows],
+                    "skipped": [{"case": c, "reason": why} for c, why in report.skipped],
+                    "mape": report.mape, "max_abs_error": report.max_abs_error})
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("case", f"predicted [{unit}]", f"measured [{unit}]", "error"):
+        table.add_column(col, justify="left" if col == "case" else "right")
+    for r in report.rows:
+        table.add_row(r.case, f"{r.predicted:,.4g}", f"{r.measured:,.4g}", f"{r.error:+.1%}")
+    for case, why in report.skipped:
+        table.add_row(case, "skipped", "", why)
+    console.print(table)
+    console.print(f"{len(report.rows)} rows, {len(report.skipped)} skipped: MAPE "
+                  f"{report.mape:.1%}, worst {report.max_abs_error:.1%}")
+
+
+@validate_app.command("training")
+def validate_training_cmd(file: CsvArg, json: JsonFlag = False) -> None:
+    """Predict measured_step_s for every row of a training-throughput CSV and show the errors."""
+    _report(validate_training(file), json, "s")
+
+
+@validate_app.command("inference")
+def validate_inference_cmd(file: CsvArg, json: JsonFlag = False) -> None:
+    """Predict measured_tokens_per_s for every row of an inference-throughput CSV."""
+    _report(validate_inference(file), json, "tok/s")

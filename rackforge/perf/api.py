@@ -1,0 +1,172 @@
+"""Entry points of the performance stage: evaluate a system on a workload.
+
+>>> from rackforge.perf import evaluate_training, TrainingOptions
+>>> ev = evaluate_training("hgx-h100-8", "llama3-70b", 1024, TrainingOptions(tokens=15e12))
+>>> ev.best.step_s, ev.best.mfu, ev.best.layout["tp"]
+
+Systems come from the catalog (``catalog/data/systems.yaml``), workloads from
+``perf/data/workloads.yaml`` or the scenario. Results are immutable dataclasses in base units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rackforge.catalog import Catalog, load_catalog
+from rackforge.catalog.models import Accelerator, System
+from rackforge.errors import InputError
+from rackforge.perf.inference import Serving, search_inference
+from rackforge.perf.layout import Execution, Layouts
+from rackforge.perf.params import load_params, machine_from_system
+from rackforge.perf.search import Progress, SearchSpace, search_training
+from rackforge.perf.training import Context, estimate_arrays
+from rackforge.perf.workload import Workload, get_workload
+
+BREAKDOWN = ("gemm", "attention", "elementwise", "recompute", "tp_comm", "cp_comm", "ep_comm",
+             "pp_comm", "bubble", "dp_comm", "optimizer")
+MEMORY = ("weights", "gradients", "optimizer", "activations", "logits", "reserved")
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """Execution settings of a training evaluation; None takes the workload's default."""
+
+    dtype: str = "bf16"
+    seq_len: int | None = None
+    global_batch: int | None = None         # sequences per step
+    tokens: float | None = None             # tokens to train, for time and energy
+    top: int = 5
+    space: SearchSpace = field(default_factory=SearchSpace)
+
+
+@dataclass(frozen=True)
+class LayoutEstimate:
+    """One layout's training estimate (per step unless named otherwise)."""
+
+    layout: dict[str, Any]
+    step_s: float
+    tokens_per_s: float
+    tokens_per_s_per_gpu: float
+    model_flops_per_gpu: float              # [FLOP/s]
+    mfu: float
+    memory_bytes: float                     # per GPU
+    breakdown_s: dict[str, float]
+    memory_breakdown_bytes: dict[str, float]
+    train_time_s: float | None = None
+    train_energy_j: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainingEvaluation:
+    """The search result: best layouts first, with counts and timing of the search."""
+
+    system: str
+    workload: str
+    n_gpus: int
+    candidates: int
+    fitting: int
+    search_s: float
+    top: list[LayoutEstimate]
+
+    @property
+    def best(self) -> LayoutEstimate:
+        return self.top[0]
+
+
+def get_system(system: str | System, catalog: Catalog | None = None) -> System:
+    """A catalog :class:`System` by id (unknown ids raise InputError with a hint)."""
+    if isinstance(system, System):
+        return system
+    return (catalog or load_catalog()).get(system, System, where="system")
+
+
+def training_context(system: str | System, workload: str | Workload,
+                     options: TrainingOptions, catalog: Catalog | None = None,
+                     extra: dict[str, Workload] | None = None) -> Context:
+    """The :class:`Context` of one (system, workload, options) evaluation."""
+    catalog = catalog or load_catalog()
+    sys_ = get_system(system, catalog)
+    wl = workload if isinstance(workload, Workload) else get_workload(workload, extra, "model")
+    acc = catalog.get(sys_.accelerator, Accelerator, where="system.accelerator")
+    seq = options.seq_len or wl.seq_len
+    batch = options.global_batch or 2 ** max(0, round(np.log2(wl.global_batch_tokens / seq)))
+    flash = True
+    ex = Execution(dtype=options.dtype, seq_len=seq, global_batch=batch,
+                   flash_attention=flash, tp_comm_overlap=True)
+    machine_from_system(sys_, acc).peak_flops(options.dtype)   # validates the dtype
+    return Context(wl, machine_from_system(sys_, acc), ex, load_params())
+
+
+def _estimate(ctx: Context, lay: Layouts, arrays: dict[str, np.ndarray], i: int,
+              tokens: float | None) -> LayoutEstimate:
+    get = {k: float(v[i]) for k, v in arrays.items()}
+    n = int(lay.n_gpus[i])
+    time_s = tokens / get["tokens_per_s"] if tokens else None
+    energy = time_s * n * ctx.machine.power_per_gpu_w if time_s else None
+    return LayoutEstimate(
+        lay.row(i), get["step_s"], get["tokens_per_s"], get["tokens_per_s_per_gpu"],
+        get["model_flops_per_gpu"], get["mfu"], get["memory_bytes"],
+        {k: get[f"t_{k}"] for k in BREAKDOWN}, {k: get[f"mem_{k}"] for k in MEMORY},
+        time_s, energy)
+
+
+def evaluate_training(system: str | System, workload: str | Workload, n_gpus: int,
+                      options: TrainingOptions | None = None, catalog: Catalog | None = None,
+                      progress: Progress | None = None) -> TrainingEvaluation:
+    """Search every layout of `workload` on `n_gpus` GPUs of `system`; best first."""
+    options = options or TrainingOptions()
+    if not isinstance(n_gpus, int) or n_gpus < 1:
+        raise InputError("number of GPUs must be a positive integer", None, "gpus", n_gpus)
+    ctx = training_context(system, workload, options, catalog)
+    res = search_training(ctx, n_gpus, options.space, progress)
+    idx = res.order[: max(1, options.top)]
+    if len(idx) == 0:
+        res.best_index()
+    top = [_estimate(ctx, res.layouts, res.arrays, int(i), options.tokens) for i in idx]
+    return TrainingEvaluation(get_system(system, catalog).id, ctx.workload.id, n_gpus,
+                              res.n_candidates, res.n_fitting, res.elapsed_s, top)
+
+
+def estimate_training(ctx: Context, layout: Layouts, tokens: float | None = None
+                      ) -> list[LayoutEstimate]:
+    """Estimates for the given layouts (no search), in order."""
+    arrays = estimate_arrays(ctx, layout)
+    return [_estimate(ctx, layout, arrays, i, tokens) for i in range(len(layout))]
+
+
+@dataclass(frozen=True)
+class InferenceEvaluation:
+    """Best serving layout of a model on a system, with latencies and throughput."""
+
+    system: str
+    workload: str
+    n_gpus: int
+    tp: int
+    batch: int
+    ttft_s: float
+    tpot_s: float
+    tokens_per_s_per_gpu: float
+    max_batch: int
+    kv_bytes_per_token: float               # per GPU
+    memory_bytes: float
+
+
+def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: int,
+                       serving: Serving, dtype: str = "fp8",
+                       catalog: Catalog | None = None) -> InferenceEvaluation:
+    """Highest output tokens/s per GPU that fits (and meets ``serving.tpot_target_s``)."""
+    ctx = training_context(system, workload, TrainingOptions(dtype=dtype), catalog)
+    out = search_inference(ctx, serving, n_gpus)
+    if not out["ok"].any():
+        raise InputError("no serving layout fits or meets the latency target", None,
+                         "tpot_target_s", serving.tpot_target_s, "a looser target or more GPUs")
+    i = int(np.argmax(np.where(out["ok"], out["tokens_per_s_per_gpu"], -np.inf)))
+    fits_tp = out["fits"] & (out["tp"] == out["tp"][i])
+    return InferenceEvaluation(
+        get_system(system, catalog).id, ctx.workload.id, n_gpus, int(out["tp"][i]),
+        int(out["batch"][i]), float(out["ttft_s"][i]), float(out["tpot_s"][i]),
+        float(out["tokens_per_s_per_gpu"][i]), int(out["batch"][fits_tp].max()),
+        float(out["kv_bytes_per_token"][i]), float(out["memory_bytes"][i]))

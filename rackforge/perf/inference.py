@@ -1,0 +1,126 @@
+"""Inference: prefill and decode time, KV cache, batch limits and throughput, vectorized.
+
+Each phase is a roofline [1]: time is the larger of FLOPs at the achievable matmul rate and bytes
+(weights, KV cache) at the achievable HBM bandwidth, plus tensor-parallel all-reduces (two per
+layer [2]) and, for decode, a fixed per-step overhead. Prefill of ``I`` prompt tokens is
+compute-bound; decode reads all weights (for MoE, the experts a batch touches:
+``E (1 - (1 - k/E)^B)`` per layer) and every sequence's KV cache per step [3].
+
+The KV cache per token is ``layers x 2 x kv_heads x head_dim`` elements for GQA (split across
+tensor-parallel ranks up to ``kv_heads``) and ``layers x (kv_lora_rank + rope_dim)`` for MLA [4].
+Offline throughput assumes continuous batching at batch ``B``: each request costs its prefill
+plus ``O`` decode steps shared by ``B`` requests.
+
+References
+----------
+[1] Williams, Waterman and Patterson, Roofline, CACM 2009.
+[2] Shoeybi et al., Megatron-LM, 2019, Sec. 3 (two all-reduces per layer).
+[3] Pope et al., Efficiently Scaling Transformer Inference, MLSys 2023, Sec. 2-3.
+[4] DeepSeek-AI, DeepSeek-V2, 2024, Sec. 2.1 (MLA KV cache).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rackforge.perf.training import Context
+
+
+@dataclass(frozen=True)
+class Serving:
+    """A serving workload: mean prompt and output lengths and the formats used."""
+
+    input_tokens: float                 # mean prompt length [tokens]
+    output_tokens: float                # mean generated length [tokens]
+    kv_bytes: float = 1.0               # bytes per cached element (fp8 KV cache)
+    tpot_target_s: float | None = None  # latency target per output token [s]
+
+
+def _kv_bytes_per_token(ctx: Context, srv: Serving, tp: np.ndarray) -> np.ndarray:
+    """KV-cache bytes per token of context on one GPU [bytes] [3], [4]."""
+    w, c = ctx.workload, ctx.counts
+    per_token = w.layers * c.kv_cache_bytes_per_elem_token * srv.kv_bytes
+    split = np.ones_like(tp, dtype=float) if w.mla else np.minimum(tp, w.kv_heads).astype(float)
+    return per_token / split
+
+
+def _weights(ctx: Context, tp: np.ndarray, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(weight bytes held, weight bytes read per decode step) per GPU [bytes]."""
+    w, c = ctx.workload, ctx.counts
+    wb = 1.0 if ctx.execution.dtype in ("fp8", "int8") else 0.5 if \
+        ctx.execution.dtype == "fp4" else 2.0
+    held = c.params * wb / tp
+    if w.moe is None:
+        return held, held
+    expert_total = c.moe_layers * w.moe.experts * c.expert_params
+    touched = 1.0 - (1.0 - w.moe.top_k / w.moe.experts) ** batch
+    return held, (c.params - expert_total + expert_total * touched) * wb / tp
+
+
+def _phase_time(ctx: Context, flops: np.ndarray, byts: np.ndarray, tp: np.ndarray,
+                tokens: np.ndarray) -> np.ndarray:
+    """Roofline time of one forward pass plus its tensor-parallel all-reduces [s]."""
+    m, p, w = ctx.machine, ctx.params, ctx.workload
+    dtype = ctx.execution.dtype
+    tile = m.device.tile_m                                       # [GEMM] tile quantization in M
+    quant = tokens / (np.ceil(tokens / tile) * tile)
+    t_flops = flops / (m.peak_flops(dtype) * m.gemm_efficiency(dtype) * quant)
+    t_bytes = byts / (m.accelerator.hbm_bandwidth_bytes_per_s * m.device.hbm_efficiency)
+    bw = m.accelerator.scaleup_bandwidth_bytes_per_s * m.device.scaleup_efficiency
+    # Small all-reduces use tree / one-shot algorithms: latency grows with log2(n) [2].
+    volume = 2.0 * (tp - 1) / tp * tokens * w.hidden * 2.0 / bw
+    comm = 2 * w.layers * (volume + p.scaleup_latency_s * (1.0 + np.log2(tp)))
+    return np.maximum(t_flops, t_bytes) + np.where(tp > 1, comm, 0.0)
+
+
+def inference_arrays(ctx: Context, srv: Serving, tp: np.ndarray,
+                     batch: np.ndarray) -> dict[str, np.ndarray]:
+    """Per (tp, batch) pair: TTFT, TPOT, throughput per GPU, memory and fit [s, tokens/s, B]."""
+    w, c, p = ctx.workload, ctx.counts, ctx.params
+    tp, batch = tp.astype(float), batch.astype(float)
+    i_len, o_len = srv.input_tokens, srv.output_tokens
+    held, read = _weights(ctx, tp, batch)
+    kv_tok = _kv_bytes_per_token(ctx, srv, tp)
+    attn = c.attn_flops_fwd_per_ctx * w.layers
+    pre_flops = i_len * (c.matmul_flops_fwd + attn * i_len / 2) / tp
+    ttft = _phase_time(ctx, pre_flops, held, tp, i_len + 0 * tp)
+    prefill_batch = _phase_time(ctx, batch * pre_flops, held, tp, batch * i_len)
+    ctx_len = i_len + o_len / 2
+    dec_flops = batch * (c.matmul_flops_fwd + attn * ctx_len) / tp
+    tpot = _phase_time(ctx, dec_flops, read + batch * ctx_len * kv_tok, tp, batch) \
+        + p.decode_step_overhead_s
+    total = prefill_batch + o_len * tpot
+    memory = held + batch * (i_len + o_len) * kv_tok + p.reserved_bytes
+    return {"ttft_s": ttft, "tpot_s": tpot, "memory_bytes": memory,
+            "fits": memory <= ctx.machine.accelerator.hbm_bytes,
+            "tokens_per_s_per_gpu": batch * o_len / total / tp,
+            "kv_bytes_per_token": kv_tok, "weight_bytes": held}
+
+
+def max_batch(ctx: Context, srv: Serving, tp: np.ndarray) -> np.ndarray:
+    """Largest batch whose weights and KV cache fit one GPU's memory [sequences]."""
+    held, _ = _weights(ctx, tp.astype(float), np.ones_like(tp, dtype=float))
+    free = ctx.machine.accelerator.hbm_bytes - held - ctx.params.reserved_bytes
+    per_seq = (srv.input_tokens + srv.output_tokens) * _kv_bytes_per_token(ctx, srv, tp)
+    return np.maximum(0, np.floor(free / per_seq)).astype(np.int64)
+
+
+BATCHES = np.unique(np.round(np.geomspace(1, 8192, 60)).astype(np.int64))
+
+
+def search_inference(ctx: Context, srv: Serving, n_gpus: int) -> dict[str, np.ndarray]:
+    """All (tp, batch) candidates for `n_gpus` GPUs (replicas of tp GPUs), evaluated at once.
+
+    Adds ``ok`` (fits and meets the TPOT target, if any) to :func:`inference_arrays`' output.
+    """
+    tps = np.array([t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= min(
+        n_gpus, ctx.machine.scaleup_domain) and n_gpus % t == 0], dtype=np.int64)
+    grid_tp, grid_b = (g.ravel() for g in np.meshgrid(tps, BATCHES, indexing="ij"))
+    out = inference_arrays(ctx, srv, grid_tp, grid_b)
+    ok = out["fits"]
+    if srv.tpot_target_s is not None:
+        ok = ok & (out["tpot_s"] <= srv.tpot_target_s)
+    out.update(tp=grid_tp, batch=grid_b, ok=ok)
+    return out

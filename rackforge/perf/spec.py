@@ -1,0 +1,50 @@
+"""Scenario sections of the performance stage: user workloads and what to evaluate.
+
+.. code-block:: yaml
+
+    workloads:                 # optional: models beyond perf/data/workloads.yaml
+      - {id: my-moe, name: My MoE, layers: 48, hidden: 4096, ..., source: {...}}
+    evaluate:
+      systems: [hgx-h100-8, gb200-nvl72]
+      workloads: [llama3-70b, my-moe]
+      gpus: 1024
+      tokens: 15e12            # optional: time and energy to train this many tokens
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from rackforge.catalog import Catalog
+from rackforge.catalog.models import Frozen, System
+from rackforge.perf.workload import Workload, get_workload
+
+
+class EvaluateSpec(Frozen):
+    """Which systems and workloads ``rackforge evaluate --scenario`` compares, at what scale."""
+
+    systems: list[str] = Field(min_length=1)
+    workloads: list[str] = Field(min_length=1)
+    gpus: int = Field(gt=0)
+    tokens: float | None = Field(default=None, gt=0, description="[tokens]")
+    dtype: str = "bf16"
+    top: int = Field(default=3, ge=1)
+
+
+def user_workloads(workloads: list[Workload]) -> dict[str, Workload]:
+    return {w.id: w for w in workloads}
+
+
+def resolve(evaluate: EvaluateSpec | None, workloads: list[Workload], catalog: Catalog,
+            file: str | None = None) -> None:
+    """Check that every system and workload id of `evaluate` exists (InputError with a hint)."""
+    if evaluate is None:
+        return
+    for i, sid in enumerate(evaluate.systems):
+        catalog.get(sid, System, where=f"evaluate.systems[{i}]", file=file)
+    extra = user_workloads(workloads)
+    for i, wid in enumerate(evaluate.workloads):
+        try:
+            get_workload(wid, extra, f"evaluate.workloads[{i}]")
+        except Exception as exc:  # re-locate the error in the scenario file
+            raise exc.at(file) if hasattr(exc, "at") else exc from None

@@ -1,0 +1,58 @@
+"""Memory per GPU against Korthikanti et al. (2022) Table 2 and the 18-bytes-per-parameter rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rackforge.perf.layout import Execution, single
+from rackforge.perf.memory import activation_bytes_per_token, memory_arrays
+from rackforge.perf.params import load_params
+from rackforge.perf.training import Context
+from rackforge.perf.validate import row_machine
+from rackforge.perf.workload import Source, Workload
+
+SRC = Source(title="test model", publisher="rackforge", year=2026)
+GPT = Workload(id="gpt-test", name="GPT", source=SRC, layers=8, hidden=4096, ffn_hidden=16384,
+               heads=32, kv_heads=32, vocab=51200, ffn="gelu", seq_len=2048)
+
+
+def _ctx(flash: bool) -> Context:
+    machine = row_machine({"accelerator": "a100-sxm-80gb", "scaleup_domain": "8",
+                           "scaleout_gbps_per_gpu": "200"})
+    ex = Execution(dtype="bf16", seq_len=2048, global_batch=8, flash_attention=flash)
+    return Context(GPT, machine, ex, load_params())
+
+
+@pytest.mark.parametrize(("sp", "rc", "expected"), [
+    (False, "none", lambda h, a, s, t: h * (10 + 24 / t + 5 * a * s / (h * t))),
+    (True, "none", lambda h, a, s, t: h / t * (34 + 5 * a * s / h)),
+    (True, "selective", lambda h, a, s, t: h / t * 34),
+])
+def test_activation_bytes_match_korthikanti_table2(sp, rc, expected):
+    h, a, s, t = 4096, 32, 2048, 8
+    lay = single(tp=t, sp=sp, recompute=rc)
+    got = activation_bytes_per_token(_ctx(flash=False), lay, moe=False)[0]
+    assert got == pytest.approx(expected(h, a, s, t), rel=1e-12)
+
+
+def test_static_memory_is_18_bytes_per_parameter_without_sharding():
+    ctx = _ctx(flash=True)
+    lay = single(tp=1, pp=1, dp=1, zero=0)
+    mem = memory_arrays(ctx, lay, np.array([8.0]))
+    params = mem["dense_params"][0]
+    static = mem["weights"][0] + mem["gradients"][0] + mem["optimizer"][0]
+    assert static == pytest.approx(18 * params)
+    sharded = memory_arrays(ctx, single(dp=8, zero=1), np.array([1.0]))
+    assert sharded["optimizer"][0] == pytest.approx(12 * params / 8)
+
+
+def test_full_recompute_keeps_only_layer_inputs():
+    ctx = _ctx(flash=True)
+    none = memory_arrays(ctx, single(tp=8, sp=True), np.array([8.0]))["activations"][0]
+    full = memory_arrays(ctx, single(tp=8, sp=True, recompute="full"),
+                         np.array([8.0]))["activations"][0]
+    tokens, h, t, layers = 2048, 4096, 8, 8
+    one_layer = activation_bytes_per_token(ctx, single(tp=8, sp=True), False)[0] * tokens
+    assert full == pytest.approx(layers * 2 * h / t * tokens + one_layer)
+    assert none == pytest.approx(layers * one_layer)

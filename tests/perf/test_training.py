@@ -1,0 +1,68 @@
+"""The training model: bubble, communication formulas and one model for search and validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rackforge.perf.api import TrainingOptions, training_context
+from rackforge.perf.layout import single
+from rackforge.perf.search import enumerate_layouts
+from rackforge.perf.training import _ring, estimate_arrays
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    return training_context("hgx-h100-8", "llama3-70b", TrainingOptions(global_batch=512))
+
+
+def test_pipeline_bubble_is_pp_minus_1_over_vp_microbatch_times(ctx):
+    for pp, vp in ((4, 1), (4, 2), (8, 5)):
+        out = estimate_arrays(ctx, single(tp=8, pp=pp, vp=vp, dp=4, mb=1, sp=True))
+        m = 512 / 4
+        t_mb = sum(out[k][0] for k in out if k.startswith("t_") and k not in (
+            "t_bubble", "t_dp_comm", "t_optimizer")) / m
+        assert out["t_bubble"][0] == pytest.approx((pp - 1) / vp * t_mb, rel=1e-9)
+
+
+def test_ring_all_reduce_cost():
+    # 2 (n-1)/n V / B + 2 (n-1) alpha, Thakur et al. 2005: 1 GB over 8 ranks at 100 GB/s.
+    t = _ring(np.array([1e9]), np.array([8]), np.array([100e9]), np.array([5e-6]), 2.0)
+    assert t[0] == pytest.approx(2 * 7 / 8 * 1e9 / 100e9 + 2 * 7 * 5e-6)
+
+
+def test_search_and_single_estimate_agree(ctx):
+    lay = enumerate_layouts(ctx, 512)
+    many = estimate_arrays(ctx, lay)
+    for i in (0, len(lay) // 2, len(lay) - 1):
+        one = estimate_arrays(ctx, lay.take(np.array([i])))
+        assert one["step_s"][0] == pytest.approx(many["step_s"][i], rel=1e-12)
+        assert one["memory_bytes"][0] == pytest.approx(many["memory_bytes"][i], rel=1e-12)
+
+
+def test_throughput_scales_with_data_parallelism_and_mfu_is_plausible(ctx):
+    small = estimate_arrays(ctx, single(tp=8, pp=4, dp=2, mb=1, sp=True))
+    big = estimate_arrays(ctx, single(tp=8, pp=4, dp=16, mb=1, sp=True))
+    assert big["tokens_per_s"][0] > 5 * small["tokens_per_s"][0]
+    assert 0.25 < big["mfu"][0] < 0.75
+
+
+def test_recompute_trades_time_for_memory(ctx):
+    base = dict(tp=8, pp=4, dp=4, mb=1, sp=True)
+    runs = {rc: estimate_arrays(ctx, single(**base, recompute=rc))
+            for rc in ("none", "selective", "full")}
+    assert runs["none"]["step_s"][0] < runs["selective"]["step_s"][0] < runs["full"]["step_s"][0]
+    assert runs["full"]["memory_bytes"][0] < runs["none"]["memory_bytes"][0]
+    # Full recompute repeats the forward pass: about a third more GEMM work.
+    extra = runs["full"]["t_recompute"][0] / runs["full"]["t_gemm"][0]
+    assert 0.3 < extra < 0.6
+
+
+def test_tp_across_scale_out_costs_more_than_inside_the_domain():
+    opts = TrainingOptions(global_batch=64)
+    inside = training_context("gb200-nvl72", "llama3-70b", opts)
+    outside = training_context("hgx-b200-8", "llama3-70b", opts)
+    lay = single(tp=16, pp=1, dp=4, mb=1, sp=True, recompute="full")
+    a = estimate_arrays(inside, lay)["t_tp_comm"][0]
+    b = estimate_arrays(outside, lay)["t_tp_comm"][0]
+    assert b > 5 * a

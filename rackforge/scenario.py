@@ -22,6 +22,9 @@ from rackforge.design.spec import RackDesign, SiteSpec
 from rackforge.errors import InputError
 from rackforge.factory.spec import LineSpec
 from rackforge.inputs import read_yaml, validate
+from rackforge.perf.spec import EvaluateSpec
+from rackforge.perf.spec import resolve as resolve_perf
+from rackforge.perf.workload import Workload
 
 
 class ScenarioSpec(Frozen):
@@ -33,6 +36,8 @@ class ScenarioSpec(Frozen):
                                         description="extra catalog parts, each with its kind")
     site: SiteSpec | None = None
     racks: list[RackDesign] = Field(default_factory=list)
+    workloads: list[Workload] = Field(default_factory=list)
+    evaluate: EvaluateSpec | None = None
     line: LineSpec | None = None
 
     @field_validator("racks")
@@ -75,4 +80,5 @@ def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None
     catalog = (catalog or load_catalog()).with_parts(extra, file)
     layouts = {r.id: resolve_rack(r, catalog, f"racks[{i}]", file)
                for i, r in enumerate(spec.racks)}
+    resolve_perf(spec.evaluate, spec.workloads, catalog, file)
     return Scenario(spec, catalog, file, layouts)

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from rackforge.catalog import Catalog
 from rackforge.catalog.models import Frozen, System
+from rackforge.errors import InputError
 from rackforge.perf.workload import Workload, get_workload
 
 
@@ -46,5 +47,5 @@ def resolve(evaluate: EvaluateSpec | None, workloads: list[Workload], catalog: C
     for i, wid in enumerate(evaluate.workloads):
         try:
             get_workload(wid, extra, f"evaluate.workloads[{i}]")
-        except Exception as exc:  # re-locate the error in the scenario file
-            raise exc.at(file) if hasattr(exc, "at") else exc from None
+        except InputError as exc:  # locate the error in the scenario file
+            raise exc.at(file) from None

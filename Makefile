@@ -18,7 +18,7 @@ $(DEVSTAMP): $(PY) pyproject.toml
 	touch $@ $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/rackforge check scenarios/reference.yaml
+	$(VENV)/bin/rackforge run scenarios/reference.yaml -o out/
 
 test: $(DEVSTAMP)
 	$(VENV)/bin/ruff check rackforge tests benchmarks

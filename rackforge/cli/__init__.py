@@ -9,7 +9,10 @@ print one line and exit 2; failing design rules exit 1.
 from rackforge.cli import build as _build  # noqa: E402,F401
 from rackforge.cli import catalog as _catalog  # noqa: E402,F401
 from rackforge.cli import check as _check  # noqa: E402,F401
+from rackforge.cli import cluster as _cluster  # noqa: E402,F401
 from rackforge.cli import perf as _perf  # noqa: E402,F401
+from rackforge.cli import plan as _plan  # noqa: E402,F401
+from rackforge.cli import run as _run  # noqa: E402,F401
 from rackforge.cli.app import app, catalog_app, console, validate_app
 
 __all__ = ["app", "catalog_app", "console", "validate_app"]

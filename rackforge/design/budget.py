@@ -27,14 +27,8 @@ class PowerBudget:
     feed_capacity_w: float       # usable feed capacity after redundancy
     bbu_power_w: float
     bbu_energy_j: float
-
-    @property
-    def conversion_loss_w(self) -> float:
-        return self.input_power_w - self.it_power_w
-
-    @property
-    def holdup_s(self) -> float:
-        return electrical.holdup_s(self.bbu_energy_j, self.it_power_w)
+    conversion_loss_w: float     # input power - IT load, heat in the shelves
+    holdup_s: float              # battery ride-through at full IT load (inf without batteries)
 
 
 @dataclass(frozen=True)
@@ -66,15 +60,8 @@ class MassBudget:
     busbar_kg: float
     coolant_kg: float
     cables_kg: float
-
-    @property
-    def payload_kg(self) -> float:
-        """Mass the frame carries: everything but the frame itself [kg]."""
-        return self.parts_kg + self.busbar_kg + self.coolant_kg + self.cables_kg
-
-    @property
-    def total_kg(self) -> float:
-        return self.frame_kg + self.payload_kg
+    payload_kg: float            # what the frame carries: everything but the frame itself
+    total_kg: float
 
 
 @dataclass(frozen=True)
@@ -98,13 +85,15 @@ class RackBudget:
     def mass(self) -> MassBudget:
         layout = self.layout
         rho, _ = thermal.coolant_properties(layout.coolant, self.thermal.supply_temp_c)
-        return MassBudget(
-            frame_kg=layout.rack.mass_kg,
-            parts_kg=sum(p.part.mass_kg for p in layout.placed),
-            busbar_kg=layout.busbar.mass_kg,
-            coolant_kg=layout.design.cooling.coolant_volume_l * LITRE_M3 * rho,
-            cables_kg=sum(c.mass_kg or 0.0 for c in self.cables),
-        )
+        carried = {
+            "parts_kg": sum(p.part.mass_kg for p in layout.placed),
+            "busbar_kg": layout.busbar.mass_kg,
+            "coolant_kg": layout.design.cooling.coolant_volume_l * LITRE_M3 * rho,
+            "cables_kg": sum(c.mass_kg or 0.0 for c in self.cables),
+        }
+        payload = sum(carried.values())
+        return MassBudget(frame_kg=layout.rack.mass_kg, **carried, payload_kg=payload,
+                          total_kg=layout.rack.mass_kg + payload)
 
     @cached_property
     def units_used(self) -> int:
@@ -124,6 +113,7 @@ def _power(layout: RackLayout) -> PowerBudget:
     feed = spec.feed
     circuits = feed.circuits // 2 if feed.redundancy == "N+N" else feed.circuits
     phases = feed.phases if feed.type == "ac" else 1
+    bbu_energy_j = sum(b.power_w * b.holdup_s for b in bbus)
     return PowerBudget(
         it_power_w=it_w,
         installed_capacity_w=installed,
@@ -134,7 +124,9 @@ def _power(layout: RackLayout) -> PowerBudget:
         feed_capacity_w=circuits * electrical.feed_capacity_w(
             feed.voltage_v, feed.breaker_a, phases, feed.derating),
         bbu_power_w=sum(b.power_w for b in bbus),
-        bbu_energy_j=sum(b.power_w * b.holdup_s for b in bbus),
+        bbu_energy_j=bbu_energy_j,
+        conversion_loss_w=it_w / efficiency - it_w,
+        holdup_s=electrical.holdup_s(bbu_energy_j, it_w),
     )
 
 

@@ -1,0 +1,119 @@
+"""Run every stage a scenario has sections for, in data-flow order, and collect the results.
+
+Each stage is a plain library call (see DESIGN.md, data flow). A stage that fails is recorded
+with its error and the later stages still run; a stage whose inputs failed is skipped with the
+reason. Nothing here prints or writes files: ``rackforge run`` and the report do that.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from rackforge import __version__
+from rackforge.checks import RackCheck, check_rack_budget, count
+from rackforge.design.budget import RackBudget
+from rackforge.errors import RackforgeError
+from rackforge.report.jsonable import jsonable
+from rackforge.scenario import Scenario
+
+SCHEMA_VERSION = "1.0"
+Status = Literal["ok", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage: which scenario section enables it, how to run it and summarize the result."""
+
+    name: str
+    title: str
+    enabled: Callable[[Scenario], bool]
+    run: Callable[[Scenario, Mapping[str, Any]], Any]
+    summary: Callable[[Any], str]
+    needs: tuple[str, ...] = ()
+    passed: Callable[[Any], bool] = lambda result: True  # False: the design fails this stage
+
+
+@dataclass(frozen=True)
+class Outcome:
+    stage: str
+    status: Status
+    seconds: float
+    summary: str
+    result: Any = None
+    error: str | None = None
+    passed: bool = True
+
+
+@dataclass(frozen=True)
+class RunResult:
+    scenario: Scenario
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The versioned ``results.json`` document (see docs/results-schema.md)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "rackforge_version": __version__,
+            "scenario": {"name": self.scenario.name, "file": self.scenario.file},
+            "stages": {name: {"status": o.status, "passed": o.passed,
+                              "seconds": round(o.seconds, 4),
+                              "summary": o.summary, "error": o.error,
+                              "data": jsonable(o.result) if o.status == "ok" else None}
+                       for name, o in self.outcomes.items()},
+        }
+
+
+def _checks(scenario: Scenario, _: Mapping[str, Any]) -> dict[str, RackCheck]:
+    site = scenario.spec.site
+    return {rid: check_rack_budget(RackBudget(layout), site)
+            for rid, layout in scenario.layouts.items()}
+
+
+def _checks_summary(result: dict[str, RackCheck]) -> str:
+    totals = count([f for rc in result.values() for f in rc.findings])
+    verdict = "FAIL" if totals["error"] else "PASS"
+    return (f"{verdict}: {len(result)} rack design(s), {totals['error']} error(s), "
+            f"{totals['warning']} warning(s), {totals['pass']} passed")
+
+
+STAGES: list[Stage] = [
+    Stage("checks", "Design checks", lambda s: bool(s.layouts), _checks, _checks_summary,
+          passed=lambda r: not any(f.severity == "error" for rc in r.values()
+                                   for f in rc.findings)),
+]
+
+
+def run_all(scenario: Scenario, on_stage: Callable[[Stage], None] | None = None,
+            stages: list[Stage] | None = None) -> RunResult:
+    """Run each enabled stage in order; `on_stage` is called before each one (for progress)."""
+    outcomes: dict[str, Outcome] = {}
+    for stage in stages or STAGES:
+        if not stage.enabled(scenario):
+            continue
+        if on_stage:
+            on_stage(stage)
+        outcomes[stage.name] = _run_stage(stage, scenario, outcomes)
+    return RunResult(scenario, outcomes)
+
+
+def _run_stage(stage: Stage, scenario: Scenario, done: dict[str, Outcome]) -> Outcome:
+    missing = [n for n in stage.needs if n in done and done[n].status != "ok"]
+    if missing:
+        return Outcome(stage.name, "skipped", 0.0, f"skipped: {', '.join(missing)} failed")
+    inputs = {n: o.result for n, o in done.items() if o.status == "ok"}
+    t0 = time.perf_counter()
+    try:
+        result = stage.run(scenario, inputs)
+    except RackforgeError as exc:
+        return Outcome(stage.name, "failed", time.perf_counter() - t0, f"failed: {exc}",
+                       error=str(exc))
+    except Exception as exc:  # a bug in one stage must not hide the others' results
+        detail = "".join(traceback.format_exception_only(exc)).strip()
+        return Outcome(stage.name, "failed", time.perf_counter() - t0,
+                       f"failed (internal error): {detail}", error=traceback.format_exc())
+    return Outcome(stage.name, "ok", time.perf_counter() - t0, stage.summary(result), result,
+                   passed=stage.passed(result))

@@ -1,0 +1,96 @@
+"""One report section per stage, built from that stage's result object."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rackforge.catalog.models import PartBase, Tray
+from rackforge.checks import RackCheck
+from rackforge.pipeline import Outcome, RunResult
+from rackforge.report import charts
+from rackforge.report.blocks import Figure, Section, Svg, Table, num, table, txt
+from rackforge.report.elevation import elevation_svg
+from rackforge.scenario import Scenario
+
+SEVERITY_CSS = {"error": "sev-error", "warning": "sev-warning", "pass": "sev-pass",
+                "info": "sev-info"}
+
+
+def checks_section(outcome: Outcome, scenario: Scenario) -> Section:
+    blocks: list = []
+    for rid, rc in (outcome.result or {}).items():
+        layout = scenario.layouts[rid]
+        power: dict[str, float] = defaultdict(float)
+        for p in layout.trays:
+            power[p.part.id] += p.part.max_power_w
+        trays = {t.id: (power[t.id], t.liquid_cooled_fraction)
+                 for t in {p.part.id: p.part for p in layout.trays}.values()}
+        blocks += [Svg(elevation_svg(layout), f"Rack elevation, {rid}"),
+                   _budget_table(rc), _findings_table(rc),
+                   Figure(charts.power_sankey(rc, trays)),
+                   Figure(charts.margin_bars(rc))]
+    return Section("checks", "Rack design checks", outcome.status, outcome.summary, blocks)
+
+
+def _budget_table(rc: RackCheck) -> Table:
+    p, t, m = rc.power, rc.thermal, rc.mass
+    rows = [
+        ["Accelerators", num(rc.accelerators)], ["Rack units used", num(rc.units_used, "U")],
+        ["IT load (max)", num(p.it_power_w, "W")],
+        ["Usable shelf capacity", num(p.usable_capacity_w, "W")],
+        ["Input power", num(p.input_power_w, "W")],
+        ["Conversion loss", num(p.conversion_loss_w, "W")],
+        ["Busbar current", num(p.busbar_current_a, "A")],
+        ["Liquid heat", num(t.liquid_heat_w, "W")], ["Air heat", num(t.air_heat_w, "W")],
+        ["Coolant flow needed", num(t.required_flow_lpm, "L/min")],
+        ["Coolant flow delivered", num(t.delivered_flow_lpm, "L/min")],
+        ["Supply / return", txt(f"{t.supply_temp_c:.1f} / {t.return_temp_c:.1f} degC")],
+        ["Rack mass (total)", num(m.total_kg, "kg")],
+    ]
+    return table(["quantity", "value"], rows, f"Budget of rack {rc.rack_id}")
+
+
+def _findings_table(rc: RackCheck) -> Table:
+    rows = [[txt(f.rule), txt(f.severity, SEVERITY_CSS[f.severity]), txt(f.subject),
+             num(f.value, f.unit), num(f.limit, f.unit),
+             num(None) if f.margin is None else num(f.margin * 100, "%"), txt(f.message)]
+            for f in rc.findings]
+    return table(["rule", "severity", "subject", "value", "limit", "margin", "message"], rows,
+                 f"Findings, rack {rc.rack_id}")
+
+
+def assumptions_section(scenario: Scenario) -> Section:
+    """Every catalog part the scenario's racks use, with its source and flags."""
+    used: dict[str, PartBase] = {}
+    for layout in scenario.layouts.values():
+        parts = [p.part for p in layout.placed] + [layout.rack, layout.busbar, layout.coolant,
+                                                  layout.loop]
+        parts += [x for x in (layout.cdu, layout.rear_door, layout.power_rack) if x]
+        parts += [run.cable for run in layout.cable_runs]
+        parts += [scenario.catalog.parts[p.accelerator] for p in parts
+                  if isinstance(p, Tray) and p.accelerator]
+        used.update({p.id: p for p in parts})
+    rows = [[txt(p.id), txt(p.kind), txt(p.source.cite()),
+             txt("example (invented)" if p.example else "approximate" if p.approximate else "",
+                 "flag-example" if p.example else "")]
+            for p in sorted(used.values(), key=lambda p: (p.kind, p.id))]
+    flagged = sum(p.example for p in used.values())
+    summary = (f"{len(used)} catalog parts used; {flagged} carry invented example figures"
+               if flagged else f"{len(used)} catalog parts used, each with its source")
+    return Section("assumptions", "Inputs and their sources", "ok", summary,
+                   [table(["part", "kind", "source", "flags"], rows)])
+
+
+BUILDERS = {"checks": checks_section}
+
+
+def build_sections(run: RunResult) -> list[Section]:
+    sections = []
+    for name, outcome in run.outcomes.items():
+        builder = BUILDERS.get(name)
+        if outcome.status != "ok" or builder is None:
+            sections.append(Section(name, name.title(), outcome.status, outcome.summary))
+        else:
+            sections.append(builder(outcome, run.scenario))
+    sections.append(assumptions_section(run.scenario))
+    return sections

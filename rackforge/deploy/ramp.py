@@ -1,0 +1,218 @@
+"""Plan the ramp: solve the LP, read the quarterly plan, the binding limits and, when a target is
+out of reach, how much each limit must grow.
+
+The binding limit of a quarter is the tight constraint of that quarter (factory output, a part's
+supply, a site's power) whose dual price, per rack it would let through, is largest; in the first
+``lag`` quarters nothing can be energized yet and the limit is the commissioning lag.
+What must grow is answered by re-solving with priced slack on every limit (one rack-equivalent of
+extra capacity costs the same in every family) and the target as a hard constraint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import numpy as np
+
+from rackforge.calendar import WEEKS_PER_QUARTER, format_quarter
+from rackforge.deploy.lp import Lp, Solution, solve
+from rackforge.deploy.model import Vars, build_model
+from rackforge.deploy.plan_inputs import PlanInputs
+
+TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class QuarterPlan:
+    """One quarter of the ramp. Racks are LP values (fractional; round down to deploy)."""
+
+    quarter: date
+    racks_built: float
+    racks_shipped: float
+    racks_energized: float           # newly energized this quarter
+    racks_online: float              # energized up to and including this quarter
+    accelerators_online: float
+    it_power_online_w: float
+    facility_power_online_w: float   # PUE included
+    rack_capex_usd: float            # racks built this quarter x (price + integration)
+    facility_capex_usd: float        # facility cost per MW x IT power energized this quarter
+    binding: str                     # row name of the binding limit, or "-"
+    binding_family: str              # factory | supply | site | commissioning | none
+
+
+@dataclass(frozen=True)
+class Growth:
+    """How much one limit must grow for the target to be reached."""
+
+    limit: str                 # constraint family and subject, e.g. "site-power-upper[tx-1]"
+    extra: float               # over the plan: racks (factory), units (supply), W (site)
+    unit: str                  # "racks", "units" or "W"
+    base: float                # same measure without growth (racks over the plan, units
+                               # delivered over the plan, site power in the last quarter)
+    first_quarter: date        # first quarter the extra capacity is needed
+    peak_racks_per_week: float | None = None   # factory only
+
+    @property
+    def relative(self) -> float:
+        return self.extra / self.base if self.base > 0 else float("inf")
+
+    def describe(self) -> str:
+        if self.unit == "W":
+            amount = f"+{self.extra / 1e9:,.2f} GW facility power"
+        else:
+            amount = f"+{self.extra:,.0f} {self.unit}"
+        rel = f"+{self.relative:.0%}" if np.isfinite(self.relative) else "new"
+        peak = (f", up to +{self.peak_racks_per_week:,.1f} racks/week"
+                if self.peak_racks_per_week else "")
+        return (f"{self.limit}: {amount} ({rel}{peak}), needed from "
+                f"{format_quarter(self.first_quarter)}")
+
+
+@dataclass(frozen=True)
+class RampResult:
+    """The quarterly ramp, whether it reaches the target, and what must grow if not."""
+
+    quarters: tuple[QuarterPlan, ...]
+    objective: str
+    target_w: float | None
+    target_basis: str                     # "facility" or "it"
+    target_reached: bool | None           # None without a target
+    target_quarter: date | None           # first quarter at or above the target
+    growth: tuple[Growth, ...]            # empty unless the target is out of reach
+    duals: dict[str, float]               # row name -> dual price (nonzero only)
+
+    @property
+    def final(self) -> QuarterPlan:
+        return self.quarters[-1]
+
+    def power_online_w(self, q: QuarterPlan) -> float:
+        return q.facility_power_online_w if self.target_basis == "facility" \
+            else q.it_power_online_w
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        for g, growth in zip(out["growth"], self.growth, strict=True):
+            g["relative"], g["description"] = growth.relative, growth.describe()
+        return out
+
+
+def _binding(inp: PlanInputs, lp: Lp, sol: Solution) -> tuple[list[str], list[str]]:
+    """Binding row name and family for each plan quarter.
+
+    Supply and site rows are cumulative: capacity added in quarter t relaxes every row from t
+    on, so its value is the sum of the duals from t to the end.
+    """
+    T = inp.n_quarters
+    best = [(0.0, "-", "none") for _ in range(T)]
+    blocks = [("factory-output-upper", "factory", np.ones(1), False),
+              ("supply-units-upper", "supply", inp.units_per_rack, True),
+              ("site-power-upper", "site", np.full(len(inp.sites), inp.rack_facility_w), True)]
+    upper = np.concatenate(lp.row_upper)
+    for name, family, per_rack, cumulative in blocks:
+        block = lp.blocks.get(name)
+        if block is None:
+            continue
+        rows = block.rows.reshape(-1, T)
+        slack = upper[rows] - sol.row_value[rows]
+        tight = slack <= TOL * np.maximum(1.0, np.abs(upper[rows]))
+        dual = np.abs(sol.row_dual[rows])
+        if cumulative:
+            dual = np.cumsum(dual[:, ::-1], axis=1)[:, ::-1]
+        value = dual * per_rack[:, None] * tight
+        for k, t in zip(*np.nonzero(value > 1e-9), strict=True):
+            q = t + inp.lag        # rows are indexed by the build / ship quarter
+            if q < T and value[k, t] > best[q][0] * (1 + 1e-9):
+                best[q] = (value[k, t], f"{name}[{block.labels[rows[k, t] - block.rows[0]]}]",
+                           family)
+    for t in range(min(inp.lag, T)):
+        best[t] = (0.0, "-", "commissioning")
+    return [b[1] for b in best], [b[2] for b in best]
+
+
+def _quarters(inp: PlanInputs, lp: Lp, v: Vars, sol: Solution) -> tuple[QuarterPlan, ...]:
+    build = sol.x[v.build]
+    ship = sol.x[v.ship]                                   # (S, T)
+    energized = np.zeros_like(ship)
+    energized[:, inp.lag:] = ship[:, : inp.n_quarters - inp.lag]
+    new = energized.sum(axis=0)
+    online = np.cumsum(new)
+    econ = inp.economics
+    names, families = _binding(inp, lp, sol)
+    return tuple(QuarterPlan(
+        quarter=q, racks_built=float(build[t]), racks_shipped=float(ship[:, t].sum()),
+        racks_energized=float(new[t]), racks_online=float(online[t]),
+        accelerators_online=float(online[t] * inp.rack.accelerators),
+        it_power_online_w=float(online[t] * inp.rack.it_power_w),
+        facility_power_online_w=float(online[t] * inp.rack_facility_w),
+        rack_capex_usd=float(build[t] * inp.rack_capex_usd),
+        facility_capex_usd=float(new[t] * inp.rack.it_power_w / 1e6
+                                 * econ.facility_capex_usd_per_mw),
+        binding=names[t], binding_family=families[t]) for t, q in enumerate(inp.quarters))
+
+
+def _duals(lp: Lp, sol: Solution) -> dict[str, float]:
+    names = lp.row_names()
+    return {names[i]: float(sol.row_dual[i]) for i in np.nonzero(np.abs(sol.row_dual) > 1e-9)[0]}
+
+
+def plan_ramp(inp: PlanInputs) -> RampResult:
+    """Solve the ramp (library entry point): max capacity by every quarter, or min cost to reach
+    the target; with a target out of reach, the max-capacity ramp and the growth it needs."""
+    mode, with_target = inp.objective, inp.objective == "min-cost"
+    lp, v = build_model(inp, mode, with_target)
+    sol = solve(lp)
+    if not sol.optimal:                          # min-cost target out of reach
+        mode, with_target = "max-capacity", False
+        lp, v = build_model(inp, mode, with_target)
+        sol = solve(lp)
+    quarters = _quarters(inp, lp, v, sol)
+    reached, when, growth = None, None, ()
+    if inp.target_w is not None:
+        basis = [q.facility_power_online_w if inp.target_basis == "facility"
+                 else q.it_power_online_w for q in quarters]
+        hit = [q.quarter for q, p in zip(quarters, basis, strict=True)
+               if p >= inp.target_w * (1 - TOL)]
+        reached, when = bool(hit), (hit[0] if hit else None)
+        growth = () if reached else needed_growth(inp)
+    return RampResult(quarters, inp.objective, inp.target_w, inp.target_basis, reached, when,
+                      growth, _duals(lp, sol))
+
+
+def needed_growth(inp: PlanInputs) -> tuple[Growth, ...]:
+    """Least growth (in rack-equivalents) of the limits that lets the ramp reach the target."""
+    lp, v = build_model(inp, "elastic", with_target=True)
+    sol = solve(lp)
+    if not sol.optimal:
+        return (Growth("commissioning lag", float(inp.lag), "quarters", 0.0, inp.quarters[-1]),)
+    out: list[Growth] = []
+    q, T = inp.quarters, inp.n_quarters
+    alpha = float(sol.x[v.slack["factory"]][0])
+    build = sol.x[v.build]
+    if alpha > TOL:
+        over = build - inp.factory_racks
+        out.append(Growth("factory-output-upper", alpha * float(inp.factory_racks.sum()),
+                          "racks", float(inp.factory_racks.sum()), q[_first(over)],
+                          alpha * float(inp.factory_racks.max()) / WEEKS_PER_QUARTER))
+    if "supply" in v.slack:
+        cum_units = np.cumsum(build)[None, :] * inp.units_per_rack[:, None]
+        for p, part in enumerate(inp.parts):
+            beta = float(sol.x[v.slack["supply"]][p])
+            if beta > TOL:
+                out.append(Growth(f"supply-units-upper[{part}]",
+                                  beta * float(inp.supply_cum[p, -1]), "units",
+                                  float(inp.supply_cum[p, -1]),
+                                  q[_first(cum_units[p] - inp.supply_cum[p])]))
+    h = sol.x[v.slack["site"]].reshape(len(inp.sites), T)
+    energize = inp.energize_quarters
+    for s, site in enumerate(inp.sites):
+        if h[s].sum() > TOL * inp.rack_facility_w:
+            out.append(Growth(f"site-power-upper[{site}]", float(h[s].sum()), "W",
+                              float(inp.site_power_w[s, -1]), energize[_first(h[s])]))
+    return tuple(out)
+
+
+def _first(values: np.ndarray) -> int:
+    """Index of the first value clearly above zero (0 when none is)."""
+    above = np.nonzero(values > TOL * max(1.0, float(np.abs(values).max())))[0]
+    return int(above[0]) if len(above) else 0

@@ -1,0 +1,64 @@
+"""Plan a scenario's ramp: resolve the deployed rack, build the inputs, solve.
+
+:func:`plan` is the library entry point behind ``rackforge plan``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rackforge.deploy.plan_inputs import PlanInputs, plan_inputs
+from rackforge.deploy.ramp import RampResult, plan_ramp
+from rackforge.economics import EconomicsSpec, RackCost
+from rackforge.errors import InputError
+from rackforge.inputs import closest
+
+if TYPE_CHECKING:
+    from rackforge.scenario import Scenario
+
+
+def deployed_rack(scenario: Scenario) -> RackCost:
+    """Accelerators, IT power and price of the rack the plan deploys.
+
+    Numbers given in ``plan.rack`` win; the rest come from the compare candidate it names.
+    """
+    from rackforge.compare import _resolve
+
+    spec = scenario.spec.plan
+    rack = spec.rack
+    base: RackCost | None = None
+    if rack.candidate is not None:
+        cands = scenario.spec.compare.candidates if scenario.spec.compare else []
+        ids = [c.id for c in cands]
+        if rack.candidate not in ids:
+            raise InputError("unknown compare candidate", scenario.file, "plan.rack.candidate",
+                             rack.candidate, "the id of a candidate under compare.candidates",
+                             closest(rack.candidate, ids))
+        i = ids.index(rack.candidate)
+        base = _resolve(cands[i], i, scenario).rack
+    values = {"accelerators": rack.accelerators, "it_power_w": rack.it_power_w,
+              "price_usd": rack.price_usd}
+    for key, value in values.items():
+        if value is None and base is None:
+            raise InputError("missing key", scenario.file, f"plan.rack.{key}", None,
+                             f"plan.rack.{key} or plan.rack.candidate naming a compare candidate")
+        if value is None:
+            values[key] = getattr(base, key)
+    return RackCost(**values)
+
+
+def inputs_of(scenario: Scenario, target_w: float | None = None) -> PlanInputs:
+    """The ramp LP's inputs for `scenario`'s ``plan:`` section."""
+    if scenario.spec.plan is None:
+        raise InputError("the scenario has no plan: section", scenario.file, "plan",
+                         expected="factory, sites and the rack to deploy")
+    econ = scenario.spec.economics or EconomicsSpec()
+    try:
+        return plan_inputs(scenario.spec.plan, deployed_rack(scenario), econ, target_w)
+    except InputError as exc:
+        raise exc.at(scenario.file) from None
+
+
+def plan(scenario: Scenario, target_w: float | None = None) -> RampResult:
+    """Plan `scenario`'s ramp; `target_w` overrides ``plan.target_w`` [W]."""
+    return plan_ramp(inputs_of(scenario, target_w))

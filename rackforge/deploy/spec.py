@@ -1,0 +1,107 @@
+"""Scenario schema of the ``plan:`` section: the quarterly deployment ramp and its limits.
+
+Schedules are step functions written as ``{quarter: value}`` mappings: a value holds from its
+quarter until the next one, and quarters before the first key take 0. A plain number is a constant
+schedule. Powers accept units (``"1.5 GW"``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from rackforge.calendar import Quarter, parse_quarter
+from rackforge.catalog.models import Frozen
+from rackforge.units import Power
+
+Schedule = float | dict[Quarter, float]
+PowerSchedule = dict[Quarter, Power]
+
+
+def _non_negative(schedule: float | dict) -> float | dict:
+    values = schedule.values() if isinstance(schedule, dict) else [schedule]
+    if any(v < 0 for v in values):
+        raise ValueError("schedule values must not be negative")
+    return schedule
+
+
+class FactorySpec(Frozen):
+    """Rack output of the integration factory at full rate, and its ramp-up from the start."""
+
+    racks_per_week: Schedule = Field(description="full-rate output; a mapping is a step "
+                                     "schedule (new lines coming on)")
+    ramp_quarters: int = Field(default=0, ge=0, description="quarters from the plan start to "
+                               "full rate")
+    ramp_start_fraction: float = Field(default=1.0, gt=0, le=1,
+                                       description="share of full rate in the first quarter")
+
+    _check = field_validator("racks_per_week")(_non_negative)
+
+
+class SupplySpec(Frozen):
+    """A component in short supply: units delivered per quarter and units each rack needs.
+
+    Parts are stockable: racks built up to a quarter may use every unit delivered up to it.
+    """
+
+    part: str = Field(min_length=1)
+    units_per_rack: float = Field(gt=0)
+    per_quarter: Schedule = Field(description="units delivered each quarter")
+    initial_stock: float = Field(default=0.0, ge=0)
+
+    _check = field_validator("per_quarter")(_non_negative)
+
+
+class PlanSite(Frozen):
+    """A site and the facility power (PUE included) it has from each quarter on."""
+
+    name: str = Field(min_length=1)
+    power_w: PowerSchedule = Field(min_length=1, description="facility power online from the "
+                                   "quarter on (step schedule)")
+
+    _check = field_validator("power_w")(_non_negative)
+
+
+class PlanRack(Frozen):
+    """The rack the program deploys; numbers not given come from a compare candidate."""
+
+    candidate: str | None = Field(default=None, description="compare candidate id")
+    accelerators: int | None = Field(default=None, ge=1)
+    it_power_w: Power | None = Field(default=None, gt=0, description="per rack, full load")
+    price_usd: float | None = Field(default=None, ge=0, description="hardware price per rack")
+
+
+class PlanSpec(Frozen):
+    """The ``plan:`` section: deploy racks quarter by quarter from `start` to `end`."""
+
+    start: Quarter = Field(default=parse_quarter("2026Q3"))
+    end: Quarter = Field(default=parse_quarter("2029Q4"))
+    objective: Literal["max-capacity", "min-cost"] = "max-capacity"
+    target_w: Power | None = Field(default=None, gt=0, description="power online by the end")
+    target_basis: Literal["facility", "it"] = "facility"
+    rack: PlanRack = PlanRack()
+    factory: FactorySpec
+    supply: list[SupplySpec] = Field(default_factory=list)
+    sites: list[PlanSite] = Field(min_length=1)
+    commissioning_quarters: int = Field(default=1, ge=0, description="from shipment to energized")
+    pue: float | None = Field(default=None, ge=1, description="default: economics.pue")
+
+    @model_validator(mode="after")
+    def _check(self) -> PlanSpec:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        for name, items in (("sites", [s.name for s in self.sites]),
+                            ("supply", [s.part for s in self.supply])):
+            for i, key in enumerate(items):
+                if key in items[:i]:
+                    raise ValueError(f"duplicate name {key!r} at {name}[{i}]")
+        return self
+
+
+def quarters_of(spec: PlanSpec) -> list[date]:
+    """The plan's quarters, start and end included."""
+    from rackforge.calendar import quarter_range
+
+    return quarter_range(spec.start, spec.end)

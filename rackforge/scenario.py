@@ -16,6 +16,7 @@ from pydantic import Field, field_validator
 from rackforge.catalog import Catalog, load_catalog
 from rackforge.catalog.loader import parse_parts
 from rackforge.catalog.models import Frozen, PartBase
+from rackforge.design.cluster_spec import ClusterSpec, check_cluster
 from rackforge.design.rack import RackLayout
 from rackforge.design.rack import resolve as resolve_rack
 from rackforge.design.spec import RackDesign, SiteSpec
@@ -38,6 +39,7 @@ class ScenarioSpec(Frozen):
     racks: list[RackDesign] = Field(default_factory=list)
     workloads: list[Workload] = Field(default_factory=list)
     evaluate: EvaluateSpec | None = None
+    cluster: ClusterSpec | None = None
     line: LineSpec | None = None
 
     @field_validator("racks")
@@ -80,5 +82,6 @@ def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None
     catalog = (catalog or load_catalog()).with_parts(extra, file)
     layouts = {r.id: resolve_rack(r, catalog, f"racks[{i}]", file)
                for i, r in enumerate(spec.racks)}
+    check_cluster(spec.cluster, catalog, layouts, file)
     resolve_perf(spec.evaluate, spec.workloads, catalog, file)
     return Scenario(spec, catalog, file, layouts)

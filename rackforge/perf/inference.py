@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rackforge.perf.training import Context
+from rackforge.perf.training import Context, _hbm, gemm_time, layer_gemm_time
 
 
 @dataclass(frozen=True)
@@ -46,52 +46,77 @@ def _kv_bytes_per_token(ctx: Context, srv: Serving, tp: np.ndarray) -> np.ndarra
     return per_token / split
 
 
-def _weights(ctx: Context, tp: np.ndarray, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(weight bytes held, weight bytes read per decode step) per GPU [bytes]."""
+def _weight_bytes(ctx: Context, tp: np.ndarray) -> np.ndarray:
+    """Weight bytes held per GPU (weights split across the tensor-parallel group) [bytes]."""
+    return ctx.counts.params * _elem(ctx) / tp
+
+
+def _elem(ctx: Context) -> float:
+    return {"fp8": 1.0, "int8": 1.0, "fp4": 0.5}.get(ctx.execution.dtype, 2.0)
+
+
+def _expert_share(ctx: Context, batch: np.ndarray) -> np.ndarray | float:
+    """Share of experts a decode step of `batch` tokens touches: 1 - (1 - k/E)^B [3]."""
+    moe = ctx.workload.moe
+    return 1.0 if moe is None else 1.0 - (1.0 - moe.top_k / moe.experts) ** batch
+
+
+def _forward_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray,
+                  share: np.ndarray | float) -> np.ndarray:
+    """GEMM time of one forward pass over `tokens` tokens per GPU, all layers [s]."""
     w, c = ctx.workload, ctx.counts
-    wb = 1.0 if ctx.execution.dtype in ("fp8", "int8") else 0.5 if \
-        ctx.execution.dtype == "fp4" else 2.0
-    held = c.params * wb / tp
-    if w.moe is None:
-        return held, held
-    expert_total = c.moe_layers * w.moe.experts * c.expert_params
-    touched = 1.0 - (1.0 - w.moe.top_k / w.moe.experts) ** batch
-    return held, (c.params - expert_total + expert_total * touched) * wb / tp
+    dense = layer_gemm_time(ctx, tokens, tp, tp, moe=False)
+    per_layer = dense
+    if c.moe_layers:
+        moe = layer_gemm_time(ctx, tokens, tp, tp, moe=True, expert_share=share)
+        per_layer = ((w.layers - c.moe_layers) * dense + c.moe_layers * moe) / w.layers
+    h, v = float(w.hidden), float(w.vocab)
+    logits = gemm_time(ctx, 2 * tokens * h * v / tp, tokens, v / tp, h + 0 * tokens)
+    return w.layers * per_layer + logits
 
 
-def _phase_time(ctx: Context, flops: np.ndarray, byts: np.ndarray, tp: np.ndarray,
-                tokens: np.ndarray) -> np.ndarray:
-    """Roofline time of one forward pass plus its tensor-parallel all-reduces [s]."""
+def _attention_time(ctx: Context, flops: np.ndarray, kv_bytes: np.ndarray) -> np.ndarray:
+    """Attention kernels: roofline of score/value FLOPs and KV-cache reads [s] [1]."""
+    m = ctx.machine
+    t_flops = flops / (m.peak_flops("bf16") * m.device.attention_efficiency)
+    return np.maximum(t_flops, kv_bytes / _hbm(ctx))
+
+
+def _allreduce_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray) -> np.ndarray:
+    """Two all-reduces per layer [2]; small ones use tree / one-shot algorithms, whose
+    latency grows with log2(tp)."""
     m, p, w = ctx.machine, ctx.params, ctx.workload
-    dtype = ctx.execution.dtype
-    tile = m.device.tile_m                                       # [GEMM] tile quantization in M
-    quant = tokens / (np.ceil(tokens / tile) * tile)
-    t_flops = flops / (m.peak_flops(dtype) * m.gemm_efficiency(dtype) * quant)
-    t_bytes = byts / (m.accelerator.hbm_bandwidth_bytes_per_s * m.device.hbm_efficiency)
     bw = m.accelerator.scaleup_bandwidth_bytes_per_s * m.device.scaleup_efficiency
-    # Small all-reduces use tree / one-shot algorithms: latency grows with log2(n) [2].
     volume = 2.0 * (tp - 1) / tp * tokens * w.hidden * 2.0 / bw
     comm = 2 * w.layers * (volume + p.scaleup_latency_s * (1.0 + np.log2(tp)))
-    return np.maximum(t_flops, t_bytes) + np.where(tp > 1, comm, 0.0)
+    return np.where(tp > 1, comm, 0.0)
 
 
 def inference_arrays(ctx: Context, srv: Serving, tp: np.ndarray,
                      batch: np.ndarray) -> dict[str, np.ndarray]:
-    """Per (tp, batch) pair: TTFT, TPOT, throughput per GPU, memory and fit [s, tokens/s, B]."""
+    """Per (tp, batch) pair: TTFT, TPOT, throughput per GPU, memory and fit [s, tokens/s, B].
+
+    Each kernel family is its own roofline and they run one after another: GEMMs (FLOPs vs
+    weight reads), attention (FLOPs vs KV-cache reads), all-reduces, per-step overhead.
+    """
     w, c, p = ctx.workload, ctx.counts, ctx.params
     tp, batch = tp.astype(float), batch.astype(float)
     i_len, o_len = srv.input_tokens, srv.output_tokens
-    held, read = _weights(ctx, tp, batch)
+    held = _weight_bytes(ctx, tp)
     kv_tok = _kv_bytes_per_token(ctx, srv, tp)
-    attn = c.attn_flops_fwd_per_ctx * w.layers
-    pre_flops = i_len * (c.matmul_flops_fwd + attn * i_len / 2) / tp
-    ttft = _phase_time(ctx, pre_flops, held, tp, i_len + 0 * tp)
-    prefill_batch = _phase_time(ctx, batch * pre_flops, held, tp, batch * i_len)
+    attn = c.attn_flops_fwd_per_ctx * w.layers / tp             # per query per context token
+
+    def prefill(n_seq: np.ndarray) -> np.ndarray:
+        toks = n_seq * i_len
+        return (_forward_time(ctx, toks, tp, 1.0) + _allreduce_time(ctx, toks, tp)
+                + _attention_time(ctx, toks * attn * i_len / 2, toks * kv_tok))
+
+    ttft = prefill(np.ones_like(batch))
     ctx_len = i_len + o_len / 2
-    dec_flops = batch * (c.matmul_flops_fwd + attn * ctx_len) / tp
-    tpot = _phase_time(ctx, dec_flops, read + batch * ctx_len * kv_tok, tp, batch) \
-        + p.decode_step_overhead_s
-    total = prefill_batch + o_len * tpot
+    tpot = (_forward_time(ctx, batch, tp, _expert_share(ctx, batch))
+            + _attention_time(ctx, batch * attn * ctx_len, batch * ctx_len * kv_tok)
+            + _allreduce_time(ctx, batch, tp) + p.decode_step_overhead_s)
+    total = prefill(batch) + o_len * tpot
     memory = held + batch * (i_len + o_len) * kv_tok + p.reserved_bytes
     return {"ttft_s": ttft, "tpot_s": tpot, "memory_bytes": memory,
             "fits": memory <= ctx.machine.accelerator.hbm_bytes,
@@ -101,7 +126,7 @@ def inference_arrays(ctx: Context, srv: Serving, tp: np.ndarray,
 
 def max_batch(ctx: Context, srv: Serving, tp: np.ndarray) -> np.ndarray:
     """Largest batch whose weights and KV cache fit one GPU's memory [sequences]."""
-    held, _ = _weights(ctx, tp.astype(float), np.ones_like(tp, dtype=float))
+    held = _weight_bytes(ctx, tp.astype(float))
     free = ctx.machine.accelerator.hbm_bytes - held - ctx.params.reserved_bytes
     per_seq = (srv.input_tokens + srv.output_tokens) * _kv_bytes_per_token(ctx, srv, tp)
     return np.maximum(0, np.floor(free / per_seq)).astype(np.int64)

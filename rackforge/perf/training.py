@@ -60,18 +60,26 @@ class Context:
 
 
 def gemm_time(ctx: Context, flops: np.ndarray, m: np.ndarray, n: np.ndarray,
-              k: np.ndarray, dtype: str | None = None) -> np.ndarray:
-    """Time of GEMMs totalling `flops` with output m x n and depth k [s] ([GEMM], [6])."""
+              k: np.ndarray, dtype: str | None = None,
+              weight_share: np.ndarray | float = 1.0) -> np.ndarray:
+    """Time of GEMMs totalling `flops` with output m x n and depth k [s] ([GEMM], [6]).
+
+    Efficiency = MAMF fraction x tile/wave quantization x ``k / (k + gemm_k_half)``; the
+    memory roofline reads A (m x k), the weights B (k x n, times `weight_share`) and writes C.
+    """
     dev, mach = ctx.machine.device, ctx.machine
     dtype = dtype or ctx.execution.dtype
-    tiles = np.ceil(m / dev.tile_m) * np.ceil(n / dev.tile_n)
+    # Libraries pick narrower tiles for skinny GEMMs: rows per tile = next power of 2 of m,
+    # between 16 and the device's tile_m.
+    tile_m = np.clip(2.0 ** np.ceil(np.log2(np.maximum(m, 1.0))), 16, dev.tile_m)
+    tiles = np.ceil(m / tile_m) * np.ceil(n / dev.tile_n)
     waves = np.ceil(tiles / dev.sm_count)
-    quant = (m * n) / (waves * dev.sm_count * dev.tile_m * dev.tile_n)
+    quant = (m * n) / (waves * dev.sm_count * tile_m * dev.tile_n)
     eff = mach.gemm_efficiency(dtype) * np.minimum(quant, 1.0) * k / (k + ctx.params.gemm_k_half)
     t_compute = flops / (mach.peak_flops(dtype) * eff)
     elem = 1.0 if dtype in ("fp8", "int8") else 2.0
     gemms = flops / (2.0 * m * n * k)
-    t_memory = gemms * elem * (m * k + k * n + m * n) / _hbm(ctx)
+    t_memory = gemms * elem * (m * k + weight_share * k * n + m * n) / _hbm(ctx)
     return np.maximum(t_compute, t_memory)
 
 
@@ -79,30 +87,38 @@ def _hbm(ctx: Context) -> float:
     return ctx.machine.accelerator.hbm_bandwidth_bytes_per_s * ctx.machine.device.hbm_efficiency
 
 
-def _layer_gemms(ctx: Context, lay: Layouts, moe: bool) -> np.ndarray:
-    """Forward GEMM time of one layer for one microbatch on one GPU [s]."""
+def layer_gemm_time(ctx: Context, t: np.ndarray, tp: np.ndarray, ep: np.ndarray, moe: bool,
+                    expert_share: np.ndarray | float = 1.0) -> np.ndarray:
+    """Forward GEMM time of one layer on one GPU holding `t` tokens [s].
+
+    Attention projections and dense FFNs are split across `tp`; routed experts across `ep`
+    (each GPU runs ``t / tp x top_k`` token copies through its ``experts / ep`` experts).
+    `expert_share` is the fraction of local experts whose weights are read (decode).
+    """
     w, c = ctx.workload, ctx.counts
-    tp, h = lay.tp.astype(float), float(w.hidden)
-    t = lay.mb * ctx.execution.seq_len / lay.cp.astype(float)   # tokens per GPU
+    tp, h = tp.astype(float), float(w.hidden)
+    one = np.ones_like(t, dtype=float)
     n_in = (c.attn_params - c.v_dim * h) / h                   # fused QKV (or MLA down/up)
-    total = gemm_time(ctx, 2 * t * h * n_in / tp, t, n_in / tp, h + 0 * t)
-    total = total + gemm_time(ctx, 2 * t * c.v_dim * h / tp, t, h + 0 * t, c.v_dim / tp)
+    total = gemm_time(ctx, 2 * t * h * n_in / tp, t, n_in / tp, h * one)
+    total = total + gemm_time(ctx, 2 * t * c.v_dim * h / tp, t, h * one, c.v_dim / tp)
     if not moe:
         f = float(w.ffn_hidden)
         up = (c.ffn_matrices - 1) * f
-        total = total + gemm_time(ctx, 2 * t * h * up / tp, t, up / tp, h + 0 * t)
-        return total + gemm_time(ctx, 2 * t * f * h / tp, t, h + 0 * t, f / tp)
+        total = total + gemm_time(ctx, 2 * t * h * up / tp, t, up / tp, h * one)
+        return total + gemm_time(ctx, 2 * t * f * h / tp, t, h * one, f / tp)
     m = w.moe
     fm, up = float(m.moe_ffn_hidden), (c.ffn_matrices - 1) * float(m.moe_ffn_hidden)
     copies = t / tp * m.top_k                                  # routed token copies per GPU
-    per_expert = copies * lay.ep / m.experts                   # rows of each grouped GEMM
-    total = total + gemm_time(ctx, 2 * copies * h * up, per_expert, up + 0 * t, h + 0 * t)
-    total = total + gemm_time(ctx, 2 * copies * fm * h, per_expert, h + 0 * t, fm + 0 * t)
+    rows = copies * ep / m.experts                             # rows of each grouped GEMM
+    total = total + gemm_time(ctx, 2 * copies * h * up, rows, up * one, h * one,
+                              weight_share=expert_share)
+    total = total + gemm_time(ctx, 2 * copies * fm * h, rows, h * one, fm * one,
+                              weight_share=expert_share)
     if m.shared_experts:
         sh = m.shared_experts * fm
         total = total + gemm_time(ctx, 2 * t * h * (up / fm) * sh / tp, t,
-                                  (up / fm) * sh / tp, h + 0 * t)
-        total = total + gemm_time(ctx, 2 * t * sh * h / tp, t, h + 0 * t, sh / tp)
+                                  (up / fm) * sh / tp, h * one)
+        total = total + gemm_time(ctx, 2 * t * sh * h / tp, t, h * one, sh / tp)
     return total
 
 
@@ -184,7 +200,8 @@ def _comm_per_layer(ctx: Context, lay: Layouts, attn_fwd: np.ndarray) -> dict[st
 
 def _per_layer(ctx: Context, lay: Layouts, moe: bool) -> dict[str, np.ndarray]:
     """Times per layer and microbatch: gemm, attention, elementwise, recompute, comm [s]."""
-    gemm = _layer_gemms(ctx, lay, moe)
+    tokens = lay.mb * ctx.execution.seq_len / lay.cp.astype(float)
+    gemm = layer_gemm_time(ctx, tokens, lay.tp, lay.ep, moe)
     a_fwd, a_bwd = _attention_core(ctx, lay)
     elem = _elementwise(ctx, lay, moe)
     comm = _comm_per_layer(ctx, lay, a_fwd)

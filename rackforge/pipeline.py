@@ -17,6 +17,11 @@ from rackforge import __version__
 from rackforge.checks import RackCheck, check_rack_budget, count
 from rackforge.design.budget import RackBudget
 from rackforge.errors import RackforgeError
+from rackforge.factory.simulation import simulate
+from rackforge.factory.statistics import LineResult
+from rackforge.perf.api import TrainingEvaluation, TrainingOptions, evaluate_training
+from rackforge.perf.spec import user_workloads
+from rackforge.perf.workload import get_workload
 from rackforge.report.jsonable import jsonable
 from rackforge.scenario import Scenario
 
@@ -80,10 +85,38 @@ def _checks_summary(result: dict[str, RackCheck]) -> str:
             f"{totals['warning']} warning(s), {totals['pass']} passed")
 
 
+def _evaluate(scenario: Scenario, _: Mapping[str, Any]) -> list[TrainingEvaluation]:
+    spec = scenario.spec.evaluate
+    extra = user_workloads(scenario.spec.workloads)
+    options = TrainingOptions(dtype=spec.dtype, tokens=spec.tokens, top=spec.top)
+    return [evaluate_training(system, get_workload(wid, extra, "evaluate.workloads"), spec.gpus,
+                              options, scenario.catalog)
+            for system in spec.systems for wid in spec.workloads]
+
+
+def _evaluate_summary(result: list[TrainingEvaluation]) -> str:
+    best = max(result, key=lambda e: e.best.mfu)
+    return (f"{len(result)} system x workload searches; highest MFU {best.best.mfu:.1%} "
+            f"({best.system}, {best.workload}, {best.n_gpus} GPUs)")
+
+
+def _build(scenario: Scenario, _: Mapping[str, Any]) -> LineResult:
+    return simulate(scenario.spec.line)
+
+
+def _build_summary(r: LineResult) -> str:
+    return (f"{r.racks_per_week.mean:.1f} racks/week (95% CI +-{r.racks_per_week.half_width:.1f}),"
+            f" cycle time {r.cycle_time_h.mean:.1f} h, bottleneck {r.bottleneck}")
+
+
 STAGES: list[Stage] = [
     Stage("checks", "Design checks", lambda s: bool(s.layouts), _checks, _checks_summary,
           passed=lambda r: not any(f.severity == "error" for rc in r.values()
                                    for f in rc.findings)),
+    Stage("evaluate", "Performance", lambda s: s.spec.evaluate is not None, _evaluate,
+          _evaluate_summary),
+    Stage("build", "Assembly and test line", lambda s: s.spec.line is not None, _build,
+          _build_summary),
 ]
 
 

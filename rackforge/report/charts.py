@@ -48,3 +48,29 @@ def margin_bars(rc: RackCheck) -> go.Figure:
                       **{**LAYOUT, "height": 120 + 22 * len(judged),
                          "margin": {"l": 320, "r": 20, "t": 40, "b": 40}})
     return fig
+
+
+def step_breakdown(evals: list) -> go.Figure:
+    """Stacked time per training step of each best layout, by component [s]."""
+    fig = go.Figure()
+    labels = [f"{e.system}<br>{e.workload}" for e in evals]
+    parts = list(evals[0].best.breakdown_s) if evals else []
+    for part in parts:
+        fig.add_trace(go.Bar(name=part, x=labels, y=[e.best.breakdown_s[part] for e in evals]))
+    fig.update_layout(barmode="stack", title="Time per training step, best layout [s]",
+                      **LAYOUT)
+    return fig
+
+
+def station_utilization(result) -> go.Figure:
+    """Busy, blocked, starved and down shares of each station's server time."""
+    names = [s.name for s in result.stations]
+    fig = go.Figure()
+    for field, colour in (("busy", "#4c78a8"), ("blocked", "#f58518"), ("starved", "#bab0ac"),
+                          ("down", "#e45756")):
+        fig.add_trace(go.Bar(name=field, x=names, y=[getattr(s, field) * 100
+                                                      for s in result.stations],
+                             marker_color=colour))
+    fig.update_layout(barmode="stack", title=f"Station time [%], bottleneck {result.bottleneck}",
+                      **LAYOUT)
+    return fig

@@ -81,7 +81,46 @@ def assumptions_section(scenario: Scenario) -> Section:
                    [table(["part", "kind", "source", "flags"], rows)])
 
 
-BUILDERS = {"checks": checks_section}
+def evaluate_section(outcome: Outcome, scenario: Scenario) -> Section:
+    evals = outcome.result
+    rows = []
+    for e in evals:
+        b = e.best
+        lay = " ".join(f"{k}={v}" for k, v in b.layout.items())
+        rows.append([txt(e.system), txt(e.workload), num(e.n_gpus), num(b.step_s, "s"),
+                     num(b.tokens_per_s_per_gpu, "tokens/s"), num(b.mfu * 100, "%"),
+                     num(b.memory_bytes, "B"), txt(lay),
+                     num(b.train_time_s / 86400 if b.train_time_s else None, "days"),
+                     num(b.train_energy_j / 3.6e12 if b.train_energy_j else None, "GWh")])
+    headers = ["system", "workload", "GPUs", "step", "per GPU", "MFU", "memory/GPU",
+               "best layout", "time to train", "energy"]
+    return Section("evaluate", "Performance (training, best layout)", outcome.status,
+                   outcome.summary, [table(headers, rows),
+                                     Figure(charts.step_breakdown(evals))])
+
+
+def build_section(outcome: Outcome, scenario: Scenario) -> Section:
+    r = outcome.result
+    rows = [["Racks per week", num(r.racks_per_week.mean, "racks"),
+             num(r.racks_per_week.half_width, "racks")],
+            ["Cycle time", num(r.cycle_time_h.mean, "h"), num(r.cycle_time_h.half_width, "h")],
+            ["Work in process", num(r.wip_racks.mean, "racks"),
+             num(r.wip_racks.half_width, "racks")],
+            ["Little's law: throughput x cycle time", num(
+                r.little.throughput_per_h * r.little.cycle_time_h, "racks"), None],
+            ["Scrapped per week", num(r.scrapped_per_week, "racks"), None]]
+    stations = [[txt(st.name), num(st.servers), num(st.utilization.mean * 100, "%"),
+                 num(st.busy * 100, "%"), num(st.blocked * 100, "%"),
+                 num(st.starved * 100, "%"), num(st.down * 100, "%")] for st in r.stations]
+    return Section("build", "Assembly and test line", outcome.status, outcome.summary, [
+        table(["measure", "mean", "95% CI half-width"], rows,
+              f"{r.replications} replications, seed {r.seed}, bottleneck: {r.bottleneck}"),
+        table(["station", "servers", "utilization", "busy", "blocked", "starved", "down"],
+              stations),
+        Figure(charts.station_utilization(r))])
+
+
+BUILDERS = {"checks": checks_section, "evaluate": evaluate_section, "build": build_section}
 
 
 def build_sections(run: RunResult) -> list[Section]:

@@ -16,10 +16,13 @@ from pydantic import Field, field_validator
 from rackforge.catalog import Catalog, load_catalog
 from rackforge.catalog.loader import parse_parts
 from rackforge.catalog.models import Frozen, PartBase
+from rackforge.compare_spec import CompareSpec
+from rackforge.deploy.spec import PlanSpec
 from rackforge.design.cluster_spec import ClusterSpec, check_cluster
 from rackforge.design.rack import RackLayout
 from rackforge.design.rack import resolve as resolve_rack
 from rackforge.design.spec import RackDesign, SiteSpec
+from rackforge.economics import EconomicsSpec
 from rackforge.errors import InputError
 from rackforge.factory.spec import LineSpec
 from rackforge.inputs import read_yaml, validate
@@ -41,6 +44,9 @@ class ScenarioSpec(Frozen):
     evaluate: EvaluateSpec | None = None
     cluster: ClusterSpec | None = None
     line: LineSpec | None = None
+    economics: EconomicsSpec | None = None
+    compare: CompareSpec | None = None
+    plan: PlanSpec | None = None
 
     @field_validator("racks")
     @classmethod

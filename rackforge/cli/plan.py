@@ -1,0 +1,149 @@
+"""``rackforge compare FILE`` (which system to buy, and when) and ``rackforge plan FILE`` (the
+quarterly deployment ramp and what limits it)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+from rackforge import scenario as scenario_mod
+from rackforge.calendar import format_quarter, quarters_as_text
+from rackforge.cli.app import JsonFlag, ScenarioFile, app, console, print_json
+from rackforge.compare import Comparison, compare, to_dict
+from rackforge.deploy import RampResult
+from rackforge.deploy import plan as plan_ramp
+
+
+def _table(title: str, columns: list[str], right_from: int = 1) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="right" if i >= right_from else "left")
+    return table
+
+
+def _money(usd: float) -> str:
+    return f"${usd / 1e9:,.2f}B" if abs(usd) >= 1e9 else f"${usd / 1e6:,.1f}M"
+
+
+@app.command(name="compare")
+def compare_cmd(file: ScenarioFile, json: JsonFlag = False) -> None:
+    """Compare candidate systems on a workload portfolio and recommend buy now or wait.
+
+    Shows performance, TCO, perf per dollar and per watt, hall fit and domestic content side by
+    side, and how the ranking moves with energy price, utilization and delivery slip.
+    """
+    result = compare(scenario_mod.load(file))
+    if json:
+        print_json(to_dict(result))
+        return
+    console.print(_candidates_table(result))
+    console.print(_fit_table(result))
+    console.print(_workloads_table(result))
+    console.print(_sensitivity_table(result))
+    rec = result.recommendation
+    console.print(f"[bold]Recommendation:[/] {rec.action} [bold]{rec.candidate_id}[/] "
+                  f"(delivery {format_quarter(rec.quarter)}): {rec.reason}")
+
+
+def _candidates_table(result: Comparison) -> Table:
+    table = _table(f"Candidates, deadline {format_quarter(result.deadline)} (best first)",
+                   ["candidate", "system", "delivery", "GPUs", "fleet capex", "$/GPU-h",
+                    "finish", "by deadline", "cost of work"], 3)
+    for r in result.results:
+        table.add_row(
+            r.id, r.system_id, format_quarter(r.available), f"{r.accelerators:,}",
+            _money(r.fleet_capex_usd), f"{r.tco.cost_per_accelerator_hour_usd:,.2f}",
+            format_quarter(r.finish) if r.finish else "never",
+            "[green]yes[/]" if r.meets_deadline else f"[red]{r.work_done_fraction:.0%}[/]",
+            _money(r.cost_of_work_usd))
+    return table
+
+
+def _fit_table(result: Comparison) -> Table:
+    table = _table("Fit in the planned halls, domestic content",
+                   ["candidate", "racks", "rack kW", "fleet MW", "domestic", "hall"], 1)
+    table.columns[-1].justify = "left"
+    for r in result.results:
+        domestic = "-" if r.domestic_share is None else \
+            f"{r.domestic_share:.0%}" + ("" if r.meets_domestic else " (below threshold)")
+        table.add_row(r.id, f"{r.racks:,}", f"{r.rack_it_power_w / 1e3:,.0f}",
+                      f"{r.fleet_it_power_w / 1e6:,.1f}", domestic,
+                      r.fit_note if r.fits_hall else f"[red]{r.fit_note}[/]")
+    return table
+
+
+def _workloads_table(result: Comparison) -> Table:
+    table = _table("Per workload", ["candidate", "workload", "tok/s/GPU", "$/Mtok",
+                                    "kWh/Mtok", "tok/s/kW", "tok/$"], 2)
+    for r in result.results:
+        for wid, te in r.tokens.items():
+            table.add_row(r.id, wid, f"{r.perf[wid].tokens_per_s_per_gpu:,.0f}",
+                          f"{te.cost_per_mtok_usd:,.3f}", f"{te.energy_per_mtok_kwh:,.3f}",
+                          f"{te.tokens_per_s_per_kw:,.0f}", f"{te.tokens_per_usd:,.0f}")
+    return table
+
+
+def _sensitivity_table(result: Comparison) -> Table:
+    table = _table("Sensitivity of the ranking", ["case", "winner", "ranking", "changed"], 3)
+    for case in result.sensitivity:
+        table.add_row(case.name, case.winner, " > ".join(case.ranking),
+                      "[yellow]yes[/]" if case.winner_changed else "no")
+    return table
+
+
+@app.command(name="plan")
+def plan_cmd(file: ScenarioFile, json: JsonFlag = False,
+             target_gw: Annotated[float | None, typer.Option(
+                 "--target-gw", min=0.0, help="Power online by the end [GW], facility or IT "
+                 "per plan.target_basis; overrides plan.target_w.")] = None) -> None:
+    """Plan the quarterly deployment ramp and say whether the target is reached.
+
+    Per quarter: racks built, shipped and energized, accelerators and GW online, capex and the
+    limit that binds; when the target is out of reach, what must grow and by how much.
+    """
+    target_w = None if target_gw is None else target_gw * 1e9
+    result = plan_ramp(scenario_mod.load(file), target_w)
+    if json:
+        print_json(quarters_as_text(result.to_dict()))
+        return
+    console.print(_ramp_table(result))
+    for line in _verdict(result):
+        console.print(line)
+
+
+def _ramp_table(result: RampResult) -> Table:
+    table = _table("Deployment ramp (racks; GW online)",
+                   ["quarter", "built", "shipped", "energized", "online", "GPUs M", "IT GW",
+                    "fac GW", "capex", "binding limit"])
+    table.columns[-1].justify, table.columns[-1].no_wrap = "left", True
+    for q in result.quarters:
+        table.add_row(format_quarter(q.quarter), f"{q.racks_built:,.0f}",
+                      f"{q.racks_shipped:,.0f}", f"{q.racks_energized:,.0f}",
+                      f"{q.racks_online:,.0f}", f"{q.accelerators_online / 1e6:,.3f}",
+                      f"{q.it_power_online_w / 1e9:,.3f}",
+                      f"{q.facility_power_online_w / 1e9:,.3f}",
+                      _money(q.rack_capex_usd + q.facility_capex_usd), q.binding)
+    return table
+
+
+def _verdict(result: RampResult) -> list[str]:
+    final = result.final
+    end = format_quarter(final.quarter)
+    lines = [f"By {end}: {final.racks_online:,.0f} racks, "
+             f"{final.accelerators_online / 1e6:,.2f} M accelerators, "
+             f"{final.it_power_online_w / 1e9:,.2f} GW IT, "
+             f"{final.facility_power_online_w / 1e9:,.2f} GW facility."]
+    if result.target_w is None:
+        return lines
+    goal = f"{result.target_w / 1e9:,.2f} GW {result.target_basis}"
+    if result.target_reached:
+        lines.append(f"[bold green]Target {goal} reached[/] in "
+                     f"{format_quarter(result.target_quarter)}.")
+        return lines
+    lines.append(f"[bold red]Target {goal} by {end} not reached[/] "
+                 f"({result.power_online_w(final) / 1e9:,.2f} GW). To reach it, grow:")
+    lines += [f"  - {g.describe()}" for g in result.growth]
+    return lines

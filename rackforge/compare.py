@@ -1,0 +1,314 @@
+"""Early-access evaluation: candidate systems side by side, and buy now or wait.
+
+For each candidate the lab buys the fleet its budget or its halls allow (:class:`FleetSpec`). The
+fleet starts useful work ``commissioning_quarters`` after the candidate's delivery quarter and
+must finish the whole portfolio (tokens to train and to serve) by the end of the deadline quarter.
+A candidate that finishes in time ranks by the TCO cost of the portfolio; one that does not ranks
+after every one that does, by the share of the work it gets done. So a faster system that arrives
+later wins when the deadline leaves it time to catch up, and loses when it does not.
+
+Performance comes in as data: a mapping ``(candidate id, workload id) -> PerfPoint``, or the
+candidate's ``performance:`` overrides, or else :func:`estimate_performance`, the one adapter to
+:mod:`rackforge.perf`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from rackforge.calendar import (
+    add_quarters,
+    format_quarter,
+    hours_between,
+    quarter_end,
+    quarters_as_text,
+)
+from rackforge.catalog.models import System
+from rackforge.compare_spec import CandidateSpec, CompareSpec, WorkloadItem
+from rackforge.design.budget import RackBudget
+from rackforge.economics import (
+    EconomicsSpec,
+    PerfPoint,
+    RackCost,
+    Tco,
+    TokenEconomics,
+    provenance,
+    tco,
+    token_economics,
+)
+from rackforge.errors import InputError
+from rackforge.inputs import closest
+
+if TYPE_CHECKING:
+    from rackforge.scenario import Scenario
+
+PerfTable = Mapping[tuple[str, str], PerfPoint]
+
+
+@dataclass(frozen=True)
+class CandidateData:
+    """A candidate with its catalog ids resolved into numbers."""
+
+    id: str
+    system_id: str
+    available: date
+    rack: RackCost
+    cooling: str
+    domestic_share: float | None = None
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    """One candidate evaluated on the portfolio under one set of assumptions."""
+
+    id: str
+    system_id: str
+    available: date
+    work_start: date                  # first quarter of useful work (delivery + commissioning)
+    racks: int                        # fleet size
+    accelerators: int                 # in the fleet
+    rack_it_power_w: float            # per rack at full load
+    fleet_it_power_w: float
+    fleet_capex_usd: float            # racks + facility share
+    tco: Tco                          # per rack
+    tokens: dict[str, TokenEconomics]  # by workload id
+    perf: dict[str, PerfPoint]         # by workload id
+    hours_needed: float               # wall-clock hours to finish the portfolio [h]
+    finish: date | None               # day the portfolio is done (None: the fleet is empty)
+    meets_deadline: bool
+    work_done_fraction: float         # of the portfolio, by the deadline
+    cost_of_work_usd: float           # TCO cost of the whole portfolio
+    fits_hall: bool
+    fit_note: str
+    domestic_share: float | None
+    meets_domestic: bool | None
+
+    def sort_key(self) -> tuple:
+        """Fitting first, then finishing in time (cheapest first), then most work done."""
+        second = self.cost_of_work_usd if self.meets_deadline else -self.work_done_fraction
+        return (not self.fits_hall, not self.meets_deadline, second, self.available, self.id)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    candidate_id: str
+    action: str        # "buy now" or "wait"
+    quarter: date      # when to buy (the candidate's delivery quarter, slip included)
+    reason: str
+
+
+@dataclass(frozen=True)
+class SensitivityCase:
+    name: str
+    winner: str
+    ranking: tuple[str, ...]
+    winner_changed: bool
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Ranked candidates, the recommendation and the sensitivity of the ranking."""
+
+    decision: date
+    deadline: date
+    results: tuple[CandidateResult, ...]         # best first
+    recommendation: Recommendation
+    sensitivity: tuple[SensitivityCase, ...] = ()
+    assumptions: list[dict] = field(default_factory=list)
+
+    @property
+    def ranking(self) -> tuple[str, ...]:
+        return tuple(r.id for r in self.results)
+
+
+@dataclass(frozen=True)
+class Case:
+    """Assumptions of one evaluation: the economics and a delivery slip in quarters."""
+
+    economics: EconomicsSpec
+    slip_quarters: int = 0
+
+
+def estimate_performance(system: System, workload: WorkloadItem) -> PerfPoint:
+    """Adapter to the performance model: tokens/s per GPU of `system` on `workload`.
+
+    The performance stage offers no system-level entry point yet: give the numbers in the
+    candidate's ``performance:`` mapping (or pass a ``perf`` table to :func:`compare`).
+    """
+    raise InputError("no performance estimate for this system and workload", None,
+                     f"compare.candidates[{system.id}].performance.{workload.id}", None,
+                     "tokens/s per GPU for each workload in the candidate's performance mapping")
+
+
+def _fleet_racks(spec: CompareSpec, t: Tco, rack: RackCost) -> int:
+    limits = []
+    if spec.fleet.budget_usd is not None:
+        limits.append(spec.fleet.budget_usd / t.capex_usd)
+    if spec.fleet.it_power_w is not None:
+        limits.append(spec.fleet.it_power_w / rack.it_power_w)
+    return max(0, math.floor(min(limits) + 1e-9))
+
+
+def _hall_fit(spec: CompareSpec, cand: CandidateData) -> tuple[bool, str]:
+    hall = spec.halls
+    if hall is None:
+        return True, "no hall limits given"
+    notes = []
+    if cand.rack.it_power_w > hall.max_rack_power_w * (1 + 1e-9):
+        notes.append(f"{cand.rack.it_power_w / 1e3:.0f} kW rack > "
+                     f"{hall.max_rack_power_w / 1e3:.0f} kW hall limit")
+    if cand.cooling not in hall.cooling:
+        notes.append(f"{cand.cooling} cooling not offered ({', '.join(hall.cooling)})")
+    return not notes, "; ".join(notes) or "fits"
+
+
+def evaluate(spec: CompareSpec, cand: CandidateData, perf: PerfTable, case: Case
+             ) -> CandidateResult:
+    """Evaluate one candidate on the portfolio under `case`."""
+    econ = case.economics
+    t = tco(cand.rack, econ)
+    late = cand.available > spec.decision   # a delivery slip hits candidates not yet here
+    available = add_quarters(cand.available, case.slip_quarters if late else 0)
+    start = add_quarters(max(available, spec.decision), spec.commissioning_quarters)
+    racks = _fleet_racks(spec, t, cand.rack)
+    gpus = racks * cand.rack.accelerators
+    points = {w.id: perf[(cand.id, w.id)] for w in spec.workloads}
+    rate = {w: gpus * p.tokens_per_s_per_gpu * econ.utilization * 3600.0
+            for w, p in points.items()}                       # tokens per wall-clock hour
+    hours = sum(w.tokens / rate[w.id] for w in spec.workloads) if gpus else math.inf
+    available_h = max(0.0, hours_between(start, quarter_end(spec.deadline)))
+    econ_tokens = {w: token_economics(t, p, econ) for w, p in points.items()}
+    fits, note = _hall_fit(spec, cand)
+    share = cand.domestic_share
+    return CandidateResult(
+        id=cand.id, system_id=cand.system_id, available=available, work_start=start,
+        racks=racks, accelerators=gpus, rack_it_power_w=cand.rack.it_power_w,
+        fleet_it_power_w=racks * cand.rack.it_power_w,
+        fleet_capex_usd=racks * t.capex_usd, tco=t, tokens=econ_tokens, perf=points,
+        hours_needed=hours,
+        finish=start + timedelta(hours=hours) if math.isfinite(hours) else None,
+        meets_deadline=hours <= available_h,
+        work_done_fraction=min(1.0, available_h / hours) if hours > 0 else 1.0,
+        cost_of_work_usd=sum(w.tokens / 1e6 * econ_tokens[w.id].cost_per_mtok_usd
+                             for w in spec.workloads),
+        fits_hall=fits, fit_note=note, domestic_share=share,
+        meets_domestic=None if share is None else share >= spec.domestic_content_threshold)
+
+
+def rank(spec: CompareSpec, cands: list[CandidateData], perf: PerfTable, case: Case
+         ) -> tuple[CandidateResult, ...]:
+    """All candidates evaluated under `case`, best first (see :meth:`CandidateResult.sort_key`)."""
+    return tuple(sorted((evaluate(spec, c, perf, case) for c in cands),
+                        key=CandidateResult.sort_key))
+
+
+def recommend(spec: CompareSpec, results: tuple[CandidateResult, ...]) -> Recommendation:
+    """Buy now when the best candidate is available at the decision, else wait for it."""
+    best = results[0]
+    action = "buy now" if best.available <= spec.decision else "wait"
+    if not best.fits_hall:
+        reason = f"no candidate fits the halls; {best.id}: {best.fit_note}"
+    elif best.meets_deadline:
+        reason = (f"finishes the portfolio by {format_quarter(spec.deadline)} at the lowest "
+                  f"cost, ${best.cost_of_work_usd / 1e6:,.0f}M")
+    else:
+        reason = (f"no candidate finishes by {format_quarter(spec.deadline)}; {best.id} gets "
+                  f"the most done ({best.work_done_fraction:.0%})")
+    return Recommendation(best.id, action, best.available, reason)
+
+
+def sensitivity(spec: CompareSpec, cands: list[CandidateData], perf: PerfTable,
+                econ: EconomicsSpec) -> tuple[SensitivityCase, ...]:
+    """Winner and ranking when energy price, utilization or delivery dates move."""
+    sens = spec.sensitivity
+    cases: list[tuple[str, Case]] = [("base", Case(econ))]
+    for f in sens.energy_price_factors:
+        price = econ.energy_price_usd_per_kwh * f
+        cases.append((f"energy price x{f:g}",
+                      Case(econ.model_copy(update={"energy_price_usd_per_kwh": price}))))
+    for f in sens.utilization_factors:
+        util = min(1.0, econ.utilization * f)
+        cases.append((f"utilization {util:.0%}",
+                      Case(econ.model_copy(update={"utilization": util}))))
+    for s in sens.slip_quarters:
+        cases.append((f"late candidates slip {s} q", Case(econ, s)))
+    out, base_winner = [], None
+    for name, case in cases:
+        order = tuple(r.id for r in rank(spec, cands, perf, case))
+        base_winner = base_winner or order[0]
+        out.append(SensitivityCase(name, order[0], order, order[0] != base_winner))
+    return tuple(out)
+
+
+def compare_data(spec: CompareSpec, cands: list[CandidateData], perf: PerfTable,
+                 econ: EconomicsSpec) -> Comparison:
+    """Compare resolved candidates with a given performance table."""
+    results = rank(spec, cands, perf, Case(econ))
+    return Comparison(spec.decision, spec.deadline, results, recommend(spec, results),
+                      sensitivity(spec, cands, perf, econ), provenance(econ))
+
+
+def _resolve(c: CandidateSpec, i: int, scenario: Scenario) -> CandidateData:
+    where = f"compare.candidates[{i}]"
+    system = scenario.catalog.get(c.system, System, where=f"{where}.system", file=scenario.file)
+    accelerators, it_power_w = c.accelerators, c.it_power_w
+    if c.rack is not None:
+        layout = scenario.layouts.get(c.rack)
+        if layout is None:
+            raise InputError("unknown rack design id", scenario.file, f"{where}.rack", c.rack,
+                             "the id of a rack under racks:",
+                             closest(c.rack, scenario.layouts))
+        accelerators = accelerators or layout.accelerators or None
+        it_power_w = it_power_w or RackBudget(layout).power.it_power_w
+    accelerators = accelerators or system.scaleup_domain
+    it_power_w = it_power_w or accelerators * system.power_per_gpu_w
+    return CandidateData(c.id, system.id, c.available,
+                         RackCost(accelerators, c.price_usd, it_power_w), system.cooling,
+                         c.domestic_share)
+
+
+def _perf_table(spec: CompareSpec, cands: list[CandidateData], scenario: Scenario,
+                perf: PerfTable | None) -> dict[tuple[str, str], PerfPoint]:
+    table: dict[tuple[str, str], PerfPoint] = {}
+    for c_spec, cand in zip(spec.candidates, cands, strict=True):
+        power = cand.rack.it_power_w / cand.rack.accelerators
+        for w in spec.workloads:
+            key = (cand.id, w.id)
+            if perf is not None and key in perf:
+                table[key] = perf[key]
+            elif w.id in c_spec.performance:
+                table[key] = PerfPoint(c_spec.performance[w.id], power)
+            else:
+                system = scenario.catalog.get(cand.system_id, System)
+                table[key] = estimate_performance(system, w)
+    return table
+
+
+def compare(scenario: Scenario, perf: PerfTable | None = None) -> Comparison:
+    """Compare the candidates of `scenario`'s ``compare:`` section (library entry point).
+
+    `perf` maps ``(candidate id, workload id)`` to a :class:`PerfPoint` and wins over the
+    candidates' ``performance:`` overrides, which win over :func:`estimate_performance`.
+    """
+    spec = scenario.spec.compare
+    if spec is None:
+        raise InputError("the scenario has no compare: section", scenario.file, "compare",
+                         expected="candidates, workloads, fleet, decision and deadline")
+    econ = scenario.spec.economics or EconomicsSpec()
+    cands = [_resolve(c, i, scenario) for i, c in enumerate(spec.candidates)]
+    return compare_data(spec, cands, _perf_table(spec, cands, scenario, perf), econ)
+
+
+def to_dict(comparison: Comparison) -> dict:
+    """The comparison as plain data (quarters as ``2027Q1``), with each TCO's derived figures."""
+    out = asdict(comparison)
+    for row, res in zip(out["results"], comparison.results, strict=True):
+        row["tco"].update(annual_cost_usd=res.tco.annual_cost_usd, capex_usd=res.tco.capex_usd,
+                          cost_per_accelerator_hour_usd=res.tco.cost_per_accelerator_hour_usd)
+        if not math.isfinite(row["hours_needed"]):
+            row["hours_needed"] = None
+    return quarters_as_text(out)

@@ -1,0 +1,112 @@
+"""Scenario schema of the ``compare:`` section: candidate systems, workload portfolio, deadline.
+
+Candidates name a catalog ``System`` id and, optionally, a rack design of the scenario (for the
+rack's IT power, accelerator count and domestic content). Quarters are written ``2027Q1``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rackforge.calendar import Quarter
+from rackforge.catalog.models import Frozen
+from rackforge.economics import default
+from rackforge.units import Fraction, Power
+
+Cooling = Literal["air", "liquid", "hybrid"]
+
+
+class CandidateSpec(Frozen):
+    """One system the lab could buy: when it can arrive and what a rack of it costs."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+    system: str = Field(description="catalog system id")
+    rack: str | None = Field(default=None, description="rack design id in this scenario")
+    available: Quarter = Field(description="first quarter racks can be delivered")
+    price_usd: float = Field(gt=0, description="hardware price per rack [USD]")
+    accelerators: int | None = Field(default=None, ge=1, description="per rack; default from "
+                                     "the rack design, else the system's scale-up domain")
+    it_power_w: Power | None = Field(default=None, gt=0, description="per rack at full load; "
+                                     "default from the rack design, else per-GPU system power")
+    domestic_share: Fraction | None = Field(default=None, ge=0, le=1,
+                                            description="domestic content, cost share")
+    performance: dict[str, float] = Field(
+        default_factory=dict, description="tokens/s per GPU by workload id, overriding the "
+        "performance model (for systems it does not know)")
+    example: bool = False
+    note: str | None = None
+
+
+class WorkloadItem(Frozen):
+    """Work the fleet must finish by the deadline: tokens to train or serve on one model."""
+
+    id: str
+    model: str = Field(description="workload id of the performance model, e.g. llama3-70b")
+    mode: Literal["training", "serving"] = "training"
+    tokens: float = Field(gt=0, description="tokens to train or serve")
+
+
+class FleetSpec(Frozen):
+    """How much of a candidate the lab buys: what a capex budget or the hall's power allows."""
+
+    budget_usd: float | None = Field(default=None, gt=0, description="racks + facility capex")
+    it_power_w: Power | None = Field(default=None, gt=0, description="IT power of the halls")
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> FleetSpec:
+        if self.budget_usd is None and self.it_power_w is None:
+            raise ValueError("fleet needs budget_usd, it_power_w or both")
+        return self
+
+
+class HallSpec(Frozen):
+    """What the planned halls accept per rack."""
+
+    max_rack_power_w: Power = Field(gt=0)
+    cooling: list[Cooling] = Field(default=["liquid", "hybrid", "air"], min_length=1)
+
+
+class SensitivitySpec(Frozen):
+    """Cases for the sensitivity of the ranking."""
+
+    energy_price_factors: list[float] = Field(default=[0.5, 2.0])
+    utilization_factors: list[float] = Field(default=[0.75, 1.2])
+    slip_quarters: list[int] = Field(default=[1, 2], description="delivery slip of candidates "
+                                     "not yet available at the decision")
+
+    @model_validator(mode="after")
+    def _positive(self) -> SensitivitySpec:
+        if any(f <= 0 for f in self.energy_price_factors + self.utilization_factors):
+            raise ValueError("sensitivity factors must be positive")
+        if any(s < 0 for s in self.slip_quarters):
+            raise ValueError("slip_quarters must not be negative")
+        return self
+
+
+class CompareSpec(Frozen):
+    """The ``compare:`` section: which system to buy, and when, for a portfolio of work."""
+
+    decision: Quarter = Field(description="quarter of the buy decision (now)")
+    deadline: Quarter = Field(description="the work must be finished by the end of this quarter")
+    commissioning_quarters: int = Field(default=1, ge=0,
+                                        description="delivery to useful work, in quarters")
+    fleet: FleetSpec
+    halls: HallSpec | None = None
+    domestic_content_threshold: float = Field(
+        default("compare", "domestic_content_threshold"), ge=0, le=1)
+    workloads: list[WorkloadItem] = Field(min_length=1)
+    candidates: list[CandidateSpec] = Field(min_length=1)
+    sensitivity: SensitivitySpec = SensitivitySpec()
+
+    @model_validator(mode="after")
+    def _check(self) -> CompareSpec:
+        for name, items in (("candidates", self.candidates), ("workloads", self.workloads)):
+            ids = [c.id for c in items]
+            for i, cid in enumerate(ids):
+                if cid in ids[:i]:
+                    raise ValueError(f"duplicate id {cid!r} at {name}[{i}]")
+        if self.deadline < self.decision:
+            raise ValueError("deadline is before the decision quarter")
+        return self

@@ -1,0 +1,113 @@
+"""Candidate comparison: buy now or wait, against hand calculations.
+
+Two candidates with the same 100 kW, 100-GPU rack at $1 M: "now" (delivered 2026Q3, 1,000
+tokens/s per GPU) and "later" (2027Q1, twice as fast). The halls take 10 MW of IT, so either fleet
+is 100 racks = 10,000 GPUs; at 50 % utilization "now" does 1.8e10 tokens an hour and "later"
+3.6e10. The portfolio is 9e13 tokens: 5,000 h of "now" or 2,500 h of "later". With one quarter
+of commissioning, "now" works from 2026-10-01 and "later" from 2027-04-01.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rackforge.calendar import parse_quarter
+from rackforge.compare import CandidateData, compare_data, to_dict
+from rackforge.compare_spec import CompareSpec
+from rackforge.economics import EconomicsSpec, PerfPoint, RackCost
+
+ECON = EconomicsSpec(energy_price_usd_per_kwh=0.10, pue=1.0, facility_capex_usd_per_mw=0.0,
+                     depreciation_years=5, cost_of_capital_per_year=0.0,
+                     maintenance_fraction_per_year=0.0, integration_usd_per_rack=0.0,
+                     utilization=0.5, idle_power_fraction=0.0)
+RACK = RackCost(accelerators=100, price_usd=1e6, it_power_w=100e3)
+NOW = CandidateData("now", "sys-a", parse_quarter("2026Q3"), RACK, "liquid", 0.70)
+LATER = CandidateData("later", "sys-b", parse_quarter("2027Q1"), RACK, "liquid", 0.50)
+PERF = {("now", "pretrain"): PerfPoint(1000.0, 1000.0),
+        ("later", "pretrain"): PerfPoint(2000.0, 1000.0)}
+
+
+def spec(deadline: str, **extra) -> CompareSpec:
+    data = {"decision": "2026Q3", "deadline": deadline, "commissioning_quarters": 1,
+            "fleet": {"it_power_w": "10 MW"},
+            "workloads": [{"id": "pretrain", "model": "llama3-70b", "tokens": 9e13}],
+            "candidates": [{"id": c.id, "system": c.system_id, "price_usd": 1e6,
+                            "available": c.available} for c in (NOW, LATER)]} | extra
+    return CompareSpec.model_validate(data)
+
+
+def run(deadline: str, cands=(NOW, LATER), **extra):
+    return compare_data(spec(deadline, **extra), list(cands), PERF, ECON)
+
+
+def test_later_faster_system_loses_when_the_deadline_is_tight():
+    result = run("2027Q2")             # ends 2027-07-01: 6,552 h for now, 2,184 h for later
+    assert result.ranking == ("now", "later")
+    now, later = result.results
+    assert now.racks == 100 and now.accelerators == 10_000
+    assert now.hours_needed == pytest.approx(5000.0)
+    assert later.hours_needed == pytest.approx(2500.0)
+    assert now.meets_deadline and not later.meets_deadline
+    assert later.work_done_fraction == pytest.approx(2184 / 2500)
+    assert result.recommendation.candidate_id == "now"
+    assert result.recommendation.action == "buy now"
+
+
+def test_later_faster_system_wins_when_the_deadline_is_loose():
+    result = run("2027Q4")
+    assert result.ranking == ("later", "now")
+    later, now = result.results
+    # per rack: $1 M / 5 a = 200,000; 100 kW x 0.5 x 8760 h x $0.10 = 43,800 -> 243,800 a year
+    assert now.tco.annual_cost_usd == pytest.approx(243_800)
+    assert now.tco.cost_per_accelerator_hour_usd == pytest.approx(243_800 / 438_000)
+    # the fleet of 100 racks busy for 5,000 h
+    assert now.cost_of_work_usd == pytest.approx(100 * 243_800 * 5000 / 8760)
+    assert later.cost_of_work_usd == pytest.approx(now.cost_of_work_usd / 2)
+    assert now.tokens["pretrain"].cost_per_mtok_usd == pytest.approx(243_800 / 438_000 / 3.6)
+    assert later.finish == date(2027, 7, 14)          # 2027-04-01 + 2,500 h (104.2 days)
+    rec = result.recommendation
+    assert (rec.candidate_id, rec.action, rec.quarter) == ("later", "wait", date(2027, 1, 1))
+
+
+def test_sensitivity_to_delivery_slip():
+    result = run("2027Q4")
+    cases = {c.name: c for c in result.sensitivity}
+    # one quarter late, "later" still has 4,416 h for its 2,500; two late it has 2,208 h only
+    assert cases["late candidates slip 1 q"].winner == "later"
+    assert cases["late candidates slip 2 q"].winner == "now"
+    assert cases["late candidates slip 2 q"].winner_changed
+    assert not cases["energy price x2"].winner_changed
+    assert cases["base"].ranking == result.ranking
+
+
+def test_fleet_from_budget_and_hall_fit():
+    result = run("2027Q4", fleet={"budget_usd": 10e6},
+                 halls={"max_rack_power_w": "50 kW", "cooling": ["liquid"]})
+    assert [r.racks for r in result.results] == [10, 10]
+    assert not any(r.fits_hall for r in result.results)
+    assert "100 kW rack > 50 kW hall limit" in result.results[0].fit_note
+    air = CandidateData("air", "sys-c", parse_quarter("2026Q3"),
+                        RackCost(8, 0.3e6, 40e3), "air", None)
+    perf = dict(PERF) | {("air", "pretrain"): PerfPoint(1.0, 1000.0)}
+    s = spec("2027Q4", halls={"max_rack_power_w": "150 kW", "cooling": ["liquid"]})
+    s = s.model_copy(update={"candidates": [*s.candidates, s.candidates[0].model_copy(
+        update={"id": "air"})]})
+    result = compare_data(s, [NOW, LATER, air], perf, ECON)
+    assert result.ranking[-1] == "air"
+    assert result.results[-1].fit_note.startswith("air cooling not offered")
+
+
+def test_domestic_content_against_threshold():
+    result = run("2027Q4")
+    by_id = {r.id: r for r in result.results}
+    assert by_id["now"].meets_domestic is True       # 70 % >= 65 % (FAR 2024-2028)
+    assert by_id["later"].meets_domestic is False
+
+
+def test_json_has_quarters_and_derived_costs():
+    data = to_dict(run("2027Q2"))
+    assert data["deadline"] == "2027Q2"
+    assert data["results"][0]["available"] == "2026Q3"
+    assert data["results"][0]["tco"]["annual_cost_usd"] == pytest.approx(243_800)

@@ -13,6 +13,7 @@ References
 ----------
 [1] Korthikanti et al., Reducing Activation Recomputation in Large Transformer Models, MLSys 2023.
 [2] Rajbhandari et al., ZeRO, SC20, Sec. 3.1 and 5 (optimizer-state and parameter sharding).
+[TE] NVIDIA Transformer Engine, FP8 primer: linear layers save their quantized inputs.
 """
 
 from __future__ import annotations
@@ -46,18 +47,26 @@ def local_params(ctx: Context, lay: Layouts) -> tuple[np.ndarray, np.ndarray]:
 
 
 def activation_bytes_per_token(ctx: Context, lay: Layouts, moe: bool) -> np.ndarray:
-    """Bytes one layer keeps per token of a microbatch on one GPU, before recompute [1]."""
+    """Bytes one layer keeps per token of a microbatch on one GPU, before recompute [1].
+
+    GPT block of [1]: replicated ``10 h`` (two norm inputs 4h, two GEMM inputs 4h, two dropout
+    masks 2h) and split ``24 h`` (Q, K 4h, V 2h, projection input 2h, FFN 16h). Models trained
+    without dropout keep no masks; in fp8 training the GEMM inputs are saved quantized, one
+    byte per element [TE].
+    """
     w, c, ex = ctx.workload, ctx.counts, ctx.execution
     tp = lay.tp.astype(float)
-    rep = 10.0 * w.hidden                                       # [1]: 10 s b h replicated
+    g = 1.0 if ex.dtype in ("fp8", "fp4") else 2.0             # bytes of a saved GEMM input
+    rep = (4.0 + 2.0 * g + (2.0 if w.dropout else 0.0)) * w.hidden
     rep = np.where(lay.sp > 0, rep / tp, rep)
-    split = 2.0 * (c.q_dim + 2 * c.kv_dim) + 2.0 * c.v_dim      # Q, K, V, projection input
-    mult = 6.0 if w.ffn == "swiglu" else 4.0                    # gate+up out, down input
+    split = 2.0 * (c.q_dim + 2 * c.kv_dim) + g * c.v_dim       # Q, K, V; projection input
+    # FFN: activation-function inputs (2f GELU, 2 x 2f SwiGLU) and the down-projection input.
+    act_in = 2.0 if w.ffn == "gelu" else 4.0
     if moe and w.moe is not None:
-        ffn = (w.moe.top_k + w.moe.shared_experts) * (mult * w.moe.moe_ffn_hidden
-                                                      + 2.0 * w.hidden)
+        per_copy = (act_in + g) * w.moe.moe_ffn_hidden + g * w.hidden   # + permuted input
+        ffn = (w.moe.top_k + w.moe.shared_experts) * per_copy
     else:
-        ffn = mult * w.ffn_hidden
+        ffn = (act_in + g) * w.ffn_hidden
     per_token = rep + (split + ffn) / tp
     if not ex.flash_attention:
         scores = 5.0 * w.heads * ex.seq_len / tp               # [1]: 5 a s^2 b
@@ -98,7 +107,7 @@ def memory_arrays(ctx: Context, lay: Layouts, m: np.ndarray) -> dict[str, np.nda
     optimizer = opt_params * p.optimizer_state_bytes_per_param
     acts = _activations(ctx, lay, m)
     tokens = lay.mb * ex.seq_len / lay.cp
-    logits = tokens * w.vocab / lay.tp * 6.0     # bf16 logits + fp32 softmax kept for backward
+    logits = tokens * w.vocab / lay.tp * 4.0     # bf16 logits and their gradient
     # FSDP materializes one layer's full weights and gradients at a time.
     gather = np.where(fsdp, 2 * (dense + expert) / np.ceil(w.layers / lay.pp) * 2.0, 0.0)
     total = weights + grads + optimizer + acts + logits + gather + p.reserved_bytes

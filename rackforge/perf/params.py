@@ -59,6 +59,7 @@ class PerfParams(Frozen):
     reserved_bytes: float = Field(ge=0)
     tp_overlap_efficiency: float = Field(ge=0, le=1)
     pp_overlap_efficiency: float = Field(ge=0, le=1)
+    comm_sm_share: float = Field(ge=0, le=1)
     decode_step_overhead_s: float = Field(ge=0)
     sources: dict[str, Source]
 

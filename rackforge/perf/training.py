@@ -167,6 +167,14 @@ def _ring(volume: np.ndarray, n: np.ndarray, bw: np.ndarray, lat: np.ndarray,
     return steps_factor * ((nf - 1) / nf * volume / bw + (nf - 1) * lat)
 
 
+def overlap(t_comm: np.ndarray, window: np.ndarray, sm_share: float) -> np.ndarray:
+    """Exposed cost of communication overlapped with `window` of compute [s]: the part that
+    does not fit, plus the slowdown of the compute it hides behind, whose SMs and memory
+    bandwidth the collective kernels share (``sm_share`` of the hidden time)."""
+    hidden = np.minimum(t_comm, window)
+    return t_comm - hidden + sm_share * hidden
+
+
 def _link(ctx: Context, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(bandwidth [B/s], latency [s]) of a group spanning `span` consecutive ranks."""
     m, p = ctx.machine, ctx.params
@@ -185,10 +193,11 @@ def _comm_per_layer(ctx: Context, lay: Layouts, attn_fwd: np.ndarray) -> dict[st
     bw, lat = _link(ctx, lay.tp)
     tp_time = n_coll * _ring(t * w.hidden * act, lay.tp, bw, lat, 2.0)
     if ex.tp_comm_overlap:
-        tp_time = tp_time * np.where(lay.sp > 0, 1.0 - p.tp_overlap_efficiency, 1.0)
+        hidden = np.where(lay.sp > 0, p.tp_overlap_efficiency, 0.0) * tp_time
+        tp_time = tp_time - hidden + p.comm_sm_share * hidden
     bw, lat = _link(ctx, lay.tp * lay.cp)
     kv = t * 2.0 * c.kv_dim / lay.tp * act * (lay.cp - 1)
-    cp_time = np.maximum(0.0, 3.0 * (kv / bw + (lay.cp - 1) * lat) - 3.5 * attn_fwd)
+    cp_time = overlap(3.0 * (kv / bw + (lay.cp - 1) * lat), 3.5 * attn_fwd, p.comm_sm_share)
     ep_time = np.zeros(len(lay))
     if w.moe is not None:
         bw, lat = _link(ctx, lay.ep)
@@ -242,7 +251,8 @@ def _pipeline_p2p(ctx: Context, lay: Layouts) -> np.ndarray:
     vol = t * ctx.workload.hidden * p.activation_bytes / np.where(lay.sp > 0, lay.tp, 1)
     bw, lat = _link(ctx, lay.tp * lay.cp * lay.dp * lay.pp)
     one = vol / bw + lat
-    exposed = (1.0 - p.pp_overlap_efficiency) if ex.pp_overlap else 1.0
+    e = p.pp_overlap_efficiency if ex.pp_overlap else 0.0
+    exposed = 1.0 - e + e * p.comm_sm_share
     return np.where(lay.pp > 1, 2.0 * lay.vp * one * exposed, 0.0)
 
 
@@ -262,7 +272,7 @@ def _data_parallel(ctx: Context, lay: Layouts, mem: dict[str, np.ndarray],
     t_gather = 2.0 * m * (_ring(dense_v, n, bw, lat) + _ring(expert_v, n_exp, bw_e, lat_e))
     t_dp = np.where(fsdp, t_dp / 2.0 + t_gather, t_dp)
     window = np.where(fsdp, m * t_mb, t_mb) if ex.dp_overlap else 0.0 * t_mb
-    return np.where(n > 1, np.maximum(t_dp - window, 0.0) + (n > 1) * 0.0, 0.0)
+    return np.where(n > 1, overlap(t_dp, window, p.comm_sm_share), 0.0)
 
 
 def estimate_arrays(ctx: Context, lay: Layouts) -> dict[str, np.ndarray]:

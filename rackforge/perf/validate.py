@@ -117,6 +117,7 @@ def row_workload(row: dict[str, str]) -> Workload:
         layers=_int(row, "layers"), hidden=hidden, ffn_hidden=_int(row, "ffn_hidden"),
         heads=heads, kv_heads=_int(row, "kv_heads", heads), head_dim=head_dim,
         vocab=_int(row, "vocab"), ffn=fw["ffn"] if moe is None else "swiglu",
+        dropout=fw["ffn"] == "gelu" and moe is None,
         seq_len=_int(row, "seq_len", 2048), moe=moe)
 
 

@@ -87,6 +87,7 @@ class Workload(Frozen):
     vocab: int = Pos
     ffn: Literal["swiglu", "gelu"] = "swiglu"
     tied_embeddings: bool = False
+    dropout: bool = Field(default=False, description="trained with dropout (masks are saved)")
     seq_len: int = Field(default=4096, gt=0, description="training sequence length [tokens]")
     global_batch_tokens: float = Field(default=4e6, gt=0, description="[tokens]")
     moe: Moe | None = None

@@ -14,7 +14,8 @@ from rackforge.perf.workload import Source, Workload
 
 SRC = Source(title="test model", publisher="rackforge", year=2026)
 GPT = Workload(id="gpt-test", name="GPT", source=SRC, layers=8, hidden=4096, ffn_hidden=16384,
-               heads=32, kv_heads=32, vocab=51200, ffn="gelu", seq_len=2048)
+               heads=32, kv_heads=32, vocab=51200, ffn="gelu", seq_len=2048,
+               dropout=True)
 
 
 def _ctx(flash: bool) -> Context:

@@ -61,7 +61,14 @@ def _print(r: ClusterResult) -> None:
         f"{su.domain_gpus} GPUs; IT {format_si(r.it_power_w, 'W')} = racks "
         f"{format_si(r.racks_it_power_w, 'W')} + fabric {format_si(r.fabric_power_w, 'W')}; "
         f"facility {format_si(r.facility_power_w, 'W')} at PUE {r.spec.hall.pue:g}; "
-        f"floor {r.floor_area_m2:,.0f} m2", highlight=False)
+        f"floor {r.floor_area_m2:,.0f} m2; this fabric reaches at most "
+        f"{r.max_accelerators:,} accelerators", highlight=False)
+    if su.switch is not None and su.links is not None:
+        console.print(
+            f"scale-up Ethernet: {su.domains} domains of {su.domain_gpus} GPUs, {su.switches:,} "
+            f"x {su.switch.id}, {su.links.links:,} links on {su.links.cables:,} "
+            f"{su.links.cable.id} ({su.links.transceivers:,} transceivers), "
+            f"{format_si(su.power_w, 'W')}", highlight=False)
     for f in r.fabrics:
         console.print(_fabric_table(f))
     console.print(_tiers_table(r))

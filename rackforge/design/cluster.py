@@ -21,9 +21,13 @@ port-to-port latency plus 5 ns/m of propagation (``design/data/fabric.yaml``).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from rackforge.catalog.models import Tray
 from rackforge.design import hall as hall_mod
@@ -41,6 +45,9 @@ from rackforge.design.fabric_media import LinkGroup, LinkRequest, link_group
 from rackforge.errors import InputError
 from rackforge.inputs import read_yaml, validate
 from rackforge.units import parse_quantity
+
+if TYPE_CHECKING:
+    from rackforge.scenario import Scenario
 
 DATA_FILE = Path(__file__).parent / "data" / "fabric.yaml"
 BITS_PER_BYTE = 8
@@ -177,6 +184,11 @@ class ClusterResult:
         return self.it_power_w * self.spec.hall.pue
 
     @property
+    def max_accelerators(self) -> int:
+        """Largest cluster the scale-out fabric's radix, tiers and oversubscription reach."""
+        return self.fabric.sizing.max_endpoints // self.resolved.fabric.spec.nics_per_accelerator
+
+    @property
     def floor_area_m2(self) -> float:
         return hall_mod.floor_area_m2(self.racks + self.network_racks, self.spec.hall)
 
@@ -243,7 +255,8 @@ def _size_fabric(rc: ResolvedCluster, fabric: ResolvedFabric, shape: FabricShape
     names = ("node_leaf", "leaf_spine", "spine_core")
     where = f"{rc.where}.{'fabric' if name == 'scale-out' else 'frontend'}.media"
     groups = tuple(link_group(LinkRequest(n, links, run, fabric.port_gbps, fabric.physical_gbps,
-                                          fabric.media[n]), rc.catalog, f"{where}.{n}", rc.file)
+                                          fabric.media[n], fabric.spec.allow_lpo),
+                              rc.catalog, f"{where}.{n}", rc.file)
                    for n, links, run in zip(names, sizing.links, runs, strict=False))
     data = fabric_data()
     latency = fabric.spec.switch_latency_s or data["switch_latency_s"].get(
@@ -304,7 +317,7 @@ def size_resolved(rc: ResolvedCluster, name: str | None = None) -> ClusterResult
         frontend, hall_mod.network_racks(units, rc.spec.hall))
 
 
-def size_cluster(scenario, variant: str | None = None) -> ClusterResult:  # noqa: ANN001
+def size_cluster(scenario: Scenario, variant: str | None = None) -> ClusterResult:
     """Size the ``cluster`` section of a loaded :class:`~rackforge.scenario.Scenario`.
 
     `variant` names one of ``cluster.variants`` (another size or tier count).
@@ -346,7 +359,7 @@ def _variant(spec: ClusterSpec, variant: str, file: str | None) -> ClusterSpec:
     return spec.model_copy(update={**update, "variants": []})
 
 
-def variant_names(scenario) -> list[str]:  # noqa: ANN001
+def variant_names(scenario: Scenario) -> list[str]:
     spec = getattr(scenario.spec, "cluster", None)
     return [v.name for v in spec.variants] if spec else []
 
@@ -377,6 +390,17 @@ def tier_bandwidths(result: ClusterResult) -> list[Tier]:
         if span > out[-1].span_gpus:
             out.append(Tier(name, span, bandwidth, fabric.path_latency_s(level + 1)))
     return out
+
+
+def tier_lookup(tiers: Sequence[Tier], span_gpus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(bandwidth per GPU [B/s], latency [s]) of collectives spanning `span_gpus` GPUs: those of
+    the innermost tier whose span covers the group (the outermost tier beyond the cluster).
+    Vectorized over `span_gpus`, for the performance model's layout search."""
+    spans = np.array([t.span_gpus for t in tiers])
+    bw = np.array([t.bandwidth_bytes_per_s_per_gpu for t in tiers])
+    lat = np.array([t.latency_s for t in tiers])
+    idx = np.minimum(np.searchsorted(spans, np.asarray(span_gpus), side="left"), len(tiers) - 1)
+    return bw[idx], lat[idx]
 
 
 def _leaves_per_group(result: ClusterResult) -> int:

@@ -60,6 +60,8 @@ class FabricSpec(Frozen):
     oversubscription: float | list[float] = Field(
         default=1.0, description="down/up ratio per tier below the top (one value for all)")
     media: Media = Field(default_factory=Media)
+    allow_lpo: bool = Field(default=True, description="let auto media pick linear-drive "
+                            "optics (no DSP; needs a host channel qualified for LPO)")
     leaf_placement: Literal["rack", "row"] = Field(
         default="row", description="leaves top-of-rack, or in a network rack mid-row")
     switch_latency_s: Seconds | None = Field(default=None, gt=0,

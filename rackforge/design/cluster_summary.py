@@ -49,6 +49,7 @@ def to_dict(result: ClusterResult) -> dict[str, Any]:
     return {
         "name": result.name, "rack": result.spec.rack, "racks": result.racks,
         "accelerators": result.accelerators, "nodes": result.nodes,
+        "max_accelerators": result.max_accelerators,
         "network_racks": result.network_racks, "floor_area_m2": round(result.floor_area_m2, 2),
         "rack_it_power_w": result.rack_it_power_w,
         "racks_it_power_w": result.racks_it_power_w, "fabric_power_w": result.fabric_power_w,

@@ -87,6 +87,7 @@ class LinkRequest:
     port_gbps: float       # logical
     physical_gbps: float   # the switch's port
     given: Cable | None    # None = auto
+    allow_lpo: bool = True
 
 
 def link_group(request: LinkRequest, catalog: Catalog, where: str, file: str | None
@@ -94,7 +95,8 @@ def link_group(request: LinkRequest, catalog: Catalog, where: str, file: str | N
     """The link group of `request`, choosing its medium when not given."""
     cable = request.given
     if cable is None:
-        parts = candidates(catalog, request.physical_gbps)
+        parts = [c for c in candidates(catalog, request.physical_gbps)
+                 if request.allow_lpo or c.medium != "optic-lpo"]
         if not parts:
             raise InputError(f"no cable or optic in the catalog plugs into a "
                              f"{request.physical_gbps:g}G port", file, where, "auto",

@@ -126,3 +126,16 @@ def test_cli_example_json_and_exit_codes(tmp_path):
     missing = runner.invoke(app, ["cluster", str(EXAMPLE), "--variant", "nope"],
                             terminal_width=400)
     assert missing.exit_code == 2 and "unknown cluster variant" in missing.output
+
+
+def test_cli_ethernet_scaleup_example():
+    path = EXAMPLE.parent / "cluster-ethernet-scaleup.yaml"
+    result = runner.invoke(app, ["cluster", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    c = json.loads(result.output)["clusters"][0]
+    # 8,192 XPUs in domains of 8 racks x 64 = 512; 32 planes x 1 switch (512 x 200G) each.
+    assert c["scaleup"]["domains"] == 16 and c["scaleup"]["switches"] == 16 * 32
+    assert c["scaleup"]["bandwidth_bytes_per_s_per_gpu"] == pytest.approx(32 * 200e9 / 8)
+    assert [t["switches"] for t in c["fabrics"]["scale-out"]["tiers"]] == [128, 128, 64]
+    text = runner.invoke(app, ["cluster", str(path)], terminal_width=200)
+    assert "scale-up Ethernet: 16 domains of 512 GPUs" in text.output

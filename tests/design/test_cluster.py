@@ -9,11 +9,15 @@ overhead tray adds 2 x (3.0 - 1.2) + 2.0 = 5.6 m to every run between racks.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
+import numpy as np
 import pytest
+import yaml
 
+from rackforge.checks.fabric import check_cluster
 from rackforge.design.cluster import fabric_bom, size_cluster, tier_bandwidths
-from rackforge.scenario import from_dict
+from rackforge.scenario import from_dict, load
 from tests.conftest import mini_rack
 
 SRC = {"title": "rackforge test fixture", "publisher": "rackforge", "year": 2026}
@@ -180,3 +184,49 @@ def test_variant_changes_size_and_tiers(mini_catalog):
     data["cluster"]["variants"] = [{"name": "big", "racks": 2, "tiers": 3}]
     r = sized(mini_catalog, data, "big")
     assert r.name == "big" and r.accelerators == 80 and len(r.fabric.sizing.tiers) == 3
+
+
+def test_tier_lookup_picks_innermost_covering_tier():
+    from rackforge.design.cluster import Tier, tier_lookup
+    tiers = [Tier("scale-up", 72, 9e11, 2.5e-7), Tier("leaf", 144, 5e10, 6e-7),
+             Tier("spine", 1152, 5e10 / 3, 2e-6)]
+    bw, lat = tier_lookup(tiers, np.array([1, 72, 73, 144, 145, 1152, 5000]))
+    assert bw.tolist() == [9e11, 9e11, 5e10, 5e10, 5e10 / 3, 5e10 / 3, 5e10 / 3]
+    assert lat.tolist() == [2.5e-7, 2.5e-7, 6e-7, 6e-7, 2e-6, 2e-6, 2e-6]
+
+
+REFERENCE = Path(__file__).parents[2] / "scenarios" / "reference.yaml"
+
+
+def test_reference_cluster_and_100k_variant():
+    # 16 NVL72 racks = 288 trays; SUs of 36 trays, 4 rails -> 8 SUs x 4 = 32 leaves of
+    # 36 down / 36 up at radix 128 (64 x 800G as 400G); 1,152 uplinks / 128 = 9 spines (9 | 36).
+    scen = load(REFERENCE)
+    r = size_cluster(scen)
+    s = r.fabric.sizing
+    assert (r.accelerators, r.racks, r.nodes) == (1152, 16, 288)
+    assert [t.switches for t in s.tiers] == [32, 9] and s.links == (1152, 1152)
+    assert [t.ports_spare for t in s.tiers] == [32 * 128 - 2 * 1152, 0]
+    assert r.max_accelerators == (128 // 4) * 36 * 4            # 32 SUs fit under 128 leaves
+    assert [(t.name, t.span_gpus) for t in r.tiers] == [("scale-up", 72), ("leaf", 144),
+                                                          ("spine", 1152)]
+    assert not [f for f in check_cluster(r) if f.severity == "error"]
+    # 100,000 GPUs -> 1,389 racks, 25,002 trays, SUs of 64 -> 391 SUs = 1,564 leaves; pods of
+    # 64 leaves -> 25 pods x 64 spines = 1,600; core per plane ceil(25 x 64 / 128) = 13 -> 16
+    # (divisor of 64) x 64 planes = 1,024.
+    big = size_cluster(scen, "100k")
+    assert (big.accelerators, big.racks) == (100_008, 1389)
+    assert [t.switches for t in big.fabric.sizing.tiers] == [1564, 1600, 1024]
+    assert big.max_accelerators == 128 * 64 * 64
+    assert [t.name for t in big.tiers] == ["scale-up", "leaf", "spine", "core"]
+    assert not [f for f in check_cluster(big) if f.severity == "error"]
+
+
+def test_lpo_can_be_ruled_out(mini_catalog):
+    scen = load(REFERENCE)
+    auto = size_cluster(scen).fabric.links[0]
+    data = yaml.safe_load(REFERENCE.read_text())
+    data["cluster"]["fabric"]["allow_lpo"] = False
+    no_lpo = size_cluster(from_dict(data)).fabric.links[0]
+    assert auto.medium == "optic-lpo" and no_lpo.medium != "optic-lpo"
+    assert no_lpo.reaches and no_lpo.cable.power_w >= auto.cable.power_w

@@ -342,7 +342,8 @@ def _variant(spec: ClusterSpec, variant: str, file: str | None) -> ClusterSpec:
     i = names.index(variant)
     v, where = spec.variants[i], f"cluster.variants[{i}]"
     update: dict = ({"racks": v.racks, "accelerators": None} if v.racks
-                    else {"accelerators": v.accelerators or spec.accelerators, "racks": None})
+                    else {"accelerators": v.accelerators, "racks": None} if v.accelerators
+                    else {})
     fabric = {**spec.fabric.model_dump(exclude_none=True),
               **{k: getattr(v, k) for k in ("tiers", "oversubscription", "su_nodes")
                  if getattr(v, k) is not None}}

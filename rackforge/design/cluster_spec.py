@@ -29,7 +29,7 @@ from pydantic import Field, field_validator, model_validator
 
 from rackforge.catalog import Catalog
 from rackforge.catalog.models import Accelerator, Cable, Frozen, Tray
-from rackforge.design.fabric import Topology
+from rackforge.design.fabric import Topology, split_ports
 from rackforge.design.rack import RackLayout
 from rackforge.errors import InputError
 from rackforge.inputs import closest
@@ -229,6 +229,9 @@ def _radix(switch: Tray, port_gbps: float | None, where: str, file: str | None
 def _fabric(spec: FabricSpec, catalog: Catalog, where: str, file: str | None) -> ResolvedFabric:
     switch = _switch(catalog, spec.switch, f"{where}.switch", file)
     radix, speed, physical = _radix(switch, spec.port_gbps, f"{where}.port_gbps", file)
+    if any(split_ports(radix, ratio)[0] < 1 for ratio in spec.ratios):
+        raise InputError("the switch has too few ports at this speed for a leaf", file,
+                         f"{where}.switch", spec.switch, "a switch with at least 2 ports")
     media: dict[str, Cable | None] = {}
     for name, part_id in spec.media:
         media[name] = None if part_id == AUTO else catalog.get(

@@ -14,11 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from rackforge.catalog import Catalog
+from rackforge.catalog.loader import parse_parts
 from rackforge.checks.fabric import check_cluster
 from rackforge.design.cluster import fabric_bom, size_cluster, tier_bandwidths
 from rackforge.scenario import from_dict, load
-from tests.conftest import mini_rack
+from tests.conftest import MINI_PARTS, mini_rack
 
 SRC = {"title": "rackforge test fixture", "publisher": "rackforge", "year": 2026}
 GPU = {"kind": "accelerator", "id": "acc-1", "name": "GPU", "vendor": "x", "source": SRC,
@@ -230,3 +234,46 @@ def test_lpo_can_be_ruled_out(mini_catalog):
     no_lpo = size_cluster(from_dict(data)).fabric.links[0]
     assert auto.medium == "optic-lpo" and no_lpo.medium != "optic-lpo"
     assert no_lpo.reaches and no_lpo.cable.power_w >= auto.cable.power_w
+
+
+def test_variant_without_size_keeps_base_size(mini_catalog):
+    data = scenario()
+    data["cluster"]["variants"] = [{"name": "blocking", "oversubscription": [3, 1]}]
+    r = sized(mini_catalog, data, "blocking")
+    assert r.racks == 2 and r.fabric.sizing.tiers[0].oversubscription == 3.0
+
+
+def test_one_port_switch_is_rejected(mini_catalog):
+    from rackforge.errors import InputError
+    data = scenario()
+    data["parts"][2]["ports"] = [{"name": "1", "count": 1, "gbps": 100}]
+    with pytest.raises(InputError, match="too few ports"):
+        from_dict(data, mini_catalog)
+
+
+@settings(max_examples=60, deadline=None)
+@given(racks=st.integers(1, 3000), tiers=st.sampled_from([2, 3]),
+       topology=st.sampled_from(["rail-optimized", "fat-tree", "leaf-spine"]),
+       o=st.sampled_from([1, 1.5, 2, 3]), su=st.one_of(st.none(), st.integers(1, 8)),
+       speed=st.sampled_from(["100 Gbit/s", "50 Gbit/s", "25 Gbit/s"]))
+def test_any_valid_cluster_sizes_or_says_why(racks, tiers, topology, o, su, speed):
+    from rackforge.errors import InputError
+    catalog = Catalog({p.id: p for p in parse_parts([{**p, "source": SRC} for p in MINI_PARTS],
+                                                    "mini")})
+    if topology == "leaf-spine":
+        tiers = 2
+    data = scenario(tiers=tiers, topology=topology, oversubscription=o, su_nodes=su,
+                    port_gbps=speed)
+    data["cluster"]["racks"] = racks
+    try:
+        r = sized(catalog, data)
+    except InputError as exc:                      # only bad combinations, with a key path
+        assert "cluster.fabric" in str(exc)
+        return
+    s = r.fabric.sizing
+    assert r.accelerators == 40 * racks and s.endpoints_used == 40 * racks
+    assert s.feasible == (s.endpoints_used <= s.max_endpoints)
+    assert all(t.ports_used <= t.ports_total for t in s.tiers) or not s.feasible
+    assert r.it_power_w > r.racks_it_power_w > 0
+    spans = [t.span_gpus for t in r.tiers]
+    assert spans == sorted(set(spans)) and spans[-1] <= r.accelerators

@@ -10,10 +10,19 @@ from rich import box
 from rich.progress import Progress
 from rich.table import Table
 
+from rackforge.catalog import Catalog
 from rackforge.cli.app import JsonFlag, app, console, err_console, print_json, validate_app
 from rackforge.errors import InputError
-from rackforge.perf.api import TrainingEvaluation, TrainingOptions, evaluate_training
+from rackforge.perf.api import (
+    InferenceEvaluation,
+    TrainingEvaluation,
+    TrainingOptions,
+    evaluate_inference,
+    evaluate_training,
+)
+from rackforge.perf.inference import Serving
 from rackforge.perf.validate import Report, validate_inference, validate_training
+from rackforge.perf.workload import Workload, get_workload
 from rackforge.units import format_si
 
 PROGRESS_MIN = 20000   # candidates above which a progress bar shows
@@ -27,32 +36,66 @@ TopOpt = Annotated[int, typer.Option("--top", help="How many of the best layouts
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="Training dtype: bf16, fp16 or fp8.")]
 ScenarioOpt = Annotated[Path | None, typer.Option("--scenario", help="Scenario file with an "
                                                   "evaluate section.")]
+ServeOpt = Annotated[str | None, typer.Option(
+    "--serve", help="Also estimate serving: PROMPT:OUTPUT tokens per request, optionally "
+    ":TPOT_MS latency target, e.g. 1000:200:50 (fp8 weights and KV cache).")]
 CsvArg = Annotated[Path, typer.Argument(help="Measurement CSV file.", show_default=False)]
 
 
 @app.command()
 def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = None,
              tokens: TokensOpt = None, top: TopOpt = 5, dtype: DtypeOpt = "bf16",
-             scenario: ScenarioOpt = None, json: JsonFlag = False) -> None:
+             scenario: ScenarioOpt = None, serve: ServeOpt = None,
+             json: JsonFlag = False) -> None:
     """Search every parallel layout of a model on a system and print the fastest ones.
 
     Give --system, --model and --gpus, or --scenario FILE whose evaluate section names the
     systems, workloads and GPU count (its own workloads may be defined under workloads).
     """
-    runs = _runs(system, model, gpus, tokens, dtype, scenario)
-    results = []
-    for sys_id, wl, n, opts, catalog in runs:
+    serving = _serving(serve)
+    results, served = [], []
+    for sys_id, wl, n, opts, catalog in _runs(system, model, gpus, tokens, dtype, scenario):
         opts = TrainingOptions(dtype=opts.dtype, tokens=opts.tokens, top=top)
         results.append(_search(sys_id, wl, n, opts, catalog, show=not json))
+        if serving is not None:
+            served.append(evaluate_inference(sys_id, wl, n, serving, catalog=catalog))
     if json:
-        print_json([_as_dict(r) for r in results])
+        print_json([_as_dict(r) | ({"inference": vars(s)} if served else {})
+                    for r, s in zip(results, served or [None] * len(results), strict=True)])
         return
-    for r in results:
+    for i, r in enumerate(results):
         console.print(_table(r))
         console.print(_breakdown(r))
+        if served:
+            console.print(_serving_line(served[i]))
 
 
-def _runs(system, model, gpus, tokens, dtype, scenario):  # noqa: ANN001, ANN202
+def _serving(text: str | None) -> Serving | None:
+    if text is None:
+        return None
+    try:
+        parts = [float(x) for x in text.split(":")]
+        if len(parts) not in (2, 3) or min(parts) <= 0:
+            raise ValueError
+    except ValueError:
+        raise InputError("bad --serve value", None, "--serve", text,
+                         "PROMPT:OUTPUT or PROMPT:OUTPUT:TPOT_MS, positive numbers") from None
+    target = parts[2] / 1e3 if len(parts) == 3 else None
+    return Serving(parts[0], parts[1], 1.0, target)
+
+
+def _serving_line(e: InferenceEvaluation) -> str:
+    return (f"Serving {e.workload} on {e.n_gpus} x {e.system}: TP {e.tp}, batch {e.batch} "
+            f"(at most {e.max_batch} fit), TTFT {e.ttft_s * 1e3:.0f} ms, TPOT "
+            f"{e.tpot_s * 1e3:.1f} ms, {e.tokens_per_s_per_gpu:,.0f} output tokens/s per GPU, "
+            f"KV cache {format_si(e.kv_bytes_per_token, 'B')} per token per GPU")
+
+
+Run = tuple[str, "str | Workload", int, TrainingOptions, "Catalog | None"]
+
+
+def _runs(system: str | None, model: str | None, gpus: int | None, tokens: float | None,
+          dtype: str, scenario: Path | None) -> list[Run]:
     if scenario is not None:
         from rackforge import scenario as scenario_mod
         scen = scenario_mod.load(scenario)
@@ -61,7 +104,6 @@ def _runs(system, model, gpus, tokens, dtype, scenario):  # noqa: ANN001, ANN202
             raise InputError("the scenario has no evaluate section", str(scenario), "evaluate",
                              expected="systems, workloads and gpus under evaluate")
         extra = {w.id: w for w in getattr(scen.spec, "workloads", [])}
-        from rackforge.perf.workload import get_workload
         opts = TrainingOptions(dtype=ev.dtype, tokens=ev.tokens)
         return [(s, get_workload(w, extra), ev.gpus, opts, scen.catalog)
                 for s in ev.systems for w in ev.workloads]
@@ -73,7 +115,8 @@ def _runs(system, model, gpus, tokens, dtype, scenario):  # noqa: ANN001, ANN202
     return [(system, model, gpus, TrainingOptions(dtype=dtype, tokens=tokens), None)]
 
 
-def _search(system, workload, n, opts, catalog, show):  # noqa: ANN001, ANN202
+def _search(system: str, workload: str | Workload, n: int, opts: TrainingOptions,
+            catalog: Catalog | None, show: bool) -> TrainingEvaluation:
     with Progress(console=err_console, transient=True, disable=not show) as bar:
         task = bar.add_task("searching layouts", total=None)
 

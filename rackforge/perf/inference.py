@@ -71,7 +71,7 @@ def _forward_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray,
         moe = layer_gemm_time(ctx, tokens, tp, tp, moe=True, expert_share=share)
         per_layer = ((w.layers - c.moe_layers) * dense + c.moe_layers * moe) / w.layers
     h, v = float(w.hidden), float(w.vocab)
-    logits = gemm_time(ctx, 2 * tokens * h * v / tp, tokens, v / tp, h + 0 * tokens)
+    logits = gemm_time(ctx, (tokens, v / tp, h + 0 * tokens))
     return w.layers * per_layer + logits
 
 

@@ -15,13 +15,11 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Literal
 
 import numpy as np
 
 RECOMPUTE = ("none", "selective", "full")
 ZERO = {0: "none", 1: "optimizer", 3: "fsdp"}
-Recompute = Literal["none", "selective", "full"]
 
 
 @dataclass(frozen=True)
@@ -73,13 +71,23 @@ class Layouts:
         return out
 
 
-def single(tp: int = 1, pp: int = 1, dp: int = 1, cp: int = 1, ep: int = 1, vp: int = 1,
-           mb: int = 1, recompute: Recompute = "none", sp: bool = False,
-           zero: int = 1) -> Layouts:
-    """One layout as arrays of length 1 (the form every estimate takes)."""
-    values = dict(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vp=vp, mb=mb,
-                  recompute=RECOMPUTE.index(recompute), sp=int(sp), zero=zero)
-    return Layouts(**{k: np.array([v], dtype=np.int64) for k, v in values.items()})
+DEFAULTS: dict[str, int | str | bool] = dict(tp=1, pp=1, dp=1, cp=1, ep=1, vp=1, mb=1,
+                                             recompute="none", sp=False, zero=1)
+
+
+def single(**values: int | str | bool) -> Layouts:
+    """One layout as arrays of length 1 (the form every estimate takes).
+
+    Keys are the :class:`Layouts` fields; ``recompute`` is a name from :data:`RECOMPUTE`,
+    ``sp`` a bool, ``zero`` 0, 1 or 3; missing keys take :data:`DEFAULTS`.
+    """
+    unknown = set(values) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown layout fields: {sorted(unknown)}")
+    merged = {**DEFAULTS, **values}
+    merged["recompute"] = RECOMPUTE.index(str(merged["recompute"]))
+    merged["sp"] = int(bool(merged["sp"]))
+    return Layouts(**{k: np.array([v], dtype=np.int64) for k, v in merged.items()})
 
 
 def from_columns(columns: dict[str, np.ndarray]) -> Layouts:

@@ -59,27 +59,30 @@ class Context:
         return counts(self.workload)
 
 
-def gemm_time(ctx: Context, flops: np.ndarray, m: np.ndarray, n: np.ndarray,
-              k: np.ndarray, dtype: str | None = None,
+def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
+              count: np.ndarray | float = 1.0, dtype: str | None = None,
               weight_share: np.ndarray | float = 1.0) -> np.ndarray:
-    """Time of GEMMs totalling `flops` with output m x n and depth k [s] ([GEMM], [6]).
+    """Time of `count` GEMMs with output m x n and depth k, ``shape = (m, n, k)`` [s]
+    ([GEMM], [6]).
 
     Efficiency = MAMF fraction x tile/wave quantization x ``k / (k + gemm_k_half)``; the
     memory roofline reads A (m x k), the weights B (k x n, times `weight_share`) and writes C.
     """
     dev, mach = ctx.machine.device, ctx.machine
     dtype = dtype or ctx.execution.dtype
+    m, n, k = shape
+    flops = 2.0 * m * n * k * count
     # Libraries pick narrower tiles for skinny GEMMs: rows per tile = next power of 2 of m,
     # between 16 and the device's tile_m.
     tile_m = np.clip(2.0 ** np.ceil(np.log2(np.maximum(m, 1.0))), 16, dev.tile_m)
-    tiles = np.ceil(m / tile_m) * np.ceil(n / dev.tile_n)
+    # A batched / grouped GEMM schedules the tiles of all `count` GEMMs in one grid.
+    tiles = np.ceil(m / tile_m) * np.ceil(n / dev.tile_n) * np.maximum(count, 1.0)
     waves = np.ceil(tiles / dev.sm_count)
-    quant = (m * n) / (waves * dev.sm_count * tile_m * dev.tile_n)
+    quant = (m * n * np.maximum(count, 1.0)) / (waves * dev.sm_count * tile_m * dev.tile_n)
     eff = mach.gemm_efficiency(dtype) * np.minimum(quant, 1.0) * k / (k + ctx.params.gemm_k_half)
     t_compute = flops / (mach.peak_flops(dtype) * eff)
     elem = 1.0 if dtype in ("fp8", "int8") else 2.0
-    gemms = flops / (2.0 * m * n * k)
-    t_memory = gemms * elem * (m * k + weight_share * k * n + m * n) / _hbm(ctx)
+    t_memory = count * elem * (m * k + weight_share * k * n + m * n) / _hbm(ctx)
     return np.maximum(t_compute, t_memory)
 
 
@@ -99,26 +102,26 @@ def layer_gemm_time(ctx: Context, t: np.ndarray, tp: np.ndarray, ep: np.ndarray,
     tp, h = tp.astype(float), float(w.hidden)
     one = np.ones_like(t, dtype=float)
     n_in = (c.attn_params - c.v_dim * h) / h                   # fused QKV (or MLA down/up)
-    total = gemm_time(ctx, 2 * t * h * n_in / tp, t, n_in / tp, h * one)
-    total = total + gemm_time(ctx, 2 * t * c.v_dim * h / tp, t, h * one, c.v_dim / tp)
+    total = gemm_time(ctx, (t, n_in / tp, h * one))
+    total = total + gemm_time(ctx, (t, h * one, c.v_dim / tp))
     if not moe:
         f = float(w.ffn_hidden)
         up = (c.ffn_matrices - 1) * f
-        total = total + gemm_time(ctx, 2 * t * h * up / tp, t, up / tp, h * one)
-        return total + gemm_time(ctx, 2 * t * f * h / tp, t, h * one, f / tp)
+        total = total + gemm_time(ctx, (t, up / tp, h * one))
+        return total + gemm_time(ctx, (t, h * one, f / tp))
     m = w.moe
     fm, up = float(m.moe_ffn_hidden), (c.ffn_matrices - 1) * float(m.moe_ffn_hidden)
     copies = t / tp * m.top_k                                  # routed token copies per GPU
     rows = copies * ep / m.experts                             # rows of each grouped GEMM
-    total = total + gemm_time(ctx, 2 * copies * h * up, rows, up * one, h * one,
+    local = m.experts / ep                                     # experts on this GPU
+    total = total + gemm_time(ctx, (rows, up * one, h * one), local,
                               weight_share=expert_share)
-    total = total + gemm_time(ctx, 2 * copies * fm * h, rows, h * one, fm * one,
+    total = total + gemm_time(ctx, (rows, h * one, fm * one), local,
                               weight_share=expert_share)
     if m.shared_experts:
         sh = m.shared_experts * fm
-        total = total + gemm_time(ctx, 2 * t * h * (up / fm) * sh / tp, t,
-                                  (up / fm) * sh / tp, h * one)
-        total = total + gemm_time(ctx, 2 * t * sh * h / tp, t, h * one, sh / tp)
+        total = total + gemm_time(ctx, (t, (up / fm) * sh / tp, h * one))
+        total = total + gemm_time(ctx, (t, h * one, sh / tp))
     return total
 
 
@@ -133,7 +136,8 @@ def _attention_core(ctx: Context, lay: Layouts) -> tuple[np.ndarray, np.ndarray]
         fwd = 0.5 * full / (bf16_peak * ctx.machine.device.attention_efficiency)
         return fwd, fwd * p.flash_backward_factor
     hd = float(c.q_dim // w.heads)
-    gemm = gemm_time(ctx, full, ex.seq_len + 0 * tp, ex.seq_len + 0 * tp, hd + 0 * tp, "bf16")
+    gemm = gemm_time(ctx, (ex.seq_len + 0 * tp, ex.seq_len + 0 * tp, hd + 0 * tp),
+                     full / (2.0 * ex.seq_len * ex.seq_len * hd), "bf16")
     scores = lay.mb * w.heads / tp * ex.seq_len * ex.seq_len / lay.cp
     soft = scores * p.softmax_bytes_per_element / _hbm(ctx)
     return gemm + soft, 2 * (gemm + soft)
@@ -236,7 +240,7 @@ def _stage_microbatch(ctx: Context, lay: Layouts) -> dict[str, np.ndarray]:
     parts = {k: v * layers_stage for k, v in parts.items()}
     t = lay.mb * ctx.execution.seq_len / lay.cp
     h, v = float(w.hidden), float(w.vocab)
-    logits = gemm_time(ctx, 2 * t * h * v / lay.tp, t, v / lay.tp, h + 0 * t, "bf16")
+    logits = gemm_time(ctx, (t, v / lay.tp, h + 0 * t), 1.0, "bf16")
     parts["gemm"] = parts["gemm"] + 3.0 * logits
     ce_bytes = t * v / lay.tp * ctx.params.cross_entropy_bytes_per_logit
     parts["elementwise"] = parts["elementwise"] + ce_bytes / _hbm(ctx)

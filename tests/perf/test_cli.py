@@ -48,3 +48,14 @@ def test_validate_text_summary_and_missing_file():
     assert res.exit_code == 0 and "MAPE" in res.output
     bad = runner.invoke(app, ["validate", "training", "nope.csv"])
     assert bad.exit_code == 2 and "file not found" in bad.output
+
+
+def test_evaluate_with_serving_and_bad_serve_value():
+    res = runner.invoke(app, ["evaluate", "--system", "hgx-h200-8", "--model", "llama3-70b",
+                              "--gpus", "8", "--top", "1", "--serve", "2000:500:40", "--json"])
+    assert res.exit_code == 0, res.output
+    inf = json.loads(res.stdout)[0]["inference"]
+    assert inf["tpot_s"] <= 0.040 and inf["batch"] <= inf["max_batch"]
+    bad = runner.invoke(app, ["evaluate", "--system", "hgx-h200-8", "--model", "llama3-70b",
+                              "--gpus", "8", "--serve", "2000"])
+    assert bad.exit_code == 2 and "--serve" in bad.output

@@ -18,9 +18,11 @@ SRC = {"title": "rackforge test fixture", "publisher": "rackforge", "year": 2026
 MINI_PARTS = [
     {"kind": "tray", "id": "t-compute", "name": "compute tray", "role": "compute",
      "rack_units": 1, "mass_kg": 40, "max_power_w": 6000, "liquid_cooled_fraction": 0.9,
-     "accelerator": None, "accelerators": 4, "max_coolant_supply_c": 45},
+     "accelerator": None, "accelerators": 4, "max_coolant_supply_c": 45,
+     "ports": [{"name": "NVLink", "count": 8, "gbps": 400}]},
     {"kind": "tray", "id": "t-switch", "name": "switch tray", "role": "scaleup-switch",
-     "rack_units": 1, "mass_kg": 30, "max_power_w": 1000, "liquid_cooled_fraction": 0.5},
+     "rack_units": 1, "mass_kg": 30, "max_power_w": 1000, "liquid_cooled_fraction": 0.5,
+     "ports": [{"name": "NVLink", "count": 40, "gbps": 400}]},
     {"kind": "power_shelf", "id": "shelf-33", "name": "33 kW shelf", "rack_units": 1,
      "mass_kg": 20, "psu_count": 6, "psu_power_w": 5500, "output_voltage_v": 50,
      "efficiency": 0.975, "input_voltage_v": 415},

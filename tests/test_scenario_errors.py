@@ -71,6 +71,8 @@ CASES = {
                        ["racks[0].power.redundancy", "'N+3'", "'N+1'"]),
     "cable-end-not-slotted": (_set(("cabling", 0, "to_part"), "shelf-33x"),
                               ["racks[0].cabling[0].to_part", "no slot holds this part"]),
+    "unknown-port": (_set(("cabling", 0, "port"), "PCIe"),  # the mini trays have NVLink
+                     ["racks[0].cabling[0].port", "no port of t-compute matches", "NVLink"]),
     "zero-count": (_set(("slots", 0, "count"), 0),
                    ["racks[0].slots[0].count", "greater than or equal to 1"]),
     "unslottable-part": (_set(("slots", 0, "part"), "pg25"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rackforge.checks.findings import Finding, info, upper
 from rackforge.design.budget import RackBudget
+from rackforge.design.rack import CableRun, port_count
 from rackforge.design.spec import SiteSpec
 
 
@@ -15,7 +16,23 @@ def check(budget: RackBudget, site: SiteSpec | None = None) -> list[Finding]:
                          f"longest run exceeds the {run.cable.id} {run.cable.medium} reach at "
                          f"{run.cable.lane_gbps:g}G per lane; move the trays closer or use "
                          "an active cable or optics"))
+        out += _ports(run)
         mass = f", {cb.mass_kg:.1f} kg" if cb.mass_kg is not None else ""
         out.append(info("CABLE-COUNT", subject, cb.cables, "cables",
                         f"{cb.cables} x {run.cable.id}, {cb.total_length_m:.0f} m in all{mass}"))
+    return out
+
+
+def _ports(run: CableRun) -> list[Finding]:
+    """Links each tray of the mesh terminates vs the ports of the named kind it has."""
+    group = run.group
+    if group.port is None:
+        return []
+    out = []
+    for ends, others in ((run.from_parts, run.to_parts), (run.to_parts, run.from_parts)):
+        tray = ends[0].part
+        out.append(upper("CABLE-PORTS", f"{group.name} {tray.id}",
+                         len(others) * group.cables_per_pair, port_count(tray, group.port),
+                         "ports", f"each {tray.id} needs more {group.port} ports than it has; "
+                         "fewer cables per pair or more trays on the other end", warn=0.0))
     return out

@@ -29,17 +29,18 @@ class Finding:
 
 
 def upper(rule: str, subject: str, value: float, limit: float, unit: str,
-          message: str) -> Finding:
-    """`value` must not exceed `limit`. `message` may use {value}, {limit} and {excess}."""
+          message: str, warn: float = WARN_MARGIN) -> Finding:
+    """`value` must not exceed `limit`; a margin under `warn` is a warning (0: exact use of a
+    count, such as every port, is fine)."""
     margin = (limit - value) / abs(limit) if limit else (0.0 if value <= limit else -1.0)
-    return _judged(rule, subject, value, limit, margin, unit, message)
+    return _judged(rule, subject, value, limit, margin, unit, message, warn)
 
 
 def lower(rule: str, subject: str, value: float, limit: float, unit: str,
-          message: str) -> Finding:
+          message: str, warn: float = WARN_MARGIN) -> Finding:
     """`value` must be at least `limit`."""
     margin = (value - limit) / abs(limit) if limit else (0.0 if value >= limit else -1.0)
-    return _judged(rule, subject, value, limit, margin, unit, message)
+    return _judged(rule, subject, value, limit, margin, unit, message, warn)
 
 
 def info(rule: str, subject: str, value: float | None, unit: str, message: str) -> Finding:
@@ -53,8 +54,8 @@ def failure(rule: str, subject: str, message: str, value: float | None = None,
 
 
 def _judged(rule: str, subject: str, value: float, limit: float, margin: float, unit: str,
-            message: str) -> Finding:
-    severity: Severity = "error" if margin < 0 else "warning" if margin < WARN_MARGIN else "pass"
+            message: str, warn: float) -> Finding:
+    severity: Severity = "error" if margin < 0 else "warning" if margin < warn else "pass"
     text = {"error": message, "pass": "ok",
             "warning": f"passes with only {margin:.1%} headroom; if it grows: {message}"}[severity]
     return Finding(rule, severity, subject, value, limit, margin, unit, text)

@@ -13,7 +13,7 @@ def check(budget: RackBudget, site: SiteSpec | None = None) -> list[Finding]:
     layout, mass = budget.layout, budget.mass
     rack = layout.rack
     out = [upper("MECH-RACK-UNITS", rack.id, budget.units_used, rack.usable_units,
-                 "U", "parts need more units than the rack has")]
+                 "U", "parts need more units than the rack has", warn=0.0)]
     out += _geometry(budget)
     out.append(upper("MECH-PAYLOAD", rack.id, mass.payload_kg, rack.payload_kg, "kg",
                      "parts, busbar, cables and coolant exceed the rack's payload rating"))

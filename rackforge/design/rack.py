@@ -18,6 +18,7 @@ from rackforge.catalog.models import (
     Coolant,
     LoopLimits,
     PartBase,
+    Port,
     PowerRack,
     PowerShelf,
     Rack,
@@ -144,6 +145,23 @@ def _cable_runs(design: RackDesign, placed: tuple[Placed, ...], catalog: Catalog
             if not found:
                 raise InputError("no slot holds this part", file, f"{key}.{end}", part_id,
                                  "the id of a part placed in this rack's slots")
+            if group.port is not None:
+                _port(found[0].part, group.port, f"{key}.port", file)
             ends.append(found)
         runs.append(CableRun(group, cable, ends[0], ends[1]))
     return tuple(runs)
+
+
+def _port(tray: PartBase, name: str, where: str, file: str | None) -> Port:
+    """The port of `tray` whose name contains `name` (case-insensitive)."""
+    ports = [p for p in getattr(tray, "ports", []) if name.lower() in p.name.lower()]
+    if len(ports) != 1:
+        names = "; ".join(p.name for p in getattr(tray, "ports", [])) or "none"
+        raise InputError(f"{'no' if not ports else 'more than one'} port of {tray.id} matches",
+                         file, where, name, f"part of one port name ({names})")
+    return ports[0]
+
+
+def port_count(tray: PartBase, name: str) -> int:
+    """Number of ports of `tray` whose name contains `name` (checked at resolve time)."""
+    return _port(tray, name, "port", None).count

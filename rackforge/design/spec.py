@@ -101,6 +101,8 @@ class CableGroup(Frozen):
     to_part: PartId
     cable: PartId
     cables_per_pair: int = Field(ge=1)
+    port: str | None = Field(default=None, description="name of the port both ends use "
+                             "(a part of the port's name in the catalog, e.g. NVLink)")
     horizontal_m: Length = Field(default=0.3, ge=0, description="routing depth at each end")
     slack_m: Length = Field(default=0.3, ge=0, description="service loop and bend slack")
 

@@ -78,8 +78,10 @@ def _mutate(scenario, path, value):
     (("slots", 4, "position"), 40, "CABLE-REACH"),
     (("slots", 3, "position"), 9, "MECH-SLOT-OVERLAP"),
     (("slots", 4, "position"), 48, "MECH-SLOT-RANGE"),
+    (("cabling", 0, "cables_per_pair"), 5, "CABLE-PORTS"),
 ])
 def test_each_rule_fails_when_broken(mini_catalog, mini_scenario, path, value, rule):
+    _mutate(mini_scenario, ("cabling", 0, "port"), "nvlink")
     findings = run(mini_catalog, _mutate(mini_scenario, path, value))
     errors = {f.rule for f in findings.values() if f.severity == "error"}
     assert rule in errors
@@ -105,3 +107,12 @@ def test_margin_sign_and_warning_band(mini_catalog, mini_scenario):
     shelf = by_rule(run(mini_catalog, mini_scenario), "POWER-SHELF-CAPACITY")
     assert shelf.severity == "error"
     assert shelf.margin == pytest.approx(-2 / 66)
+
+
+def test_ports_used_exactly_pass(mini_catalog, mini_scenario):
+    # 10 compute trays x 2 switch trays x 4 cables: 8 of 8 ports per compute tray, 40 of 40
+    # per switch tray. Using every port is the design, not a warning.
+    _mutate(mini_scenario, ("cabling", 0, "port"), "nvlink")
+    ports = [f for k, f in run(mini_catalog, mini_scenario).items() if k.startswith("CABLE-PORTS")]
+    assert sorted((f.value, f.limit, f.severity) for f in ports) == [
+        (8, 8, "pass"), (40, 40, "pass")]

@@ -52,7 +52,7 @@ def test_validate_text_summary_and_missing_file():
 
 def test_evaluate_with_serving_and_bad_serve_value():
     res = runner.invoke(app, ["evaluate", "--system", "hgx-h200-8", "--model", "llama3-70b",
-                              "--gpus", "8", "--top", "1", "--serve", "2000:500:40", "--json"])
+                              "--gpus", "32", "--top", "1", "--serve", "2000:500:40", "--json"])
     assert res.exit_code == 0, res.output
     inf = json.loads(res.stdout)[0]["inference"]
     assert inf["tpot_s"] <= 0.040 and inf["batch"] <= inf["max_batch"]

@@ -12,7 +12,13 @@ from rackforge.checks.fabric import check_cluster
 from rackforge.checks.findings import count
 from rackforge.cli.app import EXIT_FAILED, EXIT_OK, JsonFlag, ScenarioFile, app, console, print_json
 from rackforge.cli.check import findings_table
-from rackforge.design.cluster import ClusterResult, FabricResult, size_cluster, variant_names
+from rackforge.design.cluster import (
+    ClusterResult,
+    FabricResult,
+    fabric_bom,
+    size_cluster,
+    variant_names,
+)
 from rackforge.design.cluster_summary import to_dict
 from rackforge.units import format_si, format_value
 
@@ -72,6 +78,7 @@ def _print(r: ClusterResult) -> None:
     for f in r.fabrics:
         console.print(_fabric_table(f))
     console.print(_tiers_table(r))
+    console.print(_bom_table(r))
 
 
 def _fabric_table(f: FabricResult) -> Table:
@@ -92,6 +99,15 @@ def _fabric_table(f: FabricResult) -> Table:
                       format_si(g.power_w, "W"))
     table.add_row("switch boxes", "", "", "", "", "", "", "", "",
                   format_si(f.switch_power_w, "W"))
+    return table
+
+
+def _bom_table(r: ClusterResult) -> Table:
+    table = Table(title="Fabric bill of materials", title_justify="left")
+    for col in ("part", "count", "what"):
+        table.add_column(col, justify="right" if col == "count" else "left")
+    for part, n, label in fabric_bom(r):
+        table.add_row(part, f"{n:,}", label)
     return table
 
 

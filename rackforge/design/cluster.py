@@ -255,7 +255,8 @@ def _size_fabric(rc: ResolvedCluster, fabric: ResolvedFabric, shape: FabricShape
     names = ("node_leaf", "leaf_spine", "spine_core")
     where = f"{rc.where}.{'fabric' if name == 'scale-out' else 'frontend'}.media"
     groups = tuple(link_group(LinkRequest(n, links, run, fabric.port_gbps, fabric.physical_gbps,
-                                          fabric.media[n], fabric.spec.allow_lpo),
+                                          fabric.media[n], fabric.spec.allow_lpo,
+                                          n == "node_leaf"),
                               rc.catalog, f"{where}.{n}", rc.file)
                    for n, links, run in zip(names, sizing.links, runs, strict=False))
     data = fabric_data()
@@ -298,7 +299,7 @@ def _scaleup(rc: ResolvedCluster, counts: _Counts) -> ScaleupResult:
     run = (hall_mod.in_rack_run(rc.layout.rack.height_m) if spec.domain_racks == 1
            else hall_mod.block_run(rc.spec.hall, spec.domain_racks))
     group = link_group(LinkRequest("scaleup", links, run, sf.port_gbps, sf.physical_gbps,
-                                   sf.media["node_leaf"]), rc.catalog,
+                                   sf.media["node_leaf"], True, True), rc.catalog,
                        f"{rc.where}.scaleup.media", rc.file)
     bw = spec.ports_per_accelerator * sf.port_gbps * GBIT / BITS_PER_BYTE
     return ScaleupResult("ethernet", domain, domains, bw, latency, sf.switch,

@@ -236,9 +236,10 @@ def _fabric(spec: FabricSpec, catalog: Catalog, where: str, file: str | None) ->
     for name, part_id in spec.media:
         media[name] = None if part_id == AUTO else catalog.get(
             part_id, Cable, where=f"{where}.media.{name}", file=file)
-    if spec.su_nodes is not None and spec.su_nodes > radix:
-        raise InputError("more nodes per scalable unit than the switch has ports", file,
-                         f"{where}.su_nodes", spec.su_nodes, f"at most the radix, {radix}")
+    if spec.su_nodes is not None and spec.su_nodes >= radix:
+        raise InputError("a leaf needs a port per node of its scalable unit and an uplink",
+                         file, f"{where}.su_nodes", spec.su_nodes,
+                         f"fewer nodes than the radix, {radix}")
     return ResolvedFabric(spec, switch, radix, speed, physical, media)
 
 

@@ -116,7 +116,7 @@ def split_ports(radix: int, oversubscription: float) -> tuple[int, int]:
 
 def smallest_divisor_at_least(n: int, minimum: int) -> int:
     """The smallest divisor of `n` that is >= `minimum` (`minimum` itself when > n)."""
-    if minimum > n:
+    if minimum > n or n <= 0:
         return minimum
     return next(d for d in range(max(minimum, 1), n + 1) if n % d == 0)
 

@@ -38,11 +38,16 @@ class LinkGroup:
     cables: int           # link parts (cables or transceiver pairs with fibre)
     run: Run
     chosen: bool          # True when picked automatically
+    split_far_end: bool = False  # far end is one module per logical link (NIC side)
 
     @property
     def transceivers(self) -> int:
-        """Pluggable optical modules: two per optical link part, none for copper."""
-        return 2 * self.cables if self.cable.medium in OPTICAL else 0
+        """Pluggable optical modules, none for copper: one per part at the switch end, and at
+        the far end one per part, or one per logical link where a breakout part fans out to
+        several NICs (an 800G twin-port module feeding two 400G NICs: 3 modules, 2 links)."""
+        if self.cable.medium not in OPTICAL:
+            return 0
+        return self.cables + (self.links if self.split_far_end else self.cables)
 
     @property
     def power_w(self) -> float:
@@ -88,6 +93,7 @@ class LinkRequest:
     physical_gbps: float   # the switch's port
     given: Cable | None    # None = auto
     allow_lpo: bool = True
+    to_endpoints: bool = False  # node-leaf: the far ends are NIC ports
 
 
 def link_group(request: LinkRequest, catalog: Catalog, where: str, file: str | None
@@ -105,4 +111,4 @@ def link_group(request: LinkRequest, catalog: Catalog, where: str, file: str | N
     per_part = max(1, math.floor(cable.gbps / request.port_gbps + 1e-9))
     cables = math.ceil(request.links / per_part)
     return LinkGroup(request.name, request.links, cable, cables, request.run,
-                     request.given is None)
+                     request.given is None, request.to_endpoints and per_part > 1)

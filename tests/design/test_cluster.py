@@ -214,6 +214,11 @@ def test_reference_cluster_and_100k_variant():
     assert r.max_accelerators == (128 // 4) * 36 * 4            # 32 SUs fit under 128 leaves
     assert [(t.name, t.span_gpus) for t in r.tiers] == [("scale-up", 72), ("leaf", 144),
                                                           ("spine", 1152)]
+    # 400G NIC links ride 800G twin-port optics: 1,152 links on 576 parts; 576 switch-side
+    # modules + 1,152 NIC-side modules; leaf-spine parts have a twin-port module at each end.
+    nl, ls = r.fabric.links
+    assert (nl.cables, nl.transceivers) == (576, 576 + 1152)
+    assert (ls.cables, ls.transceivers) == (576, 1152)
     assert not [f for f in check_cluster(r) if f.severity == "error"]
     # 100,000 GPUs -> 1,389 racks, 25,002 trays, SUs of 64 -> 391 SUs = 1,564 leaves; pods of
     # 64 leaves -> 25 pods x 64 spines = 1,600; core per plane ceil(25 x 64 / 128) = 13 -> 16

@@ -25,14 +25,15 @@ from rackforge.units import format_si, format_value
 VariantOption = Annotated[list[str] | None, typer.Option(
     "--variant", help="Size this variant of cluster.variants (repeatable).")]
 AllFlag = Annotated[bool, typer.Option("--all", help="Size the cluster and every variant.")]
+StrictFlag = Annotated[bool, typer.Option("--strict", help="Treat warnings as failures.")]
 
 
 @app.command()
 def cluster(file: ScenarioFile, json: JsonFlag = False, variant: VariantOption = None,
-            all_variants: AllFlag = False) -> None:
+            all_variants: AllFlag = False, strict: StrictFlag = False) -> None:
     """Size the cluster of FILE: fabric switches, optics, power and floor, then check them.
 
-    Exit 0 when no rule fails, 1 when one does, 2 on bad input.
+    Exit 0 when no rule fails, 1 when one does (or a warning under --strict), 2 on bad input.
     """
     scen = scenario_mod.load(file)
     names: list[str | None] = list(variant or [])
@@ -41,7 +42,8 @@ def cluster(file: ScenarioFile, json: JsonFlag = False, variant: VariantOption =
     names = names or [None]
     results = [size_cluster(scen, name) for name in names]
     findings = {r.name: check_cluster(r) for r in results}
-    failed = any(f.severity == "error" for fs in findings.values() for f in fs)
+    bad = ("error", "warning") if strict else ("error",)
+    failed = any(f.severity in bad for fs in findings.values() for f in fs)
     if json:
         print_json({"scenario": scen.name, "status": "fail" if failed else "pass",
                     "clusters": [{**to_dict(r), "findings": [f.to_dict() for f in

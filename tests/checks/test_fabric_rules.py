@@ -139,3 +139,13 @@ def test_cli_ethernet_scaleup_example():
     assert [t["switches"] for t in c["fabrics"]["scale-out"]["tiers"]] == [128, 128, 64]
     text = runner.invoke(app, ["cluster", str(path)], terminal_width=200)
     assert "scale-up Ethernet: 16 domains of 512 GPUs" in text.output
+
+
+def test_cli_strict_fails_on_warnings(tmp_path):
+    # The example's facility power is about 2.38 MW: a 2.4 MW hall passes by under 5%.
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["cluster"]["hall"]["max_power_w"] = "2.4 MW"
+    path = write(tmp_path, data)
+    assert runner.invoke(app, ["cluster", path]).exit_code == 0
+    strict = runner.invoke(app, ["cluster", path, "--strict"])
+    assert strict.exit_code == 1 and "HALL-POWER" in strict.output

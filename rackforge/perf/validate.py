@@ -24,7 +24,7 @@ from rackforge.perf.inference import Serving, search_inference
 from rackforge.perf.layout import RECOMPUTE, Execution, from_columns
 from rackforge.perf.params import Machine, load_params
 from rackforge.perf.training import Context, estimate_arrays
-from rackforge.perf.workload import Moe, Workload
+from rackforge.perf.workload import Moe, Workload, load_workloads
 
 FRAMEWORKS_FILE = Path(__file__).parent / "data" / "frameworks.yaml"
 MICROBATCHES = (1, 2, 4, 8, 16)
@@ -100,9 +100,24 @@ def row_machine(row: dict[str, str]) -> Machine:
     return Machine(acc, domain, gbps * 1e9 / 8, acc.tdp_w, load_params().device(acc.id))
 
 
+def _catalog_twin(row: dict[str, str]) -> Workload | None:
+    """The catalog model with the row's layers, hidden size, heads and experts, if any: it
+    supplies what the columns cannot say (MLA, head size, FFN type, dropout)."""
+    key = (_int(row, "layers"), _int(row, "hidden"), _int(row, "heads"), _int(row, "experts"))
+    for w in load_workloads().values():
+        if (w.layers, w.hidden, w.heads, w.moe.experts if w.moe else None) == key:
+            return w
+    return None
+
+
 def row_workload(row: dict[str, str]) -> Workload:
-    """The model a measurement row describes (architecture columns)."""
-    fw = _framework(row["case"])
+    """The model a measurement row describes (architecture columns).
+
+    Columns give the shapes; the FFN type follows the row's framework (GPT-style rows use a
+    GELU FFN and dropout, see the data README) unless the shapes match a catalog model, whose
+    attention (MLA, head size), FFN type and dropout are then used.
+    """
+    fw, twin = _framework(row["case"]), _catalog_twin(row)
     moe = None
     if _int(row, "experts"):
         moe = Moe(experts=_int(row, "experts"), top_k=_int(row, "top_k"),
@@ -110,15 +125,17 @@ def row_workload(row: dict[str, str]) -> Workload:
                   shared_experts=_int(row, "shared_experts", 0),
                   dense_layers=_int(row, "dense_layers", 0))
     hidden, heads = _int(row, "hidden"), _int(row, "heads")
-    head_dim = hidden // heads if moe is None else 64 if hidden % heads else hidden // heads
+    ffn = "swiglu" if moe is not None else fw["ffn"]
+    arch = {"head_dim": hidden // heads, "ffn": ffn, "dropout": ffn == "gelu", "mla": None}
+    if twin is not None:
+        arch = {"head_dim": twin.head_dim or hidden // heads, "ffn": twin.ffn,
+                "dropout": twin.dropout, "mla": twin.mla}
     return Workload(
         id=row["case"].lower(), name=row["case"], source=Source(
             title=row.get("source") or "measurement row", publisher="see source", year=2024),
         layers=_int(row, "layers"), hidden=hidden, ffn_hidden=_int(row, "ffn_hidden"),
-        heads=heads, kv_heads=_int(row, "kv_heads", heads), head_dim=head_dim,
-        vocab=_int(row, "vocab"), ffn=fw["ffn"] if moe is None else "swiglu",
-        dropout=fw["ffn"] == "gelu" and moe is None,
-        seq_len=_int(row, "seq_len", 2048), moe=moe)
+        heads=heads, kv_heads=_int(row, "kv_heads", heads), vocab=_int(row, "vocab"),
+        seq_len=_int(row, "seq_len", 2048), moe=moe, **arch)
 
 
 def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution:

@@ -47,3 +47,16 @@ def test_inference_offline_throughput():
     report = validate_inference(DATA / "inference_throughput.csv")
     assert len(report.rows) == 1
     assert abs(report.rows[0].error) <= 0.25
+
+
+def test_rows_matching_a_catalog_model_take_its_attention_and_ffn():
+    from rackforge.perf.validate import read_csv, row_workload
+    rows = {r["case"]: r for r in read_csv(DATA / "training_throughput.csv")}
+    oss = row_workload(rows["bridge-h100-gpt-oss-120b-bf16"])
+    assert oss.head_dim == 64                                 # not hidden / heads = 45
+    gpt = row_workload(rows["narayanan2021-1.7b"])
+    assert gpt.ffn == "gelu" and gpt.dropout and gpt.mla is None
+    ds = dict(rows["bridge-h100-gpt-oss-120b-bf16"], layers="61", hidden="7168", heads="128",
+              kv_heads="128", experts="256", top_k="8", moe_ffn_hidden="2048",
+              shared_experts="1", dense_layers="3", ffn_hidden="18432", vocab="129280")
+    assert row_workload(ds).mla is not None                   # DeepSeek-V3 uses MLA

@@ -27,6 +27,7 @@ from rackforge.calendar import (
     quarter_end,
     quarters_as_text,
 )
+from rackforge.catalog import Catalog
 from rackforge.catalog.models import System
 from rackforge.compare_spec import CandidateSpec, CompareSpec, WorkloadItem
 from rackforge.design.budget import RackBudget
@@ -133,15 +134,25 @@ class Case:
     slip_quarters: int = 0
 
 
-def estimate_performance(system: System, workload: WorkloadItem) -> PerfPoint:
-    """Adapter to the performance model: tokens/s per GPU of `system` on `workload`.
+def estimate_performance(system: System, workload: WorkloadItem, catalog: Catalog) -> float:
+    """Adapter to :mod:`rackforge.perf`: tokens/s per GPU of `system` on `workload`.
 
-    The performance stage offers no system-level entry point yet: give the numbers in the
-    candidate's ``performance:`` mapping (or pass a ``perf`` table to :func:`compare`).
+    Training: the best layout of the parallelism search on ``workload.gpus`` GPUs. Serving: the
+    highest output tokens/s per GPU on one scale-up domain that fits (and meets the latency
+    target, if any).
     """
-    raise InputError("no performance estimate for this system and workload", None,
-                     f"compare.candidates[{system.id}].performance.{workload.id}", None,
-                     "tokens/s per GPU for each workload in the candidate's performance mapping")
+    from rackforge.perf import Serving, TrainingOptions, evaluate_inference, evaluate_training
+
+    if workload.mode == "training":
+        options = TrainingOptions(dtype=workload.dtype or "bf16", top=1)
+        ev = evaluate_training(system, workload.model, workload.gpus, options, catalog)
+        return ev.best.tokens_per_s_per_gpu
+    shape = workload.serving
+    serving = Serving(shape.input_tokens, shape.output_tokens,
+                      tpot_target_s=shape.tpot_target_s)
+    inf = evaluate_inference(system, workload.model, system.scaleup_domain, serving,
+                             workload.dtype or "fp8", catalog)
+    return inf.tokens_per_s_per_gpu
 
 
 def _fleet_racks(spec: CompareSpec, t: Tco, rack: RackCost) -> int:
@@ -223,23 +234,28 @@ def recommend(spec: CompareSpec, results: tuple[CandidateResult, ...]) -> Recomm
 
 def sensitivity(spec: CompareSpec, cands: list[CandidateData], perf: PerfTable,
                 econ: EconomicsSpec) -> tuple[SensitivityCase, ...]:
-    """Winner and ranking when energy price, utilization or delivery dates move."""
+    """Winner and ranking when energy price, utilization, delivery or the deadline move."""
     sens = spec.sensitivity
-    cases: list[tuple[str, Case]] = [("base", Case(econ))]
+    cases: list[tuple[str, CompareSpec, Case]] = [("base", spec, Case(econ))]
     for f in sens.energy_price_factors:
         price = econ.energy_price_usd_per_kwh * f
-        cases.append((f"energy price x{f:g}",
+        cases.append((f"energy price x{f:g}", spec,
                       Case(econ.model_copy(update={"energy_price_usd_per_kwh": price}))))
     for f in sens.utilization_factors:
         util = min(1.0, econ.utilization * f)
-        cases.append((f"utilization {util:.0%}",
+        cases.append((f"utilization {util:.0%}", spec,
                       Case(econ.model_copy(update={"utilization": util}))))
-    for s in sens.slip_quarters:
-        cases.append((f"late candidates slip {s} q", Case(econ, s)))
-    out, base_winner = [], None
-    for name, case in cases:
-        order = tuple(r.id for r in rank(spec, cands, perf, case))
-        base_winner = base_winner or order[0]
+    for n in sens.slip_quarters:
+        cases.append((f"late candidates slip {n} q", spec, Case(econ, n)))
+    for n in sens.deadline_shift_quarters:
+        deadline = add_quarters(spec.deadline, n)
+        if deadline >= spec.decision:
+            cases.append((f"deadline {format_quarter(deadline)}",
+                          spec.model_copy(update={"deadline": deadline}), Case(econ)))
+    out: list[SensitivityCase] = []
+    for name, case_spec, case in cases:
+        order = tuple(r.id for r in rank(case_spec, cands, perf, case))
+        base_winner = out[0].winner if out else order[0]
         out.append(SensitivityCase(name, order[0], order, order[0] != base_winner))
     return tuple(out)
 
@@ -276,15 +292,19 @@ def _perf_table(spec: CompareSpec, cands: list[CandidateData], scenario: Scenari
     table: dict[tuple[str, str], PerfPoint] = {}
     for c_spec, cand in zip(spec.candidates, cands, strict=True):
         power = cand.rack.it_power_w / cand.rack.accelerators
-        for w in spec.workloads:
+        for i, w in enumerate(spec.workloads):
             key = (cand.id, w.id)
             if perf is not None and key in perf:
                 table[key] = perf[key]
-            elif w.id in c_spec.performance:
-                table[key] = PerfPoint(c_spec.performance[w.id], power)
-            else:
+                continue
+            rate = c_spec.performance.get(w.id)
+            if rate is None:
                 system = scenario.catalog.get(cand.system_id, System)
-                table[key] = estimate_performance(system, w)
+                try:
+                    rate = estimate_performance(system, w, scenario.catalog)
+                except InputError as exc:
+                    raise exc.at(scenario.file, f"compare.workloads[{i}]") from None
+            table[key] = PerfPoint(rate, power)
     return table
 
 

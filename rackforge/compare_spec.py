@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from rackforge.calendar import Quarter
 from rackforge.catalog.models import Frozen
 from rackforge.economics import default
-from rackforge.units import Fraction, Power
+from rackforge.units import Fraction, Power, Seconds
 
 Cooling = Literal["air", "liquid", "hybrid"]
 
@@ -39,13 +39,26 @@ class CandidateSpec(Frozen):
     note: str | None = None
 
 
+class ServingShape(Frozen):
+    """Request shape of a serving workload (defaults are example figures)."""
+
+    input_tokens: float = Field(default=2048, gt=0, description="mean prompt length")
+    output_tokens: float = Field(default=512, gt=0, description="mean generated length")
+    tpot_target_s: Seconds | None = Field(default=None, gt=0,
+                                          description="latency target per output token")
+
+
 class WorkloadItem(Frozen):
     """Work the fleet must finish by the deadline: tokens to train or serve on one model."""
 
     id: str
     model: str = Field(description="workload id of the performance model, e.g. llama3-70b")
     mode: Literal["training", "serving"] = "training"
-    tokens: float = Field(gt=0, description="tokens to train or serve")
+    tokens: float = Field(gt=0, description="tokens to train, or output tokens to serve")
+    gpus: int = Field(default=1152, ge=1, description="GPUs one training job runs on (the "
+                      "performance model's parallelism search); serving uses one scale-up domain")
+    dtype: str | None = Field(default=None, description="default bf16 training, fp8 serving")
+    serving: ServingShape = ServingShape()
 
 
 class FleetSpec(Frozen):
@@ -75,6 +88,7 @@ class SensitivitySpec(Frozen):
     utilization_factors: list[float] = Field(default=[0.75, 1.2])
     slip_quarters: list[int] = Field(default=[1, 2], description="delivery slip of candidates "
                                      "not yet available at the decision")
+    deadline_shift_quarters: list[int] = Field(default=[2], description="deadline moved by")
 
     @model_validator(mode="after")
     def _positive(self) -> SensitivitySpec:

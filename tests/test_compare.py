@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 
 from rackforge.calendar import parse_quarter
-from rackforge.compare import CandidateData, compare_data, to_dict
+from rackforge.compare import CandidateData, compare, compare_data, to_dict
 from rackforge.compare_spec import CompareSpec
 from rackforge.economics import EconomicsSpec, PerfPoint, RackCost
 
@@ -80,6 +80,13 @@ def test_sensitivity_to_delivery_slip():
     assert cases["late candidates slip 2 q"].winner_changed
     assert not cases["energy price x2"].winner_changed
     assert cases["base"].ranking == result.ranking
+    assert cases["deadline 2028Q2"].winner == "later"
+
+
+def test_sensitivity_to_the_deadline():
+    cases = {c.name: c for c in run("2027Q2").sensitivity}
+    assert cases["base"].winner == "now"
+    assert cases["deadline 2027Q4"].winner == "later" and cases["deadline 2027Q4"].winner_changed
 
 
 def test_fleet_from_budget_and_hall_fit():
@@ -111,3 +118,50 @@ def test_json_has_quarters_and_derived_costs():
     assert data["deadline"] == "2027Q2"
     assert data["results"][0]["available"] == "2026Q3"
     assert data["results"][0]["tco"]["annual_cost_usd"] == pytest.approx(243_800)
+
+
+SCENARIO = {
+    "name": "compare-wiring",
+    "compare": {
+        "decision": "2026Q3", "deadline": "2027Q4", "fleet": {"it_power_w": "10 MW"},
+        "workloads": [{"id": "train", "model": "llama3-70b", "tokens": 1e12, "gpus": 1152},
+                      {"id": "serve", "model": "llama3-70b", "mode": "serving", "tokens": 1e12}],
+        "candidates": [{"id": "a", "system": "gb200-nvl72", "available": "2026Q3",
+                        "price_usd": 3e6},
+                       {"id": "b", "system": "hgx-b200-8", "available": "2026Q3",
+                        "price_usd": 2e6, "accelerators": 32,
+                        "performance": {"train": 1234.0, "serve": 999.0}}]},
+}
+
+
+def test_performance_comes_from_the_perf_model_unless_given():
+    from rackforge.perf import Serving, TrainingOptions, evaluate_inference, evaluate_training
+    from rackforge.scenario import from_dict
+
+    result = compare(from_dict(SCENARIO))
+    a = next(r for r in result.results if r.id == "a")
+    b = next(r for r in result.results if r.id == "b")
+    train = evaluate_training("gb200-nvl72", "llama3-70b", 1152, TrainingOptions(top=1))
+    serve = evaluate_inference("gb200-nvl72", "llama3-70b", 72, Serving(2048, 512), "fp8")
+    assert a.perf["train"].tokens_per_s_per_gpu == pytest.approx(train.best.tokens_per_s_per_gpu)
+    assert a.perf["serve"].tokens_per_s_per_gpu == pytest.approx(serve.tokens_per_s_per_gpu)
+    assert b.perf["train"].tokens_per_s_per_gpu == 1234.0
+    # defaults: 72 GPUs and 72 x power_per_gpu_w from the catalog; 32 x for the HGX rack
+    assert a.accelerators == a.racks * 72
+    assert b.rack_it_power_w == pytest.approx(32 * 1787.5)
+
+
+def test_the_adapter_can_be_replaced(monkeypatch):
+    from rackforge import compare as compare_mod
+    from rackforge.scenario import from_dict
+
+    calls = []
+
+    def fake(system, workload, catalog):
+        calls.append((system.id, workload.id))
+        return 500.0
+
+    monkeypatch.setattr(compare_mod, "estimate_performance", fake)
+    result = compare(from_dict(SCENARIO))
+    assert sorted(calls) == [("gb200-nvl72", "serve"), ("gb200-nvl72", "train")]
+    assert result.results[0].perf["train"].tokens_per_s_per_gpu in (500.0, 1234.0)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from rackforge import scenario as scenario_mod
@@ -115,18 +116,31 @@ def plan_cmd(file: ScenarioFile, json: JsonFlag = False,
 
 
 def _ramp_table(result: RampResult) -> Table:
-    table = _table("Deployment ramp (racks; GW online)",
-                   ["quarter", "built", "shipped", "energized", "online", "GPUs M", "IT GW",
-                    "fac GW", "capex", "binding limit"])
+    table = _table("Deployment ramp (racks; accelerators and GW online)",
+                   ["quarter", "built", "shipped", "energized", "online", "GPUs (M)", "IT GW",
+                    "facility GW", "capex", "binding limit"])
     table.columns[-1].justify, table.columns[-1].no_wrap = "left", True
+    table.caption_justify = "left"
+    table.caption = ("binding limit: what stops more racks being energized that quarter "
+                     "(--json names the constraint row and its build or energize quarter)")
     for q in result.quarters:
         table.add_row(format_quarter(q.quarter), f"{q.racks_built:,.0f}",
                       f"{q.racks_shipped:,.0f}", f"{q.racks_energized:,.0f}",
                       f"{q.racks_online:,.0f}", f"{q.accelerators_online / 1e6:,.3f}",
                       f"{q.it_power_online_w / 1e9:,.3f}",
                       f"{q.facility_power_online_w / 1e9:,.3f}",
-                      _money(q.rack_capex_usd + q.facility_capex_usd), q.binding)
+                      _money(q.rack_capex_usd + q.facility_capex_usd),
+                      _limit(q.binding, q.binding_family))
     return table
+
+
+def _limit(row: str, family: str) -> str:
+    """``site-power-upper[tx-1,2027Q1]`` -> ``site tx-1``; ``factory-output-upper[..]`` ->
+    ``factory``; the family otherwise."""
+    if "[" not in row:
+        return family
+    subject = row[row.index("[") + 1: -1].split(",")[0]
+    return family if family == "factory" else escape(f"{family} {subject}")
 
 
 def _verdict(result: RampResult) -> list[str]:
@@ -145,5 +159,5 @@ def _verdict(result: RampResult) -> list[str]:
         return lines
     lines.append(f"[bold red]Target {goal} by {end} not reached[/] "
                  f"({result.power_online_w(final) / 1e9:,.2f} GW). To reach it, grow:")
-    lines += [f"  - {g.describe()}" for g in result.growth]
+    lines += [f"  - {escape(g.describe())}" for g in result.growth]
     return lines

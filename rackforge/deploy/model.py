@@ -177,10 +177,17 @@ def build_model(inp: PlanInputs, mode: str, with_target: bool) -> tuple[Lp, Vars
     return lp, v
 
 
-def factory_capacity(racks_per_week: np.ndarray, ramp_quarters: int,
+def factory_capacity(racks_per_week: np.ndarray, lines: np.ndarray, ramp_quarters: int,
                      start_fraction: float) -> np.ndarray:
-    """Racks per quarter: weekly full-rate output x 13 weeks x a linear ramp from the start."""
-    k = np.arange(len(racks_per_week), dtype=float)
-    ramp = np.ones_like(k) if ramp_quarters == 0 else \
+    """Racks per quarter: output per line and week x 13 weeks x lines running, each line ramping
+    linearly from `start_fraction` to full rate over `ramp_quarters` after it starts."""
+    n = len(racks_per_week)
+    k = np.arange(n, dtype=float)
+    ramp = np.ones(n) if ramp_quarters == 0 else \
         np.minimum(1.0, start_fraction + (1.0 - start_fraction) * k / ramp_quarters)
-    return np.asarray(racks_per_week, float) * WEEKS_PER_QUARTER * ramp
+    delta = np.diff(np.asarray(lines, float), prepend=0.0)   # lines added (or removed) in j
+    age = k[:, None] - k[None, :]                              # quarters since j, at t
+    weight = np.where(age >= 0, ramp[np.clip(age, 0, n - 1).astype(int)], 0.0)
+    weight = np.where(delta[None, :] > 0, weight, age >= 0)    # removals take effect at once
+    effective = weight @ delta
+    return np.asarray(racks_per_week, float) * WEEKS_PER_QUARTER * effective

@@ -95,8 +95,9 @@ def plan_inputs(spec: PlanSpec, rack: RackCost, econ: EconomicsSpec,
     power = np.array([_schedule(s.power_w, energize) for s in spec.sites])
     return PlanInputs(
         quarters=tuple(quarters), rack=rack, pue=spec.pue or econ.pue, lag=lag,
-        factory_racks=factory_capacity(_schedule(f.racks_per_week, quarters), f.ramp_quarters,
-                                       f.ramp_start_fraction),
+        factory_racks=factory_capacity(
+            _schedule(f.racks_per_week, quarters), _schedule(f.lines, quarters),
+            f.ramp_quarters, f.ramp_start_fraction),
         parts=tuple(s.part for s in spec.supply),
         units_per_rack=np.array([s.units_per_rack for s in spec.supply], float),
         supply_cum=supply, sites=tuple(s.name for s in spec.sites), site_power_w=power,

@@ -97,14 +97,24 @@ class RampResult:
         return out
 
 
+def _held_dual(dual: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Dual of each cumulative row plus those of the later rows with the same right-hand side
+    (the same limit, held: nothing is delivered in between), which share its value."""
+    out = dual.copy()
+    for t in range(dual.shape[1] - 2, -1, -1):
+        same = np.isclose(rhs[:, t + 1], rhs[:, t])
+        out[:, t] += np.where(same, out[:, t + 1], 0.0)
+    return out
+
+
 def _binding(inp: PlanInputs, lp: Lp, sol: Solution) -> tuple[list[str], list[str]]:
     """Binding row name and family for each plan quarter.
 
-    Supply and site rows are cumulative: capacity added in quarter t relaxes every row from t
-    on, so its value is the sum of the duals from t to the end.
+    A row binds when it is tight and its dual, per rack it would let through, is the largest of
+    the quarter's rows; ties go to the larger limit (the site or part actually delivering).
     """
     T = inp.n_quarters
-    best = [(0.0, "-", "none") for _ in range(T)]
+    best = [(0.0, 0.0, "-", "none") for _ in range(T)]
     blocks = [("factory-output-upper", "factory", np.ones(1), False),
               ("supply-units-upper", "supply", inp.units_per_rack, True),
               ("site-power-upper", "site", np.full(len(inp.sites), inp.rack_facility_w), True)]
@@ -114,20 +124,23 @@ def _binding(inp: PlanInputs, lp: Lp, sol: Solution) -> tuple[list[str], list[st
         if block is None:
             continue
         rows = block.rows.reshape(-1, T)
-        slack = upper[rows] - sol.row_value[rows]
-        tight = slack <= TOL * np.maximum(1.0, np.abs(upper[rows]))
+        rhs = upper[rows]
+        tight = rhs - sol.row_value[rows] <= TOL * np.maximum(1.0, np.abs(rhs))
         dual = np.abs(sol.row_dual[rows])
         if cumulative:
-            dual = np.cumsum(dual[:, ::-1], axis=1)[:, ::-1]
+            dual = _held_dual(dual, rhs)
         value = dual * per_rack[:, None] * tight
         for k, t in zip(*np.nonzero(value > 1e-9), strict=True):
             q = t + inp.lag        # rows are indexed by the build / ship quarter
-            if q < T and value[k, t] > best[q][0] * (1 + 1e-9):
-                best[q] = (value[k, t], f"{name}[{block.labels[rows[k, t] - block.rows[0]]}]",
-                           family)
+            if q >= T:
+                continue
+            key = (round(value[k, t], 9), rhs[k, t] * per_rack[k] / per_rack.max())
+            if key > best[q][:2]:
+                label = block.labels[rows[k, t] - block.rows[0]]
+                best[q] = (*key, f"{name}[{label}]", family)
     for t in range(min(inp.lag, T)):
-        best[t] = (0.0, "-", "commissioning")
-    return [b[1] for b in best], [b[2] for b in best]
+        best[t] = (0.0, 0.0, "-", "commissioning")
+    return [b[2] for b in best], [b[3] for b in best]
 
 
 def _quarters(inp: PlanInputs, lp: Lp, v: Vars, sol: Solution) -> tuple[QuarterPlan, ...]:

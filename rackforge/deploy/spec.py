@@ -27,20 +27,33 @@ def _non_negative(schedule: float | dict) -> float | dict:
     return schedule
 
 
-class FactorySpec(Frozen):
-    """Rack output of the integration factory at full rate, and its ramp-up from the start."""
+class Provenance(Frozen):
+    """Where the numbers of an entry come from: a source, or ``example: true``."""
 
-    racks_per_week: Schedule = Field(description="full-rate output; a mapping is a step "
-                                     "schedule (new lines coming on)")
+    source: str | None = None
+    example: bool = False
+    note: str | None = None
+
+
+class FactorySpec(Provenance):
+    """Rack output of the integration factory at full rate, and its ramp-up from the start.
+
+    Capacity per quarter = racks_per_week x lines x 13 weeks x ramp; ``racks_per_week`` is per
+    line (the build stage's line throughput, see :mod:`rackforge.deploy.adapters`).
+    """
+
+    racks_per_week: Schedule = Field(description="full-rate output of one line; a mapping is a "
+                                     "step schedule")
+    lines: Schedule = Field(default=1.0, description="lines running (step schedule)")
     ramp_quarters: int = Field(default=0, ge=0, description="quarters from the plan start to "
                                "full rate")
     ramp_start_fraction: float = Field(default=1.0, gt=0, le=1,
                                        description="share of full rate in the first quarter")
 
-    _check = field_validator("racks_per_week")(_non_negative)
+    _check = field_validator("racks_per_week", "lines")(_non_negative)
 
 
-class SupplySpec(Frozen):
+class SupplySpec(Provenance):
     """A component in short supply: units delivered per quarter and units each rack needs.
 
     Parts are stockable: racks built up to a quarter may use every unit delivered up to it.
@@ -54,7 +67,7 @@ class SupplySpec(Frozen):
     _check = field_validator("per_quarter")(_non_negative)
 
 
-class PlanSite(Frozen):
+class PlanSite(Provenance):
     """A site and the facility power (PUE included) it has from each quarter on."""
 
     name: str = Field(min_length=1)

@@ -85,8 +85,13 @@ def test_supply_bound_ramp_uses_stock():
 
 
 def test_factory_ramp_up():
-    cap = factory_capacity(np.full(4, 10.0), ramp_quarters=2, start_fraction=0.5)
+    cap = factory_capacity(np.full(4, 10.0), np.ones(4), ramp_quarters=2, start_fraction=0.5)
     assert cap == pytest.approx([65.0, 97.5, 130.0, 130.0])
+    # a second line from the third quarter ramps on its own: 130 + 65, 130 + 97.5
+    cap = factory_capacity(np.full(5, 10.0), np.array([1, 1, 2, 2, 2]), 2, 0.5)
+    assert cap == pytest.approx([65.0, 97.5, 195.0, 227.5, 260.0])
+    cap = factory_capacity(np.full(3, 10.0), np.array([2, 2, 1]), 0, 1.0)
+    assert cap == pytest.approx([260.0, 260.0, 130.0])
     inp, r = ramp(factory={"racks_per_week": {"2026Q3": 10, "2027Q2": 20}})
     assert inp.factory_racks == pytest.approx([130, 130, 130, 260, 260, 260])
 

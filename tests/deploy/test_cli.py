@@ -56,7 +56,10 @@ def test_plan_table(tmp_path):
     result = runner.invoke(app, ["plan", write(tmp_path), "--target-gw", "0.05"],
                            terminal_width=200)
     assert result.exit_code == 0, result.output
-    assert "factory-output-upper[202" in result.output
+    rows = [line.split() for line in result.output.splitlines() if line.startswith(" 2027Q")]
+    assert [r[0] for r in rows] == ["2027Q1", "2027Q2", "2027Q3", "2027Q4"]
+    assert {r[-1] for r in rows} == {"factory"}                  # binding limit
+    assert rows[-1][4] == "650"                                  # racks online
     assert "Target 0.05 GW facility reached in 2027Q3" in result.output
 
 

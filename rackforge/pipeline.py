@@ -15,7 +15,11 @@ from typing import Any, Literal
 
 from rackforge import __version__
 from rackforge.checks import RackCheck, check_rack_budget, count
+from rackforge.checks.fabric import check_cluster
+from rackforge.checks.findings import Finding
 from rackforge.design.budget import RackBudget
+from rackforge.design.cluster import ClusterResult, size_cluster, variant_names
+from rackforge.design.cluster_summary import to_dict as cluster_dict
 from rackforge.errors import RackforgeError
 from rackforge.factory.simulation import simulate
 from rackforge.factory.statistics import LineResult
@@ -40,6 +44,7 @@ class Stage:
     summary: Callable[[Any], str]
     needs: tuple[str, ...] = ()
     passed: Callable[[Any], bool] = lambda result: True  # False: the design fails this stage
+    data: Callable[[Any], Any] = jsonable                 # the result as results.json data
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class Outcome:
     result: Any = None
     error: str | None = None
     passed: bool = True
+    data: Any = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ class RunResult:
             "stages": {name: {"status": o.status, "passed": o.passed,
                               "seconds": round(o.seconds, 4),
                               "summary": o.summary, "error": o.error,
-                              "data": jsonable(o.result) if o.status == "ok" else None}
+                              "data": o.data}
                        for name, o in self.outcomes.items()},
         }
 
@@ -100,6 +106,38 @@ def _evaluate_summary(result: list[TrainingEvaluation]) -> str:
             f"({best.system}, {best.workload}, {best.n_gpus} GPUs)")
 
 
+@dataclass(frozen=True)
+class ClusterStage:
+    """Every sized cluster variant (the base first) with its findings."""
+
+    results: dict[str, ClusterResult]
+    findings: dict[str, list[Finding]]
+
+    @property
+    def base(self) -> ClusterResult:
+        return next(iter(self.results.values()))
+
+
+def _cluster(scenario: Scenario, _: Mapping[str, Any]) -> ClusterStage:
+    results = {r.name: r for r in (size_cluster(scenario, v)
+                                   for v in [None, *variant_names(scenario)])}
+    return ClusterStage(results, {n: check_cluster(r) for n, r in results.items()})
+
+
+def _cluster_summary(c: ClusterStage) -> str:
+    b = c.base
+    errors = sum(f.severity == "error" for fs in c.findings.values() for f in fs)
+    return (f"{b.accelerators:,} accelerators in {b.racks} racks, "
+            f"{b.fabric.sizing.switches} scale-out switches, IT {b.it_power_w / 1e6:.2f} MW, "
+            f"facility {b.facility_power_w / 1e6:.2f} MW; {len(c.results)} variant(s), "
+            f"{errors} error(s)")
+
+
+def _cluster_data(c: ClusterStage) -> dict[str, Any]:
+    return {name: {**cluster_dict(r), "findings": jsonable(c.findings[name])}
+            for name, r in c.results.items()}
+
+
 def _build(scenario: Scenario, _: Mapping[str, Any]) -> LineResult:
     return simulate(scenario.spec.line)
 
@@ -115,6 +153,10 @@ STAGES: list[Stage] = [
                                    for f in rc.findings)),
     Stage("evaluate", "Performance", lambda s: s.spec.evaluate is not None, _evaluate,
           _evaluate_summary),
+    Stage("cluster", "Cluster and fabric", lambda s: s.spec.cluster is not None, _cluster,
+          _cluster_summary, data=_cluster_data,
+          passed=lambda c: not any(f.severity == "error" for fs in c.findings.values()
+                                   for f in fs)),
     Stage("build", "Assembly and test line", lambda s: s.spec.line is not None, _build,
           _build_summary),
 ]
@@ -149,4 +191,4 @@ def _run_stage(stage: Stage, scenario: Scenario, done: dict[str, Outcome]) -> Ou
         return Outcome(stage.name, "failed", time.perf_counter() - t0,
                        f"failed (internal error): {detail}", error=traceback.format_exc())
     return Outcome(stage.name, "ok", time.perf_counter() - t0, stage.summary(result), result,
-                   passed=stage.passed(result))
+                   passed=stage.passed(result), data=stage.data(result))

@@ -74,3 +74,18 @@ def station_utilization(result) -> go.Figure:
     fig.update_layout(barmode="stack", title=f"Station time [%], bottleneck {result.bottleneck}",
                       **LAYOUT)
     return fig
+
+
+def cluster_power(results: dict) -> go.Figure:
+    """IT power of each cluster variant split into racks, switches and optics [MW]."""
+    names = list(results)
+    parts = {
+        "racks": [r.racks_it_power_w for r in results.values()],
+        "switches": [sum(f.switch_power_w for f in r.fabrics) + r.scaleup.power_w
+                     for r in results.values()],
+        "optics and cables": [sum(f.optics_power_w for f in r.fabrics)
+                              for r in results.values()],
+    }
+    fig = go.Figure([go.Bar(name=k, x=names, y=[w / 1e6 for w in v]) for k, v in parts.items()])
+    fig.update_layout(barmode="stack", title="Cluster IT power by part [MW]", **LAYOUT)
+    return fig

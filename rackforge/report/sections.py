@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from rackforge.catalog.models import PartBase, Tray
 from rackforge.checks import RackCheck
+from rackforge.checks.findings import Finding
 from rackforge.pipeline import Outcome, RunResult
 from rackforge.report import charts
 from rackforge.report.blocks import Figure, Section, Svg, Table, num, table, txt
@@ -51,12 +52,16 @@ def _budget_table(rc: RackCheck) -> Table:
 
 
 def _findings_table(rc: RackCheck) -> Table:
+    return _findings(rc.findings, f"Findings, rack {rc.rack_id}")
+
+
+def _findings(findings: list[Finding], caption: str) -> Table:
     rows = [[txt(f.rule), txt(f.severity, SEVERITY_CSS[f.severity]), txt(f.subject),
              num(f.value, f.unit), num(f.limit, f.unit),
              num(None) if f.margin is None else num(f.margin * 100, "%"), txt(f.message)]
-            for f in rc.findings]
+            for f in findings]
     return table(["rule", "severity", "subject", "value", "limit", "margin", "message"], rows,
-                 f"Findings, rack {rc.rack_id}")
+                 caption)
 
 
 def assumptions_section(scenario: Scenario) -> Section:
@@ -120,7 +125,27 @@ def build_section(outcome: Outcome, scenario: Scenario) -> Section:
         Figure(charts.station_utilization(r))])
 
 
-BUILDERS = {"checks": checks_section, "evaluate": evaluate_section, "build": build_section}
+def cluster_section(outcome: Outcome, scenario: Scenario) -> Section:
+    stage = outcome.result
+    rows = []
+    for name, r in stage.results.items():
+        tiers = " / ".join(f"{t.switches} {t.name}" for t in r.fabric.sizing.tiers)
+        rows.append([txt(name), num(r.accelerators), num(r.racks), txt(tiers),
+                     num(r.fabric.transceivers), num(r.fabric_power_w, "W"),
+                     num(r.it_power_w, "W"), num(r.facility_power_w, "W"),
+                     num(r.floor_area_m2, "m2"), num(r.max_accelerators)])
+    blocks = [table(["variant", "accelerators", "racks", "scale-out switches", "transceivers",
+                     "fabric power", "IT power", "facility power", "floor area",
+                     "fabric limit (accelerators)"], rows)]
+    for name, findings in stage.findings.items():
+        blocks.append(_findings(findings, f"Cluster findings, {name}"))
+    blocks.append(Figure(charts.cluster_power(stage.results)))
+    return Section("cluster", "Cluster and scale-out fabric", outcome.status, outcome.summary,
+                   blocks)
+
+
+BUILDERS = {"checks": checks_section, "evaluate": evaluate_section, "cluster": cluster_section,
+            "build": build_section}
 
 
 def build_sections(run: RunResult) -> list[Section]:

@@ -38,7 +38,7 @@ def test_results_json_is_versioned_and_complete(report):
     doc, _, _ = report
     assert doc["schema_version"] == "1.0"
     assert doc["scenario"]["name"].startswith("Reference")
-    for stage in ("checks", "evaluate", "build"):
+    for stage in ("checks", "evaluate", "cluster", "build"):
         assert doc["stages"][stage]["status"] == "ok", doc["stages"][stage]
         assert doc["stages"][stage]["data"] is not None
 
@@ -47,7 +47,7 @@ def test_report_is_self_contained_with_every_part(report):
     _, html, _ = report
     assert "<script src=" not in html and "<link " not in html  # nothing fetched: works offline
     assert "plotly.js v" in html  # the library itself is inline
-    for section in ("summary", "checks", "evaluate", "build", "assumptions"):
+    for section in ("summary", "checks", "evaluate", "cluster", "build", "assumptions"):
         assert f'id="{section}"' in html
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="elevation"' in html
     assert html.count('data-part="gb200-nvl72-compute-tray"') == 18

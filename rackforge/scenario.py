@@ -29,6 +29,7 @@ from rackforge.inputs import read_yaml, validate
 from rackforge.perf.spec import EvaluateSpec
 from rackforge.perf.spec import resolve as resolve_perf
 from rackforge.perf.workload import Workload
+from rackforge.sourcing.spec import SourcingSpec
 
 
 class ScenarioSpec(Frozen):
@@ -47,6 +48,7 @@ class ScenarioSpec(Frozen):
     economics: EconomicsSpec | None = None
     compare: CompareSpec | None = None
     plan: PlanSpec | None = None
+    sourcing: SourcingSpec | None = None
 
     @field_validator("racks")
     @classmethod

@@ -1,0 +1,139 @@
+"""``rackforge source FILE [--what-if NAME] [--json]``: BOM, domestic content, sourcing plan."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+from rackforge import scenario as scenario_mod
+from rackforge.calendar import format_quarter
+from rackforge.cli.app import (
+    EXIT_FAILED,
+    JsonFlag,
+    ScenarioFile,
+    app,
+    console,
+    err_console,
+    print_json,
+)
+from rackforge.sourcing.results import SourcingResult
+from rackforge.sourcing.solve import PlanOptions
+from rackforge.sourcing.stage import SourcingReport, source_scenario
+from rackforge.sourcing.whatif import WhatIfResult
+
+WhatIf = Annotated[str | None, typer.Option("--what-if", help="Also solve this named what-if "
+                                            "of sourcing.what_if and compare it with the base.")]
+
+
+@app.command(name="source")
+def source_cmd(file: ScenarioFile, what_if: WhatIf = None, json: JsonFlag = False) -> None:
+    """Plan sourcing at least landed cost under a domestic-content floor.
+
+    Shows the bill of materials per rack, the plan by supplier, the domestic share per year by
+    the scenario's rule (FAR 25 or IRA), binding limits with their shadow prices and suppliers
+    at capacity. An infeasible plan says which limit must give and by how much (exit 1).
+    """
+    scenario = scenario_mod.load(file)
+    spec = getattr(scenario.spec, "sourcing", None)
+    with err_console.status("sourcing: loading", spinner="dots") as status:
+        options = PlanOptions(
+            mip_gap=spec.mip_gap if spec else 0.005,
+            time_limit_s=spec.time_limit_s if spec else 60.0,
+            progress=lambda text: status.update(f"sourcing: {text}"))
+        report = source_scenario(scenario, what_if, options)
+    if json:
+        print_json(report.to_dict())
+    else:
+        _show(report)
+    if report.result.status == "infeasible":
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _table(title: str, columns: list[str], right_from: int = 1) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="right" if i >= right_from else "left")
+    return table
+
+
+def _money(usd: float) -> str:
+    if abs(usd) >= 1e9:
+        return f"${usd / 1e9:,.2f}B"
+    return f"${usd / 1e6:,.2f}M" if abs(usd) >= 1e6 else f"${usd:,.0f}"
+
+
+def _show(report: SourcingReport) -> None:
+    r = report.result
+    flag = " [yellow](example supplier data)[/]" if report.resolved.example else ""
+    console.print(f"[bold]Sourcing {report.resolved.design.id}[/]{flag}: {r.status}; "
+                  f"rule {r.rule}: {r.rule_text}")
+    bom = _table("BOM per rack, priced at the plan's landed cost",
+                 ["part", "count", "unit $", "extended $"])
+    for line in report.bom.lines:
+        bom.add_row(line.part, f"{line.count:,.2f}".rstrip("0").rstrip("."),
+                    f"{line.unit_price_usd:,.0f}", f"{line.extended_usd:,.0f}")
+    bom.add_row("[bold]total[/]", "", "", f"[bold]{report.bom.total_usd:,.0f}[/]")
+    console.print(bom)
+    if report.bom.unpriced:
+        console.print(f"[yellow]not sourced (no supplier):[/] {', '.join(report.bom.unpriced)}")
+    _show_result(r)
+    if report.what_if is not None:
+        _show_what_if(report.what_if)
+
+
+def _show_result(r: SourcingResult) -> None:
+    if r.cost is not None:
+        c = r.cost
+        console.print(f"cost {_money(c.total_usd)}: price {_money(c.price_usd)}, freight "
+                      f"{_money(c.freight_usd)}, duty {_money(c.duty_usd)}, holding "
+                      f"{_money(c.holding_usd)}, risk {_money(c.risk_usd)}"
+                      + (f"; gap {r.gap:.3%} ({r.method}, {r.solve_s:.1f} s)"
+                         if r.status != "infeasible" else ""))
+    years = _table("Domestic share by delivery year", ["year", "share", "floor", "purchases"])
+    for y in r.share_by_year:
+        share = "-" if y.share is None else f"{y.share:.1%}"
+        ok = y.share is None or y.share >= y.floor - 1e-9
+        years.add_row(str(y.year), share if ok else f"[red]{share}[/]", f"{y.floor:.0%}",
+                      _money(y.total_usd))
+    console.print(years)
+    _show_plan(r)
+    if r.explanation is not None:
+        err_console.print(f"[bold red]{r.explanation.summary}[/]", highlight=False)
+    shown: dict[str, int] = {}
+    for b in r.binding:  # the three dearest of each family
+        shown[b.constraint] = shown.get(b.constraint, 0) + 1
+        if shown[b.constraint] <= 3:
+            console.print(f"binding {b.constraint} ({b.subject}): shadow price "
+                          f"{b.shadow_price_usd:,.4g} USD per unit of bound. {b.note}",
+                          highlight=False, markup=False)
+    if r.dual_method:
+        console.print(f"shadow prices from the {r.dual_method}", highlight=False, markup=False)
+    if r.at_capacity:
+        hits = sorted({f"{a.supplier}/{a.part}" for a in r.at_capacity})
+        console.print(f"at capacity in some quarter: {', '.join(hits)}")
+
+
+def _show_plan(r: SourcingResult) -> None:
+    totals: dict[tuple[str, str, str], list[float]] = {}
+    for line in r.plan:
+        key = (line.part, line.supplier, line.country_of_origin)
+        acc = totals.setdefault(key, [0.0, 0.0])
+        acc[0] += line.quantity
+        acc[1] += line.cost_usd
+    plan = _table(f"Plan {format_quarter(r.quarters[0])}-{format_quarter(r.quarters[-1])}, "
+                  "by supplier", ["part", "supplier", "origin", "units", "landed cost"], 3)
+    for (part, supplier, origin), (units, cost) in sorted(totals.items()):
+        plan.add_row(part, supplier, origin, f"{units:,.0f}", _money(cost))
+    console.print(plan)
+
+
+def _show_what_if(w: WhatIfResult) -> None:
+    console.print(f"[bold]What-if[/] {w.summary}", highlight=False)
+    for year, delta in w.delta_share_by_year.items():
+        if delta is not None:
+            console.print(f"  domestic share {year}: {delta * 100:+.1f} pp")
+    if w.shortfall_units:
+        console.print(f"  [red]shortfall: {w.shortfall_units:,.0f} units[/]")

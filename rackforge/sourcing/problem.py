@@ -1,0 +1,219 @@
+"""The sourcing problem as tables: parts x quarters demand and a supplier-offer table.
+
+Everything the optimization model needs, as NumPy arrays in base units: money [USD], quantities
+[units], lead times [weeks], rates [-]. Built from validated inputs by :func:`make_problem`, or at
+random by :func:`random_problem` for benchmarks and tests.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+import numpy as np
+
+from rackforge.calendar import add_quarters, format_quarter
+from rackforge.sourcing.content import domestic_weight, landed_unit_usd, year_threshold
+from rackforge.sourcing.spec import ContentRule, SupplierOffer
+
+
+@dataclass(frozen=True)
+class Offers:
+    """Supplier offers, one row per (supplier, part); `capacity` is per offer and quarter."""
+
+    supplier: np.ndarray  # [str]
+    part: np.ndarray  # index into SourcingProblem.parts
+    origin: np.ndarray  # ISO country code [str]
+    unit_price_usd: np.ndarray
+    freight_usd_per_unit: np.ndarray
+    tariff_rate: np.ndarray  # [-]
+    us_content_fraction: np.ndarray  # [-], NaN where not given
+    capacity: np.ndarray  # (offers, quarters) [units/quarter]
+    lead_time_weeks: np.ndarray
+    min_order_units: np.ndarray
+    risk: np.ndarray  # [-]
+
+    def __len__(self) -> int:
+        return len(self.supplier)
+
+    @property
+    def landed_usd(self) -> np.ndarray:
+        """Price + freight + duty per unit [USD] (FAR 25.003 cost of a bought component)."""
+        return landed_unit_usd(self.unit_price_usd, self.freight_usd_per_unit, self.tariff_rate)
+
+    def subset(self, keep: np.ndarray) -> Offers:
+        return Offers(**{k: v[keep] for k, v in self.__dict__.items()})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Rule, floors and cost rates of a sourcing problem."""
+
+    rule: ContentRule = "far25"
+    floor_by_year: Mapping[int, float] = field(default_factory=dict)  # [-]; missing = 0
+    holding_rate_per_quarter: float = 0.02  # [fraction of landed cost]
+    risk_penalty: float = 0.0  # [fraction of landed cost per unit risk]
+
+
+@dataclass(frozen=True)
+class SourcingProblem:
+    """Demand (parts x quarters) [units], offers and settings; orders placed from `start`."""
+
+    parts: tuple[str, ...]
+    quarters: tuple[date, ...]
+    start: date
+    demand: np.ndarray  # (parts, quarters) [units]
+    offers: Offers
+    settings: Settings
+    max_share: np.ndarray  # (parts,) largest share of one supplier [-]; 1 = no cap
+    unsourced: tuple[str, ...] = ()
+
+    @property
+    def domestic_weight(self) -> np.ndarray:
+        """Share of each offer's cost counted domestic under the rule [-]."""
+        o = self.offers
+        return domestic_weight(self.settings.rule, o.origin, o.us_content_fraction)
+
+    @property
+    def allowed(self) -> np.ndarray:
+        """(offers, quarters): the order can be placed by need date - lead time, after start."""
+        need = np.array([(q - self.start).days for q in self.quarters], float)
+        return need[None, :] >= 7.0 * self.offers.lead_time_weeks[:, None] - 1e-9
+
+    @property
+    def years(self) -> np.ndarray:
+        return np.array([q.year for q in self.quarters])
+
+    def floor_of_year(self, year: int) -> float:
+        return float(self.settings.floor_by_year.get(year, 0.0))
+
+    def quarter_labels(self) -> list[str]:
+        return [format_quarter(q) for q in self.quarters]
+
+
+def demand_table(counts: Mapping[str, float], racks: Mapping[date, float],
+                 quarters: Sequence[date]) -> tuple[tuple[str, ...], np.ndarray]:
+    """Units needed per part and quarter: ceil(cumulative racks x count per rack), differenced.
+
+    Fractional counts (a share of a row CDU, litres of coolant) round up on the cumulative
+    quantity, so the total is ceil(total racks x count) [units].
+    """
+    parts = tuple(sorted(counts))
+    built = np.array([float(racks.get(q, 0.0)) for q in quarters])
+    per_rack = np.array([counts[p] for p in parts], float)
+    cumulative = np.ceil(np.cumsum(built)[None, :] * per_rack[:, None] - 1e-9)
+    demand = np.diff(cumulative, axis=1, prepend=0.0)
+    return parts, demand.astype(np.int64)
+
+
+def offers_table(offers: Sequence[SupplierOffer], parts: Sequence[str],
+                 quarters: Sequence[date], tariffs: Mapping[str, float]) -> Offers:
+    """Offers of `parts` as arrays; capacity repeated over `quarters`.
+
+    Duty rate: the offer's own ``tariff_rate`` if given, else ``tariffs[origin]``, else 0 [-].
+    """
+    index = {p: i for i, p in enumerate(parts)}
+    rows = [o for o in offers if o.part in index]
+    nan = float("nan")
+
+    def col(get, dtype=float):  # noqa: ANN001, ANN202
+        return np.array([get(o) for o in rows], dtype)
+
+    capacity = col(lambda o: o.capacity_per_quarter, np.int64)
+    return Offers(
+        supplier=col(lambda o: o.supplier, object), part=col(lambda o: index[o.part], np.int64),
+        origin=col(lambda o: o.country_of_origin, object),
+        unit_price_usd=col(lambda o: o.unit_price_usd),
+        freight_usd_per_unit=col(lambda o: o.freight_usd_per_unit),
+        tariff_rate=col(lambda o: tariffs.get(o.country_of_origin, 0.0) if o.tariff_rate is None
+                        else o.tariff_rate),
+        us_content_fraction=col(lambda o: nan if o.us_content_fraction is None
+                                else o.us_content_fraction),
+        capacity=np.repeat(capacity[:, None], len(quarters), axis=1),
+        lead_time_weeks=col(lambda o: o.lead_time_weeks),
+        min_order_units=col(lambda o: o.min_order_units, np.int64),
+        risk=col(lambda o: o.risk))
+
+
+def default_floors(rule: ContentRule, quarters: Sequence[date]) -> dict[int, float]:
+    """The rule's threshold for every delivery year of the horizon [-]."""
+    return {y: year_threshold(rule, y).share for y in sorted({q.year for q in quarters})}
+
+
+@dataclass(frozen=True)
+class ProblemInputs:
+    """What :func:`make_problem` turns into tables."""
+
+    offers: Sequence[SupplierOffer]
+    counts: Mapping[str, float]  # BOM count per rack [units]
+    racks: Mapping[date, float]  # build schedule [racks per quarter]
+    quarters: Sequence[date]
+    tariffs: Mapping[str, float] = field(default_factory=dict)
+    max_share: Mapping[str, float] = field(default_factory=dict)
+
+
+def make_problem(inputs: ProblemInputs, settings: Settings, start: date | None = None
+                 ) -> SourcingProblem:
+    """Tables of the sourcing problem; parts no supplier offers are listed in ``unsourced``."""
+    offered = {o.part for o in inputs.offers}
+    counts = {p: c for p, c in inputs.counts.items() if p in offered and c > 0}
+    unsourced = tuple(sorted(p for p, c in inputs.counts.items() if p not in offered and c > 0))
+    quarters = tuple(inputs.quarters)
+    parts, demand = demand_table(counts, inputs.racks, quarters)
+    offers = offers_table(inputs.offers, parts, quarters, inputs.tariffs)
+    share = np.array([inputs.max_share.get(p, 1.0) for p in parts], float)
+    return SourcingProblem(parts, quarters, start or quarters[0], demand, offers, settings,
+                           share, unsourced)
+
+
+def random_problem(n_parts: int, n_suppliers: int, n_quarters: int, seed: int = 0,
+                   offers_per_part: tuple[int, int] = (3, 6)) -> SourcingProblem:
+    """A synthetic instance (invented data, ``example: true``) for benchmarks and tests.
+
+    Each part is offered by 3-6 of the suppliers; half of the suppliers are domestic, dearer by
+    5-30 % with 70 % of the capacity; lead times 0-26 weeks; a third of the offers have a
+    minimum order. Total capacity covers about 1.6x the peak demand; the floor is 50 %.
+    """
+    rng = np.random.default_rng(seed)
+    lo, hi = offers_per_part
+    k = rng.integers(lo, min(hi, n_suppliers) + 1, n_parts)
+    part = np.repeat(np.arange(n_parts), k)
+    supplier = np.concatenate([rng.choice(n_suppliers, n, replace=False) for n in k])
+    domestic = supplier % 2 == 0
+    base = np.exp(rng.uniform(np.log(5.0), np.log(50_000.0), n_parts))
+    price = base[part] * rng.uniform(0.9, 1.1, len(part)) * np.where(
+        domestic, rng.uniform(1.05, 1.3, len(part)), 1.0)
+    quarters = tuple(add_quarters(date(2027, 1, 1), i) for i in range(n_quarters))
+    racks = rng.integers(50, 200, n_quarters)
+    per_rack = rng.integers(1, 20, n_parts)
+    demand = per_rack[:, None] * racks[None, :]
+    cap = np.ceil(1.6 * demand.max(axis=1)[part] / k[part] * rng.uniform(0.5, 1.5, len(part)))
+    cap = np.where(domestic, np.ceil(cap * 0.7), cap).astype(np.int64)
+    minimum = np.where(rng.random(len(part)) < 1 / 3, (cap * 0.2).astype(np.int64), 0)
+    offers = Offers(
+        supplier=np.array([f"s{i:02d}" for i in supplier], object), part=part,
+        origin=np.where(domestic, "US", rng.choice(["MX", "TW", "CN", "VN"], len(part))),
+        unit_price_usd=price, freight_usd_per_unit=price * 0.02,
+        tariff_rate=np.where(domestic, 0.0, rng.choice([0.0, 0.1, 0.25], len(part))),
+        us_content_fraction=np.full(len(part), np.nan),
+        capacity=np.repeat(cap[:, None], n_quarters, axis=1),
+        lead_time_weeks=rng.choice([0.0, 4.0, 8.0, 12.0, 26.0], len(part)),
+        min_order_units=minimum, risk=rng.uniform(0, 0.3, len(part)))
+    # The first quarter is a pre-build quarter without demand, so long lead times can be met.
+    demand[:, 0] = 0
+    settings = Settings("far25", {q.year: 0.5 for q in quarters}, 0.02, 0.0)
+    start = quarters[0] - timedelta(weeks=26)
+    names = tuple(f"p{i:04d}" for i in range(n_parts))
+    return SourcingProblem(names, quarters, start, demand.astype(np.int64), offers, settings,
+                           np.ones(n_parts))
+
+
+def with_changes(problem: SourcingProblem, **changes: object) -> SourcingProblem:
+    """A copy of `problem` with fields replaced (``offers=...``, ``demand=...``)."""
+    return replace(problem, **changes)
+
+
+def ceil_int(x: float) -> int:
+    return int(math.ceil(x - 1e-9))

@@ -1,0 +1,257 @@
+"""Result objects of sourcing and their read-back from a solution vector.
+
+Money in US dollars [USD], quantities in units, shares as fractions [-], quarters as
+:class:`datetime.date` (first day); :meth:`SourcingResult.to_dict` writes quarters as ``2027Q1``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import numpy as np
+
+from rackforge.sourcing.model import Arrays, Columns, LinearModel, order_cost, part_reference_cost
+from rackforge.sourcing.problem import SourcingProblem
+from rackforge.sourcing.solver import Solution
+from rackforge.sourcing.spec import format_quarter
+
+TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """Units of a part from a supplier delivered in a quarter, and what they cost landed."""
+
+    supplier: str
+    part: str
+    quarter: date
+    quantity: int
+    country_of_origin: str
+    landed_unit_usd: float
+    cost_usd: float
+
+
+@dataclass(frozen=True)
+class CostBreakdown:
+    """Cost of a plan [USD]: landed = price + freight + duty; holding and risk are penalties."""
+
+    price_usd: float
+    freight_usd: float
+    duty_usd: float
+    holding_usd: float
+    risk_usd: float
+
+    @property
+    def landed_usd(self) -> float:
+        return self.price_usd + self.freight_usd + self.duty_usd
+
+    @property
+    def total_usd(self) -> float:
+        return self.landed_usd + self.holding_usd + self.risk_usd
+
+
+@dataclass(frozen=True)
+class YearShare:
+    """Domestic share of a delivery year's purchases [-] against its floor [-]."""
+
+    year: int
+    share: float | None
+    floor: float
+    domestic_usd: float
+    total_usd: float
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A constraint at its bound with its shadow price: cost change [USD] per unit of bound."""
+
+    constraint: str  # family name, e.g. offer-capacity-upper
+    subject: str  # e.g. "acme cdu-x 2027Q2"
+    activity: float
+    bound: float
+    shadow_price_usd: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AtCapacity:
+    supplier: str
+    part: str
+    quarter: date
+    quantity: int
+    capacity: int
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """One limit that must give for a plan to exist, and by how much (in `unit`)."""
+
+    kind: str  # "domestic_floor" | "capacity" | "need_date" | "shortfall"
+    constraint: str  # the constraint family it relaxes
+    subject: str
+    amount: float
+    unit: str
+    penalty_usd: float
+    message: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a sourcing problem is infeasible: the relaxations the priced-slack version chose."""
+
+    relaxations: tuple[Relaxation, ...]
+    main: str  # kind with the largest penalty
+    summary: str
+
+
+@dataclass(frozen=True)
+class SourcingResult:
+    status: str  # "optimal" (within gap) | "feasible" (time limit) | "infeasible"
+    rule: str
+    rule_text: str
+    plan: tuple[PlanLine, ...]
+    cost: CostBreakdown | None
+    objective_usd: float
+    lp_bound_usd: float
+    gap: float
+    share_by_quarter: dict[date, float | None]
+    share_by_year: tuple[YearShare, ...]
+    binding: tuple[Binding, ...]
+    at_capacity: tuple[AtCapacity, ...]
+    explanation: Explanation | None
+    build_s: float
+    solve_s: float
+    method: str
+    dual_method: str | None
+    unsourced: tuple[str, ...]
+    quarters: tuple[date, ...]
+
+    @property
+    def shortfall_units(self) -> float:
+        """Units never delivered within the horizon (0 unless infeasible) [units]."""
+        if self.explanation is None:
+            return 0.0
+        return sum(r.amount for r in self.explanation.relaxations if r.kind == "shortfall")
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary; quarters as ``2027Q1``."""
+        data = asdict(self)
+        data["share_by_quarter"] = {format_quarter(q): s for q, s in self.share_by_quarter.items()}
+        data["quarters"] = [format_quarter(q) for q in self.quarters]
+        for key in ("plan", "at_capacity"):
+            for row in data[key]:
+                row["quarter"] = format_quarter(row["quarter"])
+        if self.cost is not None:
+            data["cost"].update(landed_usd=self.cost.landed_usd, total_usd=self.cost.total_usd)
+        data["shortfall_units"] = self.shortfall_units
+        return data
+
+
+def _used(cols: Columns, x: np.ndarray) -> np.ndarray:
+    return np.nonzero(x[cols.order] > 0.5)[0]
+
+
+def plan_lines(problem: SourcingProblem, cols: Columns, x: np.ndarray) -> tuple[PlanLine, ...]:
+    """Non-zero orders, sorted by quarter, part and supplier."""
+    o = problem.offers
+    landed = o.landed_usd
+    out = []
+    for j in _used(cols, x):
+        k, t = cols.order_offer[j], cols.order_quarter[j]
+        qty = int(round(x[cols.order[j]]))
+        out.append(PlanLine(str(o.supplier[k]), problem.parts[o.part[k]], problem.quarters[t],
+                            qty, str(o.origin[k]), float(landed[k]), qty * float(landed[k])))
+    return tuple(sorted(out, key=lambda r: (r.quarter, r.part, r.supplier)))
+
+
+def cost_breakdown(problem: SourcingProblem, cols: Columns, x: np.ndarray) -> CostBreakdown:
+    """Price, freight, duty, holding and risk cost of the plan `x` [USD]."""
+    o = problem.offers
+    k, qty = cols.order_offer, np.round(x[cols.order])
+    price = float(qty @ o.unit_price_usd[k])
+    freight = float(qty @ o.freight_usd_per_unit[k])
+    duty = float(qty @ (o.unit_price_usd[k] * o.tariff_rate[k]))
+    risk = float(qty @ (order_cost(problem)[k] - o.landed_usd[k]))
+    hold_rate = problem.settings.holding_rate_per_quarter * part_reference_cost(problem)
+    holding = float((x[cols.inventory] * hold_rate[:, None]).sum())
+    return CostBreakdown(price, freight, duty, holding, risk)
+
+
+def shares(problem: SourcingProblem, cols: Columns, x: np.ndarray
+           ) -> tuple[dict[date, float | None], tuple[YearShare, ...]]:
+    """Domestic share of purchases per delivery quarter and per year under the rule [-]."""
+    n_t = len(problem.quarters)
+    k, qty = cols.order_offer, np.round(x[cols.order])
+    cost = qty * problem.offers.landed_usd[k]
+    total = np.bincount(cols.order_quarter, weights=cost, minlength=n_t)
+    domestic = np.bincount(cols.order_quarter, weights=cost * problem.domestic_weight[k],
+                           minlength=n_t)
+    by_quarter = {q: (float(domestic[t] / total[t]) if total[t] > 0 else None)
+                  for t, q in enumerate(problem.quarters)}
+    years = problem.years
+    by_year = []
+    for year in np.unique(years):
+        tot, dom = float(total[years == year].sum()), float(domestic[years == year].sum())
+        by_year.append(YearShare(int(year), dom / tot if tot > 0 else None,
+                                 problem.floor_of_year(int(year)), dom, tot))
+    return by_quarter, tuple(by_year)
+
+
+def capacity_hits(problem: SourcingProblem, cols: Columns, x: np.ndarray
+                  ) -> tuple[AtCapacity, ...]:
+    """Offers delivering their full capacity in a quarter."""
+    o = problem.offers
+    cap = o.capacity[cols.order_offer, cols.order_quarter]
+    qty = np.round(x[cols.order])
+    hit = np.nonzero((cap > 0) & (qty >= cap))[0]
+    return tuple(AtCapacity(str(o.supplier[cols.order_offer[j]]),
+                            problem.parts[cols.order_part[j]],
+                            problem.quarters[cols.order_quarter[j]], int(qty[j]), int(cap[j]))
+                 for j in hit)
+
+
+def row_subject(problem: SourcingProblem, keys: dict[str, np.ndarray], i: int) -> str:
+    """A readable name of row `i` of a family, from its keys."""
+    words = []
+    if "offer" in keys:
+        k = keys["offer"][i]
+        words += [str(problem.offers.supplier[k]), problem.parts[problem.offers.part[k]]]
+    if "part" in keys:
+        words.append(problem.parts[keys["part"][i]])
+    if "quarter" in keys:
+        words.append(format_quarter(problem.quarters[keys["quarter"][i]]))
+    if "year" in keys:
+        words.append(str(keys["year"][i]))
+    return " ".join(words)
+
+
+def binding_constraints(problem: SourcingProblem, model: LinearModel, arrays: Arrays,
+                        lp: Solution) -> tuple[Binding, ...]:
+    """Inequality rows at their bound with a non-zero dual, dearest first.
+
+    Balance rows (equalities) are left out: every one binds, its dual is the marginal cost of a
+    unit of that part in that quarter. The floor row's dual is per USD of
+    (domestic - floor x total) cost; its note gives the cost of one percentage point of floor.
+    """
+    out = []
+    for name, block in model.rows.items():
+        if name == "part-balance-equal":
+            continue
+        rows = block.index
+        duals = lp.row_dual[rows]
+        for i in np.nonzero(np.abs(duals) > TOL)[0]:
+            row = rows[i]
+            bound = arrays.row_upper[row] if duals[i] < 0 else arrays.row_lower[row]
+            out.append(Binding(name, row_subject(problem, block.keys, i),
+                               float(lp.row_activity[row]), float(bound), float(duals[i]),
+                               _note(problem, name, block.keys, i, float(duals[i]))))
+    return tuple(sorted(out, key=lambda b: -abs(b.shadow_price_usd)))
+
+
+def _note(problem: SourcingProblem, name: str, keys: dict, i: int, dual: float) -> str:
+    if name == "offer-capacity-upper":
+        return f"one more unit of capacity saves {-dual:,.2f} USD"
+    if name == "offer-min_order-lower":
+        return f"a minimum order one unit smaller saves {dual:,.2f} USD"
+    return ""

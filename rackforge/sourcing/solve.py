@@ -1,0 +1,146 @@
+"""Plan sourcing: solve the MIP, read the plan back with costs, shares, duals and binding limits.
+
+:func:`plan_sourcing` is the library entry point. Money in US dollars [USD], quantities in units,
+shares as fractions [-]. When the problem is infeasible the result carries an
+:class:`~rackforge.sourcing.explain.Explanation` from the elastic version (priced slack on the
+domestic floor, capacities and need dates) and the plan of that version.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import numpy as np
+
+from rackforge.sourcing.content import RULE_TEXT
+from rackforge.sourcing.mip import MipRun, solve_mip
+from rackforge.sourcing.model import Columns, LinearModel, build_model
+from rackforge.sourcing.problem import SourcingProblem
+from rackforge.sourcing.results import (
+    Binding,
+    CostBreakdown,
+    Explanation,
+    PlanLine,
+    SourcingResult,
+    YearShare,
+    binding_constraints,
+    capacity_hits,
+    cost_breakdown,
+    plan_lines,
+    shares,
+)
+from rackforge.sourcing.solver import HighsSolver, SolveOptions, Solver, fixed_relaxation
+
+Progress = Callable[[str], None]
+
+DUAL_METHOD = ("LP with the order-made binaries fixed at the MIP plan and quantities relaxed; "
+               "shadow price = change of cost [USD] per unit of the constraint's bound")
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    mip_gap: float = 0.005  # relative [-]
+    time_limit_s: float = 60.0
+    duals: bool = True
+    explain: bool = True
+    solver: Solver = field(default_factory=HighsSolver)
+    progress: Progress | None = None
+
+    def solve_options(self) -> SolveOptions:
+        return SolveOptions(self.mip_gap, self.time_limit_s)
+
+    def say(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
+
+
+def plan_sourcing(problem: SourcingProblem, options: PlanOptions | None = None
+                  ) -> SourcingResult:
+    """The least-cost sourcing plan of `problem`, or why none exists.
+
+    Returns a :class:`SourcingResult`: ``status`` "optimal" (within ``mip_gap``), "feasible"
+    (time limit hit with a plan) or "infeasible" (then ``explanation`` says what must give).
+    """
+    options = options or PlanOptions()
+    options.say(f"building model: {len(problem.parts)} parts, {len(problem.offers)} offers, "
+                f"{len(problem.quarters)} quarters")
+    began = time.perf_counter()
+    model, cols = build_model(problem)
+    build_s = time.perf_counter() - began
+    options.say("solving sourcing MIP with " + options.solver.name)
+    run = solve_mip(model, cols, options.solver, options.solve_options())
+    if not run.solution.has_solution:
+        return _infeasible(problem, options, build_s, run)
+    return _result(problem, (model, cols), run, options, build_s)
+
+
+def _result(problem: SourcingProblem, built: tuple[LinearModel, Columns], run: MipRun,
+            options: PlanOptions, build_s: float) -> SourcingResult:
+    model, cols = built
+    x = run.solution.x
+    binding: tuple = ()
+    if options.duals:
+        options.say("pricing binding constraints (LP with binaries fixed)")
+        binding = _duals(problem, built, x, options)
+    status = "optimal" if run.solution.status == "optimal" else "feasible"
+    by_quarter, by_year = shares(problem, cols, x)
+    binding = tuple(_floor_note(b, by_year) for b in binding)
+    return SourcingResult(
+        status=status, rule=problem.settings.rule, rule_text=RULE_TEXT[problem.settings.rule],
+        plan=plan_lines(problem, cols, x), cost=cost_breakdown(problem, cols, x),
+        objective_usd=run.solution.objective, lp_bound_usd=run.lp_bound,
+        gap=run.solution.gap, share_by_quarter=by_quarter, share_by_year=by_year,
+        binding=binding, at_capacity=capacity_hits(problem, cols, x), explanation=None,
+        build_s=build_s, solve_s=run.solution.solve_s, method=run.method,
+        dual_method=DUAL_METHOD if options.duals else None, unsourced=problem.unsourced,
+        quarters=problem.quarters)
+
+
+def _floor_note(b: Binding, by_year: tuple[YearShare, ...]) -> Binding:
+    """Restate a floor row's dual as the cost of one percentage point of floor [USD/pp]."""
+    if b.constraint != "year-domestic_floor-lower":
+        return b
+    total = next((y.total_usd for y in by_year if str(y.year) == b.subject), 0.0)
+    per_point = b.shadow_price_usd * total / 100.0
+    return replace(b, note=f"raising the {b.subject} floor by 1 pp costs about "
+                           f"{per_point:,.0f} USD (dual x purchases / 100)")
+
+
+def _duals(problem: SourcingProblem, built: tuple[LinearModel, Columns], x: np.ndarray,
+           options: PlanOptions) -> tuple:
+    model, cols = built
+    arrays = model.arrays()
+    fix = np.zeros(len(x), bool)
+    fix[cols.made[cols.made >= 0]] = True
+    lp = options.solver.solve(fixed_relaxation(arrays, x, fix), options.solve_options())
+    if lp.row_dual is None:
+        return ()
+    return binding_constraints(problem, model, arrays, lp)
+
+
+def _infeasible(problem: SourcingProblem, options: PlanOptions, build_s: float,
+                run: MipRun) -> SourcingResult:
+    from rackforge.sourcing.explain import explain_infeasible
+
+    explanation: Explanation | None = None
+    plan: tuple[PlanLine, ...] = ()
+    cost: CostBreakdown | None = None
+    by_quarter: dict[date, float | None] = {}
+    by_year: tuple = ()
+    if options.explain:
+        options.say("infeasible: solving with priced slack to find what must give")
+        explanation, (cols, x) = explain_infeasible(problem, options.solver,
+                                                    options.solve_options())
+        plan, cost = plan_lines(problem, cols, x), cost_breakdown(problem, cols, x)
+        by_quarter, by_year = shares(problem, cols, x)
+    return SourcingResult(
+        status="infeasible", rule=problem.settings.rule,
+        rule_text=RULE_TEXT[problem.settings.rule], plan=plan, cost=cost,
+        objective_usd=float("nan"), lp_bound_usd=float("nan"), gap=float("nan"),
+        share_by_quarter=by_quarter, share_by_year=by_year, binding=(), at_capacity=(),
+        explanation=explanation, build_s=build_s, solve_s=run.solution.solve_s,
+        method=run.method, dual_method=None, unsourced=problem.unsourced,
+        quarters=problem.quarters)

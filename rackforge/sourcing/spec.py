@@ -1,0 +1,137 @@
+"""Scenario schema of the ``sourcing:`` section, supplier offers and quarters.
+
+Quarters are text like ``2027Q1`` at the edge and :class:`datetime.date` (first day of the
+quarter) inside. Money is in US dollars [USD]; tariff and share figures are fractions [-].
+
+Example::
+
+    sourcing:
+      design: nvl72-reference
+      build_schedule: {2027Q1: 40, 2027Q2: 80}
+      suppliers_csv: suppliers-reference.csv
+      tariffs: {CN: 0.25, TW: 0.10}
+      content_rule: far25          # or ira
+      critical_parts: [{part: cdu-in-row-1.3mw, max_supplier_share: 0.7}]
+      what_if:
+        taiwan-tariff: {tariffs: {TW: 0.25}}
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from rackforge.calendar import Quarter, format_quarter, parse_quarter, quarter_range
+from rackforge.catalog.models import Frozen
+from rackforge.units import Fraction
+
+ContentRule = Literal["far25", "ira"]
+
+Country = Annotated[str, BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+                    Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code")]
+
+
+class SupplierOffer(Frozen):
+    """One supplier's offer of one part: a row of the supplier table."""
+
+    supplier: str = Field(min_length=1)
+    part: str = Field(min_length=1)
+    unit_price_usd: float = Field(gt=0, description="purchase price per unit [USD]")
+    country_of_origin: Country
+    capacity_per_quarter: int = Field(ge=0, description="units the supplier can ship [1/quarter]")
+    lead_time_weeks: float = Field(ge=0, description="order to delivery [weeks]")
+    min_order_units: int = Field(default=0, ge=0, description="smallest non-zero order [units]")
+    freight_usd_per_unit: float = Field(default=0.0, ge=0, description="to the assembly site [USD]")
+    us_content_fraction: Fraction | None = Field(
+        default=None, ge=0, le=1,
+        description="US-origin share of the part's cost, for the IRA method; default 1 for US "
+                    "origin, 0 otherwise [-]")
+    tariff_rate: Fraction | None = Field(
+        default=None, ge=0, le=1, description="duty on this part from this origin [-]; "
+        "overrides the origin's rate (e.g. an HTS heading excluded from a tariff)")
+    risk: Fraction = Field(default=0.0, ge=0, le=1, description="supply-risk score [-]")
+    example: bool = False
+
+
+class CriticalPart(Frozen):
+    """A part no single supplier may deliver more than `max_supplier_share` of (dual sourcing)."""
+
+    part: str
+    max_supplier_share: Fraction = Field(gt=0, le=1, description="of the horizon's units [-]")
+
+
+class ExtraLine(Frozen):
+    """A BOM line outside the rack design (fabric switches, optics) until cluster sizing exists."""
+
+    part: str
+    count_per_rack: float = Field(gt=0, description="units per rack built [-]")
+    label: str = "extra"
+
+
+class SupplierOutage(Frozen):
+    supplier: str
+    quarters: list[Quarter] | None = Field(default=None, description="default: every quarter")
+
+
+class WhatIfSpec(Frozen):
+    """A change to the base case: tariffs, lost suppliers, a demand surge."""
+
+    description: str | None = None
+    tariffs: dict[Country, Fraction] = Field(default_factory=dict,
+                                             description="new rates by origin, others unchanged")
+    supplier_lost: list[SupplierOutage] = Field(default_factory=list)
+    demand_factor: float = Field(default=1.0, gt=0, description="multiplies the build schedule")
+    extra_racks: dict[Quarter, int] = Field(default_factory=dict,
+                                            description="racks added to these quarters")
+
+
+class SourcingSpec(Frozen):
+    """The ``sourcing:`` section of a scenario."""
+
+    design: str | None = Field(default=None, description="rack design id; default: the only one")
+    build_schedule: dict[Quarter, int] = Field(min_length=1, description="racks per quarter")
+    start: Quarter | None = Field(default=None, description="first quarter orders can be placed; "
+                                  "default: the first quarter of the schedule")
+    suppliers: list[SupplierOffer] = Field(default_factory=list)
+    suppliers_csv: str | None = Field(default=None, description="relative to the scenario file")
+    tariffs: dict[Country, Fraction] = Field(default_factory=dict,
+                                             description="duty rate by country of origin [-]")
+    content_rule: ContentRule = "far25"
+    domestic_floor: Fraction | dict[int, Fraction] | None = Field(
+        default=None, description="floor on domestic share per delivery year [-]; default: the "
+                                  "rule's threshold by year; 0 switches it off")
+    critical_parts: list[CriticalPart] = Field(default_factory=list)
+    extra_lines: list[ExtraLine] = Field(default_factory=list)
+    fabric: Literal["cluster", "none"] = Field(
+        default="cluster", description="add the scenario cluster's fabric parts (switches, "
+                                       "cables, optics) per rack when the cluster uses this design")
+    risk_penalty: float = Field(default=0.0, ge=0,
+                                description="added cost per unit of risk score [fraction of "
+                                            "landed cost]")
+    holding_rate_per_quarter: Fraction = Field(default=0.02, ge=0, le=1,
+                                               description="cost of holding a unit one quarter "
+                                                           "[fraction of landed cost]")
+    mip_gap: Fraction = Field(default=0.005, gt=0, lt=1)
+    time_limit_s: float = Field(default=60.0, gt=0)
+    what_if: dict[str, WhatIfSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _checks(self) -> SourcingSpec:
+        if any(v < 0 for v in self.build_schedule.values()):
+            raise ValueError("build_schedule: racks per quarter must be >= 0")
+        if not self.suppliers and not self.suppliers_csv:
+            raise ValueError("give suppliers (a list) or suppliers_csv (a file)")
+        return self
+
+    @property
+    def quarters(self) -> tuple[date, ...]:
+        """Planning horizon: from `start` (or the first scheduled quarter) to the last one."""
+        first = min(self.build_schedule)
+        start = min(self.start, first) if self.start else first
+        return tuple(quarter_range(start, max(self.build_schedule)))
+
+
+__all__ = ["ContentRule", "Quarter", "SourcingSpec", "SupplierOffer", "WhatIfSpec",
+           "format_quarter", "parse_quarter"]

@@ -1,0 +1,88 @@
+"""The ``source`` stage: a loaded scenario in, BOM, domestic content and sourcing plan out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rackforge.errors import InputError
+from rackforge.inputs import closest
+from rackforge.sourcing.bom import PricedBom, per_rack
+from rackforge.sourcing.results import SourcingResult
+from rackforge.sourcing.solve import PlanOptions, plan_sourcing
+from rackforge.sourcing.suppliers import ResolvedSourcing, resolve_sourcing
+from rackforge.sourcing.whatif import WhatIfResult, build_case, compare, run_what_if
+
+
+@dataclass(frozen=True)
+class SourcingReport:
+    """Everything ``rackforge source`` shows: BOM per rack priced at the plan, plan, what-if."""
+
+    resolved: ResolvedSourcing
+    bom: PricedBom
+    result: SourcingResult
+    what_if: WhatIfResult | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "design": self.resolved.design.id, "example_data": self.resolved.example,
+            "bom_per_rack": {"lines": [line.__dict__ for line in self.bom.lines],
+                             "unpriced": list(self.bom.unpriced),
+                             "total_usd": self.bom.total_usd},
+            "result": self.result.to_dict(),
+            "what_if": self.what_if.to_dict() if self.what_if else None}
+
+
+def fabric_lines(scenario, design_id: str) -> list[tuple[str, float, str]]:  # noqa: ANN001
+    """The scenario cluster's fabric parts per rack, when its cluster is built of `design_id`."""
+    cluster = getattr(scenario.spec, "cluster", None)
+    if cluster is None or getattr(cluster, "rack", None) != design_id:
+        return []
+    from rackforge.design.cluster import fabric_bom, size_cluster
+
+    sized = size_cluster(scenario)
+    return per_rack(fabric_bom(sized), sized.racks)
+
+
+def resolve_scenario(scenario) -> ResolvedSourcing:  # noqa: ANN001
+    """Resolve the ``sourcing`` section of a loaded scenario (with the cluster's fabric)."""
+    spec = getattr(scenario.spec, "sourcing", None)
+    if spec is None:
+        raise InputError("the scenario has no sourcing section", scenario.file, "sourcing",
+                         expected="a sourcing: mapping with build_schedule and suppliers")
+    racks = list(getattr(scenario.spec, "racks", []))
+    design = spec.design or (racks[0].id if len(racks) == 1 else None)
+    extra = fabric_lines(scenario, design) if design and spec.fabric == "cluster" else []
+    folder = Path(scenario.file).parent if scenario.file else Path(".")
+    return resolve_sourcing(spec, folder, scenario.catalog, racks, scenario.file, extra)
+
+
+def source_scenario(scenario, what_if: str | None = None,  # noqa: ANN001
+                    options: PlanOptions | None = None) -> SourcingReport:
+    """Plan the sourcing of a loaded scenario; with `what_if`, also that named change."""
+    resolved = resolve_scenario(scenario)
+    spec = resolved.spec
+    if what_if is not None and what_if not in spec.what_if:
+        raise InputError("unknown what-if", scenario.file, "sourcing.what_if", what_if,
+                         f"one of {', '.join(spec.what_if) or '(none defined)'}",
+                         closest(what_if, spec.what_if))
+    options = options or PlanOptions(mip_gap=spec.mip_gap, time_limit_s=spec.time_limit_s)
+    case = build_case(resolved)
+    base = plan_sourcing(case.problem(), options)
+    change = None
+    if what_if is not None:
+        change = run_what_if(case, what_if, spec.what_if[what_if], options, base)
+    return SourcingReport(resolved, resolved.bom.priced(_plan_prices(base)), base, change)
+
+
+def _plan_prices(result: SourcingResult) -> dict[str, float]:
+    """Average landed unit cost of each part in the plan [USD]."""
+    cost: dict[str, float] = {}
+    units: dict[str, int] = {}
+    for line in result.plan:
+        cost[line.part] = cost.get(line.part, 0.0) + line.cost_usd
+        units[line.part] = units.get(line.part, 0) + line.quantity
+    return {p: cost[p] / units[p] for p in cost if units[p] > 0}
+
+
+__all__ = ["SourcingReport", "compare", "resolve_scenario", "source_scenario"]

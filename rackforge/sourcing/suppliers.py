@@ -1,0 +1,154 @@
+"""Supplier tables: reading the CSV and resolving the ``sourcing:`` section against the catalog.
+
+The CSV has one row per (supplier, part) offer with the columns of
+:class:`~rackforge.sourcing.spec.SupplierOffer`::
+
+    supplier,part,unit_price_usd,country_of_origin,capacity_per_quarter,lead_time_weeks,
+    min_order_units,freight_usd_per_unit,us_content_fraction,risk
+
+Lines starting with ``#`` are comments; a comment containing ``example: true`` marks every row
+as invented example data. Empty cells take the column's default.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from rackforge.catalog import Catalog
+from rackforge.design.spec import RackDesign
+from rackforge.errors import InputError
+from rackforge.inputs import closest, validation_to_input_error
+from rackforge.sourcing.bom import Bom, ExtraLines, rack_bom
+from rackforge.sourcing.spec import SourcingSpec, SupplierOffer
+
+COLUMNS = tuple(f for f in SupplierOffer.model_fields if f != "example")
+REQUIRED = tuple(f for f in COLUMNS if SupplierOffer.model_fields[f].is_required())
+
+
+def read_suppliers_csv(path: str | Path) -> list[SupplierOffer]:
+    """Offers in the CSV at `path`; any bad cell raises InputError with its row and column."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise InputError("cannot read supplier table", str(path),
+                         expected="an existing UTF-8 CSV file") from None
+    lines = text.splitlines()
+    example = any(ln.lstrip().startswith("#") and "example: true" in ln for ln in lines)
+    numbered = [(n, ln) for n, ln in enumerate(lines, 1)
+                if ln.strip() and not ln.lstrip().startswith("#")]
+    if not numbered:
+        raise InputError("supplier table is empty", str(path), expected="a header and rows")
+    rows = list(csv.reader([ln for _, ln in numbered]))
+    header = [h.strip() for h in rows[0]]
+    _check_header(header, str(path), numbered[0][0])
+    offers = []
+    for (line_no, _), row in zip(numbered[1:], rows[1:], strict=True):
+        offers.append(_offer(header, row, example, (str(path), line_no)))
+    return offers
+
+
+def _check_header(header: list[str], file: str, line_no: int) -> None:
+    for name in header:
+        if name not in COLUMNS:
+            raise InputError("unknown column", file, f"line {line_no}", name,
+                             f"columns among {', '.join(COLUMNS)}", closest(name, COLUMNS))
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError("missing column", file, f"line {line_no}", ", ".join(missing),
+                         f"the columns {', '.join(REQUIRED)}")
+
+
+def _offer(header: list[str], row: list[str], example: bool,
+           where: tuple[str, int]) -> SupplierOffer:
+    file, line_no = where
+    if len(row) != len(header):
+        raise InputError("wrong number of cells", file, f"line {line_no}", len(row),
+                         f"{len(header)} cells, one per column")
+    data = {h: v.strip() for h, v in zip(header, row, strict=True) if v.strip() != ""}
+    try:
+        return SupplierOffer.model_validate({**data, "example": example})
+    except ValidationError as exc:
+        err = validation_to_input_error(exc, file)
+        column = err.path or "?"
+        raise InputError(err.message, file, f"line {line_no}, column {column}",
+                         data.get(column, err.value), err.expected) from None
+
+
+@dataclass(frozen=True)
+class ResolvedSourcing:
+    """The sourcing section with its supplier rows read and every id checked."""
+
+    spec: SourcingSpec
+    design: RackDesign
+    bom: Bom
+    offers: tuple[SupplierOffer, ...]
+    example: bool  # any supplier row is invented example data
+
+
+def resolve_sourcing(spec: SourcingSpec, scenario_dir: str | Path, catalog: Catalog,
+                     designs: Sequence[RackDesign] = (), file: str | None = None,
+                     extra_lines: ExtraLines = ()) -> ResolvedSourcing:
+    """Read ``suppliers_csv`` (relative to `scenario_dir`), check ids, build the design's BOM.
+
+    `extra_lines` ``(part_id, count per rack, label)`` join the BOM (the cluster's fabric, see
+    :func:`rackforge.sourcing.bom.per_rack`), after the section's own ``extra_lines``.
+    Raises :class:`InputError` naming the scenario `file` and key path (or the CSV file, line
+    and column) of the first mistake.
+    """
+    offers = list(spec.suppliers)
+    if spec.suppliers_csv:
+        offers += read_suppliers_csv(Path(scenario_dir) / spec.suppliers_csv)
+    _check_offers(offers, spec, catalog, file)
+    design = _pick_design(spec, designs, file)
+    extra = [(e.part, e.count_per_rack, e.label) for e in spec.extra_lines] + list(extra_lines)
+    for i, e in enumerate(spec.extra_lines):
+        catalog.get(e.part, where=f"sourcing.extra_lines[{i}].part", file=file)
+    try:
+        bom = rack_bom(design, catalog, extra, where=f"racks[{design.id}]")
+    except InputError as err:
+        raise err.at(file) from None
+    return ResolvedSourcing(spec, design, bom, tuple(offers), any(o.example for o in offers))
+
+
+def _check_offers(offers: list[SupplierOffer], spec: SourcingSpec, catalog: Catalog,
+                  file: str | None) -> None:
+    seen: set[tuple[str, str]] = set()
+    for i, offer in enumerate(offers):
+        where = f"sourcing.suppliers[{i}]"
+        catalog.get(offer.part, where=f"{where}.part", file=file)
+        if (offer.supplier, offer.part) in seen:
+            raise InputError("duplicate supplier offer", file, where,
+                             f"{offer.supplier} / {offer.part}", "one row per supplier and part")
+        seen.add((offer.supplier, offer.part))
+    suppliers = {o.supplier for o in offers}
+    for i, crit in enumerate(spec.critical_parts):
+        catalog.get(crit.part, where=f"sourcing.critical_parts[{i}].part", file=file)
+    for name, case in spec.what_if.items():
+        for j, lost in enumerate(case.supplier_lost):
+            if lost.supplier not in suppliers:
+                raise InputError("unknown supplier", file,
+                                 f"sourcing.what_if.{name}.supplier_lost[{j}].supplier",
+                                 lost.supplier, "a supplier of the supplier table",
+                                 closest(lost.supplier, suppliers))
+
+
+def _pick_design(spec: SourcingSpec, designs: Sequence[RackDesign],
+                 file: str | None) -> RackDesign:
+    ids = [d.id for d in designs]
+    if spec.design is None:
+        if len(designs) == 1:
+            return designs[0]
+        raise InputError("which rack design to source?", file, "sourcing.design", None,
+                         f"one of {', '.join(ids)}" if ids else "a scenario with racks")
+    for d in designs:
+        if d.id == spec.design:
+            return d
+    raise InputError("unknown rack design", file, "sourcing.design", spec.design,
+                     f"one of {', '.join(ids)}" if ids else "a scenario with racks",
+                     closest(spec.design, ids))

@@ -332,3 +332,14 @@ def to_dict(comparison: Comparison) -> dict:
         if not math.isfinite(row["hours_needed"]):
             row["hours_needed"] = None
     return quarters_as_text(out)
+
+
+def run_compare(scenario: Scenario, _: Mapping[str, object]) -> Comparison:
+    """The compare stage in the pipeline's form, ``run(scenario, results_so_far)``."""
+    return compare(scenario)
+
+
+def compare_summary(result: Comparison) -> str:
+    rec = result.recommendation
+    return (f"{len(result.results)} candidates; {rec.action} {rec.candidate_id} "
+            f"(delivery {format_quarter(rec.quarter)}): {rec.reason}")

@@ -14,7 +14,13 @@ from datetime import date
 import pytest
 
 from rackforge.calendar import parse_quarter
-from rackforge.compare import CandidateData, compare, compare_data, to_dict
+from rackforge.compare import (
+    CandidateData,
+    compare,
+    compare_data,
+    compare_summary,
+    to_dict,
+)
 from rackforge.compare_spec import CompareSpec
 from rackforge.economics import EconomicsSpec, PerfPoint, RackCost
 
@@ -53,6 +59,7 @@ def test_later_faster_system_loses_when_the_deadline_is_tight():
     assert later.work_done_fraction == pytest.approx(2184 / 2500)
     assert result.recommendation.candidate_id == "now"
     assert result.recommendation.action == "buy now"
+    assert compare_summary(result).startswith("2 candidates; buy now now (delivery 2026Q3)")
 
 
 def test_later_faster_system_wins_when_the_deadline_is_loose():

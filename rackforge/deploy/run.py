@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rackforge.deploy.adapters import factory_from_line
 from rackforge.deploy.plan_inputs import PlanInputs, plan_inputs
 from rackforge.deploy.ramp import RampResult, plan_ramp
 from rackforge.economics import EconomicsSpec, RackCost
@@ -14,6 +15,7 @@ from rackforge.errors import InputError
 from rackforge.inputs import closest
 
 if TYPE_CHECKING:
+    from rackforge.factory.statistics import LineResult
     from rackforge.scenario import Scenario
 
 
@@ -47,18 +49,25 @@ def deployed_rack(scenario: Scenario) -> RackCost:
     return RackCost(**values)
 
 
-def inputs_of(scenario: Scenario, target_w: float | None = None) -> PlanInputs:
-    """The ramp LP's inputs for `scenario`'s ``plan:`` section."""
-    if scenario.spec.plan is None:
+def inputs_of(scenario: Scenario, target_w: float | None = None,
+              line: LineResult | None = None) -> PlanInputs:
+    """The ramp LP's inputs for `scenario`'s ``plan:`` section; `line` (the build stage's
+    result) replaces the racks per week of one line."""
+    spec = scenario.spec.plan
+    if spec is None:
         raise InputError("the scenario has no plan: section", scenario.file, "plan",
                          expected="factory, sites and the rack to deploy")
+    if line is not None:
+        spec = spec.model_copy(update={"factory": factory_from_line(spec.factory, line)})
     econ = scenario.spec.economics or EconomicsSpec()
     try:
-        return plan_inputs(scenario.spec.plan, deployed_rack(scenario), econ, target_w)
+        return plan_inputs(spec, deployed_rack(scenario), econ, target_w)
     except InputError as exc:
         raise exc.at(scenario.file) from None
 
 
-def plan(scenario: Scenario, target_w: float | None = None) -> RampResult:
-    """Plan `scenario`'s ramp; `target_w` overrides ``plan.target_w`` [W]."""
-    return plan_ramp(inputs_of(scenario, target_w))
+def plan(scenario: Scenario, target_w: float | None = None, line: LineResult | None = None
+         ) -> RampResult:
+    """Plan `scenario`'s ramp (library entry point); `target_w` overrides ``plan.target_w``
+    [W]; `line`, the build stage's result, gives the racks per week of one line."""
+    return plan_ramp(inputs_of(scenario, target_w, line))

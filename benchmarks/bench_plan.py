@@ -1,0 +1,71 @@
+"""Time to plan the ramp and compare candidates.
+
+- the reference ramp (14 quarters, 4 sites, 2 parts): build + solve, and with the elastic
+  re-solve that says what must grow;
+- a large ramp (40 quarters, 50 sites, 20 parts, about 2,000 columns and 3,000 rows) to show how
+  the vectorized construction and HiGHS scale;
+- the reference comparison with performance given (TCO, ranking and 10 sensitivity cases).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from rackforge.calendar import add_quarters, format_quarter, parse_quarter
+from rackforge.compare import compare
+from rackforge.deploy import plan_inputs, plan_ramp
+from rackforge.deploy.run import inputs_of
+from rackforge.deploy.spec import PlanSpec
+from rackforge.economics import EconomicsSpec, PerfPoint, RackCost
+from rackforge.scenario import load
+
+REFERENCE = Path(__file__).parent.parent / "scenarios" / "reference.yaml"
+
+
+def timed(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def large_inputs(n_quarters: int = 40, n_sites: int = 50, n_parts: int = 20):
+    rng = np.random.default_rng(0)
+    start = parse_quarter("2026Q3")
+    qs = [format_quarter(add_quarters(start, k)) for k in range(n_quarters)]
+    sites = [{"name": f"site-{i}", "power_w": {q: float(p) for q, p in zip(
+        qs, np.cumsum(rng.uniform(0, 40e6, n_quarters)), strict=True)}} for i in range(n_sites)]
+    supply = [{"part": f"part-{i}", "units_per_rack": float(rng.integers(1, 80)),
+               "per_quarter": float(rng.uniform(1e4, 1e5))} for i in range(n_parts)]
+    spec = PlanSpec.model_validate({
+        "start": qs[0], "end": qs[-1], "factory": {"racks_per_week": 300, "lines": 2},
+        "supply": supply, "sites": sites, "target_w": 50e9})
+    return plan_inputs(spec, RackCost(72, 3.5e6, 130e3), EconomicsSpec())
+
+
+def main() -> None:
+    scen = load(REFERENCE)
+    inp = inputs_of(scen)
+    no_target = replace(inp, target_w=None)
+    print(f"reference ramp, solve only      {timed(lambda: plan_ramp(no_target), 5) * 1e3:7.1f} ms")
+    print(f"reference ramp + what must grow {timed(lambda: plan_ramp(inp), 5) * 1e3:7.1f} ms")
+    big = large_inputs()
+    print(f"large ramp (40 q, 50 sites, 20 parts) + growth "
+          f"{timed(lambda: plan_ramp(big), 3) * 1e3:7.1f} ms")
+    spec = scen.spec.compare
+    perf = {(c.id, w.id): PerfPoint(1000.0, 1500.0) for c in spec.candidates
+            for w in spec.workloads}
+    given = timed(lambda: compare(scen, perf), 5)
+    print(f"reference comparison (perf given) {given * 1e3:7.1f} ms")
+    print(f"reference comparison (perf model) {timed(lambda: compare(scen), 1) * 1e3:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

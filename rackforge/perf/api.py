@@ -25,8 +25,8 @@ from rackforge.perf.search import Progress, SearchSpace, search_training
 from rackforge.perf.training import Context, estimate_arrays
 from rackforge.perf.workload import Workload, get_workload
 
-BREAKDOWN = ("gemm", "attention", "elementwise", "recompute", "tp_comm", "cp_comm", "ep_comm",
-             "pp_comm", "bubble", "dp_comm", "optimizer")
+BREAKDOWN = ("gemm", "attention", "elementwise", "recompute", "launch", "tp_comm", "cp_comm",
+             "ep_comm", "pp_comm", "bubble", "dp_comm", "optimizer")
 MEMORY = ("weights", "gradients", "optimizer", "activations", "logits", "reserved")
 
 

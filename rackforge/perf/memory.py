@@ -13,6 +13,8 @@ References
 ----------
 [1] Korthikanti et al., Reducing Activation Recomputation in Large Transformer Models, MLSys 2023.
 [2] Rajbhandari et al., ZeRO, SC20, Sec. 3.1 and 5 (optimizer-state and parameter sharding).
+[3] Megatron-Core documentation, --recompute-granularity selective and --recompute-modules
+    (core_attn, layernorm, moe_act / mlp activation).
 [TE] NVIDIA Transformer Engine, FP8 primer: linear layers save their quantized inputs.
 """
 
@@ -52,21 +54,26 @@ def activation_bytes_per_token(ctx: Context, lay: Layouts, moe: bool) -> np.ndar
     GPT block of [1]: replicated ``10 h`` (two norm inputs 4h, two GEMM inputs 4h, two dropout
     masks 2h) and split ``24 h`` (Q, K 4h, V 2h, projection input 2h, FFN 16h). Models trained
     without dropout keep no masks; in fp8 training the GEMM inputs are saved quantized, one
-    byte per element [TE].
+    byte per element [TE]. Selective recompute follows Megatron-Core's cheap modules [3]: the
+    attention core (scores), the norms (their outputs) and the FFN activation function (its
+    output) are recomputed, so those tensors are not kept.
     """
     w, c, ex = ctx.workload, ctx.counts, ctx.execution
     tp = lay.tp.astype(float)
     g = 1.0 if ex.dtype in ("fp8", "fp4") else 2.0             # bytes of a saved GEMM input
-    rep = (4.0 + 2.0 * g + (2.0 if w.dropout else 0.0)) * w.hidden
+    sel = (lay.recompute == 1).astype(float)                   # selective: norms, act. fn
+    norm_out = 2.0 * g * w.hidden * (1.0 - sel)                 # recomputed from norm inputs
+    rep = (4.0 + (2.0 if w.dropout else 0.0)) * w.hidden + norm_out
     rep = np.where(lay.sp > 0, rep / tp, rep)
     split = 2.0 * (c.q_dim + 2 * c.kv_dim) + g * c.v_dim       # Q, K, V; projection input
-    # FFN: activation-function inputs (2f GELU, 2 x 2f SwiGLU) and the down-projection input.
-    act_in = 2.0 if w.ffn == "gelu" else 4.0
+    # FFN: activation-function inputs (2f GELU, 2 x 2f SwiGLU) and the down-projection input
+    # (the activation output, recomputed under selective recompute).
+    act_in, act_out = (2.0 if w.ffn == "gelu" else 4.0), g * (1.0 - sel)
     if moe and w.moe is not None:
-        per_copy = (act_in + g) * w.moe.moe_ffn_hidden + g * w.hidden   # + permuted input
+        per_copy = (act_in + act_out) * w.moe.moe_ffn_hidden + g * w.hidden  # + permuted input
         ffn = (w.moe.top_k + w.moe.shared_experts) * per_copy
     else:
-        ffn = (act_in + g) * w.ffn_hidden
+        ffn = (act_in + act_out) * w.ffn_hidden
     per_token = rep + (split + ffn) / tp
     if not ex.flash_attention:
         scores = 5.0 * w.heads * ex.seq_len / tp               # [1]: 5 a s^2 b

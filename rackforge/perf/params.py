@@ -40,7 +40,7 @@ class PerfParams(Frozen):
 
     devices: dict[str, DeviceEfficiency]
     default_device: DeviceEfficiency
-    gemm_k_half: float = Field(gt=0)
+    gemm_tile_overhead_s: float = Field(ge=0)
     scaleout_efficiency: float = Frac
     scaleup_latency_s: float = Field(ge=0)
     scaleout_latency_s: float = Field(ge=0)
@@ -53,13 +53,16 @@ class PerfParams(Frozen):
     optimizer_bytes_per_param: float = Field(ge=0)
     weight_bytes: dict[str, float]
     grad_bytes_per_param: float = Field(gt=0)
-    grad_reduce_bytes: float = Field(gt=0)
+    grad_reduce_bytes: dict[str, float]
     optimizer_state_bytes_per_param: float = Field(ge=0)
     activation_bytes: float = Field(gt=0)
     reserved_bytes: float = Field(ge=0)
     tp_overlap_efficiency: float = Field(ge=0, le=1)
     pp_overlap_efficiency: float = Field(ge=0, le=1)
     comm_sm_share: float = Field(ge=0, le=1)
+    kernel_overhead_s: float = Field(ge=0)
+    kernels_per_layer_forward: float = Field(ge=0)
+    kernels_per_layer_backward: float = Field(ge=0)
     decode_step_overhead_s: float = Field(ge=0)
     sources: dict[str, Source]
 

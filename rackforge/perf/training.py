@@ -5,7 +5,8 @@ arrays; the search calls it on every candidate at once and ``validate`` on array
 so both use one model. Per microbatch and pipeline stage the model adds:
 
 * GEMM time from FLOPs at the achievable matmul rate, which depends on the GEMM shape through
-  tile and wave quantization [GEMM] and the K-loop fill (``gemm_k_half``), capped by a memory
+  tile and wave quantization [GEMM] and a fixed per-tile overhead (pipeline fill and
+  epilogue, ``gemm_tile_overhead_s``), capped by a memory
   roofline (weights + activations over HBM bandwidth) [6];
 * attention-core time (flash kernels skip the masked half and recompute scores in backward [4];
   unfused kernels run batched GEMMs plus memory-bound softmax and dropout traffic [2]);
@@ -13,7 +14,8 @@ so both use one model. Per microbatch and pipeline stage the model adds:
 * tensor-, context- and expert-parallel communication on the link each group maps to (ring
   collectives: ``2 (n-1)/n V / B + 2 (n-1) alpha`` for all-reduce [5]), with the share that
   overlaps compute removed;
-* the recompute pass of the chosen mode [2].
+* the recompute pass of the chosen mode [2];
+* a fixed launch and scheduling gap per kernel, which matters for small, fast layers [8].
 
 The step is ``(m + (pp - 1) / vp) t_microbatch`` [1] plus exposed data-parallel gradient
 reduction (overlapped with the last microbatch's backward when enabled [3]) and the optimizer.
@@ -30,6 +32,9 @@ References
 [5] Thakur, Rabenseifner and Gropp, Optimization of Collective Communication Operations in
     MPICH, IJHPCA 2005 (ring all-reduce cost).
 [6] Williams, Waterman and Patterson, Roofline, CACM 2009.
+[7] Rajbhandari et al., ZeRO, SC20, Sec. 7 (communication of sharded data parallelism).
+[8] NVIDIA CUDA C++ Best Practices Guide, and the CUDA Graphs motivation: a few microseconds of
+    launch overhead per kernel.
 [GEMM] NVIDIA Deep Learning Performance Guide, Matrix Multiplication Background.
 """
 
@@ -65,8 +70,10 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
     """Time of `count` GEMMs with output m x n and depth k, ``shape = (m, n, k)`` [s]
     ([GEMM], [6]).
 
-    Efficiency = MAMF fraction x tile/wave quantization x ``k / (k + gemm_k_half)``; the
-    memory roofline reads A (m x k), the weights B (k x n, times `weight_share`) and writes C.
+    Efficiency = MAMF fraction x tile/wave quantization x ``k / (k + k0)``, where ``k0`` is the
+    number of K-steps one SM completes during the fixed per-tile overhead
+    (``gemm_tile_overhead_s x peak per SM / (2 tile_m tile_n)``); the memory roofline reads
+    A (m x k), the weights B (k x n, times `weight_share`) and writes C.
     """
     dev, mach = ctx.machine.device, ctx.machine
     dtype = dtype or ctx.execution.dtype
@@ -79,7 +86,9 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
     tiles = np.ceil(m / tile_m) * np.ceil(n / dev.tile_n) * np.maximum(count, 1.0)
     waves = np.ceil(tiles / dev.sm_count)
     quant = (m * n * np.maximum(count, 1.0)) / (waves * dev.sm_count * tile_m * dev.tile_n)
-    eff = mach.gemm_efficiency(dtype) * np.minimum(quant, 1.0) * k / (k + ctx.params.gemm_k_half)
+    k0 = ctx.params.gemm_tile_overhead_s * mach.peak_flops(dtype) / dev.sm_count \
+        / (2.0 * dev.tile_m * dev.tile_n)
+    eff = mach.gemm_efficiency(dtype) * np.minimum(quant, 1.0) * k / (k + k0)
     t_compute = flops / (mach.peak_flops(dtype) * eff)
     elem = 1.0 if dtype in ("fp8", "int8") else 2.0
     t_memory = count * elem * (m * k + weight_share * k * n + m * n) / _hbm(ctx)
@@ -179,12 +188,21 @@ def overlap(t_comm: np.ndarray, window: np.ndarray, sm_share: float) -> np.ndarr
     return t_comm - hidden + sm_share * hidden
 
 
-def _link(ctx: Context, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(bandwidth [B/s], latency [s]) of a group spanning `span` consecutive ranks."""
+def _link(ctx: Context, span: np.ndarray,
+          stride: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(bandwidth [B/s], latency [s]) of a ring collective over ranks `stride` apart that
+    spans `span` consecutive ranks (``stride`` None: point-to-point or all-to-all traffic).
+
+    Inside one scale-up domain the ring runs on the scale-up links. Across domains, a group
+    with k ranks per domain runs k rings in parallel, one per NIC, so its bus bandwidth is
+    ``min(scale-up, k x NIC)`` [NCCL]: multi-node all-reduce on 8-GPU nodes reaches about
+    eight times the per-GPU NIC rate when all 8 GPUs of a node are in the group.
+    """
     m, p = ctx.machine, ctx.params
     up = span <= m.scaleup_domain
     bw_up = m.accelerator.scaleup_bandwidth_bytes_per_s * m.device.scaleup_efficiency
-    bw_out = m.scaleout_bytes_per_s * p.scaleout_efficiency
+    k = 1.0 if stride is None else np.clip(m.scaleup_domain // stride, 1, span // stride)
+    bw_out = np.minimum(bw_up, k * m.scaleout_bytes_per_s * p.scaleout_efficiency)
     return (np.where(up, bw_up, bw_out), np.where(up, p.scaleup_latency_s, p.scaleout_latency_s))
 
 
@@ -194,12 +212,12 @@ def _comm_per_layer(ctx: Context, lay: Layouts, attn_fwd: np.ndarray) -> dict[st
     t = lay.mb * ex.seq_len / lay.cp
     act = p.activation_bytes
     n_coll = 4.0 + 2.0 * (lay.recompute == 2)
-    bw, lat = _link(ctx, lay.tp)
+    bw, lat = _link(ctx, lay.tp, np.ones_like(lay.tp))
     tp_time = n_coll * _ring(t * w.hidden * act, lay.tp, bw, lat, 2.0)
     if ex.tp_comm_overlap:
         hidden = np.where(lay.sp > 0, p.tp_overlap_efficiency, 0.0) * tp_time
         tp_time = tp_time - hidden + p.comm_sm_share * hidden
-    bw, lat = _link(ctx, lay.tp * lay.cp)
+    bw, lat = _link(ctx, lay.tp * lay.cp, lay.tp)
     kv = t * 2.0 * c.kv_dim / lay.tp * act * (lay.cp - 1)
     cp_time = overlap(3.0 * (kv / bw + (lay.cp - 1) * lat), 3.5 * attn_fwd, p.comm_sm_share)
     ep_time = np.zeros(len(lay))
@@ -220,10 +238,15 @@ def _per_layer(ctx: Context, lay: Layouts, moe: bool) -> dict[str, np.ndarray]:
     comm = _comm_per_layer(ctx, lay, a_fwd)
     bwd_mem = ctx.params.backward_memory_factor
     fwd_all = gemm + a_fwd + elem
-    recompute = np.select([lay.recompute == 1, lay.recompute == 2], [a_fwd, fwd_all], 0.0)
+    # Selective: attention core, norms and activation functions (memory-bound) run again [2].
+    recompute = np.select([lay.recompute == 1, lay.recompute == 2], [a_fwd + elem, fwd_all], 0.0)
     out = {"gemm": 3.0 * gemm, "attention": a_fwd + a_bwd, "elementwise": (1 + bwd_mem) * elem,
            "recompute": recompute, "tp_comm": comm["tp"], "cp_comm": comm["cp"]}
     out["ep_comm"] = comm["ep"] if moe else np.zeros(len(lay))
+    p = ctx.params                                     # fixed cost of every kernel launched
+    kernels = p.kernels_per_layer_forward * (1.0 + (lay.recompute == 2)) \
+        + p.kernels_per_layer_backward
+    out["launch"] = kernels * p.kernel_overhead_s + 0.0 * gemm
     return out
 
 
@@ -262,20 +285,27 @@ def _pipeline_p2p(ctx: Context, lay: Layouts) -> np.ndarray:
 
 def _data_parallel(ctx: Context, lay: Layouts, mem: dict[str, np.ndarray],
                    t_mb: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Exposed gradient reduction (+ parameter gather) per step [s] ([1], [3])."""
+    """Exposed gradient reduction and parameter gathering per step [s] ([1], [3], [7]).
+
+    Replicated optimizer: all-reduce = reduce-scatter + all-gather of the gradients. Sharded
+    optimizer: reduce-scatter of the gradients, all-gather of the bf16 parameters. FSDP: the
+    parameters are gathered for the forward and the backward of every microbatch.
+    """
     ex, p = ctx.execution, ctx.params
-    bw, lat = _link(ctx, lay.tp * lay.cp * lay.dp)
-    n = lay.dp * lay.cp
-    dense_v, expert_v = mem["dense_params"] * p.grad_reduce_bytes, mem["expert_params"] * \
-        p.grad_reduce_bytes
+    n = lay.dp * lay.cp                                          # gradients reduce over dp x cp
     n_exp = np.maximum(1, n * lay.tp // lay.ep)
-    bw_e, lat_e = _link(ctx, lay.tp * lay.cp * lay.dp)
-    t_dp = _ring(dense_v, n, bw, lat, 2.0) + _ring(expert_v, n_exp, bw_e, lat_e, 2.0)
-    fsdp = lay.zero == 3
-    # FSDP gathers parameters for forward and backward of every microbatch.
-    t_gather = 2.0 * m * (_ring(dense_v, n, bw, lat) + _ring(expert_v, n_exp, bw_e, lat_e))
-    t_dp = np.where(fsdp, t_dp / 2.0 + t_gather, t_dp)
-    window = np.where(fsdp, m * t_mb, t_mb) if ex.dp_overlap else 0.0 * t_mb
+    bw, lat = _link(ctx, lay.tp * lay.cp * lay.dp, lay.tp)
+    bw_e, lat_e = _link(ctx, lay.tp * lay.cp * lay.dp, lay.ep)
+
+    def ring(bytes_per_param: float) -> np.ndarray:
+        return (_ring(mem["dense_params"] * bytes_per_param, n, bw, lat)
+                + _ring(mem["expert_params"] * bytes_per_param, n_exp, bw_e, lat_e))
+
+    g = p.grad_reduce_bytes.get(ex.dtype, 4.0)
+    scatter, gather = ring(g), ring(2.0)
+    t_dp = np.select([lay.zero == 0, lay.zero == 3],
+                     [2.0 * scatter, scatter + 2.0 * m * gather], scatter + gather)
+    window = np.where(lay.zero == 3, m * t_mb, t_mb) if ex.dp_overlap else 0.0 * t_mb
     return np.where(n > 1, overlap(t_dp, window, p.comm_sm_share), 0.0)
 
 

@@ -25,10 +25,12 @@ def test_layouts_respect_the_rules():
 
 def test_405b_on_16384_h100_under_two_seconds_and_sensible():
     start = time.perf_counter()
-    ev = evaluate_training("hgx-h100-8", "llama3.1-405b", 16384, TrainingOptions(top=3))
+    ev = evaluate_training("hgx-h100-8", "llama3.1-405b", 16384, TrainingOptions(top=20))
     assert time.perf_counter() - start < 2.0
     best = ev.best.layout
-    assert best["tp"] == 8 and best["pp"] >= 8          # Llama 3 used TP 8, PP 16
+    assert best["tp"] >= 4 and best["pp"] >= 8          # Llama 3 used TP 8, PP 16
+    meta = [e for e in ev.top if e.layout["tp"] == 8 and e.layout["pp"] == 16]
+    assert meta and meta[0].step_s < 1.05 * ev.best.step_s
     assert 0.3 < ev.best.mfu < 0.7
     assert ev.best.memory_bytes <= 80e9
 

@@ -65,4 +65,5 @@ def test_tp_across_scale_out_costs_more_than_inside_the_domain():
     lay = single(tp=16, pp=1, dp=4, mb=1, sp=True, recompute="full")
     a = estimate_arrays(inside, lay)["t_tp_comm"][0]
     b = estimate_arrays(outside, lay)["t_tp_comm"][0]
-    assert b > 5 * a
+    # Across nodes the ring runs over 8 NICs per node [NCCL]: slower, not hopeless.
+    assert b > 1.5 * a

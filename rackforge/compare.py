@@ -46,6 +46,7 @@ from rackforge.inputs import closest
 
 if TYPE_CHECKING:
     from rackforge.scenario import Scenario
+    from rackforge.sourcing.stage import SourcingReport
 
 PerfTable = Mapping[tuple[str, str], PerfPoint]
 
@@ -268,7 +269,8 @@ def compare_data(spec: CompareSpec, cands: list[CandidateData], perf: PerfTable,
                       sensitivity(spec, cands, perf, econ), provenance(econ))
 
 
-def _resolve(c: CandidateSpec, i: int, scenario: Scenario) -> CandidateData:
+def resolve_candidate(c: CandidateSpec, i: int, scenario: Scenario,
+             sourcing: SourcingReport | None = None) -> CandidateData:
     where = f"compare.candidates[{i}]"
     system = scenario.catalog.get(c.system, System, where=f"{where}.system", file=scenario.file)
     accelerators, it_power_w = c.accelerators, c.it_power_w
@@ -282,9 +284,22 @@ def _resolve(c: CandidateSpec, i: int, scenario: Scenario) -> CandidateData:
         it_power_w = it_power_w or RackBudget(layout).power.it_power_w
     accelerators = accelerators or system.scaleup_domain
     it_power_w = it_power_w or accelerators * system.power_per_gpu_w
-    return CandidateData(c.id, system.id, c.available,
-                         RackCost(accelerators, c.price_usd, it_power_w), system.cooling,
-                         c.domestic_share)
+    price, share = c.price_usd, c.domestic_share
+    if sourcing is not None and c.rack == sourcing.resolved.design.id:
+        price = price or sourcing.bom.total_usd
+        share = share if share is not None else sourced_domestic_share(sourcing)
+    if price is None:
+        raise InputError("missing key", scenario.file, f"{where}.price_usd", None,
+                         "a price per rack, or a rack design the sourcing plan prices")
+    return CandidateData(c.id, system.id, c.available, RackCost(accelerators, price, it_power_w),
+                         system.cooling, share)
+
+
+def sourced_domestic_share(report: SourcingReport) -> float | None:
+    """Domestic share of the sourcing plan's purchases over its horizon, under its rule [-]."""
+    years = report.result.share_by_year
+    total = sum(y.total_usd for y in years)
+    return sum(y.domestic_usd for y in years) / total if total > 0 else None
 
 
 def _perf_table(spec: CompareSpec, cands: list[CandidateData], scenario: Scenario,
@@ -308,18 +323,21 @@ def _perf_table(spec: CompareSpec, cands: list[CandidateData], scenario: Scenari
     return table
 
 
-def compare(scenario: Scenario, perf: PerfTable | None = None) -> Comparison:
+def compare(scenario: Scenario, perf: PerfTable | None = None,
+            sourcing: SourcingReport | None = None) -> Comparison:
     """Compare the candidates of `scenario`'s ``compare:`` section (library entry point).
 
     `perf` maps ``(candidate id, workload id)`` to a :class:`PerfPoint` and wins over the
     candidates' ``performance:`` overrides, which win over :func:`estimate_performance`.
+    `sourcing`, the source stage's result, prices the candidate built of its rack design at the
+    BOM cost and gives its domestic share, where the candidate does not state them.
     """
     spec = scenario.spec.compare
     if spec is None:
         raise InputError("the scenario has no compare: section", scenario.file, "compare",
                          expected="candidates, workloads, fleet, decision and deadline")
     econ = scenario.spec.economics or EconomicsSpec()
-    cands = [_resolve(c, i, scenario) for i, c in enumerate(spec.candidates)]
+    cands = [resolve_candidate(c, i, scenario, sourcing) for i, c in enumerate(spec.candidates)]
     return compare_data(spec, cands, _perf_table(spec, cands, scenario, perf), econ)
 
 
@@ -334,9 +352,10 @@ def to_dict(comparison: Comparison) -> dict:
     return quarters_as_text(out)
 
 
-def run_compare(scenario: Scenario, _: Mapping[str, object]) -> Comparison:
-    """The compare stage in the pipeline's form, ``run(scenario, results_so_far)``."""
-    return compare(scenario)
+def run_compare(scenario: Scenario, results: Mapping[str, object]) -> Comparison:
+    """The compare stage in the pipeline's form, ``run(scenario, results_so_far)``; uses the
+    source stage's result (under ``source``) when it ran."""
+    return compare(scenario, sourcing=results.get("source"))
 
 
 def compare_summary(result: Comparison) -> str:

@@ -25,7 +25,8 @@ class CandidateSpec(Frozen):
     system: str = Field(description="catalog system id")
     rack: str | None = Field(default=None, description="rack design id in this scenario")
     available: Quarter = Field(description="first quarter racks can be delivered")
-    price_usd: float = Field(gt=0, description="hardware price per rack [USD]")
+    price_usd: float | None = Field(default=None, gt=0, description="hardware price per rack "
+                                    "[USD]; default: the sourcing plan's BOM cost of `rack`")
     accelerators: int | None = Field(default=None, ge=1, description="per rack; default from "
                                      "the rack design, else the system's scale-up domain")
     it_power_w: Power | None = Field(default=None, gt=0, description="per rack at full load; "

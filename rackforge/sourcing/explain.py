@@ -57,7 +57,7 @@ def _floor(problem: SourcingProblem, cols: Columns, x: np.ndarray) -> list[Relax
     out = []
     for ys in by_year:
         slack = x[cols.floor_slack[ys.year]]
-        if slack <= TOL * max(ys.total_usd, 1.0) or ys.share is None:
+        if slack <= TOL * max(ys.total_usd, 1.0) or ys.share is None or ys.share >= ys.floor:
             continue
         points = 100.0 * (ys.floor - ys.share)
         out.append(Relaxation(

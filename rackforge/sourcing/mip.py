@@ -96,8 +96,36 @@ def _round(model: LinearModel, cols: Columns, arrays: Arrays, x_lp: np.ndarray,
     integer = arrays.integer
     x[integer] = np.ceil(x[integer] - TOL)
     x = _settle_continuous(model, cols, arrays, x)
-    return x if violation(arrays, x) <= 1e-5 * max(1.0, np.abs(arrays.row_upper[
-        np.isfinite(arrays.row_upper)]).max(initial=1.0)) else None
+    if not _feasible(arrays, x):
+        return None
+    trimmed = _settle_continuous(model, cols, arrays, _trim_surplus(cols, x.copy()))
+    return trimmed if _feasible(arrays, trimmed) else x
+
+
+def _feasible(arrays: Arrays, x: np.ndarray) -> bool:
+    scale = np.abs(arrays.row_upper[np.isfinite(arrays.row_upper)]).max(initial=1.0)
+    return violation(arrays, x) <= 1e-5 * max(1.0, scale)
+
+
+def _trim_surplus(cols: Columns, x: np.ndarray) -> np.ndarray:
+    """Take back units that rounding up left in stock at the end, latest orders first.
+
+    An order is cut only as far as the stock of every later quarter allows, and either to zero
+    (its order-made binary then 0) or not below its minimum. One pass per part with surplus.
+    """
+    stock = x[cols.inventory]
+    for p in np.nonzero(stock[:, -1] > 0.5)[0]:
+        js = np.nonzero(cols.order_part == p)[0]
+        for j in js[np.argsort(-cols.order_quarter[js], kind="stable")]:
+            t, qty = cols.order_quarter[j], x[cols.order[j]]
+            room = np.floor(stock[p, t:].min() + TOL)
+            cut = qty if room >= qty else min(room, qty - cols.order_minimum[j])
+            if cut >= 1:
+                x[cols.order[j]] -= cut
+                stock[p, t:] -= cut
+                if cols.made[j] >= 0 and x[cols.order[j]] == 0:
+                    x[cols.made[j]] = 0.0
+    return x
 
 
 def _tightened(model: LinearModel, arrays: Arrays, n_quarters: int) -> Arrays:
@@ -124,7 +152,21 @@ def _settle_continuous(model: LinearModel, cols: Columns, arrays: Arrays,
     supply = np.zeros((n_p, n_t))
     np.add.at(supply, (cols.order_part, cols.order_quarter), x[cols.order])
     net = np.cumsum(supply - demand, axis=1)
+    x[cols.inventory] = np.maximum(net, 0.0)
     if cols.backlog is not None:
         x[cols.backlog] = np.maximum(-net, 0.0)
-    x[cols.inventory] = np.maximum(net, 0.0)
+        _settle_slacks(model, cols, arrays, x)
     return x
+
+
+def _settle_slacks(model: LinearModel, cols: Columns, arrays: Arrays, x: np.ndarray) -> None:
+    """Elastic version: set capacity and floor slacks to exactly what the rounded plan needs."""
+    x[cols.capacity_slack] = 0.0
+    years = sorted(cols.floor_slack)
+    x[[cols.floor_slack[y] for y in years]] = 0.0
+    act = row_activity(arrays, x)
+    cap_rows = model.rows["offer-capacity-upper"].index  # one per order column, same order
+    x[cols.capacity_slack] = np.maximum(act[cap_rows] - arrays.row_upper[cap_rows], 0.0)
+    floor = model.rows["year-domestic_floor-lower"]
+    for row, year in zip(floor.index, floor.keys["year"], strict=True):
+        x[cols.floor_slack[int(year)]] = max(arrays.row_lower[row] - act[row], 0.0)

@@ -32,9 +32,12 @@ import numpy as np
 from rackforge.sourcing.problem import SourcingProblem
 
 INF = float("inf")
-# Penalties of the elastic version, as multiples of a part's dearest landed cost [-]: exceeding a
-# capacity costs more than a quarter of delay, a unit never delivered costs most.
-PENALTY = {"capacity": 10.0, "late_per_quarter": 2.5, "short": 20.0, "floor_per_usd": 10.0}
+# Penalties of the elastic version [-]: capacity per unit as a multiple of the offer's landed cost,
+# lateness and shortfall per unit as multiples of the part's dearest landed cost, the floor per USD
+# of domestic cost missing. Exceeding a capacity costs more than a quarter of delay, a unit never
+# delivered costs most; missing the floor costs half what buying the same USD above a domestic
+# capacity would, so a floor that cannot be met is reported as the floor, not as capacity.
+PENALTY = {"capacity": 10.0, "late_per_quarter": 2.5, "short": 20.0, "floor_per_usd": 5.0}
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ class Columns:
     order_offer: np.ndarray
     order_quarter: np.ndarray
     order_part: np.ndarray
+    order_minimum: np.ndarray  # smallest non-zero order [units], 0 where no minimum
     made: np.ndarray  # column of order_made per order column, -1 where none
     inventory: np.ndarray  # (parts, quarters)
     backlog: np.ndarray | None = None  # (parts, quarters), elastic only
@@ -162,7 +166,8 @@ def define_orders(m: LinearModel, problem: SourcingProblem, elastic: bool) -> Co
     p_grid, t_grid = np.indices((n_p, n_t))
     inv = m.add_columns("inventory", np.repeat(hold, n_t), (0.0, INF), False,
                         part=p_grid.ravel(), quarter=t_grid.ravel()).reshape(n_p, n_t)
-    cols = Columns(x, o_idx, t_idx, offers.part[o_idx], made, inv)
+    minimum = np.where(has_min, offers.min_order_units[o_idx], 0).astype(float)
+    cols = Columns(x, o_idx, t_idx, offers.part[o_idx], minimum, made, inv)
     return _define_slacks(m, problem, cols) if elastic else cols
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
-from rackforge.calendar import add_quarters, format_quarter
+from rackforge.calendar import WEEKS_PER_QUARTER, add_quarters, format_quarter, quarter_index
 from rackforge.sourcing.content import domestic_weight, landed_unit_usd, year_threshold
 from rackforge.sourcing.spec import ContentRule, SupplierOffer
 
@@ -78,9 +78,15 @@ class SourcingProblem:
 
     @property
     def allowed(self) -> np.ndarray:
-        """(offers, quarters): the order can be placed by need date - lead time, after start."""
-        need = np.array([(q - self.start).days for q in self.quarters], float)
-        return need[None, :] >= 7.0 * self.offers.lead_time_weeks[:, None] - 1e-9
+        """(offers, quarters): the order can be placed by need date - lead time, after start.
+
+        Time from the start quarter to a need quarter counts 13 weeks per quarter
+        (:data:`rackforge.calendar.WEEKS_PER_QUARTER`), so a 13-week lead time reaches the next
+        quarter whatever the quarter's length in days.
+        """
+        weeks = WEEKS_PER_QUARTER * np.array([quarter_index(q, self.start)
+                                              for q in self.quarters], float)
+        return weeks[None, :] >= self.offers.lead_time_weeks[:, None] - 1e-9
 
     @property
     def years(self) -> np.ndarray:
@@ -204,7 +210,7 @@ def random_problem(n_parts: int, n_suppliers: int, n_quarters: int, seed: int = 
     # The first quarter is a pre-build quarter without demand, so long lead times can be met.
     demand[:, 0] = 0
     settings = Settings("far25", {q.year: 0.5 for q in quarters}, 0.02, 0.0)
-    start = quarters[0] - timedelta(weeks=26)
+    start = add_quarters(quarters[0], -2)
     names = tuple(f"p{i:04d}" for i in range(n_parts))
     return SourcingProblem(names, quarters, start, demand.astype(np.int64), offers, settings,
                            np.ones(n_parts))

@@ -28,6 +28,7 @@ from rackforge.perf.workload import Moe, Workload, load_workloads
 
 FRAMEWORKS_FILE = Path(__file__).parent / "data" / "frameworks.yaml"
 MICROBATCHES = (1, 2, 4, 8, 16)
+VIRTUAL_STAGES = (1, 2, 3, 4, 5, 6, 8)
 
 
 @dataclass(frozen=True)
@@ -152,11 +153,13 @@ def _candidates(row: dict[str, str], fw: dict[str, Any]) -> dict[str, np.ndarray
     rc_text = (row.get("recompute") or "").strip()
     rcs = [RECOMPUTE.index(rc_text)] if rc_text else [0, 1, 2]
     zero = 3 if "fsdp" in (row.get("note") or "").lower() else fw["zero"]
-    grid = np.array([(mb, rc) for mb in mbs for rc in rcs], dtype=np.int64)
+    vps = [_int(row, "vp")] if _int(row, "vp") else \
+        [v for v in VIRTUAL_STAGES if fw["virtual_stages"] == "tuned" or v == 1]
+    grid = np.array([(mb, rc, vp) for mb in mbs for rc in rcs for vp in vps], dtype=np.int64)
     n = len(grid)
-    fixed = {k: _int(row, k, 1) for k in ("tp", "pp", "dp", "cp", "ep", "vp")}
+    fixed = {k: _int(row, k, 1) for k in ("tp", "pp", "dp", "cp", "ep")}
     cols = {k: np.full(n, v) for k, v in fixed.items()}
-    cols.update(mb=grid[:, 0], recompute=grid[:, 1], zero=np.full(n, zero),
+    cols.update(mb=grid[:, 0], recompute=grid[:, 1], vp=grid[:, 2], zero=np.full(n, zero),
                 sp=np.full(n, int((row.get("sequence_parallel") or "no").strip() == "yes")))
     return cols
 
@@ -167,8 +170,10 @@ def predict_training_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
     dtype = (row.get("dtype") or "bf16").strip()
     ctx = Context(row_workload(row), row_machine(row), _execution(row, fw, dtype), load_params())
     lay = from_columns(_candidates(row, fw))
-    batch_ok = (ctx.execution.global_batch % (lay.dp * lay.mb)) == 0
-    lay = lay.take(batch_ok)
+    m = ctx.execution.global_batch // (lay.dp * lay.mb)
+    ok = (ctx.execution.global_batch % (lay.dp * lay.mb)) == 0
+    ok &= (lay.vp == 1) | ((m % lay.pp == 0) & (lay.pp * lay.vp <= ctx.workload.layers))
+    lay = lay.take(ok)
     if len(lay) == 0:
         raise InputError("global_batch not divisible by dp x microbatch", None, row["case"])
     out = estimate_arrays(ctx, lay)

@@ -149,7 +149,8 @@ def _verdict(result: RampResult) -> list[str]:
     lines = [f"By {end}: {final.racks_online:,.0f} racks, "
              f"{final.accelerators_online / 1e6:,.2f} M accelerators, "
              f"{final.it_power_online_w / 1e9:,.2f} GW IT, "
-             f"{final.facility_power_online_w / 1e9:,.2f} GW facility."]
+             f"{final.facility_power_online_w / 1e9:,.2f} GW facility; capex "
+             f"{_money(result.capex_usd)}."]
     if result.target_w is None:
         return lines
     goal = f"{result.target_w / 1e9:,.2f} GW {result.target_basis}"

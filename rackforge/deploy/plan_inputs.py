@@ -32,6 +32,9 @@ class PlanInputs:
     supply_cum: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (P, T) units
     sites: tuple[str, ...] = ()
     site_power_w: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, T)
+    # ^ facility power of each site in the quarter racks shipped in t are energized (t + lag)
+    site_power_now_w: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, T)
+    # ^ facility power of each site in quarter t itself
     objective: str = "max-capacity"
     target_w: float | None = None
     target_basis: str = "facility"
@@ -93,6 +96,7 @@ def plan_inputs(spec: PlanSpec, rack: RackCost, econ: EconomicsSpec,
     supply = np.array([np.cumsum(_schedule(s.per_quarter, quarters)) + s.initial_stock
                        for s in spec.supply]).reshape(len(spec.supply), len(quarters))
     power = np.array([_schedule(s.power_w, energize) for s in spec.sites])
+    power_now = np.array([_schedule(s.power_w, quarters) for s in spec.sites])
     return PlanInputs(
         quarters=tuple(quarters), rack=rack, pue=spec.pue or econ.pue, lag=lag,
         factory_racks=factory_capacity(
@@ -101,5 +105,6 @@ def plan_inputs(spec: PlanSpec, rack: RackCost, econ: EconomicsSpec,
         parts=tuple(s.part for s in spec.supply),
         units_per_rack=np.array([s.units_per_rack for s in spec.supply], float),
         supply_cum=supply, sites=tuple(s.name for s in spec.sites), site_power_w=power,
+        site_power_now_w=power_now,
         objective=spec.objective, target_w=target_w,
         target_basis=spec.target_basis, economics=econ)

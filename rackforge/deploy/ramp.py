@@ -39,6 +39,8 @@ class QuarterPlan:
     facility_capex_usd: float        # facility cost per MW x IT power energized this quarter
     binding: str                     # row name of the binding limit, or "-"
     binding_family: str              # factory | supply | site | commissioning | none
+    factory_capacity_racks: float    # what the factory could complete this quarter
+    site_power_w: float              # facility power of all sites this quarter
 
 
 @dataclass(frozen=True)
@@ -81,10 +83,16 @@ class RampResult:
     target_quarter: date | None           # first quarter at or above the target
     growth: tuple[Growth, ...]            # empty unless the target is out of reach
     duals: dict[str, float]               # row name -> dual price (nonzero only)
+    racks_online_by_site: dict[str, tuple[float, ...]]  # site -> racks energized, by quarter
 
     @property
     def final(self) -> QuarterPlan:
         return self.quarters[-1]
+
+    @property
+    def capex_usd(self) -> float:
+        """Rack and facility capex of the whole plan [USD]."""
+        return sum(q.rack_capex_usd + q.facility_capex_usd for q in self.quarters)
 
     def power_online_w(self, q: QuarterPlan) -> float:
         return q.facility_power_online_w if self.target_basis == "facility" \
@@ -94,6 +102,7 @@ class RampResult:
         out = asdict(self)
         for g, growth in zip(out["growth"], self.growth, strict=True):
             g["relative"], g["description"] = growth.relative, growth.describe()
+        out["capex_usd"] = self.capex_usd
         return out
 
 
@@ -161,7 +170,9 @@ def _quarters(inp: PlanInputs, lp: Lp, v: Vars, sol: Solution) -> tuple[QuarterP
         rack_capex_usd=float(build[t] * inp.rack_capex_usd),
         facility_capex_usd=float(new[t] * inp.rack.it_power_w / 1e6
                                  * econ.facility_capex_usd_per_mw),
-        binding=names[t], binding_family=families[t]) for t, q in enumerate(inp.quarters))
+        binding=names[t], binding_family=families[t],
+        factory_capacity_racks=float(inp.factory_racks[t]),
+        site_power_w=float(inp.site_power_now_w[:, t].sum())) for t, q in enumerate(inp.quarters))
 
 
 def _duals(lp: Lp, sol: Solution) -> dict[str, float]:
@@ -189,7 +200,14 @@ def plan_ramp(inp: PlanInputs) -> RampResult:
         reached, when = bool(hit), (hit[0] if hit else None)
         growth = () if reached else needed_growth(inp)
     return RampResult(quarters, inp.objective, inp.target_w, inp.target_basis, reached, when,
-                      growth, _duals(lp, sol))
+                      growth, _duals(lp, sol), _by_site(inp, v, sol))
+
+
+def _by_site(inp: PlanInputs, v: Vars, sol: Solution) -> dict[str, tuple[float, ...]]:
+    ship = np.cumsum(sol.x[v.ship], axis=1)
+    online = np.zeros_like(ship)
+    online[:, inp.lag:] = ship[:, : inp.n_quarters - inp.lag]
+    return {site: tuple(float(x) for x in online[s]) for s, site in enumerate(inp.sites)}
 
 
 def needed_growth(inp: PlanInputs) -> tuple[Growth, ...]:

@@ -71,6 +71,9 @@ def test_site_power_bound_ramp():
     assert column(r, "racks_built") == pytest.approx([200, 200, 0, 400, 0, 0], abs=1e-6)
     assert r.quarters[1].binding == "site-power-upper[tx,2026Q4]"
     assert {q.binding_family for q in r.quarters[1:]} == {"site"}
+    assert column(r, "site_power_w") == pytest.approx([25e6, 25e6, 50e6, 50e6, 100e6, 100e6])
+    assert r.racks_online_by_site["tx"] == pytest.approx([0, 200, 400, 400, 800, 800])
+    assert r.capex_usd == pytest.approx(800 * 3e6 + 800 * 0.1 * 10e6)   # racks + facility
     assert_limits_hold(inp, r)
 
 

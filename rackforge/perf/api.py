@@ -93,9 +93,8 @@ def training_context(system: str | System, workload: str | Workload,
     acc = catalog.get(sys_.accelerator, Accelerator, where="system.accelerator")
     seq = options.seq_len or wl.seq_len
     batch = options.global_batch or 2 ** max(0, round(np.log2(wl.global_batch_tokens / seq)))
-    flash = True
     ex = Execution(dtype=options.dtype, seq_len=seq, global_batch=batch,
-                   flash_attention=flash, tp_comm_overlap=True)
+                   flash_attention=True, tp_comm_overlap=True)
     machine_from_system(sys_, acc).peak_flops(options.dtype)   # validates the dtype
     return Context(wl, machine_from_system(sys_, acc), ex, load_params())
 

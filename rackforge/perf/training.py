@@ -246,7 +246,7 @@ def _per_layer(ctx: Context, lay: Layouts, moe: bool) -> dict[str, np.ndarray]:
     p = ctx.params                                     # fixed cost of every kernel launched
     kernels = p.kernels_per_layer_forward * (1.0 + (lay.recompute == 2)) \
         + p.kernels_per_layer_backward
-    out["launch"] = kernels * p.kernel_overhead_s + 0.0 * gemm
+    out["launch"] = kernels * p.kernel_overhead_s
     return out
 
 
@@ -276,7 +276,7 @@ def _pipeline_p2p(ctx: Context, lay: Layouts) -> np.ndarray:
     ex, p = ctx.execution, ctx.params
     t = lay.mb * ex.seq_len / lay.cp
     vol = t * ctx.workload.hidden * p.activation_bytes / np.where(lay.sp > 0, lay.tp, 1)
-    bw, lat = _link(ctx, lay.tp * lay.cp * lay.dp * lay.pp)
+    bw, lat = _link(ctx, 2 * lay.tp * lay.cp * lay.dp)         # two neighbouring stages
     one = vol / bw + lat
     e = p.pp_overlap_efficiency if ex.pp_overlap else 0.0
     exposed = 1.0 - e + e * p.comm_sm_share

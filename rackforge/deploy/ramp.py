@@ -54,6 +54,7 @@ class Growth:
                                # delivered over the plan, site power in the last quarter)
     first_quarter: date        # first quarter the extra capacity is needed
     peak_racks_per_week: float | None = None   # factory only
+    by_subject: dict[str, float] | None = None  # sites: one way to split the extra power [W]
 
     @property
     def relative(self) -> float:
@@ -67,7 +68,9 @@ class Growth:
         rel = f"+{self.relative:.0%}" if np.isfinite(self.relative) else "new"
         peak = (f", up to +{self.peak_racks_per_week:,.1f} racks/week"
                 if self.peak_racks_per_week else "")
-        return (f"{self.limit}: {amount} ({rel}{peak}), needed from "
+        where = (f" at any site (e.g. {', '.join(self.by_subject)})"
+                 if self.by_subject else "")
+        return (f"{self.limit}: {amount}{where} ({rel}{peak}), needed from "
                 f"{format_quarter(self.first_quarter)}")
 
 
@@ -235,11 +238,13 @@ def needed_growth(inp: PlanInputs) -> tuple[Growth, ...]:
                                   float(inp.supply_cum[p, -1]),
                                   q[_first(cum_units[p] - inp.supply_cum[p])]))
     h = sol.x[v.slack["site"]].reshape(len(inp.sites), T)
-    energize = inp.energize_quarters
-    for s, site in enumerate(inp.sites):
-        if h[s].sum() > TOL * inp.rack_facility_w:
-            out.append(Growth(f"site-power-upper[{site}]", float(h[s].sum()), "W",
-                              float(inp.site_power_w[s, -1]), energize[_first(h[s])]))
+    if h.sum() > TOL * inp.rack_facility_w:
+        # any site can take the extra power: report the total, and where the solve put it
+        split = {site: float(h[s].sum()) for s, site in enumerate(inp.sites)
+                 if h[s].sum() > TOL * inp.rack_facility_w}
+        out.append(Growth("site-power-upper", float(h.sum()), "W",
+                          float(inp.site_power_w[:, -1].sum()),
+                          inp.energize_quarters[_first(h.sum(axis=0))], by_subject=split))
     return tuple(out)
 
 

@@ -119,7 +119,7 @@ def test_site_growth_when_power_is_short():
     _, r = ramp(target_w=60e6, factory={"racks_per_week": 100}, sites=site)
     assert r.final.facility_power_online_w == pytest.approx(50e6)
     (g,) = r.growth
-    assert g.limit == "site-power-upper[tx]" and g.unit == "W"
+    assert g.limit == "site-power-upper" and g.unit == "W" and list(g.by_subject) == ["tx"]
     assert g.extra == pytest.approx(10e6)
     assert g.relative == pytest.approx(0.2)
 
@@ -153,3 +153,22 @@ def test_every_limit_holds(rate, power, supply, lag):
                   supply=[{"part": "gpu", "units_per_rack": 72,
                            "per_quarter": dict(zip(quarters, supply, strict=True))}])
     assert_limits_hold(inp, r)
+
+
+def test_reported_growth_is_exactly_enough():
+    """GPUs for 100 racks a quarter and a 50 MW site; 75 MW (600 racks) by 2027Q4 needs 20 %
+    more GPUs (600 racks built by 2027Q3 against 500) and 25 MW more power."""
+    def case(gpus_per_quarter, site_w):
+        return ramp(target_w=75e6, factory={"racks_per_week": 100},
+                    supply=[{"part": "gpu", "units_per_rack": 72,
+                             "per_quarter": gpus_per_quarter}],
+                    sites=[{"name": "tx", "power_w": {"2026Q3": site_w}}])[1]
+
+    r = case(7200, 50e6)
+    supply, site = r.growth
+    assert supply.limit == "supply-units-upper[gpu]"
+    assert supply.relative == pytest.approx(0.2)
+    assert site.extra == pytest.approx(25e6)
+    assert case(7200 * (1 + supply.relative), 50e6 + site.extra).target_reached
+    assert not case(7200 * (1 + supply.relative) * 0.999, 50e6 + site.extra).target_reached
+    assert not case(7200 * (1 + supply.relative), 50e6 + site.extra * 0.999).target_reached

@@ -87,7 +87,8 @@ def _serving(text: str | None) -> Serving | None:
 def _serving_line(e: InferenceEvaluation) -> str:
     return (f"Serving {e.workload} on {e.n_gpus} x {e.system}: TP {e.tp}, batch {e.batch} "
             f"(at most {e.max_batch} fit), TTFT {e.ttft_s * 1e3:.0f} ms, TPOT "
-            f"{e.tpot_s * 1e3:.1f} ms, {e.tokens_per_s_per_gpu:,.0f} output tokens/s per GPU, "
+            f"{e.tpot_s * 1e3:.1f} ms ({e.decode_bound}-bound), {e.tokens_per_s_per_gpu:,.0f} "
+            f"output tokens/s per GPU, "
             f"KV cache {format_si(e.kv_bytes_per_token, 'B')} per token per GPU")
 
 

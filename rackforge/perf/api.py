@@ -151,6 +151,7 @@ class InferenceEvaluation:
     max_batch: int
     kv_bytes_per_token: float               # per GPU
     memory_bytes: float
+    decode_bound: str                       # "compute" or "memory" at the chosen batch
 
 
 def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: int,
@@ -168,4 +169,5 @@ def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: i
         get_system(system, catalog).id, ctx.workload.id, n_gpus, int(out["tp"][i]),
         int(out["batch"][i]), float(out["ttft_s"][i]), float(out["tpot_s"][i]),
         float(out["tokens_per_s_per_gpu"][i]), int(out["batch"][fits_tp].max()),
-        float(out["kv_bytes_per_token"][i]), float(out["memory_bytes"][i]))
+        float(out["kv_bytes_per_token"][i]), float(out["memory_bytes"][i]),
+        "compute" if out["decode_compute_bound"][i] else "memory")

@@ -118,10 +118,17 @@ def inference_arrays(ctx: Context, srv: Serving, tp: np.ndarray,
             + _allreduce_time(ctx, batch, tp) + p.decode_step_overhead_s)
     total = prefill(batch) + o_len * tpot
     memory = held + batch * (i_len + o_len) * kv_tok + p.reserved_bytes
+    # Which roof binds a decode step: its FLOPs at the achievable rate vs its bytes.
+    m = ctx.machine
+    dec_flops = batch * (c.matmul_flops_fwd / tp + attn * ctx_len)
+    dec_bytes = held + batch * ctx_len * kv_tok
+    compute_bound = dec_flops / (m.peak_flops(ctx.execution.dtype)
+                                 * m.gemm_efficiency(ctx.execution.dtype)) > dec_bytes / _hbm(ctx)
     return {"ttft_s": ttft, "tpot_s": tpot, "memory_bytes": memory,
             "fits": memory <= ctx.machine.accelerator.hbm_bytes,
             "tokens_per_s_per_gpu": batch * o_len / total / tp,
-            "kv_bytes_per_token": kv_tok, "weight_bytes": held}
+            "kv_bytes_per_token": kv_tok, "weight_bytes": held,
+            "decode_compute_bound": compute_bound}
 
 
 def max_batch(ctx: Context, srv: Serving, tp: np.ndarray) -> np.ndarray:

@@ -37,5 +37,8 @@ def test_latency_target_lowers_throughput(ctx):
     free = evaluate_inference("hgx-h100-8", "llama3-70b", 8, Serving(1000, 200))
     tight = evaluate_inference("hgx-h100-8", "llama3-70b", 8, Serving(1000, 200, 1.0, 0.02))
     assert tight.tpot_s <= 0.02
+    assert tight.decode_bound == "memory"                   # small batch: weights dominate
+    short = evaluate_inference("hgx-h100-8", "llama3-70b", 8, Serving(100, 100))
+    assert short.decode_bound == "compute"                  # large batch, short context
     assert tight.tokens_per_s_per_gpu < free.tokens_per_s_per_gpu
     assert free.batch <= free.max_batch

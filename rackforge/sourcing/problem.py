@@ -180,7 +180,7 @@ def random_problem(n_parts: int, n_suppliers: int, n_quarters: int, seed: int = 
 
     Each part is offered by 3-6 of the suppliers; half of the suppliers are domestic, dearer by
     5-30 % with 70 % of the capacity; lead times 0-26 weeks; a third of the offers have a
-    minimum order. Total capacity covers about 1.6x the peak demand; the floor is 50 %.
+    minimum order. Total capacity covers about 1.7x the peak demand; the floor is 50 %.
     """
     rng = np.random.default_rng(seed)
     lo, hi = offers_per_part
@@ -195,7 +195,7 @@ def random_problem(n_parts: int, n_suppliers: int, n_quarters: int, seed: int = 
     racks = rng.integers(50, 200, n_quarters)
     per_rack = rng.integers(1, 20, n_parts)
     demand = per_rack[:, None] * racks[None, :]
-    cap = np.ceil(1.6 * demand.max(axis=1)[part] / k[part] * rng.uniform(0.5, 1.5, len(part)))
+    cap = np.ceil(1.8 * demand.max(axis=1)[part] / k[part] * rng.uniform(0.8, 1.4, len(part)))
     cap = np.where(domestic, np.ceil(cap * 0.7), cap).astype(np.int64)
     minimum = np.where(rng.random(len(part)) < 1 / 3, (cap * 0.2).astype(np.int64), 0)
     offers = Offers(

@@ -44,6 +44,7 @@ def compare_cmd(file: ScenarioFile, json: JsonFlag = False) -> None:
     console.print(_fit_table(result))
     console.print(_workloads_table(result))
     console.print(_sensitivity_table(result))
+    console.print(_assumptions_table(result))
     rec = result.recommendation
     console.print(f"[bold]Recommendation:[/] {rec.action} [bold]{rec.candidate_id}[/] "
                   f"(delivery {format_quarter(rec.quarter)}): {rec.reason}")
@@ -92,6 +93,16 @@ def _sensitivity_table(result: Comparison) -> Table:
     for case in result.sensitivity:
         table.add_row(case.name, case.winner, " > ".join(case.ranking),
                       "[yellow]yes[/]" if case.winner_changed else "no")
+    return table
+
+
+def _assumptions_table(result: Comparison) -> Table:
+    table = _table("Assumptions (economics)", ["name", "value", "origin"], 1)
+    table.columns[-1].justify = "left"
+    for a in result.assumptions:
+        value = a["value"]
+        table.add_row(a["name"], f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:g}",
+                      escape(a["origin"]))
     return table
 
 

@@ -105,6 +105,9 @@ class PlanSpec(Frozen):
     def _check(self) -> PlanSpec:
         if self.end < self.start:
             raise ValueError("end is before start")
+        if self.commissioning_quarters >= len(quarters_of(self)):
+            raise ValueError("commissioning_quarters leaves no quarter of the plan to energize "
+                             "racks in")
         for name, items in (("sites", [s.name for s in self.sites]),
                             ("supply", [s.part for s in self.supply])):
             for i, key in enumerate(items):

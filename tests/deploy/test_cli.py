@@ -67,6 +67,7 @@ def test_compare_table_and_json(tmp_path):
     result = runner.invoke(app, ["compare", write(tmp_path)], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "Recommendation: wait gb300" in result.output
+    assert "Cushman & Wakefield" in result.output          # assumptions cite their sources
     result = runner.invoke(app, ["compare", write(tmp_path), "--json"])
     data = json.loads(result.output)
     assert [r["id"] for r in data["results"]] == ["gb300", "gb200"]
@@ -79,6 +80,7 @@ def test_compare_table_and_json(tmp_path):
      "compare.candidates[0].system: unknown system id"),
     (["plan", "start"], "2026-07", "plan.start: '2026-07' is not a quarter"),
     (["plan", "objective"], "min-cost", "objective min-cost needs a target"),
+    (["plan", "commissioning_quarters"], 6, "leaves no quarter of the plan"),
     (["plan", "sites", 0, "power_w", "2026Q3"], "-1 GW", "must not be negative"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path, path, value, message):

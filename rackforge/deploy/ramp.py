@@ -156,8 +156,8 @@ def _binding(inp: PlanInputs, lp: Lp, sol: Solution) -> tuple[list[str], list[st
 
 
 def _quarters(inp: PlanInputs, lp: Lp, v: Vars, sol: Solution) -> tuple[QuarterPlan, ...]:
-    build = sol.x[v.build]
-    ship = sol.x[v.ship]                                   # (S, T)
+    build = np.maximum(sol.x[v.build], 0.0)               # no -0 from the solver's tolerances
+    ship = np.maximum(sol.x[v.ship], 0.0)                 # (S, T)
     energized = np.zeros_like(ship)
     energized[:, inp.lag:] = ship[:, : inp.n_quarters - inp.lag]
     new = energized.sum(axis=0)
@@ -207,7 +207,7 @@ def plan_ramp(inp: PlanInputs) -> RampResult:
 
 
 def _by_site(inp: PlanInputs, v: Vars, sol: Solution) -> dict[str, tuple[float, ...]]:
-    ship = np.cumsum(sol.x[v.ship], axis=1)
+    ship = np.cumsum(np.maximum(sol.x[v.ship], 0.0), axis=1)
     online = np.zeros_like(ship)
     online[:, inp.lag:] = ship[:, : inp.n_quarters - inp.lag]
     return {site: tuple(float(x) for x in online[s]) for s, site in enumerate(inp.sites)}

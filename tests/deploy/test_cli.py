@@ -93,3 +93,11 @@ def test_bad_input_is_one_line_exit_2(tmp_path, path, value, message):
     assert result.exit_code == 2, result.output
     assert result.output.strip().count("\n") == 0
     assert message in result.output
+
+
+@pytest.mark.parametrize("command", ["plan", "compare"])
+def test_missing_section_is_one_line_exit_2(tmp_path, command):
+    data = {k: v for k, v in SCENARIO.items() if k != command}
+    result = runner.invoke(app, [command, write(tmp_path, data)], terminal_width=300)
+    assert result.exit_code == 2
+    assert f"{command}: the scenario has no {command}: section" in result.output

@@ -37,7 +37,6 @@ import pint
 from pydantic import BeforeValidator
 
 
-
 def _registry() -> pint.UnitRegistry:
     # Pint caches its parsed definitions on disk (~150 ms saved per start); a read-only home
     # just means no cache.

@@ -11,11 +11,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from rackforge import scenario as scenario_mod
-from rackforge.calendar import format_quarter, quarters_as_text
+from rackforge.calendar import format_quarter
 from rackforge.cli.app import JsonFlag, ScenarioFile, app, console, print_json
 from rackforge.compare import Comparison, compare, to_dict
 from rackforge.deploy import RampResult
 from rackforge.deploy import plan as plan_ramp
+from rackforge.deploy.adapters import plan_data
 
 
 def _table(title: str, columns: list[str], right_from: int = 1) -> Table:
@@ -119,7 +120,7 @@ def plan_cmd(file: ScenarioFile, json: JsonFlag = False,
     target_w = None if target_gw is None else target_gw * 1e9
     result = plan_ramp(scenario_mod.load(file), target_w)
     if json:
-        print_json(quarters_as_text(result.to_dict()))
+        print_json(plan_data(result))
         return
     console.print(_ramp_table(result))
     for line in _verdict(result):

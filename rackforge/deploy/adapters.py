@@ -80,3 +80,10 @@ def plan_summary(result: RampResult) -> str:
                f"{format_quarter(result.target_quarter)}"
     grow = "; ".join(g.describe() for g in result.growth)
     return f"{text}; target {result.target_w / 1e9:.2f} GW not reached, grow {grow}"
+
+
+def plan_data(result: RampResult) -> dict[str, Any]:
+    """The ramp as JSON-ready data (quarters as ``2027Q1``), for results.json."""
+    from rackforge.calendar import quarters_as_text
+
+    return quarters_as_text(result.to_dict())

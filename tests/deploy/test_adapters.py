@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from rackforge.deploy.adapters import plan_summary, run_plan
+from rackforge.deploy.adapters import plan_data, plan_summary, run_plan
 from rackforge.economics import PerfPoint
 from rackforge.errors import InputError
 from rackforge.scenario import from_dict
@@ -26,6 +26,9 @@ def test_line_throughput_replaces_racks_per_week():
     assert built.final.racks_online == pytest.approx(1300)
     assert built.quarters[0].racks_built == pytest.approx(260)
     assert "1,300 racks" in plan_summary(built)
+    data = plan_data(built)
+    assert data["quarters"][0]["quarter"] == "2026Q3"
+    assert data["quarters"][-1]["racks_online"] == pytest.approx(1300)
 
 
 def test_supply_limits_from_the_sourcing_offers():

@@ -134,6 +134,6 @@ def _show_what_if(w: WhatIfResult) -> None:
     console.print(f"[bold]What-if[/] {w.summary}", highlight=False)
     for year, delta in w.delta_share_by_year.items():
         if delta is not None:
-            console.print(f"  domestic share {year}: {delta * 100:+.1f} pp")
+            console.print(f"  domestic share {year}: {(round(delta * 100, 1) or 0.0):+.1f} pp")
     if w.shortfall_units:
         console.print(f"  [red]shortfall: {w.shortfall_units:,.0f} units[/]")

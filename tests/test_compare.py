@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rackforge.calendar import parse_quarter
 from rackforge.compare import (
@@ -172,3 +174,20 @@ def test_the_adapter_can_be_replaced(monkeypatch):
     result = compare(from_dict(SCENARIO))
     assert sorted(calls) == [("gb200-nvl72", "serve"), ("gb200-nvl72", "train")]
     assert result.results[0].perf["train"].tokens_per_s_per_gpu in (500.0, 1234.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(speed=st.floats(100, 5000), faster=st.floats(1.0, 3.0), cheaper=st.floats(0.3, 1.0),
+       tokens=st.floats(1e12, 1e15), deadline=st.sampled_from(["2026Q4", "2027Q2", "2028Q4"]))
+def test_a_dominating_candidate_never_ranks_behind(speed, faster, cheaper, tokens, deadline):
+    """Earlier (or as early), at least as fast and at most as expensive: never ranked behind."""
+    better = CandidateData("better", "a", parse_quarter("2026Q3"),
+                           RackCost(100, 1e6 * cheaper, 100e3), "liquid")
+    worse = CandidateData("worse", "b", parse_quarter("2026Q4"), RackCost(100, 1e6, 100e3),
+                          "liquid")
+    perf = {("better", "pretrain"): PerfPoint(speed * faster, 1000.0),
+            ("worse", "pretrain"): PerfPoint(speed, 1000.0)}
+    s = spec(deadline).model_copy(update={"workloads": [
+        spec(deadline).workloads[0].model_copy(update={"tokens": tokens})]})
+    result = compare_data(s, [worse, better], perf, ECON)
+    assert result.ranking[0] == "better"

@@ -113,7 +113,16 @@ def _show_result(r: SourcingResult) -> None:
         console.print(f"shadow prices from the {r.dual_method}", highlight=False, markup=False)
     if r.at_capacity:
         hits = sorted({f"{a.supplier}/{a.part}" for a in r.at_capacity})
-        console.print(f"at capacity in some quarter: {', '.join(hits)}")
+        console.print(f"at capacity in some quarter: {', '.join(hits)}", highlight=False)
+    if r.risk is not None:
+        total = sum(r.risk.spend_by_origin_usd.values()) or 1.0
+        spend = ", ".join(f"{c} {v / total:.1%}" for c, v in r.risk.spend_by_origin_usd.items())
+        top = max(r.risk.top_supplier.items(), key=lambda kv: kv[1][1])
+        console.print(f"risk: spend by origin {spend}; risk-weighted spend "
+                      f"{_money(r.risk.risk_weighted_spend_usd)}; most concentrated part "
+                      f"{top[0]} ({top[1][0]} {top[1][1]:.0%})", highlight=False)
+    for note in r.notes:
+        console.print(f"[dim]note: {note}[/]", highlight=False)
 
 
 def _show_plan(r: SourcingResult) -> None:

@@ -77,6 +77,14 @@ RULE_TEXT = {
            + IRA_SOURCE + ")",
 }
 
+RULE_NOTES = {
+    "far25": "FAR 25.103(e): information technology that is a commercial product is exempt from "
+             "the Buy American statute; for COTS racks this share is a programme floor, not a "
+             "legal test",
+    "ira": "IRA thresholds apply by the year construction begins; rackforge uses the delivery "
+           "year as its proxy (IRS Notice 2023-38)",
+}
+
 
 def threshold(rule: ContentRule, day: date) -> Threshold:
     """The threshold of `rule` in force on `day` [-] (see :data:`THRESHOLDS`)."""

@@ -106,6 +106,15 @@ class Explanation:
 
 
 @dataclass(frozen=True)
+class RiskExposure:
+    """Where the money goes: spend by origin [USD], and each part's largest single supplier."""
+
+    spend_by_origin_usd: dict[str, float]
+    top_supplier: dict[str, tuple[str, float]]  # part -> (supplier, share of its units [-])
+    risk_weighted_spend_usd: float  # sum of spend x supplier risk score [USD]
+
+
+@dataclass(frozen=True)
 class SourcingResult:
     status: str  # "optimal" (within gap) | "feasible" (time limit) | "infeasible"
     rule: str
@@ -126,6 +135,16 @@ class SourcingResult:
     dual_method: str | None
     unsourced: tuple[str, ...]
     quarters: tuple[date, ...]
+    risk: RiskExposure | None = None
+    notes: tuple[str, ...] = ()
+
+    def deliveries(self) -> dict[str, dict[date, int]]:
+        """Planned deliveries per part and quarter [units], for the deploy stage."""
+        out: dict[str, dict[date, int]] = {}
+        for line in self.plan:
+            part = out.setdefault(line.part, {})
+            part[line.quarter] = part.get(line.quarter, 0) + line.quantity
+        return out
 
     @property
     def shortfall_units(self) -> float:
@@ -146,6 +165,27 @@ class SourcingResult:
             data["cost"].update(landed_usd=self.cost.landed_usd, total_usd=self.cost.total_usd)
         data["shortfall_units"] = self.shortfall_units
         return data
+
+
+def risk_exposure(problem: SourcingProblem, plan: tuple[PlanLine, ...]) -> RiskExposure:
+    """Spend by country of origin, each part's most-used supplier and risk-weighted spend."""
+    o = problem.offers
+    risk = {(str(o.supplier[k]), problem.parts[o.part[k]]): float(o.risk[k])
+            for k in range(len(o))}
+    by_origin: dict[str, float] = {}
+    units: dict[str, dict[str, int]] = {}
+    weighted = 0.0
+    for line in plan:
+        by_origin[line.country_of_origin] = by_origin.get(line.country_of_origin, 0.0) + \
+            line.cost_usd
+        per = units.setdefault(line.part, {})
+        per[line.supplier] = per.get(line.supplier, 0) + line.quantity
+        weighted += line.cost_usd * risk[(line.supplier, line.part)]
+    top = {}
+    for part, per in units.items():
+        supplier = max(per, key=per.get)
+        top[part] = (supplier, per[supplier] / sum(per.values()))
+    return RiskExposure(dict(sorted(by_origin.items(), key=lambda kv: -kv[1])), top, weighted)
 
 
 def _used(cols: Columns, x: np.ndarray) -> np.ndarray:

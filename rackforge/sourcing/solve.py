@@ -15,7 +15,8 @@ from datetime import date
 
 import numpy as np
 
-from rackforge.sourcing.content import RULE_TEXT
+from rackforge.errors import SolverError
+from rackforge.sourcing.content import RULE_NOTES, RULE_TEXT
 from rackforge.sourcing.mip import MipRun, solve_mip
 from rackforge.sourcing.model import Columns, LinearModel, build_model
 from rackforge.sourcing.problem import SourcingProblem
@@ -30,6 +31,7 @@ from rackforge.sourcing.results import (
     capacity_hits,
     cost_breakdown,
     plan_lines,
+    risk_exposure,
     shares,
 )
 from rackforge.sourcing.solver import HighsSolver, SolveOptions, Solver, fixed_relaxation
@@ -72,6 +74,10 @@ def plan_sourcing(problem: SourcingProblem, options: PlanOptions | None = None
     build_s = time.perf_counter() - began
     options.say("solving sourcing MIP with " + options.solver.name)
     run = solve_mip(model, cols, options.solver, options.solve_options())
+    if not run.solution.has_solution and run.solution.status != "infeasible":
+        raise SolverError(f"no sourcing plan found within {options.time_limit_s:g} s "
+                          f"(solver status {run.solution.status}); raise sourcing.time_limit_s "
+                          "or sourcing.mip_gap")
     if not run.solution.has_solution:
         return _infeasible(problem, options, build_s, run)
     return _result(problem, (model, cols), run, options, build_s)
@@ -88,15 +94,26 @@ def _result(problem: SourcingProblem, built: tuple[LinearModel, Columns], run: M
     status = "optimal" if run.solution.status == "optimal" else "feasible"
     by_quarter, by_year = shares(problem, cols, x)
     binding = tuple(_floor_note(b, by_year) for b in binding)
+    plan = plan_lines(problem, cols, x)
     return SourcingResult(
         status=status, rule=problem.settings.rule, rule_text=RULE_TEXT[problem.settings.rule],
-        plan=plan_lines(problem, cols, x), cost=cost_breakdown(problem, cols, x),
+        plan=plan, cost=cost_breakdown(problem, cols, x),
         objective_usd=run.solution.objective, lp_bound_usd=run.lp_bound,
         gap=run.solution.gap, share_by_quarter=by_quarter, share_by_year=by_year,
         binding=binding, at_capacity=capacity_hits(problem, cols, x), explanation=None,
         build_s=build_s, solve_s=run.solution.solve_s, method=run.method,
         dual_method=DUAL_METHOD if options.duals else None, unsourced=problem.unsourced,
-        quarters=problem.quarters)
+        quarters=problem.quarters, risk=risk_exposure(problem, plan),
+        notes=result_notes(problem))
+
+
+def result_notes(problem: SourcingProblem) -> tuple[str, ...]:
+    """Caveats a reader of the numbers needs: exemptions, proxies, parts left out."""
+    notes = [RULE_NOTES[problem.settings.rule]]
+    if problem.unsourced:
+        notes.append("not sourced (no supplier offers them, left out of cost and share): "
+                     + ", ".join(problem.unsourced))
+    return tuple(notes)
 
 
 def _floor_note(b: Binding, by_year: tuple[YearShare, ...]) -> Binding:
@@ -143,4 +160,5 @@ def _infeasible(problem: SourcingProblem, options: PlanOptions, build_s: float,
         share_by_quarter=by_quarter, share_by_year=by_year, binding=(), at_capacity=(),
         explanation=explanation, build_s=build_s, solve_s=run.solution.solve_s,
         method=run.method, dual_method=None, unsourced=problem.unsourced,
-        quarters=problem.quarters)
+        quarters=problem.quarters, risk=risk_exposure(problem, plan) if plan else None,
+        notes=result_notes(problem))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rackforge.errors import InputError
 from rackforge.inputs import closest
@@ -75,6 +77,28 @@ def source_scenario(scenario, what_if: str | None = None,  # noqa: ANN001
     return SourcingReport(resolved, resolved.bom.priced(_plan_prices(base)), base, change)
 
 
+def run_source(scenario, results: Mapping[str, Any] | None = None  # noqa: ANN001
+               ) -> SourcingReport:
+    """The source stage in the pipeline's form ``run(scenario, results_so_far)``."""
+    return source_scenario(scenario)
+
+
+def source_summary(report: SourcingReport) -> str:
+    """One line for the run summary: status, cost, domestic share against the floor."""
+    r = report.result
+    if r.status == "infeasible":
+        return r.explanation.summary if r.explanation else "infeasible"
+    years = ", ".join(f"{y.year} {y.share:.1%} (floor {y.floor:.0%})"
+                      for y in r.share_by_year if y.share is not None)
+    return (f"{report.resolved.design.id}: {r.status}, landed cost "
+            f"{r.cost.total_usd / 1e9:,.2f} B USD; {r.rule} domestic share {years}")
+
+
+def source_passed(report: SourcingReport) -> bool:
+    """False when no plan meets every limit (the explanation says which must give)."""
+    return report.result.status != "infeasible"
+
+
 def _plan_prices(result: SourcingResult) -> dict[str, float]:
     """Average landed unit cost of each part in the plan [USD]."""
     cost: dict[str, float] = {}
@@ -85,4 +109,5 @@ def _plan_prices(result: SourcingResult) -> dict[str, float]:
     return {p: cost[p] / units[p] for p in cost if units[p] > 0}
 
 
-__all__ = ["SourcingReport", "compare", "resolve_scenario", "source_scenario"]
+__all__ = ["SourcingReport", "compare", "resolve_scenario", "run_source", "source_passed",
+           "source_scenario", "source_summary"]

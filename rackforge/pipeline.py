@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from rackforge import __version__
+from rackforge.catalog.models import System
 from rackforge.checks import RackCheck, check_rack_budget, count
 from rackforge.checks.fabric import check_cluster
 from rackforge.checks.findings import Finding
@@ -91,13 +92,33 @@ def _checks_summary(result: dict[str, RackCheck]) -> str:
             f"{totals['warning']} warning(s), {totals['pass']} passed")
 
 
-def _evaluate(scenario: Scenario, _: Mapping[str, Any]) -> list[TrainingEvaluation]:
+def _evaluate(scenario: Scenario, inputs: Mapping[str, Any]) -> list[TrainingEvaluation]:
     spec = scenario.spec.evaluate
     extra = user_workloads(scenario.spec.workloads)
-    options = TrainingOptions(dtype=spec.dtype, tokens=spec.tokens, top=spec.top)
-    return [evaluate_training(system, get_workload(wid, extra, "evaluate.workloads"), spec.gpus,
-                              options, scenario.catalog)
-            for system in spec.systems for wid in spec.workloads]
+    cluster = inputs.get("cluster") if spec.fabric_from_cluster else None
+    out = []
+    for system in spec.systems:
+        tiers = _cluster_tiers(scenario, cluster.base, system) if cluster else ()
+        options = TrainingOptions(dtype=spec.dtype, tokens=spec.tokens, top=spec.top,
+                                  scaleout_tiers=tiers)
+        out += [evaluate_training(system, get_workload(wid, extra, "evaluate.workloads"),
+                                  spec.gpus, options, scenario.catalog)
+                for wid in spec.workloads]
+    return out
+
+
+def _cluster_tiers(scenario: Scenario, cluster: ClusterResult, system_id: str
+                   ) -> tuple[tuple[int, float, float], ...]:
+    """The cluster's scale-out tiers if `system_id` is the machine its racks hold (same
+    accelerator and scale-up domain), else () for the system's flat catalog NIC rate."""
+    system = scenario.catalog.get(system_id, System)
+    trays = scenario.layouts[cluster.spec.rack].trays
+    accelerators = {p.part.accelerator for p in trays if p.part.accelerator}
+    if accelerators != {system.accelerator} or (
+            cluster.scaleup.domain_gpus != system.scaleup_domain):
+        return ()
+    return tuple((t.span_gpus, t.bandwidth_bytes_per_s_per_gpu, t.latency_s)
+                 for t in cluster.tiers[1:])
 
 
 def _evaluate_summary(result: list[TrainingEvaluation]) -> str:
@@ -151,12 +172,12 @@ STAGES: list[Stage] = [
     Stage("checks", "Design checks", lambda s: bool(s.layouts), _checks, _checks_summary,
           passed=lambda r: not any(f.severity == "error" for rc in r.values()
                                    for f in rc.findings)),
-    Stage("evaluate", "Performance", lambda s: s.spec.evaluate is not None, _evaluate,
-          _evaluate_summary),
     Stage("cluster", "Cluster and fabric", lambda s: s.spec.cluster is not None, _cluster,
           _cluster_summary, data=_cluster_data,
           passed=lambda c: not any(f.severity == "error" for fs in c.findings.values()
                                    for f in fs)),
+    Stage("evaluate", "Performance", lambda s: s.spec.evaluate is not None, _evaluate,
+          _evaluate_summary),
     Stage("build", "Assembly and test line", lambda s: s.spec.line is not None, _build,
           _build_summary),
 ]

@@ -10,7 +10,7 @@ Systems come from the catalog (``catalog/data/systems.yaml``), workloads from
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,8 @@ class TrainingOptions:
     tokens: float | None = None             # tokens to train, for time and energy
     top: int = 5
     space: SearchSpace = field(default_factory=SearchSpace)
+    # scale-out tiers of a sized cluster (see Machine.scaleout_tiers); () for a flat fabric
+    scaleout_tiers: tuple[tuple[int, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,9 @@ def training_context(system: str | System, workload: str | Workload,
     batch = options.global_batch or 2 ** max(0, round(np.log2(wl.global_batch_tokens / seq)))
     ex = Execution(dtype=options.dtype, seq_len=seq, global_batch=batch,
                    flash_attention=True, tp_comm_overlap=True)
-    machine_from_system(sys_, acc).peak_flops(options.dtype)   # validates the dtype
-    return Context(wl, machine_from_system(sys_, acc), ex, load_params())
+    machine = replace(machine_from_system(sys_, acc), scaleout_tiers=options.scaleout_tiers)
+    machine.peak_flops(options.dtype)   # validates the dtype
+    return Context(wl, machine, ex, load_params())
 
 
 def _estimate(ctx: Context, lay: Layouts, arrays: dict[str, np.ndarray], i: int,

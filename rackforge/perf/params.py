@@ -85,6 +85,10 @@ class Machine:
     scaleout_bytes_per_s: float         # NIC bandwidth per GPU, one direction [B/s]
     power_per_gpu_w: float              # system IT power per GPU at full load [W]
     device: DeviceEfficiency
+    # Scale-out tiers of a sized cluster, innermost first: (span [GPUs], NIC bandwidth per GPU
+    # after the oversubscription below the tier [B/s], switch + propagation latency [s]).
+    # Empty: one flat, non-blocking fabric at the system's NIC rate.
+    scaleout_tiers: tuple[tuple[int, float, float], ...] = ()
 
     def peak_flops(self, dtype: str) -> float:
         """Dense peak FLOP/s of the tensor cores for `dtype` [FLOP/s]."""

@@ -30,6 +30,9 @@ class EvaluateSpec(Frozen):
     tokens: float | None = Field(default=None, gt=0, description="[tokens]")
     dtype: str = "bf16"
     top: int = Field(default=3, ge=1)
+    fabric_from_cluster: bool = Field(
+        default=False, description="systems whose accelerator and scale-up domain match the "
+        "scenario's cluster racks take its per-tier scale-out bandwidth and latency")
 
 
 def user_workloads(workloads: list[Workload]) -> dict[str, Workload]:

@@ -202,8 +202,22 @@ def _link(ctx: Context, span: np.ndarray,
     up = span <= m.scaleup_domain
     bw_up = m.accelerator.scaleup_bandwidth_bytes_per_s * m.device.scaleup_efficiency
     k = 1.0 if stride is None else np.clip(m.scaleup_domain // stride, 1, span // stride)
-    bw_out = np.minimum(bw_up, k * m.scaleout_bytes_per_s * p.scaleout_efficiency)
-    return (np.where(up, bw_up, bw_out), np.where(up, p.scaleup_latency_s, p.scaleout_latency_s))
+    nic_bw, extra_lat = _scaleout_tier(m, span)
+    bw_out = np.minimum(bw_up, k * nic_bw * p.scaleout_efficiency)
+    return (np.where(up, bw_up, bw_out),
+            np.where(up, p.scaleup_latency_s, p.scaleout_latency_s + extra_lat))
+
+
+def _scaleout_tier(m: Machine, span: np.ndarray) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """NIC bandwidth per GPU [B/s] and latency beyond the first scale-out tier [s] for groups
+    spanning `span` GPUs: the innermost tier of the sized cluster that covers the group (a 3:1
+    spine divides the bandwidth of groups that cross it by 3); the flat NIC rate without one.
+    """
+    if not m.scaleout_tiers:
+        return m.scaleout_bytes_per_s, 0.0
+    spans, bws, lats = (np.array(col) for col in zip(*m.scaleout_tiers, strict=True))
+    idx = np.minimum(np.searchsorted(spans, span, side="left"), len(spans) - 1)
+    return bws[idx], lats[idx] - lats[0]
 
 
 def _comm_per_layer(ctx: Context, lay: Layouts, attn_fwd: np.ndarray) -> dict[str, np.ndarray]:

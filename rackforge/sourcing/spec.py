@@ -91,7 +91,8 @@ class SourcingSpec(Frozen):
     """The ``sourcing:`` section of a scenario."""
 
     design: str | None = Field(default=None, description="rack design id; default: the only one")
-    build_schedule: dict[Quarter, int] = Field(min_length=1, description="racks per quarter")
+    build_schedule: dict[Quarter, float] | Literal["plan"] = Field(
+        description="racks built per quarter, or 'plan': the racks the deployment plan builds")
     start: Quarter | None = Field(default=None, description="first quarter orders can be placed; "
                                   "default: the first quarter of the schedule")
     suppliers: list[SupplierOffer] = Field(default_factory=list)
@@ -119,15 +120,21 @@ class SourcingSpec(Frozen):
 
     @model_validator(mode="after")
     def _checks(self) -> SourcingSpec:
-        if any(v < 0 for v in self.build_schedule.values()):
-            raise ValueError("build_schedule: racks per quarter must be >= 0")
+        if isinstance(self.build_schedule, dict) and (
+                not self.build_schedule or any(v < 0 for v in self.build_schedule.values())):
+            raise ValueError("build_schedule: give racks >= 0 for at least one quarter")
         if not self.suppliers and not self.suppliers_csv:
             raise ValueError("give suppliers (a list) or suppliers_csv (a file)")
         return self
 
     @property
     def quarters(self) -> tuple[date, ...]:
-        """Planning horizon: from `start` (or the first scheduled quarter) to the last one."""
+        """Planning horizon: from `start` (or the first scheduled quarter) to the last one.
+
+        Needs a resolved schedule (see :func:`rackforge.sourcing.stage.resolve_scenario`).
+        """
+        if not isinstance(self.build_schedule, dict):
+            raise ValueError("the build schedule 'plan' is resolved from the deployment plan")
         first = min(self.build_schedule)
         start = min(self.start, first) if self.start else first
         return tuple(quarter_range(start, max(self.build_schedule)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +53,25 @@ def resolve_scenario(scenario) -> ResolvedSourcing:  # noqa: ANN001
     if spec is None:
         raise InputError("the scenario has no sourcing section", scenario.file, "sourcing",
                          expected="a sourcing: mapping with build_schedule and suppliers")
+    if spec.build_schedule == "plan":
+        spec = spec.model_copy(update={"build_schedule": planned_racks(scenario)})
     racks = list(getattr(scenario.spec, "racks", []))
     design = spec.design or (racks[0].id if len(racks) == 1 else None)
     extra = fabric_lines(scenario, design) if design and spec.fabric == "cluster" else []
     folder = Path(scenario.file).parent if scenario.file else Path(".")
     return resolve_sourcing(spec, folder, scenario.catalog, racks, scenario.file, extra)
+
+
+def planned_racks(scenario) -> dict[date, float]:  # noqa: ANN001
+    """Racks built per quarter by the deployment plan (``plan:`` section), without supply
+    limits from sourcing (those would make the two stages circular)."""
+    if getattr(scenario.spec, "plan", None) is None:
+        raise InputError("build_schedule 'plan' needs a plan: section", scenario.file,
+                         "sourcing.build_schedule", "plan",
+                         "a mapping of racks per quarter, or a scenario with a plan section")
+    from rackforge.deploy.run import plan
+
+    return {q.quarter: max(q.racks_built, 0.0) for q in plan(scenario).quarters}
 
 
 def source_scenario(scenario, what_if: str | None = None,  # noqa: ANN001

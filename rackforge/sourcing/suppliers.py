@@ -101,6 +101,10 @@ def resolve_sourcing(spec: SourcingSpec, scenario_dir: str | Path, catalog: Cata
     Raises :class:`InputError` naming the scenario `file` and key path (or the CSV file, line
     and column) of the first mistake.
     """
+    if not isinstance(spec.build_schedule, dict):
+        raise InputError("resolve the build schedule 'plan' from the deployment plan first",
+                         file, "sourcing.build_schedule", spec.build_schedule,
+                         "racks per quarter (rackforge.sourcing.stage.resolve_scenario does it)")
     offers = list(spec.suppliers)
     if spec.suppliers_csv:
         offers += read_suppliers_csv(Path(scenario_dir) / spec.suppliers_csv)

@@ -82,3 +82,12 @@ def test_bad_csv_cell_is_one_line_exit_2(scenario, tmp_path):
     assert result.exit_code == 2
     assert "bad.csv:line 2, column unit_price_usd" in result.output
     assert result.output.strip().count("\n") == 0
+
+
+def test_build_schedule_from_the_deployment_plan(scenario):
+    result = runner.invoke(app, ["source", scenario(build_schedule="plan"), "--json"])
+    assert result.exit_code == 0, result.output
+    res = json.loads(result.stdout)["result"]
+    floors = {y["year"]: y["floor"] for y in res["share_by_year"]}
+    assert floors[2029] == 0.75  # FAR 25 from 2029 (87 FR 12780)
+    assert all(y["share"] >= y["floor"] - 1e-9 for y in res["share_by_year"] if y["share"])

@@ -85,7 +85,9 @@ def test_bad_csv_cell_is_one_line_exit_2(scenario, tmp_path):
 
 
 def test_build_schedule_from_the_deployment_plan(scenario):
-    result = runner.invoke(app, ["source", scenario(build_schedule="plan"), "--json"])
+    # The plan builds from 2026Q3; in-rack CDUs quote 30-44 weeks, so orders start in 2025Q3.
+    result = runner.invoke(app, ["source", scenario(build_schedule="plan", start="2025Q3"),
+                                 "--json"])
     assert result.exit_code == 0, result.output
     res = json.loads(result.stdout)["result"]
     floors = {y["year"]: y["floor"] for y in res["share_by_year"]}

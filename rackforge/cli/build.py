@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -114,15 +115,22 @@ def queueing(file: CsvFile, json: JsonFlag = False) -> None:
 
 
 def _print_cases(results: list) -> None:
-    table = Table("case", "TH ref [1/h]", "TH sim [1/h]", "err", "CT ref [h]", "CT sim [h]",
-                  "err", "closed form (TH, CT)", "ok",
-                  title=f"queueing validation (95 % CI; pass: within {TOLERANCE:.0%})")
+    table = Table("case", "TH ref \\[1/h]", "TH sim", "err", "CT ref \\[h]", "CT sim", "err",
+                  "closed form", "ok", box=box.SIMPLE, pad_edge=False,
+                  title=f"queueing validation (95 % CI, pass within {TOLERANCE:.0%})")
+    table.columns[0].no_wrap = True
+    methods = {}
     for r in results:
         a = r.analytic
-        closed = "-" if a is None else f"{a.throughput_per_h:.4f}, {a.cycle_time_h:.3f}"
+        closed = "-" if a is None else f"{a.throughput_per_h:.4f} / {a.cycle_time_h:.3f}"
+        if a is not None:
+            methods.setdefault(a.method, []).append(r.case.name)
         table.add_row(r.case.name, f"{r.case.throughput_per_h:.4f}",
-                      _ci(r.throughput_per_h, ".4f"), f"{r.throughput_error:+.2%}",
-                      f"{r.case.cycle_time_h:.3f}", _ci(r.cycle_time_h, ".3f"),
+                      _ci(r.throughput_per_h, ".4f").replace(" ", ""),
+                      f"{r.throughput_error:+.2%}", f"{r.case.cycle_time_h:.3f}",
+                      _ci(r.cycle_time_h, ".3f").replace(" ", ""),
                       f"{r.cycle_time_error:+.2%}", closed,
                       "[green]yes[/]" if r.passed else "[red]no[/]")
     console.print(table)
+    for method, names in methods.items():
+        console.print(f"  closed form by {method}: {', '.join(names)}")

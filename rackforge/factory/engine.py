@@ -36,6 +36,7 @@ class Station:
     def __init__(self, sim: LineSim, name: str, servers: int, draw: Callable[[], float],
                  fail: Callable[[], bool] | None = None) -> None:
         self.sim, self.env, self.name = sim, sim.env, name
+        self.trace: list | None = sim.trace
         self.c = self.free = servers
         self.draw, self.fail = draw, fail
         self.queue: deque = deque()
@@ -59,11 +60,15 @@ class Station:
         dt = now - self.t_last
         if dt:
             self.a_busy += self.n_busy * dt
-            self.a_blocked += self.n_blocked * dt
             self.a_in += self.n_in * dt
-            if self.paused:
-                self.a_down += (self.c - self.n_blocked) * dt
+            if self.n_blocked or self.paused:
+                self._acc_rare(dt)
             self.t_last = now
+
+    def _acc_rare(self, dt: float) -> None:
+        self.a_blocked += self.n_blocked * dt
+        if self.paused:
+            self.a_down += (self.c - self.n_blocked) * dt
 
     def reset(self, now: float) -> None:
         self.acc(now)
@@ -81,7 +86,13 @@ class Station:
 
     def arrive(self, job: list) -> None:
         now = self.env._now
-        self.acc(now)
+        dt = now - self.t_last
+        if dt:  # acc() inlined: this and finish() are the hot path
+            self.a_busy += self.n_busy * dt
+            self.a_in += self.n_in * dt
+            if self.n_blocked or self.paused:
+                self._acc_rare(dt)
+            self.t_last = now
         self.n_in += 1
         if self.free and not self.paused:
             self.start(job, now)
@@ -96,22 +107,30 @@ class Station:
         ev.callbacks.append(self.finish)
         if self.pausable:
             self.inservice[ev] = now + delay
-        if self.sim.trace is not None:
-            self.sim.trace.append((now, "start", self.name, job[0]))
+        if self.trace is not None:
+            self.trace.append((now, "start", self.name, job[0]))
 
     def finish(self, ev: Timeout) -> None:
         job = ev._value
         now = self.env._now
-        self.acc(now)
+        dt = now - self.t_last
+        if dt:
+            self.a_busy += self.n_busy * dt
+            self.a_in += self.n_in * dt
+            if self.n_blocked or self.paused:
+                self._acc_rare(dt)
+            self.t_last = now
         self.n_busy -= 1
         self.done += 1
         if self.pausable:
             del self.inservice[ev]
-        if self.sim.trace is not None:
-            self.sim.trace.append((now, "finish", self.name, job[0]))
+        if self.trace is not None:
+            self.trace.append((now, "finish", self.name, job[0]))
         if self.send(job, self.unblocked):
             self.n_in -= 1
-            self.free_server()
+            self.free += 1
+            if self.queue:
+                self.pull()
         else:
             self.n_blocked += 1
 
@@ -119,8 +138,8 @@ class Station:
         """Route a finished `job`: to rework or scrap when it fails, else to ``next``."""
         dest = self.next
         if self.fail is not None and self.fail():
-            if self.sim.trace is not None:
-                self.sim.trace.append((self.env._now, "fail", self.name, job[0]))
+            if self.trace is not None:
+                self.trace.append((self.env._now, "fail", self.name, job[0]))
             if self.scrap:
                 self.sim.scrap(job)
                 return True
@@ -235,8 +254,8 @@ class BatchStation(Station):
         ev.callbacks.append(self.finish)
         if self.pausable:
             self.inservice[ev] = now + delay
-        if self.sim.trace is not None:
-            self.sim.trace.extend((now, "start", self.name, job[0]) for job in batch)
+        if self.trace is not None:
+            self.trace.extend((now, "start", self.name, job[0]) for job in batch)
 
     def finish(self, ev: Timeout) -> None:
         batch = ev._value
@@ -258,8 +277,8 @@ class BatchStation(Station):
                 self.free_server()
 
         for job in batch:
-            if self.sim.trace is not None:
-                self.sim.trace.append((now, "finish", self.name, job[0]))
+            if self.trace is not None:
+                self.trace.append((now, "finish", self.name, job[0]))
             if self.send(job, accepted):
                 accepted()
 

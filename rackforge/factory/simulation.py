@@ -118,15 +118,12 @@ class LineSim:
         self.release()
         Timeout(self.env, self._gap()).callbacks.append(self._arrival)
 
-    def _wip(self, now: float, delta: int) -> None:
-        self.a_wip += self.wip * (now - self.t_wip)
-        self.t_wip = now
-        self.wip += delta
-
     def release(self) -> None:
         """Release one rack order: its tray kits and the rack order itself enter the line."""
         now = self.env._now
-        self._wip(now, 1)
+        self.a_wip += self.wip * (now - self.t_wip)
+        self.t_wip = now
+        self.wip += 1
         self.next_id += 1
         job = [self.next_id, now]
         if self.trace is not None:
@@ -136,7 +133,9 @@ class LineSim:
 
     def ship(self, job: list) -> None:
         now = self.env._now
-        self._wip(now, -1)
+        self.a_wip += self.wip * (now - self.t_wip)
+        self.t_wip = now
+        self.wip -= 1
         if self.trace is not None:
             self.trace.append((now, "ship", "", job[0]))
         if self.measuring:
@@ -145,6 +144,11 @@ class LineSim:
                 self.stop.succeed()
         if self.conwip:
             self.release()
+
+    def _wip(self, now: float, delta: int) -> None:
+        self.a_wip += self.wip * (now - self.t_wip)
+        self.t_wip = now
+        self.wip += delta
 
     def scrap(self, job: list) -> None:
         self._wip(self.env._now, -1)

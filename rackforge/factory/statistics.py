@@ -61,6 +61,25 @@ class Estimate:
         hw = t975(n - 1) * x.std(ddof=1) / math.sqrt(n) if n > 1 else math.inf
         return cls(float(x.mean()), float(hw), n)
 
+    @classmethod
+    def with_control(cls, values: np.ndarray | list[float], controls: np.ndarray | list[float],
+                     control_mean: float) -> Estimate:
+        """Control-variate estimate of the mean of `values`, using `controls` whose true mean
+        `control_mean` is known (Lavenberg & Welch, Manage. Sci. 27(3), 1981; Law, sec. 11.3):
+        regress ``Y_i = a + b (C_i - mu_C) + e_i``; ``a`` is the estimate, with a t interval
+        on ``R - 2`` degrees of freedom."""
+        y, c = np.asarray(values, dtype=float), np.asarray(controls, dtype=float) - control_mean
+        n = len(y)
+        s_cc = float(((c - c.mean()) ** 2).sum())
+        if n < 4 or s_cc == 0.0:
+            return cls.of(y)
+        b = float(((c - c.mean()) * (y - y.mean())).sum()) / s_cc
+        a = float(y.mean() - b * c.mean())
+        resid = y - a - b * c
+        var_e = float((resid ** 2).sum()) / (n - 2)
+        hw = t975(n - 2) * math.sqrt(var_e * (1.0 / n + c.mean() ** 2 / s_cc))
+        return cls(a, hw, n)
+
     @property
     def relative_half_width(self) -> float:
         return self.half_width / abs(self.mean) if self.mean else math.inf

@@ -6,6 +6,9 @@ with ``servers`` and ``mean_service_h`` per station (comma lists), ``distributio
 ``exponential`` or ``deterministic``, and the reference ``throughput_per_h`` and
 ``cycle_time_h``. Each case becomes a :class:`LineSpec`, is simulated with enough replications
 for a 95 % confidence interval narrower than the tolerance, and is shown beside the closed form.
+Open cases estimate the cycle time with the realized utilization as a control variate (see
+:meth:`~rackforge.factory.statistics.Estimate.with_control`), which removes the part of the
+run-to-run noise due to the realized load (about 40 % of the variance at rho = 0.9).
 
 Run lengths: a closed line settles quickly; an open M/M/c queue at utilization ``rho`` has
 relaxation time about ``1 / (mu (1 - sqrt(rho))^2)`` (Kleinrock, *Queueing Systems* vol. 1,
@@ -144,9 +147,10 @@ def plan(case: Case) -> tuple[int, RunConfig]:
                                 s.time_h.expected_h, s.servers) for s in line.stations)
     relax_h = mean_h / (1.0 - math.sqrt(rho)) ** 2
     # The variance of the mean time in system is of order (1 - rho)^-4 per hour simulated:
-    # 40 (s / c) (1 - rho)^-4 hours a replication gives a half-width near 1.5 % over 10.
-    horizon_h = 40.0 * mean_h / servers * (1.0 - rho) ** -4
-    return 10, RunConfig(warmup_h=20 * relax_h, horizon_h=max(horizon_h, 1000 * mean_h))
+    # 20 (s / c) (1 - rho)^-4 hours a replication, 20 replications and the utilization control
+    # variate give a half-width near 1.6 % (measured at rho = 0.9: M/M/1 and M/M/2).
+    horizon_h = 20.0 * mean_h / servers * (1.0 - rho) ** -4
+    return 20, RunConfig(warmup_h=20 * relax_h, horizon_h=max(horizon_h, 1000 * mean_h))
 
 
 def run_case(case: Case, seed: int = 1,
@@ -159,5 +163,11 @@ def run_case(case: Case, seed: int = 1,
         if on_progress is not None:
             on_progress(i + 1, reps)
     th = Estimate.of([s.throughput_per_h for s in stats])
-    ct = Estimate.of([s.cycle_h.mean() for s in stats])
+    cycles = [s.cycle_h.mean() for s in stats]
+    rate = case.line.release.arrival_rate_per_h
+    if rate is None:
+        ct = Estimate.of(cycles)
+    else:  # control variate: the realized utilization, whose mean lambda s / c is known
+        rho = np.mean([rate * s.time_h.expected_h / s.servers for s in case.line.stations])
+        ct = Estimate.with_control(cycles, [s.busy.mean() for s in stats], float(rho))
     return CaseResult(case, th, ct, analytic(case.line))

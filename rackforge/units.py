@@ -100,7 +100,7 @@ def _parse_text(text: str, kind: str) -> float:
         if quantity.unitless and kind != "fraction":
             return float(quantity.magnitude)
         return float(quantity.to(target or "dimensionless").magnitude)
-    except (pint.errors.PintError, ValueError, TypeError, AttributeError, AssertionError) as exc:
+    except Exception as exc:  # noqa: BLE001 - Pint's parser raises many kinds; all mean "not a quantity"
         raise QuantityError(f"'{text}' is not a {kind} (expected a number or e.g. "
                             f"'{_example(kind)}')") from exc
 

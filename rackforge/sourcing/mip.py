@@ -50,10 +50,18 @@ def row_activity(arrays: Arrays, x: np.ndarray) -> np.ndarray:
 
 
 def violation(arrays: Arrays, x: np.ndarray) -> float:
-    """Largest violation of a row, bound or integrality by `x` (0 when feasible)."""
+    """Largest violation of a row, bound or integrality by `x`, 0 when feasible [-].
+
+    A row's violation is relative to its size, 1 + sum |a_ij x_j| (floor rows are in USD,
+    balance rows in units); bounds and integrality are absolute.
+    """
     act = row_activity(arrays, x)
-    parts = [arrays.row_lower - act, act - arrays.row_upper, arrays.col_lower - x,
-             x - arrays.col_upper, np.abs(x - np.round(x)) * arrays.integer]
+    cols = np.repeat(np.arange(len(arrays.cost)), np.diff(arrays.start))
+    size = 1.0 + np.bincount(arrays.index, weights=np.abs(arrays.value * x[cols]),
+                             minlength=len(arrays.row_lower))
+    parts = [(arrays.row_lower - act) / size, (act - arrays.row_upper) / size,
+             arrays.col_lower - x, x - arrays.col_upper,
+             np.abs(x - np.round(x)) * arrays.integer]
     return float(max(np.max(p, initial=0.0) for p in parts))
 
 
@@ -103,8 +111,7 @@ def _round(model: LinearModel, cols: Columns, arrays: Arrays, x_lp: np.ndarray,
 
 
 def _feasible(arrays: Arrays, x: np.ndarray) -> bool:
-    scale = np.abs(arrays.row_upper[np.isfinite(arrays.row_upper)]).max(initial=1.0)
-    return violation(arrays, x) <= 1e-5 * max(1.0, scale)
+    return violation(arrays, x) <= 1e-9
 
 
 def _trim_surplus(cols: Columns, x: np.ndarray) -> np.ndarray:

@@ -7,9 +7,8 @@ random by :func:`random_problem` for benchmarks and tests.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -214,12 +213,3 @@ def random_problem(n_parts: int, n_suppliers: int, n_quarters: int, seed: int = 
     names = tuple(f"p{i:04d}" for i in range(n_parts))
     return SourcingProblem(names, quarters, start, demand.astype(np.int64), offers, settings,
                            np.ones(n_parts))
-
-
-def with_changes(problem: SourcingProblem, **changes: object) -> SourcingProblem:
-    """A copy of `problem` with fields replaced (``offers=...``, ``demand=...``)."""
-    return replace(problem, **changes)
-
-
-def ceil_int(x: float) -> int:
-    return int(math.ceil(x - 1e-9))

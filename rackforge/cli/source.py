@@ -99,6 +99,9 @@ def _show_result(r: SourcingResult) -> None:
         years.add_row(str(y.year), share if ok else f"[red]{share}[/]", f"{y.floor:.0%}",
                       _money(y.total_usd))
     console.print(years)
+    by_quarter = ", ".join(f"{format_quarter(q)} {s:.1%}" for q, s in r.share_by_quarter.items()
+                           if s is not None)
+    console.print(f"domestic share by delivery quarter: {by_quarter}", highlight=False)
     _show_plan(r)
     if r.explanation is not None:
         err_console.print(f"[bold red]{r.explanation.summary}[/]", highlight=False)

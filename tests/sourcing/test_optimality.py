@@ -97,3 +97,23 @@ def _x_of(p, result):
             x[cols.made[where[(k, t)]]] = 1.0
     x[cols.inventory] = np.cumsum(supply - p.demand, axis=1)
     return x
+
+
+def test_plan_invariants_on_a_random_instance():
+    """Deliveries cover demand cumulatively, floors and share caps hold, capacity is kept."""
+    p = random_problem(60, 15, 8, seed=11)
+    p = type(p)(**{**p.__dict__, "max_share": np.where(np.arange(60) % 5 == 0, 0.7, 1.0)})
+    result = plan_sourcing(p, PlanOptions(duals=False))
+    supply = np.zeros(p.demand.shape)
+    units: dict[tuple[str, str], int] = {}
+    for line in result.plan:
+        t = p.quarters.index(line.quarter)
+        supply[p.parts.index(line.part), t] += line.quantity
+        units[(line.part, line.supplier)] = units.get((line.part, line.supplier), 0) + \
+            line.quantity
+    assert (np.cumsum(supply, axis=1) >= np.cumsum(p.demand, axis=1)).all()
+    assert all(y.share >= y.floor - 1e-9 for y in result.share_by_year if y.share is not None)
+    for (part, _), n in units.items():
+        i = p.parts.index(part)
+        assert n <= p.max_share[i] * supply[i].sum() + 1e-9
+    assert all(a.quantity <= a.capacity for a in result.at_capacity)

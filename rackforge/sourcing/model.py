@@ -20,7 +20,10 @@ Constraints, named ``{component}-{family}-{bound}`` as in PyPSA:
 * ``offer-supplier_share-upper[o]``: orders of o <= max share x all orders of its part, over the
   horizon (dual sourcing of critical parts).
 
-Objective [USD]: landed cost x (1 + risk penalty x risk) + holding cost, plus slack penalties.
+Objective [USD]: landed cost (price + freight + duty) x (1 + risk penalty x risk score) per unit
+ordered, plus holding rate x the part's cheapest landed cost per unit held per quarter, plus the
+slack penalties (:data:`PENALTY`) in the elastic version. Capacity is a row rather than a column
+bound so that its dual price is reported.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ from rackforge.catalog.models import System
 from rackforge.checks import RackCheck, check_rack_budget, count
 from rackforge.checks.fabric import check_cluster
 from rackforge.checks.findings import Finding
+from rackforge.compare import compare_summary, run_compare
+from rackforge.compare import to_dict as compare_dict
+from rackforge.deploy.adapters import plan_data, plan_summary, run_plan
 from rackforge.design.budget import RackBudget
 from rackforge.design.cluster import ClusterResult, size_cluster, variant_names
 from rackforge.design.cluster_summary import to_dict as cluster_dict
@@ -178,8 +181,12 @@ STAGES: list[Stage] = [
                                    for f in fs)),
     Stage("evaluate", "Performance", lambda s: s.spec.evaluate is not None, _evaluate,
           _evaluate_summary),
+    Stage("compare", "Candidate comparison", lambda s: s.spec.compare is not None, run_compare,
+          compare_summary, data=compare_dict),
     Stage("build", "Assembly and test line", lambda s: s.spec.line is not None, _build,
           _build_summary),
+    Stage("plan", "Deployment ramp", lambda s: s.spec.plan is not None, run_plan, plan_summary,
+          needs=("build",), data=plan_data),
 ]
 
 

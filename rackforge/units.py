@@ -195,4 +195,14 @@ def format_value(value: float, unit: str) -> str:
     """`value` [unit] for people: SI prefixes for W, J, B, B/s and FLOP/s, else grouped digits."""
     if unit in _SI_UNITS:
         return format_si(value, unit, 4)
-    return f"{value:,.4g} {unit}".rstrip()
+    if unit.startswith("USD"):
+        return _usd(value) + unit[3:]
+    text = f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:,.4g}"
+    return f"{text} {unit}".rstrip()
+
+
+def _usd(value: float) -> str:
+    for scale, suffix in ((1e9, "B"), (1e6, "M")):
+        if abs(value) >= scale:
+            return f"${value / scale:,.4g}{suffix}"
+    return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.3g}"

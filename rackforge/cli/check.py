@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from rackforge import scenario as scenario_mod
@@ -64,9 +65,10 @@ def findings_table(title: str, findings: list[Finding]) -> Table:
                          min_width=16 if col == "subject" else None)
     for f in findings:
         margin = f"{f.margin:+.1%}" if f.margin is not None else ""
-        table.add_row(f.rule, f"[{STYLE[f.severity]}]{f.severity}[/]", f.subject,
+        table.add_row(f.rule, f"[{STYLE[f.severity]}]{f.severity}[/]", escape(f.subject),
                       _number(f.value, f.unit), _number(f.limit, f.unit), margin)
-    notes = [f"[{STYLE[f.severity]}]{f.rule}[/] {f.subject}: {f.message}" for f in findings
+    notes = [f"[{STYLE[f.severity]}]{f.rule}[/] {escape(f.subject)}: {escape(f.message)}"
+             for f in findings
              if f.severity in ("error", "warning", "info")]
     table.caption = "\n".join(notes) or None
     return table

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from rackforge import pipeline
@@ -46,5 +47,6 @@ def _summary(result: pipeline.RunResult) -> Table:
     for col in ("stage", "status", "seconds", "result"):
         table.add_column(col, overflow="fold", justify="right" if col == "seconds" else "left")
     for name, o in result.outcomes.items():
-        table.add_row(name, f"[{STATUS[o.status]}]{o.status}[/]", f"{o.seconds:.2f}", o.summary)
+        table.add_row(name, f"[{STATUS[o.status]}]{o.status}[/]", f"{o.seconds:.2f}",
+                      escape(o.summary))
     return table

@@ -89,3 +89,40 @@ def cluster_power(results: dict) -> go.Figure:
     fig = go.Figure([go.Bar(name=k, x=names, y=[w / 1e6 for w in v]) for k, v in parts.items()])
     fig.update_layout(barmode="stack", title="Cluster IT power by part [MW]", **LAYOUT)
     return fig
+
+
+def compare_scatter(comparison) -> go.Figure:
+    """Cost of the work against when each candidate finishes it, the deadline marked."""
+    from rackforge.calendar import format_quarter
+
+    fig = go.Figure()
+    for r in comparison.results:
+        fig.add_trace(go.Scatter(
+            x=[r.finish.isoformat() if r.finish else None], y=[r.cost_of_work_usd / 1e6],
+            mode="markers+text", text=[r.id], textposition="top center", name=r.id,
+            marker={"size": 14, "symbol": "circle" if r.meets_deadline else "x"}))
+    fig.add_vline(x=comparison.deadline.isoformat(), line_dash="dash")
+    fig.update_layout(title=f"Cost of the work [M USD] vs finish date; deadline "
+                      f"{format_quarter(comparison.deadline)}", showlegend=False, **LAYOUT)
+    return fig
+
+
+def ramp(result) -> go.Figure:
+    """Facility and IT power online by quarter [GW], with the target and binding limits."""
+    from rackforge.calendar import format_quarter
+
+    qs = [format_quarter(q.quarter) for q in result.quarters]
+    fig = go.Figure([
+        go.Bar(name="racks energized", x=qs, y=[q.racks_energized for q in result.quarters],
+               yaxis="y2", opacity=0.35, hovertext=[q.binding for q in result.quarters]),
+        go.Scatter(name="facility GW", x=qs,
+                   y=[q.facility_power_online_w / 1e9 for q in result.quarters]),
+        go.Scatter(name="IT GW", x=qs, y=[q.it_power_online_w / 1e9 for q in result.quarters]),
+    ])
+    if result.target_w:
+        fig.add_hline(y=result.target_w / 1e9, line_dash="dash",
+                      annotation_text=f"target {result.target_w / 1e9:.1f} GW")
+    fig.update_layout(title="Power online by quarter [GW] (bars: racks energized)",
+                      yaxis2={"overlaying": "y", "side": "right", "showgrid": False},
+                      **LAYOUT)
+    return fig

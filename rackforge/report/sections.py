@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from rackforge.calendar import format_quarter as quarter
 from rackforge.catalog.models import PartBase, Tray
 from rackforge.checks import RackCheck
 from rackforge.checks.findings import Finding
@@ -144,8 +145,61 @@ def cluster_section(outcome: Outcome, scenario: Scenario) -> Section:
                    blocks)
 
 
+def compare_section(outcome: Outcome, scenario: Scenario) -> Section:
+    c = outcome.result
+    rows = [[txt(r.id), txt(r.system_id), txt(quarter(r.available)), num(r.racks),
+             num(r.accelerators), num(r.fleet_capex_usd, "USD"),
+             num(r.tco.cost_per_accelerator_hour_usd, "USD/GPU-h"),
+             txt(quarter(r.finish) if r.finish else "never"),
+             txt("yes" if r.meets_deadline else "no", "" if r.meets_deadline else "sev-warning"),
+             num(r.work_done_fraction * 100, "%"), num(r.cost_of_work_usd, "USD"),
+             txt(r.fit_note), num(None if r.domestic_share is None else r.domestic_share * 100,
+                                  "%")]
+            for r in c.results]
+    per_workload = [[txt(r.id), txt(w), num(p.tokens_per_s_per_gpu, "tokens/s"),
+                     num(r.tokens[w].cost_per_mtok_usd, "USD/Mtok"),
+                     num(r.tokens[w].energy_per_mtok_kwh, "kWh/Mtok"),
+                     num(r.tokens[w].tokens_per_s_per_kw, "tokens/s/kW")]
+                    for r in c.results for w, p in r.perf.items()]
+    sens = [[txt(x.name), txt(x.winner), txt(", ".join(x.ranking)),
+             txt("yes" if x.winner_changed else "no", "sev-warning" if x.winner_changed else "")]
+            for x in c.sensitivity]
+    rec = c.recommendation
+    return Section("compare", "Candidate systems: buy now or wait", outcome.status,
+                   outcome.summary, [
+        table(["candidate", "system", "delivery", "racks", "accelerators", "fleet capex",
+               "cost per GPU-hour", "portfolio done", "by deadline", "done by deadline",
+               "cost of the work", "hall fit", "domestic"], rows,
+              f"Decision {quarter(c.decision)}, deadline {quarter(c.deadline)}: "
+              f"{rec.action} {rec.candidate_id}. {rec.reason}"),
+        table(["candidate", "workload", "per GPU", "cost", "energy", "per kW"], per_workload,
+              "Per workload, from the performance model"),
+        table(["case", "winner", "ranking", "winner changes"], sens,
+              "Sensitivity of the ranking to the key assumptions"),
+        Figure(charts.compare_scatter(c))])
+
+
+def plan_section(outcome: Outcome, scenario: Scenario) -> Section:
+    r = outcome.result
+    rows = [[txt(quarter(q.quarter)), num(q.racks_built, "racks"), num(q.racks_energized, "racks"),
+             num(q.racks_online, "racks"), num(q.accelerators_online),
+             num(q.it_power_online_w, "W"), num(q.facility_power_online_w, "W"),
+             num(q.rack_capex_usd + q.facility_capex_usd, "USD"), txt(q.binding)]
+            for q in r.quarters]
+    blocks = [table(["quarter", "built", "energized", "online", "accelerators", "IT power",
+                     "facility power", "capex", "binding limit"], rows,
+                    "Racks are LP values (round down to deploy)"),
+              Figure(charts.ramp(r))]
+    if r.growth:
+        blocks.append(table(["limit", "must grow by"], [[txt(g.limit), txt(g.describe())]
+                                                         for g in r.growth],
+                            "To reach the target"))
+    return Section("plan", "Deployment ramp 2026-2029", outcome.status, outcome.summary,
+                   blocks)
+
+
 BUILDERS = {"checks": checks_section, "evaluate": evaluate_section, "cluster": cluster_section,
-            "build": build_section}
+            "compare": compare_section, "build": build_section, "plan": plan_section}
 
 
 def build_sections(run: RunResult) -> list[Section]:

@@ -32,6 +32,7 @@ from rackforge.perf.spec import user_workloads
 from rackforge.perf.workload import get_workload
 from rackforge.report.jsonable import jsonable
 from rackforge.scenario import Scenario
+from rackforge.sourcing.stage import run_source, source_passed, source_summary
 
 SCHEMA_VERSION = "1.0"
 Status = Literal["ok", "failed", "skipped"]
@@ -181,12 +182,14 @@ STAGES: list[Stage] = [
                                    for f in fs)),
     Stage("evaluate", "Performance", lambda s: s.spec.evaluate is not None, _evaluate,
           _evaluate_summary),
+    Stage("source", "Sourcing", lambda s: s.spec.sourcing is not None, run_source,
+          source_summary, passed=source_passed, data=lambda r: r.to_dict()),
     Stage("compare", "Candidate comparison", lambda s: s.spec.compare is not None, run_compare,
           compare_summary, data=compare_dict),
     Stage("build", "Assembly and test line", lambda s: s.spec.line is not None, _build,
           _build_summary),
     Stage("plan", "Deployment ramp", lambda s: s.spec.plan is not None, run_plan, plan_summary,
-          needs=("build",), data=plan_data),
+          needs=("build", "source"), data=plan_data),
 ]
 
 

@@ -126,3 +126,24 @@ def ramp(result) -> go.Figure:
                       yaxis2={"overlaying": "y", "side": "right", "showgrid": False},
                       **LAYOUT)
     return fig
+
+
+def sourcing_spend(result) -> go.Figure:
+    """Landed spend per quarter by country of origin [M USD], with the domestic share."""
+    from rackforge.calendar import format_quarter
+
+    quarters = sorted({line.quarter for line in result.plan})
+    origins = sorted({line.country_of_origin for line in result.plan})
+    spend = {(o, q): 0.0 for o in origins for q in quarters}
+    for line in result.plan:
+        spend[(line.country_of_origin, line.quarter)] += line.cost_usd
+    xs = [format_quarter(q) for q in quarters]
+    fig = go.Figure([go.Bar(name=o, x=xs, y=[spend[(o, q)] / 1e6 for q in quarters])
+                     for o in origins])
+    shares = [result.share_by_quarter.get(q) for q in quarters]
+    fig.add_trace(go.Scatter(name="domestic share", x=xs, yaxis="y2", mode="lines+markers",
+                             y=[None if s is None else s * 100 for s in shares]))
+    fig.update_layout(barmode="stack", title="Landed spend by origin [M USD] and domestic "
+                      "share [%]", yaxis2={"overlaying": "y", "side": "right", "range": [0, 100],
+                                           "showgrid": False}, **LAYOUT)
+    return fig

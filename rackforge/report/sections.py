@@ -13,6 +13,7 @@ from rackforge.report import charts
 from rackforge.report.blocks import Figure, Section, Svg, Table, num, table, txt
 from rackforge.report.elevation import elevation_svg
 from rackforge.scenario import Scenario
+from rackforge.units import format_value
 
 SEVERITY_CSS = {"error": "sev-error", "warning": "sev-warning", "pass": "sev-pass",
                 "info": "sev-info"}
@@ -198,8 +199,39 @@ def plan_section(outcome: Outcome, scenario: Scenario) -> Section:
                    blocks)
 
 
+def source_section(outcome: Outcome, scenario: Scenario) -> Section:
+    rep = outcome.result
+    r = rep.result
+    bom = [[txt(x.part), num(x.count), num(x.unit_price_usd, "USD"), num(x.extended_usd, "USD")]
+           for x in sorted(rep.bom.lines, key=lambda x: -x.extended_usd)]
+    bom.append([txt("total per rack"), num(None), num(None), num(rep.bom.total_usd, "USD")])
+    years = [[txt(y.year), num(None if y.share is None else y.share * 100, "%"),
+              num(y.floor * 100, "%"), num(y.domestic_usd, "USD"), num(y.total_usd, "USD")]
+             for y in r.share_by_year]
+    spend: dict[tuple[str, str, str], list[float]] = {}
+    for line in r.plan:
+        key = (line.part, line.supplier, line.country_of_origin)
+        units, cost = spend.get(key, [0.0, 0.0])
+        spend[key] = [units + line.quantity, cost + line.cost_usd]
+    plan = [[txt(p), txt(s_), txt(c), num(u), num(cost, "USD")]
+            for (p, s_, c), (u, cost) in sorted(spend.items())]
+    note = ("Supplier prices, capacities and tariffs are invented example data."
+            if rep.resolved.example else "")
+    return Section("source", "Bill of materials and sourcing plan", outcome.status,
+                   outcome.summary, [
+        table(["part", "per rack", "unit price (plan average)", "extended"], bom,
+              f"Bill of materials of one {rep.bom.design} rack: "
+              f"{format_value(rep.bom.total_usd, 'USD')}. {note}"),
+        table(["year", "domestic share", "floor", "domestic", "all components"], years,
+              r.rule_text),
+        table(["part", "supplier", "origin", "units", "landed cost"], plan,
+              "Sourcing plan over the horizon"),
+        Figure(charts.sourcing_spend(r))])
+
+
 BUILDERS = {"checks": checks_section, "evaluate": evaluate_section, "cluster": cluster_section,
-            "compare": compare_section, "build": build_section, "plan": plan_section}
+            "source": source_section, "compare": compare_section, "build": build_section,
+            "plan": plan_section}
 
 
 def build_sections(run: RunResult) -> list[Section]:

@@ -38,7 +38,7 @@ def test_results_json_is_versioned_and_complete(report):
     doc, _, _ = report
     assert doc["schema_version"] == "1.0"
     assert doc["scenario"]["name"].startswith("Reference")
-    for stage in ("checks", "evaluate", "cluster", "build"):
+    for stage in ("checks", "cluster", "evaluate", "source", "compare", "build", "plan"):
         assert doc["stages"][stage]["status"] == "ok", doc["stages"][stage]
         assert doc["stages"][stage]["data"] is not None
 
@@ -47,7 +47,8 @@ def test_report_is_self_contained_with_every_part(report):
     _, html, _ = report
     assert "<script src=" not in html and "<link " not in html  # nothing fetched: works offline
     assert "plotly.js v" in html  # the library itself is inline
-    for section in ("summary", "checks", "evaluate", "cluster", "build", "assumptions"):
+    for section in ("summary", "checks", "cluster", "evaluate", "source", "compare", "build",
+                    "plan", "assumptions"):
         assert f'id="{section}"' in html
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="elevation"' in html
     assert html.count('data-part="gb200-nvl72-compute-tray"') == 18
@@ -67,6 +68,16 @@ def test_report_numbers_equal_results_json(report):
     for ev in doc["stages"]["evaluate"]["data"]:
         best = ev["top"][0]
         assert any(v == pytest.approx(best["step_s"], rel=1e-12) for v in values)
+    source = doc["stages"]["source"]["data"]
+    assert any(v == pytest.approx(source["bom_per_rack"]["total_usd"], rel=1e-12)
+               for v in values)
+    for year in (y for y in source["result"]["share_by_year"] if y["share"] is not None):
+        assert any(v == pytest.approx(year["share"] * 100, rel=1e-12) for v in values), year
+    for quarter in doc["stages"]["plan"]["data"]["quarters"]:
+        assert any(v == pytest.approx(quarter["facility_power_online_w"], rel=1e-12, abs=1e-9)
+                   for v in values)
+    for cand in doc["stages"]["compare"]["data"]["results"]:
+        assert any(v == pytest.approx(cand["cost_of_work_usd"], rel=1e-12) for v in values)
 
 
 def _browser() -> str | None:

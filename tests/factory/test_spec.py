@@ -33,6 +33,8 @@ def test_units_are_parsed_to_hours():
 @pytest.mark.parametrize(("data", "words"), [
     (_with(0, next="nowhere"), ["next 'nowhere' is not a station", "expected one of a, b"]),
     (_with(1, next="a"), ["no route to 'ship'", "loop"]),
+    ({**BASE, "stations": [{"name": "a", "time_h": 1}]},
+     ["stations[0].next", "missing key", "expected this key to be present"]),
     (_with(0, servers=0), ["servers", "greater than or equal to 1", "got 0"]),
     (_with(0, time_h="-2 h"), ["time_h", "greater than or equal to 0"]),
     (_with(0, time_h={"dist": "triangular", "min_h": 3, "mode_h": 2, "max_h": 4}),

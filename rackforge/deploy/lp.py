@@ -8,15 +8,13 @@ label per row (a quarter, or ``site,quarter``); the row name is ``name[label]``.
 
 from __future__ import annotations
 
-import os
-import sys
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
 
 from rackforge.errors import SolverError
+from rackforge.highs import quiet_stdout
 
 INF = highspy.kHighsInf
 
@@ -85,20 +83,6 @@ class Solution:
         return self.status == "optimal"
 
 
-@contextmanager
-def _quiet_stdout():
-    """HiGHS prints a banner on fd 1 when the first solver is created: keep stdout clean."""
-    sys.stdout.flush()
-    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
 def _csr(lp: Lp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r = np.concatenate([e[0] for e in lp.entries]) if lp.entries else np.zeros(0, np.int64)
     c = np.concatenate([e[1] for e in lp.entries]) if lp.entries else np.zeros(0, np.int64)
@@ -121,7 +105,7 @@ def solve(lp: Lp) -> Solution:
     model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
     model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = _csr(lp)
     model.col_names_, model.row_names_ = lp.col_names, lp.row_names()
-    with _quiet_stdout():
+    with quiet_stdout():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.passModel(model)

@@ -108,7 +108,12 @@ class Station:
         if self.pausable:
             self.inservice[ev] = now + delay
         if self.trace is not None:
-            self.trace.append((now, "start", self.name, job[0]))
+            self.trace.extend((now, "start", self.name, j[0]) for j in self._jobs(job))
+
+    @staticmethod
+    def _jobs(unit: list) -> list:
+        """The jobs a unit of service holds (one job; a batch station serves a list of them)."""
+        return [unit]
 
     def finish(self, ev: Timeout) -> None:
         job = ev._value
@@ -246,16 +251,9 @@ class BatchStation(Station):
             for _ in batch:
                 self.admit()
 
-    def start(self, batch: list, now: float) -> None:
-        self.free -= 1
-        self.n_busy += 1
-        delay = self.draw()
-        ev = Timeout(self.env, delay, batch)
-        ev.callbacks.append(self.finish)
-        if self.pausable:
-            self.inservice[ev] = now + delay
-        if self.trace is not None:
-            self.trace.extend((now, "start", self.name, job[0]) for job in batch)
+    @staticmethod
+    def _jobs(unit: list) -> list:
+        return unit
 
     def finish(self, ev: Timeout) -> None:
         batch = ev._value

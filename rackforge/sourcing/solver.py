@@ -11,17 +11,14 @@ References
 
 from __future__ import annotations
 
-import os
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 import numpy as np
 
 from rackforge.errors import SolverError
+from rackforge.highs import quiet_stdout
 from rackforge.sourcing.model import Arrays
 
 Status = Literal["optimal", "time_limit", "infeasible", "unbounded"]
@@ -76,7 +73,7 @@ class HighsSolver:
     def _solve(self, arrays: Arrays, options: SolveOptions) -> Solution:
         import highspy
 
-        with _quiet_stdout():
+        with quiet_stdout():
             h = highspy.Highs()
         h.setOptionValue("output_flag", options.log)
         h.setOptionValue("mip_rel_gap", options.mip_gap)
@@ -93,20 +90,6 @@ class HighsSolver:
         began = time.perf_counter()
         h.run()
         return _read(h, highspy, bool(a.integer.any()), time.perf_counter() - began)
-
-
-@contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """HiGHS prints a banner on fd 1 when its first solver is created; keep stdout for JSON."""
-    sys.stdout.flush()
-    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
 
 
 def _consistent(arrays: Arrays, solution: Solution) -> bool:

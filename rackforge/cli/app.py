@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.table import Table
 from typer.core import TyperGroup
 
 from rackforge.errors import RackforgeError
+from rackforge.units import format_value
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -44,6 +47,19 @@ app.add_typer(validate_app, name="validate")
 # Options shared by commands, defined once.
 ScenarioFile = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def simple_table(title: str, columns: list[str], right_from: int = 1) -> Table:
+    """A borderless table; columns from `right_from` on are numbers, right-aligned."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="right" if i >= right_from else "left")
+    return table
+
+
+def money(usd: float) -> str:
+    """Dollars for people: $1.23B, $775.8M, $1,234."""
+    return format_value(usd, "USD")
 
 
 def print_json(data: Any) -> None:

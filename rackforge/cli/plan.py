@@ -6,28 +6,16 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich import box
 from rich.markup import escape
 from rich.table import Table
 
 from rackforge import scenario as scenario_mod
 from rackforge.calendar import format_quarter
-from rackforge.cli.app import JsonFlag, ScenarioFile, app, console, print_json
+from rackforge.cli.app import JsonFlag, ScenarioFile, app, console, money, print_json, simple_table
 from rackforge.compare import Comparison, compare, to_dict
 from rackforge.deploy import RampResult
 from rackforge.deploy import plan as plan_ramp
 from rackforge.deploy.adapters import plan_data
-
-
-def _table(title: str, columns: list[str], right_from: int = 1) -> Table:
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for i, col in enumerate(columns):
-        table.add_column(col, justify="right" if i >= right_from else "left")
-    return table
-
-
-def _money(usd: float) -> str:
-    return f"${usd / 1e9:,.2f}B" if abs(usd) >= 1e9 else f"${usd / 1e6:,.1f}M"
 
 
 @app.command(name="compare")
@@ -52,21 +40,21 @@ def compare_cmd(file: ScenarioFile, json: JsonFlag = False) -> None:
 
 
 def _candidates_table(result: Comparison) -> Table:
-    table = _table(f"Candidates, deadline {format_quarter(result.deadline)} (best first)",
+    table = simple_table(f"Candidates, deadline {format_quarter(result.deadline)} (best first)",
                    ["candidate", "system", "delivery", "GPUs", "fleet capex", "$/GPU-h",
                     "finish", "by deadline", "cost of work"], 3)
     for r in result.results:
         table.add_row(
             r.id, r.system_id, format_quarter(r.available), f"{r.accelerators:,}",
-            _money(r.fleet_capex_usd), f"{r.tco.cost_per_accelerator_hour_usd:,.2f}",
+            money(r.fleet_capex_usd), f"{r.tco.cost_per_accelerator_hour_usd:,.2f}",
             format_quarter(r.finish) if r.finish else "never",
             "[green]yes[/]" if r.meets_deadline else f"[red]{r.work_done_fraction:.0%}[/]",
-            _money(r.cost_of_work_usd))
+            money(r.cost_of_work_usd))
     return table
 
 
 def _fit_table(result: Comparison) -> Table:
-    table = _table("Fit in the planned halls, domestic content",
+    table = simple_table("Fit in the planned halls, domestic content",
                    ["candidate", "racks", "rack kW", "fleet MW", "domestic", "hall"], 1)
     table.columns[-1].justify = "left"
     for r in result.results:
@@ -79,7 +67,7 @@ def _fit_table(result: Comparison) -> Table:
 
 
 def _workloads_table(result: Comparison) -> Table:
-    table = _table("Per workload", ["candidate", "workload", "tok/s/GPU", "$/Mtok",
+    table = simple_table("Per workload", ["candidate", "workload", "tok/s/GPU", "$/Mtok",
                                     "kWh/Mtok", "tok/s/kW", "tok/$"], 2)
     for r in result.results:
         for wid, te in r.tokens.items():
@@ -90,7 +78,7 @@ def _workloads_table(result: Comparison) -> Table:
 
 
 def _sensitivity_table(result: Comparison) -> Table:
-    table = _table("Sensitivity of the ranking", ["case", "winner", "ranking", "changed"], 3)
+    table = simple_table("Sensitivity of the ranking", ["case", "winner", "ranking", "changed"], 3)
     for case in result.sensitivity:
         table.add_row(case.name, case.winner, " > ".join(case.ranking),
                       "[yellow]yes[/]" if case.winner_changed else "no")
@@ -98,7 +86,7 @@ def _sensitivity_table(result: Comparison) -> Table:
 
 
 def _assumptions_table(result: Comparison) -> Table:
-    table = _table("Assumptions (economics)", ["name", "value", "origin"], 1)
+    table = simple_table("Assumptions (economics)", ["name", "value", "origin"], 1)
     table.columns[-1].justify = "left"
     for a in result.assumptions:
         value = a["value"]
@@ -128,7 +116,7 @@ def plan_cmd(file: ScenarioFile, json: JsonFlag = False,
 
 
 def _ramp_table(result: RampResult) -> Table:
-    table = _table("Deployment ramp (racks; accelerators and GW online)",
+    table = simple_table("Deployment ramp (racks; accelerators and GW online)",
                    ["quarter", "built", "shipped", "energized", "online", "GPUs (M)", "IT GW",
                     "facility GW", "capex", "binding limit"])
     table.columns[-1].justify, table.columns[-1].no_wrap = "left", True
@@ -141,7 +129,7 @@ def _ramp_table(result: RampResult) -> Table:
                       f"{q.racks_online:,.0f}", f"{q.accelerators_online / 1e6:,.3f}",
                       f"{q.it_power_online_w / 1e9:,.3f}",
                       f"{q.facility_power_online_w / 1e9:,.3f}",
-                      _money(q.rack_capex_usd + q.facility_capex_usd),
+                      money(q.rack_capex_usd + q.facility_capex_usd),
                       _limit(q.binding, q.binding_family))
     return table
 
@@ -162,7 +150,7 @@ def _verdict(result: RampResult) -> list[str]:
              f"{final.accelerators_online / 1e6:,.2f} M accelerators, "
              f"{final.it_power_online_w / 1e9:,.2f} GW IT, "
              f"{final.facility_power_online_w / 1e9:,.2f} GW facility; capex "
-             f"{_money(result.capex_usd)}."]
+             f"{money(result.capex_usd)}."]
     if result.target_w is None:
         return lines
     goal = f"{result.target_w / 1e9:,.2f} GW {result.target_basis}"

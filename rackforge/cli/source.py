@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.table import Table
 
 from rackforge import scenario as scenario_mod
 from rackforge.calendar import format_quarter
@@ -17,7 +15,9 @@ from rackforge.cli.app import (
     app,
     console,
     err_console,
+    money,
     print_json,
+    simple_table,
 )
 from rackforge.sourcing.results import SourcingResult
 from rackforge.sourcing.solve import PlanOptions
@@ -52,17 +52,6 @@ def source_cmd(file: ScenarioFile, what_if: WhatIf = None, json: JsonFlag = Fals
         raise typer.Exit(EXIT_FAILED)
 
 
-def _table(title: str, columns: list[str], right_from: int = 1) -> Table:
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for i, col in enumerate(columns):
-        table.add_column(col, justify="right" if i >= right_from else "left")
-    return table
-
-
-def _money(usd: float) -> str:
-    if abs(usd) >= 1e9:
-        return f"${usd / 1e9:,.2f}B"
-    return f"${usd / 1e6:,.2f}M" if abs(usd) >= 1e6 else f"${usd:,.0f}"
 
 
 def _show(report: SourcingReport) -> None:
@@ -70,7 +59,7 @@ def _show(report: SourcingReport) -> None:
     flag = " [yellow](example supplier data)[/]" if report.resolved.example else ""
     console.print(f"[bold]Sourcing {report.resolved.design.id}[/]{flag}: {r.status}; "
                   f"rule {r.rule}: {r.rule_text}")
-    bom = _table("BOM per rack, priced at the plan's landed cost",
+    bom = simple_table("BOM per rack, priced at the plan's landed cost",
                  ["part", "count", "unit $", "extended $"])
     for line in report.bom.lines:
         bom.add_row(line.part, f"{line.count:,.2f}".rstrip("0").rstrip("."),
@@ -87,17 +76,17 @@ def _show(report: SourcingReport) -> None:
 def _show_result(r: SourcingResult) -> None:
     if r.cost is not None:
         c = r.cost
-        console.print(f"cost {_money(c.total_usd)}: price {_money(c.price_usd)}, freight "
-                      f"{_money(c.freight_usd)}, duty {_money(c.duty_usd)}, holding "
-                      f"{_money(c.holding_usd)}, risk {_money(c.risk_usd)}"
+        console.print(f"cost {money(c.total_usd)}: price {money(c.price_usd)}, freight "
+                      f"{money(c.freight_usd)}, duty {money(c.duty_usd)}, holding "
+                      f"{money(c.holding_usd)}, risk {money(c.risk_usd)}"
                       + (f"; gap {r.gap:.3%} ({r.method}, {r.solve_s:.1f} s)"
                          if r.status != "infeasible" else ""))
-    years = _table("Domestic share by delivery year", ["year", "share", "floor", "purchases"])
+    years = simple_table("Domestic share by delivery year", ["year", "share", "floor", "purchases"])
     for y in r.share_by_year:
         share = "-" if y.share is None else f"{y.share:.1%}"
         ok = y.share is None or y.share >= y.floor - 1e-9
         years.add_row(str(y.year), share if ok else f"[red]{share}[/]", f"{y.floor:.0%}",
-                      _money(y.total_usd))
+                      money(y.total_usd))
     console.print(years)
     by_quarter = ", ".join(f"{format_quarter(q)} {s:.1%}" for q, s in r.share_by_quarter.items()
                            if s is not None)
@@ -122,7 +111,7 @@ def _show_result(r: SourcingResult) -> None:
         spend = ", ".join(f"{c} {v / total:.1%}" for c, v in r.risk.spend_by_origin_usd.items())
         top = max(r.risk.top_supplier.items(), key=lambda kv: kv[1][1])
         console.print(f"risk: spend by origin {spend}; risk-weighted spend "
-                      f"{_money(r.risk.risk_weighted_spend_usd)}; most concentrated part "
+                      f"{money(r.risk.risk_weighted_spend_usd)}; most concentrated part "
                       f"{top[0]} ({top[1][0]} {top[1][1]:.0%})", highlight=False)
     for note in r.notes:
         console.print(f"[dim]note: {note}[/]", highlight=False)
@@ -135,10 +124,10 @@ def _show_plan(r: SourcingResult) -> None:
         acc = totals.setdefault(key, [0.0, 0.0])
         acc[0] += line.quantity
         acc[1] += line.cost_usd
-    plan = _table(f"Plan {format_quarter(r.quarters[0])}-{format_quarter(r.quarters[-1])}, "
+    plan = simple_table(f"Plan {format_quarter(r.quarters[0])}-{format_quarter(r.quarters[-1])}, "
                   "by supplier", ["part", "supplier", "origin", "units", "landed cost"], 3)
     for (part, supplier, origin), (units, cost) in sorted(totals.items()):
-        plan.add_row(part, supplier, origin, f"{units:,.0f}", _money(cost))
+        plan.add_row(part, supplier, origin, f"{units:,.0f}", money(cost))
     console.print(plan)
 
 

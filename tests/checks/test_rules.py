@@ -79,6 +79,7 @@ def _mutate(scenario, path, value):
     (("slots", 3, "position"), 9, "MECH-SLOT-OVERLAP"),
     (("slots", 4, "position"), 48, "MECH-SLOT-RANGE"),
     (("cabling", 0, "cables_per_pair"), 5, "CABLE-PORTS"),
+    (("power", "busbar"), "bus-800v", "POWER-BUSBAR-VOLTAGE"),
 ])
 def test_each_rule_fails_when_broken(mini_catalog, mini_scenario, path, value, rule):
     _mutate(mini_scenario, ("cabling", 0, "port"), "nvlink")
@@ -116,3 +117,19 @@ def test_ports_used_exactly_pass(mini_catalog, mini_scenario):
     ports = [f for k, f in run(mini_catalog, mini_scenario).items() if k.startswith("CABLE-PORTS")]
     assert sorted((f.value, f.limit, f.severity) for f in ports) == [
         (8, 8, "pass"), (40, 40, "pass")]
+
+
+def test_sidecar_power_rack_capacity(mini_catalog, mini_scenario):
+    # 62 kW / 0.975 = 63.6 kW of input power on a 60 kW sidecar: short by 6%.
+    _mutate(mini_scenario, ("power", "power_rack"), "sidecar-60k")
+    side = by_rule(run(mini_catalog, mini_scenario), "POWER-SIDECAR-CAPACITY")
+    assert (side.severity, side.limit) == ("error", 60_000)
+    assert side.value == pytest.approx(62_000 / 0.975)
+
+
+def test_battery_shelves_must_carry_the_load(mini_catalog, mini_scenario):
+    _mutate(mini_scenario, ("slots", 1, "count"), 1)   # one 33 kW BBU for 62 kW
+    _mutate(mini_scenario, ("slots", 2, "position"), 5)
+    f = run(mini_catalog, mini_scenario)
+    assert by_rule(f, "POWER-BBU-CAPACITY").severity == "error"
+    assert by_rule(f, "POWER-RIDE-THROUGH").value == pytest.approx(33_000 * 90 / 62_000)

@@ -30,6 +30,7 @@ from rackforge.perf.spec import EvaluateSpec
 from rackforge.perf.spec import resolve as resolve_perf
 from rackforge.perf.workload import Workload
 from rackforge.sourcing.spec import SourcingSpec
+from rackforge.sourcing.suppliers import load_suppliers
 
 
 class ScenarioSpec(Frozen):
@@ -92,4 +93,7 @@ def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None
                for i, r in enumerate(spec.racks)}
     check_cluster(spec.cluster, catalog, layouts, file)
     resolve_perf(spec.evaluate, spec.workloads, catalog, file)
+    folder = Path(file).parent if file else Path(".")
+    spec = spec.model_copy(update={"sourcing": load_suppliers(spec.sourcing, folder, catalog,
+                                                                file)})
     return Scenario(spec, catalog, file, layouts)

@@ -80,6 +80,19 @@ def _offer(header: list[str], row: list[str], example: bool,
                          data.get(column, err.value), err.expected) from None
 
 
+def load_suppliers(spec: SourcingSpec | None, scenario_dir: str | Path, catalog: Catalog,
+                   file: str | None = None) -> SourcingSpec | None:
+    """The sourcing section with ``suppliers_csv`` read into ``suppliers`` and every id
+    checked: called by the scenario loader, so the stage itself reads no file."""
+    if spec is None:
+        return None
+    offers = list(spec.suppliers)
+    if spec.suppliers_csv:
+        offers += read_suppliers_csv(Path(scenario_dir) / spec.suppliers_csv)
+    _check_offers(offers, spec, catalog, file)
+    return spec.model_copy(update={"suppliers": offers, "suppliers_csv": None})
+
+
 @dataclass(frozen=True)
 class ResolvedSourcing:
     """The sourcing section with its supplier rows read and every id checked."""

@@ -70,7 +70,7 @@ def test_sourcing_prices_the_lab_built_rack_and_gives_its_domestic_share():
     cand = data["compare"]["candidates"][0]
     assert cand["rack"] == "nvl72-us"
     del cand["price_usd"], cand["domestic_share"]
-    scenario = from_dict(data)
+    scenario = from_dict(data, file=str(REFERENCE))
     perf = {(c["id"], w["id"]): PerfPoint(1e3, 2e3)
             for c in data["compare"]["candidates"] for w in data["compare"]["workloads"]}
     report = SimpleNamespace(

@@ -236,7 +236,7 @@ def test_lpo_can_be_ruled_out(mini_catalog):
     auto = size_cluster(scen).fabric.links[0]
     data = yaml.safe_load(REFERENCE.read_text())
     data["cluster"]["fabric"]["allow_lpo"] = False
-    no_lpo = size_cluster(from_dict(data)).fabric.links[0]
+    no_lpo = size_cluster(from_dict(data, file=str(REFERENCE))).fabric.links[0]
     assert auto.medium == "optic-lpo" and no_lpo.medium != "optic-lpo"
     assert no_lpo.reaches and no_lpo.cable.power_w >= auto.cable.power_w
 

@@ -14,14 +14,14 @@ from rackforge.perf.api import TrainingOptions, estimate_training, training_cont
 from rackforge.perf.layout import single
 from rackforge.scenario import from_dict
 
-REFERENCE = yaml.safe_load((Path(__file__).parents[2] / "scenarios" / "reference.yaml")
-                           .read_text())
+REFERENCE_FILE = Path(__file__).parents[2] / "scenarios" / "reference.yaml"
+REFERENCE = yaml.safe_load(REFERENCE_FILE.read_text())
 
 
 def tiers_of(oversubscription: float) -> tuple[tuple[int, float, float], ...]:
     data = copy.deepcopy(REFERENCE)
     data["cluster"]["fabric"]["oversubscription"] = oversubscription
-    result = size_cluster(from_dict(data))
+    result = size_cluster(from_dict(data, file=str(REFERENCE_FILE)))
     return tuple((t.span_gpus, t.bandwidth_bytes_per_s_per_gpu, t.latency_s)
                  for t in result.tiers[1:])
 

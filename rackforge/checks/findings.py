@@ -71,3 +71,7 @@ def count(findings: list[Finding]) -> dict[str, int]:
     for f in findings:
         out[f.severity] += 1
     return out
+
+
+def has_error(findings: list[Finding]) -> bool:
+    return any(f.severity == "error" for f in findings)

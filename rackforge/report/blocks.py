@@ -60,6 +60,7 @@ class Section:
     status: str
     summary: str
     blocks: list[Any] = field(default_factory=list)
+    flagged: int = 0          # inputs of this section that are invented example data
 
 
 def num(value: float | None, unit: str = "", css: str = "") -> Cell:

@@ -22,10 +22,14 @@ def _environment() -> jinja2.Environment:
                               undefined=jinja2.StrictUndefined)
 
 
-def render_html(run: RunResult, example_note: str | None = None) -> str:
+def render_html(run: RunResult) -> str:
     """The report page for `run` as one HTML string (about 5 MB with Plotly inline)."""
     spec = run.scenario.spec
+    sections = build_sections(run)
+    flagged = sum(s.flagged for s in sections)
+    note = (f"{flagged} inputs of this report are invented example data (marked example: true),"
+            " not measurements or quotes: see Inputs and their sources." if flagged else None)
     return _environment().get_template("report.html.j2").render(
         scenario_name=spec.name, description=spec.description or "", version=__version__,
-        schema_version=SCHEMA_VERSION, outcomes=run.outcomes, sections=build_sections(run),
-        plotly_js=get_plotlyjs(), example_note=example_note)
+        schema_version=SCHEMA_VERSION, outcomes=run.outcomes, sections=sections,
+        plotly_js=get_plotlyjs(), example_note=note)

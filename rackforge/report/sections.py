@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from rackforge.calendar import format_quarter as quarter
-from rackforge.catalog.models import PartBase, Tray
+from rackforge.catalog.models import PartBase
 from rackforge.checks import RackCheck
 from rackforge.checks.findings import Finding
 from rackforge.pipeline import Outcome, RunResult
@@ -66,26 +66,61 @@ def _findings(findings: list[Finding], caption: str) -> Table:
                  caption)
 
 
-def assumptions_section(scenario: Scenario) -> Section:
-    """Every catalog part the scenario's racks use, with its source and flags."""
+def assumptions_section(run: RunResult) -> Section:
+    """Every input the results rest on, with its source; invented example data flagged."""
+    scenario = run.scenario
+    used = _parts_used(scenario)
+    rows = [[txt(p.kind), txt(p.id), txt(p.source.cite()),
+             txt("example (invented)" if p.example else "approximate" if p.approximate else "",
+                 "flag-example" if p.example else "")]
+            for p in sorted(used.values(), key=lambda p: (p.kind, p.id))]
+    rows += _stage_assumptions(run)
+    flagged = sum(1 for r in rows if r[3].text.startswith("example"))
+    summary = (f"{len(rows)} inputs with their sources; {flagged} are invented example data, "
+               "flagged below" if flagged else f"{len(rows)} inputs, each with its source")
+    return Section("assumptions", "Inputs and their sources", "ok", summary,
+                   [table(["kind", "input", "source", "flags"], rows)], flagged)
+
+
+def _parts_used(scenario: Scenario) -> dict[str, PartBase]:
+    """Catalog parts behind the racks, the evaluated and compared systems and their GPUs."""
     used: dict[str, PartBase] = {}
     for layout in scenario.layouts.values():
         parts = [p.part for p in layout.placed] + [layout.rack, layout.busbar, layout.coolant,
                                                   layout.loop]
         parts += [x for x in (layout.cdu, layout.rear_door, layout.power_rack) if x]
         parts += [run.cable for run in layout.cable_runs]
-        parts += [scenario.catalog.parts[p.accelerator] for p in parts
-                  if isinstance(p, Tray) and p.accelerator]
         used.update({p.id: p for p in parts})
-    rows = [[txt(p.id), txt(p.kind), txt(p.source.cite()),
-             txt("example (invented)" if p.example else "approximate" if p.approximate else "",
-                 "flag-example" if p.example else "")]
-            for p in sorted(used.values(), key=lambda p: (p.kind, p.id))]
-    flagged = sum(p.example for p in used.values())
-    summary = (f"{len(used)} catalog parts used; {flagged} carry invented example figures"
-               if flagged else f"{len(used)} catalog parts used, each with its source")
-    return Section("assumptions", "Inputs and their sources", "ok", summary,
-                   [table(["part", "kind", "source", "flags"], rows)])
+    spec = scenario.spec
+    systems = list(spec.evaluate.systems) if spec.evaluate else []
+    systems += [c.system for c in spec.compare.candidates] if spec.compare else []
+    used.update({s: scenario.catalog.parts[s] for s in systems if s in scenario.catalog})
+    accelerators = {getattr(p, "accelerator", None) for p in list(used.values())}
+    used.update({a: scenario.catalog.parts[a] for a in accelerators if a in scenario.catalog})
+    return used
+
+
+def _stage_assumptions(run: RunResult) -> list[list]:
+    """Economics defaults, supplier data and line times, as the stages report them."""
+    rows = []
+    compare = run.outcomes.get("compare")
+    if compare and compare.status == "ok":
+        rows += [[txt("economics"), txt(f"{a['name']} = {a['value']:g}"),
+                  txt(a["origin"].lstrip("~")),
+                  txt("example (invented)" if "example" in a["origin"] else "",
+                      "flag-example" if "example" in a["origin"] else "")]
+                 for a in compare.result.assumptions]
+    source = run.outcomes.get("source")
+    if source and source.status == "ok" and source.result.resolved.example:
+        rows.append([txt("suppliers"), txt("supplier prices, capacities, lead times, tariffs"),
+                     txt("scenario supplier table"), txt("example (invented)", "flag-example")])
+    line = run.scenario.spec.line
+    if line is not None:
+        cited = "; ".join(src.cite() for src in line.sources) or "scenario"
+        rows.append([txt("line"), txt(f"{line.name}: station times, yields, failures"),
+                     txt(cited), txt("example (invented)" if line.example else "",
+                                     "flag-example" if line.example else "")])
+    return rows
 
 
 def evaluate_section(outcome: Outcome, scenario: Scenario) -> Section:
@@ -242,5 +277,5 @@ def build_sections(run: RunResult) -> list[Section]:
             sections.append(Section(name, name.title(), outcome.status, outcome.summary))
         else:
             sections.append(builder(outcome, run.scenario))
-    sections.append(assumptions_section(run.scenario))
+    sections.append(assumptions_section(run))
     return sections

@@ -53,6 +53,8 @@ def test_report_is_self_contained_with_every_part(report):
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="elevation"' in html
     assert html.count('data-part="gb200-nvl72-compute-tray"') == 18
     assert '"type":"sankey"' in html
+    assert "invented example data" in html  # supplier prices and line times are examples
+    assert html.count("example (invented)") >= 3
 
 
 def test_report_numbers_equal_results_json(report):

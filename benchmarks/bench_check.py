@@ -8,8 +8,9 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from timing import timed
 
 from rackforge import scenario, units
 from rackforge.catalog import load_catalog
@@ -17,14 +18,6 @@ from rackforge.checks import check_rack
 
 REFERENCE = Path(__file__).parent.parent / "scenarios" / "reference.yaml"
 
-
-def timed(fn, repeat: int) -> tuple[float, float]:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times)
 
 
 def cold_load() -> None:

@@ -7,9 +7,9 @@ scenarios/examples/cluster-nvl72.yaml.
 
 from __future__ import annotations
 
-import statistics
-import time
 from pathlib import Path
+
+from timing import timed
 
 from rackforge import scenario
 from rackforge.checks.fabric import check_cluster
@@ -18,14 +18,6 @@ from rackforge.design.cluster import size_cluster, variant_names
 ROOT = Path(__file__).parent.parent / "scenarios"
 CANDIDATES = (ROOT / "reference.yaml", ROOT / "examples" / "cluster-nvl72.yaml")
 
-
-def timed(fn, repeat: int) -> tuple[float, float]:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times)
 
 
 def load():

@@ -31,6 +31,7 @@ class DeviceEfficiency(Frozen):
     sm_count: int = Field(gt=0)
     tile_m: int = Field(gt=0)
     tile_n: int = Field(gt=0)
+    fp8_transpose: bool = False
     note: str | None = None
     assumption: bool = False
 
@@ -48,6 +49,7 @@ class PerfParams(Frozen):
     softmax_bytes_per_element: float = Field(ge=0)
     cross_entropy_bytes_per_logit: float = Field(ge=0)
     fp8_cast_bytes_per_element: float = Field(ge=0)
+    fp8_transpose_bytes_per_element: float = Field(ge=0)
     backward_memory_factor: float = Field(gt=0)
     flash_backward_factor: float = Field(gt=0)
     optimizer_bytes_per_param: float = Field(ge=0)

@@ -169,7 +169,10 @@ def _elementwise(ctx: Context, lay: Layouts, moe: bool) -> np.ndarray:
     if ex.dtype in ("fp8", "fp4"):
         ffn = w.ffn_hidden if not moe else w.moe.moe_ffn_hidden * w.moe.top_k
         inputs = t * (2.0 * w.hidden + c.v_dim / tp + ffn / tp)
-        byts = byts + inputs * p.fp8_cast_bytes_per_element
+        cast = p.fp8_cast_bytes_per_element
+        if ctx.machine.device.fp8_transpose:          # column-wise copy for the backward [TEFP8]
+            cast = cast + p.fp8_transpose_bytes_per_element
+        byts = byts + inputs * cast
     return byts / _hbm(ctx)
 
 

@@ -42,6 +42,7 @@ class PerfParams(Frozen):
     devices: dict[str, DeviceEfficiency]
     default_device: DeviceEfficiency
     gemm_tile_overhead_s: float = Field(ge=0)
+    gemm_sustained_fraction: float = Frac
     scaleout_efficiency: float = Frac
     scaleup_latency_s: float = Field(ge=0)
     scaleout_latency_s: float = Field(ge=0)

@@ -70,7 +70,9 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
     """Time of `count` GEMMs with output m x n and depth k, ``shape = (m, n, k)`` [s]
     ([GEMM], [6]).
 
-    Efficiency = MAMF fraction x tile/wave quantization x ``k / (k + k0)``, where ``k0`` is the
+    Efficiency = MAMF fraction x sustained fraction x tile/wave quantization x ``k / (k + k0)``
+    (the sustained fraction: mean over many calls at the layer's real shapes / the best-shape,
+    fastest-call MAMF, from [TEGEMM] in ``perf_params.yaml``), where ``k0`` is the
     number of K-steps one SM completes during the fixed per-tile overhead
     (``gemm_tile_overhead_s x peak per SM / (2 tile_m tile_n)``); the memory roofline reads
     A (m x k), the weights B (k x n, times `weight_share`) and writes C.
@@ -88,7 +90,8 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
     quant = (m * n * np.maximum(count, 1.0)) / (waves * dev.sm_count * tile_m * dev.tile_n)
     k0 = ctx.params.gemm_tile_overhead_s * mach.peak_flops(dtype) / dev.sm_count \
         / (2.0 * dev.tile_m * dev.tile_n)
-    eff = mach.gemm_efficiency(dtype) * np.minimum(quant, 1.0) * k / (k + k0)
+    eff = mach.gemm_efficiency(dtype) * ctx.params.gemm_sustained_fraction \
+        * np.minimum(quant, 1.0) * k / (k + k0)
     t_compute = flops / (mach.peak_flops(dtype) * eff)
     elem = 1.0 if dtype in ("fp8", "int8") else 2.0
     t_memory = count * elem * (m * k + weight_share * k * n + m * n) / _hbm(ctx)

@@ -33,6 +33,9 @@ class Execution:
     tp_comm_overlap: bool = False       # overlap TP collectives with GEMMs (needs sp)
     dp_overlap: bool = True             # overlap gradient reduction with backward
     pp_overlap: bool = True             # overlap pipeline p2p with compute
+    grad_bytes: float | None = None     # bytes per gradient element, in the accumulation buffer
+                                        # and the data-parallel reduction; None: the parameter
+                                        # set's grad_bytes_per_param / grad_reduce_bytes
 
 
 @dataclass(frozen=True)

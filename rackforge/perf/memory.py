@@ -110,7 +110,7 @@ def memory_arrays(ctx: Context, lay: Layouts, m: np.ndarray) -> dict[str, np.nda
     opt_params = np.where(shard_opt, dense / n_dense + expert / n_expert, dense + expert)
     held = np.where(fsdp, opt_params, dense + expert)
     weights = held * p.weight_bytes.get(ex.dtype, 2.0)
-    grads = held * p.grad_bytes_per_param
+    grads = held * (ex.grad_bytes or p.grad_bytes_per_param)
     optimizer = opt_params * p.optimizer_state_bytes_per_param
     acts = _activations(ctx, lay, m)
     tokens = lay.mb * ex.seq_len / lay.cp

@@ -321,7 +321,7 @@ def _data_parallel(ctx: Context, lay: Layouts, mem: dict[str, np.ndarray],
         return (_ring(mem["dense_params"] * bytes_per_param, n, bw, lat)
                 + _ring(mem["expert_params"] * bytes_per_param, n_exp, bw_e, lat_e))
 
-    g = p.grad_reduce_bytes.get(ex.dtype, 4.0)
+    g = ex.grad_bytes or p.grad_reduce_bytes.get(ex.dtype, 4.0)
     scatter, gather = ring(g), ring(2.0)
     t_dp = np.select([lay.zero == 0, lay.zero == 3],
                      [2.0 * scatter, scatter + 2.0 * m * gather], scatter + gather)

@@ -143,7 +143,8 @@ def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution
     return Execution(dtype=dtype, seq_len=_int(row, "seq_len"),
                      global_batch=_int(row, "global_batch"),
                      flash_attention=fw["flash_attention"], tp_comm_overlap=fw["tp_comm_overlap"],
-                     dp_overlap=fw["dp_overlap"], pp_overlap=fw["pp_overlap"])
+                     dp_overlap=fw["dp_overlap"], pp_overlap=fw["pp_overlap"],
+                     grad_bytes=fw.get("grad_bytes"))
 
 
 def _candidates(row: dict[str, str], fw: dict[str, Any]) -> dict[str, np.ndarray]:

@@ -33,6 +33,8 @@ class Execution:
     tp_comm_overlap: bool = False       # overlap TP collectives with GEMMs (needs sp)
     dp_overlap: bool = True             # overlap gradient reduction with backward
     pp_overlap: bool = True             # overlap pipeline p2p with compute
+    fp8_scaling: str = "delayed"        # fp8 recipe: "delayed" (amax from history, fused into
+                                        # the cast) or "current" (amax of the tensor itself)
     grad_bytes: float | None = None     # bytes per gradient element, in the accumulation buffer
                                         # and the data-parallel reduction; None: the parameter
                                         # set's grad_bytes_per_param / grad_reduce_bytes

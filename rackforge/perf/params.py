@@ -50,6 +50,7 @@ class PerfParams(Frozen):
     softmax_bytes_per_element: float = Field(ge=0)
     cross_entropy_bytes_per_logit: float = Field(ge=0)
     fp8_cast_bytes_per_element: float = Field(ge=0)
+    fp8_current_scaling_bytes_per_element: float = Field(ge=0)
     fp8_transpose_bytes_per_element: float = Field(ge=0)
     backward_memory_factor: float = Field(gt=0)
     flash_backward_factor: float = Field(gt=0)

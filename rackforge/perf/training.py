@@ -173,6 +173,8 @@ def _elementwise(ctx: Context, lay: Layouts, moe: bool) -> np.ndarray:
         ffn = w.ffn_hidden if not moe else w.moe.moe_ffn_hidden * w.moe.top_k
         inputs = t * (2.0 * w.hidden + c.v_dim / tp + ffn / tp)
         cast = p.fp8_cast_bytes_per_element
+        if ex.fp8_scaling == "current":               # amax needs a read of its own [TEFP8]
+            cast = cast + p.fp8_current_scaling_bytes_per_element
         if ctx.machine.device.fp8_transpose:          # column-wise copy for the backward [TEFP8]
             cast = cast + p.fp8_transpose_bytes_per_element
         byts = byts + inputs * cast

@@ -144,7 +144,8 @@ def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution
                      global_batch=_int(row, "global_batch"),
                      flash_attention=fw["flash_attention"], tp_comm_overlap=fw["tp_comm_overlap"],
                      dp_overlap=fw["dp_overlap"], pp_overlap=fw["pp_overlap"],
-                     grad_bytes=fw.get("grad_bytes"))
+                     grad_bytes=fw.get("grad_bytes"),
+                     fp8_scaling=fw.get("fp8_scaling", "delayed"))
 
 
 def _candidates(row: dict[str, str], fw: dict[str, Any]) -> dict[str, np.ndarray]:

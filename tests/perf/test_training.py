@@ -67,3 +67,30 @@ def test_tp_across_scale_out_costs_more_than_inside_the_domain():
     b = estimate_arrays(outside, lay)["t_tp_comm"][0]
     # Across nodes the ring runs over 8 NICs per node [NCCL]: slower, not hopeless.
     assert b > 1.5 * a
+
+
+def _fp8_elementwise(system: str, **execution) -> float:
+    from dataclasses import replace
+    c = training_context(system, "llama3-70b", TrainingOptions(dtype="fp8", global_batch=512))
+    c = replace(c, execution=replace(c.execution, **execution))
+    return estimate_arrays(c, single(tp=8, pp=4, dp=4, mb=1, sp=True))["t_elementwise"][0]
+
+
+def test_fp8_quantization_traffic_follows_transformer_engine():
+    # TE docs: Hopper FP8 GEMMs need a transposed FP8 copy (Blackwell reads one copy in either
+    # layout); current scaling reads each input twice (amax, then scale and cast).
+    from rackforge.perf.params import load_params
+    assert load_params().device("h100-sxm-80gb").fp8_transpose
+    assert not load_params().device("b200-sxm-180gb").fp8_transpose
+    for system in ("hgx-h100-8", "hgx-b200-8"):
+        assert _fp8_elementwise(system, fp8_scaling="current") > _fp8_elementwise(system)
+
+
+def test_bf16_gradients_halve_gradient_memory_and_reduction(ctx):
+    from dataclasses import replace
+    lay = single(tp=8, pp=4, dp=16, mb=1, sp=True)
+    fp32 = estimate_arrays(ctx, lay)
+    bf16 = estimate_arrays(replace(ctx, execution=replace(ctx.execution, grad_bytes=2)), lay)
+    assert bf16["mem_gradients"][0] == pytest.approx(fp32["mem_gradients"][0] / 2)
+    assert bf16["memory_bytes"][0] < fp32["memory_bytes"][0]
+    assert bf16["step_s"][0] <= fp32["step_s"][0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 Severity = Literal["error", "warning", "pass", "info"]
@@ -33,14 +33,14 @@ def upper(rule: str, subject: str, value: float, limit: float, unit: str,
     """`value` must not exceed `limit`; a margin under `warn` is a warning (0: exact use of a
     count, such as every port, is fine)."""
     margin = (limit - value) / abs(limit) if limit else (0.0 if value <= limit else -1.0)
-    return _judged(rule, subject, value, limit, margin, unit, message, warn)
+    return _judged(Finding(rule, "pass", subject, value, limit, margin, unit, message), warn)
 
 
 def lower(rule: str, subject: str, value: float, limit: float, unit: str,
           message: str, warn: float = WARN_MARGIN) -> Finding:
     """`value` must be at least `limit`."""
     margin = (value - limit) / abs(limit) if limit else (0.0 if value >= limit else -1.0)
-    return _judged(rule, subject, value, limit, margin, unit, message, warn)
+    return _judged(Finding(rule, "pass", subject, value, limit, margin, unit, message), warn)
 
 
 def info(rule: str, subject: str, value: float | None, unit: str, message: str) -> Finding:
@@ -53,12 +53,13 @@ def failure(rule: str, subject: str, message: str, value: float | None = None,
     return Finding(rule, "error", subject, value, limit, None, unit, message)
 
 
-def _judged(rule: str, subject: str, value: float, limit: float, margin: float, unit: str,
-            message: str, warn: float) -> Finding:
+def _judged(finding: Finding, warn: float) -> Finding:
+    """`finding` (its message says how to fix a failure) with severity set from its margin."""
+    margin = finding.margin
     severity: Severity = "error" if margin < 0 else "warning" if margin < warn else "pass"
-    text = {"error": message, "pass": "ok",
-            "warning": f"passes with only {margin:.1%} headroom; if it grows: {message}"}[severity]
-    return Finding(rule, severity, subject, value, limit, margin, unit, text)
+    text = {"error": finding.message, "pass": "ok",
+            "warning": f"passes with only {margin:.1%} headroom; if it grows: {finding.message}"}
+    return replace(finding, severity=severity, message=text[severity])
 
 
 def worst(findings: list[Finding]) -> Severity:

@@ -48,6 +48,14 @@ class Svg:
 
 
 @dataclass(frozen=True)
+class Row:
+    """Blocks side by side (an elevation beside its budget table)."""
+
+    blocks: list[Any]
+    kind: str = "row"
+
+
+@dataclass(frozen=True)
 class Text:
     text: str
     kind: str = "text"

@@ -10,7 +10,7 @@ from rackforge.checks import RackCheck
 from rackforge.checks.findings import Finding
 from rackforge.pipeline import Outcome, RunResult
 from rackforge.report import charts
-from rackforge.report.blocks import Figure, Section, Svg, Table, num, table, txt
+from rackforge.report.blocks import Figure, Row, Section, Svg, Table, num, table, txt
 from rackforge.report.elevation import elevation_svg
 from rackforge.scenario import Scenario
 from rackforge.units import format_value
@@ -28,8 +28,8 @@ def checks_section(outcome: Outcome, scenario: Scenario) -> Section:
             power[p.part.id] += p.part.max_power_w
         trays = {t.id: (power[t.id], t.liquid_cooled_fraction)
                  for t in {p.part.id: p.part for p in layout.trays}.values()}
-        blocks += [Svg(elevation_svg(layout), f"Rack elevation, {rid}"),
-                   _budget_table(rc), _findings_table(rc),
+        blocks += [Row([Svg(elevation_svg(layout), f"Rack elevation, {rid}"),
+                        _budget_table(rc)]), _findings_table(rc),
                    Figure(charts.power_sankey(rc, trays)),
                    Figure(charts.margin_bars(rc))]
     return Section("checks", "Rack design checks", outcome.status, outcome.summary, blocks)

@@ -77,6 +77,8 @@ CASES = {
                    ["racks[0].slots[0].count", "greater than or equal to 1"]),
     "unslottable-part": (_set(("slots", 0, "part"), "pg25"),
                          ["racks[0].slots[0].part", "coolant does not go in a rack slot"]),
+    "row-cdu-in-a-slot": (_set(("slots", 2, "part"), "cdu-row-1mw"),
+                          ["racks[0].slots[2].part", "not rack-mounted", "cooling.cdu"]),
     "bool-for-number": (_set(("cooling", "delta_t_k"), True),
                         ["racks[0].cooling.delta_t_k", "True is not a delta_t"]),
     "duplicate-rack": (lambda d: d["racks"].append(copy.deepcopy(d["racks"][0])),

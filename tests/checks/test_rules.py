@@ -133,3 +133,16 @@ def test_battery_shelves_must_carry_the_load(mini_catalog, mini_scenario):
     f = run(mini_catalog, mini_scenario)
     assert by_rule(f, "POWER-BBU-CAPACITY").severity == "error"
     assert by_rule(f, "POWER-RIDE-THROUGH").value == pytest.approx(33_000 * 90 / 62_000)
+
+
+def test_row_cdu_gives_each_rack_its_share(mini_catalog, mini_scenario):
+    # A 1 MW, 1,500 L/min row CDU shared by 20 racks: 50 kW and 75 L/min for this one, so the
+    # 55 kW of liquid heat and the 82.4 L/min it needs both fail; the in-rack CDU slot goes.
+    rack = mini_scenario["racks"][0]
+    rack["slots"] = [s for s in rack["slots"] if s["part"] != "cdu-250"]
+    rack["cooling"].update(cdu="cdu-row-1mw", cdu_share=0.05)
+    f = run(mini_catalog, mini_scenario)
+    cdu = by_rule(f, "COOLING-CDU-CAPACITY")
+    assert (cdu.value, cdu.limit, cdu.severity) == (55_000, 50_000, "error")
+    flow = by_rule(f, "COOLING-FLOW")
+    assert flow.limit == pytest.approx(75.0) and flow.severity == "error"

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from rackforge.calendar import Quarter
-from rackforge.catalog.models import Frozen
+from rackforge.catalog.models import Dtype, Frozen
 from rackforge.economics import default
 from rackforge.units import Fraction, Power, Seconds
 
@@ -58,7 +58,7 @@ class WorkloadItem(Frozen):
     tokens: float = Field(gt=0, description="tokens to train, or output tokens to serve")
     gpus: int = Field(default=1152, ge=1, description="GPUs one training job runs on (the "
                       "performance model's parallelism search); serving uses one scale-up domain")
-    dtype: str | None = Field(default=None, description="default bf16 training, fp8 serving")
+    dtype: Dtype | None = Field(default=None, description="default bf16 training, fp8 serving")
     serving: ServingShape = ServingShape()
 
 

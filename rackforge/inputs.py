@@ -70,7 +70,7 @@ _EXPECTED = {
 def validation_to_input_error(exc: ValidationError, file: str | None,
                               prefix: str | None = None) -> InputError:
     """Turn the first error of a pydantic ValidationError into an InputError."""
-    err = exc.errors(include_url=False)[0]
+    err = _first_error(exc.errors(include_url=False))
     path = key_path(err["loc"])
     if prefix:
         path = f"{prefix}.{path}" if path else prefix
@@ -90,6 +90,22 @@ def validation_to_input_error(exc: ValidationError, file: str | None,
     if isinstance(value, float) and unit:
         value = _Shown(f"{value:g} {unit}")  # the converted value, in the unit the key names
     return InputError(msg, file, path or None, value, expected)
+
+
+_UNION_TAGS = ("float", "int", "str", "bool")
+
+
+def _first_error(errors: list[Any]) -> Any:
+    """The first error, unless it is a union member's type mismatch (``float | dict``): then
+    the error that went deepest into the user's value under the same key, which says what is
+    wrong with it; and without the member's name in its location."""
+    err = errors[0]
+    if not (err["type"].endswith("_type") and err["loc"] and err["loc"][-1] in _UNION_TAGS):
+        return err
+    base = err["loc"][:-1]
+    deeper = [e for e in errors[1:]
+              if e["loc"][:len(base)] == base and len(e["loc"]) > len(err["loc"])]
+    return deeper[0] if deeper else {**err, "loc": base}
 
 
 class _Shown(str):

@@ -93,6 +93,10 @@ def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None
                for i, r in enumerate(spec.racks)}
     check_cluster(spec.cluster, catalog, layouts, file)
     resolve_perf(spec.evaluate, spec.workloads, catalog, file)
+    if spec.evaluate is not None and spec.evaluate.fabric_from_cluster and spec.cluster is None:
+        raise InputError("fabric_from_cluster needs a cluster section", file,
+                         "evaluate.fabric_from_cluster", True,
+                         "a cluster: section to take the fabric from, or false")
     folder = Path(file).parent if file else Path(".")
     spec = spec.model_copy(update={"sourcing": load_suppliers(spec.sourcing, folder, catalog,
                                                                 file)})

@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import Annotated
 
 import pint
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 
 def _registry() -> pint.UnitRegistry:
@@ -149,7 +149,8 @@ Hours = Annotated[float, _validator("hours")]
 Mass = Annotated[float, _validator("mass")]
 Length = Annotated[float, _validator("length")]
 Flow = Annotated[float, _validator("flow")]
-Temperature = Annotated[float, _validator("temperature")]
+# not below absolute zero [degC]
+Temperature = Annotated[float, _validator("temperature"), Field(ge=-273.15)]
 DeltaT = Annotated[float, _validator("delta_t")]
 Bytes = Annotated[float, _validator("bytes")]
 BytesPerS = Annotated[float, _validator("bytes_per_s")]

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -31,9 +32,18 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except RackforgeError as exc:
-            err_console.print(f"[bold red]Error:[/] {exc}", markup=True, highlight=False,
-                              soft_wrap=True)
+            _error_line(str(exc))
             raise typer.Exit(EXIT_INPUT) from None
+        except typer.BadParameter as exc:  # an option or argument out of range: one line too
+            cmd = (exc.ctx or ctx).command_path
+            _error_line(f"{exc.format_message().rstrip('.')}. Use '{cmd} --help' for the "
+                        "options.")
+            raise typer.Exit(EXIT_INPUT) from None
+
+
+def _error_line(text: str) -> None:
+    err_console.print(f"[bold red]Error:[/] {escape(text)}", markup=True, highlight=False,
+                      soft_wrap=True)
 
 
 app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False,

@@ -14,6 +14,7 @@ from rackforge.catalog import Catalog
 from rackforge.cli.app import JsonFlag, app, console, err_console, print_json, validate_app
 from rackforge.errors import InputError
 from rackforge.perf.api import (
+    DTYPES,
     InferenceEvaluation,
     TrainingEvaluation,
     TrainingOptions,
@@ -52,13 +53,17 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
     Give --system, --model and --gpus, or --scenario FILE whose evaluate section names the
     systems, workloads and GPU count (its own workloads may be defined under workloads).
     """
+    _check_options(top, tokens, dtype)
     serving = _serving(serve)
     results, served = [], []
     for sys_id, wl, n, opts, catalog in _runs(system, model, gpus, tokens, dtype, scenario):
         opts = TrainingOptions(dtype=opts.dtype, tokens=opts.tokens, top=top)
-        results.append(_search(sys_id, wl, n, opts, catalog, show=not json))
-        if serving is not None:
-            served.append(evaluate_inference(sys_id, wl, n, serving, catalog=catalog))
+        try:
+            results.append(_search(sys_id, wl, n, opts, catalog, show=not json))
+            if serving is not None:
+                served.append(evaluate_inference(sys_id, wl, n, serving, catalog=catalog))
+        except InputError as exc:  # the scenario's evaluate section asked for it
+            raise (exc.at(str(scenario), "evaluate") if scenario else exc) from None
     if json:
         print_json([_as_dict(r) | ({"inference": vars(s)} if served else {})
                     for r, s in zip(results, served or [None] * len(results), strict=True)])
@@ -68,6 +73,16 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
         console.print(_breakdown(r))
         if served:
             console.print(_serving_line(served[i]))
+
+
+def _check_options(top: int, tokens: float | None, dtype: str) -> None:
+    if top < 1:
+        raise InputError("too few layouts to show", None, "--top", top, "1 or more")
+    if tokens is not None and not tokens > 0:
+        raise InputError("tokens to train must be positive", None, "--tokens", tokens,
+                         "a number of tokens greater than 0")
+    if dtype not in DTYPES:
+        raise InputError("unknown dtype", None, "--dtype", dtype, f"one of {', '.join(DTYPES)}")
 
 
 def _serving(text: str | None) -> Serving | None:

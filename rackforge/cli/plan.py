@@ -16,6 +16,7 @@ from rackforge.compare import Comparison, compare, to_dict
 from rackforge.deploy import RampResult
 from rackforge.deploy import plan as plan_ramp
 from rackforge.deploy.adapters import plan_data
+from rackforge.errors import InputError
 
 
 @app.command(name="compare")
@@ -98,13 +99,16 @@ def _assumptions_table(result: Comparison) -> Table:
 @app.command(name="plan")
 def plan_cmd(file: ScenarioFile, json: JsonFlag = False,
              target_gw: Annotated[float | None, typer.Option(
-                 "--target-gw", min=0.0, help="Power online by the end [GW], facility or IT "
+                 "--target-gw", help="Power online by the end [GW], facility or IT "
                  "per plan.target_basis; overrides plan.target_w.")] = None) -> None:
     """Plan the quarterly deployment ramp and say whether the target is reached.
 
     Per quarter: racks built, shipped and energized, accelerators and GW online, capex and the
     limit that binds; when the target is out of reach, what must grow and by how much.
     """
+    if target_gw is not None and not 0 < target_gw < float("inf"):
+        raise InputError("the target must be positive", None, "--target-gw", target_gw,
+                         "a power in GW greater than 0")
     target_w = None if target_gw is None else target_gw * 1e9
     result = plan_ramp(scenario_mod.load(file), target_w)
     if json:

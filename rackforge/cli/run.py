@@ -14,6 +14,7 @@ from rich.table import Table
 from rackforge import pipeline
 from rackforge import scenario as scenario_mod
 from rackforge.cli.app import EXIT_FAILED, EXIT_OK, ScenarioFile, app, console
+from rackforge.errors import InputError
 from rackforge.report.html import render_html
 
 STATUS = {"ok": "green", "failed": "bold red", "skipped": "dim"}
@@ -28,6 +29,10 @@ def run(file: ScenarioFile,
     """Run checks, evaluate, compare, cluster, source, build and plan on FILE and write
     DIR/report.html and DIR/results.json. Exit 1 when a stage fails or a design rule fails."""
     scen = scenario_mod.load(file)
+    if not any(stage.enabled(scen) for stage in pipeline.STAGES):
+        raise InputError("the scenario has no section any stage runs on", str(file), None,
+                         None, "at least one of racks, evaluate, cluster, sourcing, line, "
+                         "compare or plan")
     with console.status("starting") as status:
         result = pipeline.run_all(scen, on_stage=lambda s: status.update(f"{s.title}..."))
     out.mkdir(parents=True, exist_ok=True)

@@ -106,7 +106,7 @@ def _show_result(r: SourcingResult) -> None:
     if r.at_capacity:
         hits = sorted({f"{a.supplier}/{a.part}" for a in r.at_capacity})
         console.print(f"at capacity in some quarter: {', '.join(hits)}", highlight=False)
-    if r.risk is not None:
+    if r.risk is not None and r.risk.top_supplier:
         total = sum(r.risk.spend_by_origin_usd.values()) or 1.0
         spend = ", ".join(f"{c} {v / total:.1%}" for c, v in r.risk.spend_by_origin_usd.items())
         top = max(r.risk.top_supplier.items(), key=lambda kv: kv[1][1])

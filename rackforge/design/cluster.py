@@ -34,16 +34,15 @@ from rackforge.design import hall as hall_mod
 from rackforge.design.budget import RackBudget
 from rackforge.design.cluster_spec import (
     ClusterSpec,
-    FabricSpec,
-    FrontendSpec,
     ResolvedCluster,
     ResolvedFabric,
     resolve_cluster,
+    variant_spec,
 )
 from rackforge.design.fabric import FabricShape, FabricSizing, size_fabric
 from rackforge.design.fabric_media import LinkGroup, LinkRequest, link_group
 from rackforge.errors import InputError
-from rackforge.inputs import read_yaml, validate
+from rackforge.inputs import read_yaml
 from rackforge.units import parse_quantity
 
 if TYPE_CHECKING:
@@ -330,35 +329,9 @@ def size_cluster(scenario: Scenario, variant: str | None = None) -> ClusterResul
                          expected="a cluster: mapping with rack, racks and fabric")
     name = spec.name
     if variant is not None:
-        spec, name = _variant(spec, variant, scenario.file), variant
+        spec, name = variant_spec(spec, variant, scenario.file), variant
     rc = resolve_cluster(spec, scenario.catalog, scenario.layouts, scenario.file)
     return size_resolved(rc, name)
-
-
-def _variant(spec: ClusterSpec, variant: str, file: str | None) -> ClusterSpec:
-    names = [v.name for v in spec.variants]
-    if variant not in names:
-        raise InputError("unknown cluster variant", file, "cluster.variants", variant,
-                         f"one of {', '.join(names) or '(none defined)'}")
-    i = names.index(variant)
-    v, where = spec.variants[i], f"cluster.variants[{i}]"
-    update: dict = ({"racks": v.racks, "accelerators": None} if v.racks
-                    else {"accelerators": v.accelerators, "racks": None} if v.accelerators
-                    else {})
-    fabric = {**spec.fabric.model_dump(exclude_none=True),
-              **{k: getattr(v, k) for k in ("tiers", "oversubscription", "su_nodes")
-                 if getattr(v, k) is not None}}
-    update["fabric"] = validate(FabricSpec, fabric, file, where)
-    if v.hall is not None:
-        update["hall"] = v.hall
-    if spec.frontend is not None and v.frontend_tiers is not None:
-        front = {**spec.frontend.model_dump(exclude_none=True), "tiers": v.frontend_tiers}
-        if v.frontend_tiers == 3 and front["topology"] == "leaf-spine":
-            front["topology"] = "fat-tree"
-        if isinstance(front.get("oversubscription"), list):
-            front["oversubscription"] = front["oversubscription"][0]
-        update["frontend"] = validate(FrontendSpec, front, file, where)
-    return spec.model_copy(update={**update, "variants": []})
 
 
 def variant_names(scenario: Scenario) -> list[str]:

@@ -32,7 +32,7 @@ from rackforge.catalog.models import Accelerator, Cable, Frozen, Tray
 from rackforge.design.fabric import Topology, split_ports
 from rackforge.design.rack import RackLayout
 from rackforge.errors import InputError
-from rackforge.inputs import closest
+from rackforge.inputs import closest, validate
 from rackforge.units import Gbps, Length, Power, Seconds
 
 AUTO = "auto"
@@ -273,6 +273,42 @@ def resolve_cluster(spec: ClusterSpec, catalog: Catalog, layouts: dict[str, Rack
 
 def check_cluster(spec: ClusterSpec | None, catalog: Catalog, layouts: dict[str, RackLayout],
                   file: str | None = None) -> None:
-    """Check the ids of a scenario's ``cluster`` section (nothing to do without one)."""
-    if spec is not None:
-        resolve_cluster(spec, catalog, layouts, file)
+    """Check the ids of a scenario's ``cluster`` section and of each variant (nothing to do
+    without one)."""
+    if spec is None:
+        return
+    resolve_cluster(spec, catalog, layouts, file)
+    seen: set[str] = set()
+    for i, v in enumerate(spec.variants):
+        if v.name in seen:
+            raise InputError("duplicate variant name", file, f"cluster.variants[{i}].name",
+                             v.name, "one variant per name")
+        seen.add(v.name)
+        resolve_cluster(variant_spec(spec, v.name, file), catalog, layouts, file)
+
+
+def variant_spec(spec: ClusterSpec, variant: str, file: str | None) -> ClusterSpec:
+    """The cluster section with the named variant applied (InputError for an unknown name)."""
+    names = [v.name for v in spec.variants]
+    if variant not in names:
+        raise InputError("unknown cluster variant", file, "cluster.variants", variant,
+                         f"one of {', '.join(names) or '(none defined)'}")
+    i = names.index(variant)
+    v, where = spec.variants[i], f"cluster.variants[{i}]"
+    update: dict = ({"racks": v.racks, "accelerators": None} if v.racks
+                    else {"accelerators": v.accelerators, "racks": None} if v.accelerators
+                    else {})
+    fabric = {**spec.fabric.model_dump(exclude_none=True),
+              **{k: getattr(v, k) for k in ("tiers", "oversubscription", "su_nodes")
+                 if getattr(v, k) is not None}}
+    update["fabric"] = validate(FabricSpec, fabric, file, where)
+    if v.hall is not None:
+        update["hall"] = v.hall
+    if spec.frontend is not None and v.frontend_tiers is not None:
+        front = {**spec.frontend.model_dump(exclude_none=True), "tiers": v.frontend_tiers}
+        if v.frontend_tiers == 3 and front["topology"] == "leaf-spine":
+            front["topology"] = "fat-tree"
+        if isinstance(front.get("oversubscription"), list):
+            front["oversubscription"] = front["oversubscription"][0]
+        update["frontend"] = validate(FrontendSpec, front, file, where)
+    return spec.model_copy(update={**update, "variants": []})

@@ -109,18 +109,22 @@ def read_cases(path: str | Path) -> list[Case]:
 def _case(row: dict[str, str], file: str, line_no: int) -> Case:
     where = f"line {line_no}"
     try:
+        n_stations = int(row["stations"])
         servers = [int(x) for x in row["servers"].split(",")]
         means = [float(x) for x in row["mean_service_h"].split(",")]
         refs = float(row["throughput_per_h"]), float(row["cycle_time_h"])
     except ValueError:
-        raise InputError("servers, mean_service_h and the references must be numbers", file,
-                         where, row.get("case"),
-                         "e.g. servers '1,1', mean_service_h '2,2'") from None
+        raise InputError("stations, servers, mean_service_h and the references must be numbers",
+                         file, where, row.get("case"),
+                         "e.g. stations '2', servers '1,1', mean_service_h '2,2'") from None
     dist = {"deterministic": "fixed", "exponential": "exponential"}.get(row["distribution"])
-    if dist is None or len(servers) != len(means) or len(servers) != int(row["stations"]):
+    if dist is None or len(servers) != len(means) or len(servers) != n_stations:
         raise InputError("bad case", file, where, row["case"],
                          "distribution deterministic or exponential and one server count and "
                          "mean per station")
+    if row["model"] not in ("conwip", "open"):
+        raise InputError("unknown queueing model", file, f"{where}, column model", row["model"],
+                         "conwip (closed, wip given) or open (arrival_rate_per_h given)")
     names = [f"s{i + 1}" for i in range(len(means))]
     stations = [{"name": n, "servers": c, "time_h": {"dist": dist, "mean_h": m},
                  "next": names[i + 1] if i + 1 < len(names) else "ship"}

@@ -11,12 +11,12 @@ Systems come from the catalog (``catalog/data/systems.yaml``), workloads from
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
 from rackforge.catalog import Catalog, load_catalog
-from rackforge.catalog.models import Accelerator, System
+from rackforge.catalog.models import Accelerator, Dtype, System
 from rackforge.errors import InputError
 from rackforge.perf.inference import Serving, search_inference
 from rackforge.perf.layout import Execution, Layouts
@@ -25,6 +25,7 @@ from rackforge.perf.search import Progress, SearchSpace, search_training
 from rackforge.perf.training import Context, estimate_arrays
 from rackforge.perf.workload import Workload, get_workload
 
+DTYPES: tuple[str, ...] = get_args(Dtype)
 BREAKDOWN = ("gemm", "attention", "elementwise", "recompute", "launch", "tp_comm", "cp_comm",
              "ep_comm", "pp_comm", "bubble", "dp_comm", "optimizer")
 MEMORY = ("weights", "gradients", "optimizer", "activations", "logits", "reserved")
@@ -89,6 +90,9 @@ def training_context(system: str | System, workload: str | Workload,
                      options: TrainingOptions, catalog: Catalog | None = None,
                      extra: dict[str, Workload] | None = None) -> Context:
     """The :class:`Context` of one (system, workload, options) evaluation."""
+    if options.dtype not in DTYPES:
+        raise InputError("unknown dtype", None, "dtype", options.dtype,
+                         f"one of {', '.join(DTYPES)}")
     catalog = catalog or load_catalog()
     sys_ = get_system(system, catalog)
     wl = workload if isinstance(workload, Workload) else get_workload(workload, extra, "model")
@@ -98,7 +102,7 @@ def training_context(system: str | System, workload: str | Workload,
     ex = Execution(dtype=options.dtype, seq_len=seq, global_batch=batch,
                    flash_attention=True, tp_comm_overlap=True)
     machine = replace(machine_from_system(sys_, acc), scaleout_tiers=options.scaleout_tiers)
-    machine.peak_flops(options.dtype)   # validates the dtype
+    machine.peak_flops(options.dtype)   # the accelerator has a peak for it (or bf16)
     return Context(wl, machine, ex, load_params())
 
 

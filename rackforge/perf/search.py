@@ -54,8 +54,9 @@ class SearchResult:
 
     def best_index(self) -> int:
         if self.n_fitting == 0:
-            raise InputError("no layout fits in memory", expected="more GPUs, a larger "
-                             "accelerator or a smaller batch / sequence")
+            raise InputError("no layout fits in memory", None, "gpus",
+                             expected="more GPUs, a larger accelerator or a smaller batch / "
+                             "sequence")
         return int(self.order[0])
 
 

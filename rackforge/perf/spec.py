@@ -16,7 +16,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from rackforge.catalog import Catalog
-from rackforge.catalog.models import Frozen, System
+from rackforge.catalog.models import Dtype, Frozen, System
 from rackforge.errors import InputError
 from rackforge.perf.workload import Workload, get_workload
 
@@ -28,7 +28,7 @@ class EvaluateSpec(Frozen):
     workloads: list[str] = Field(min_length=1)
     gpus: int = Field(gt=0)
     tokens: float | None = Field(default=None, gt=0, description="[tokens]")
-    dtype: str = "bf16"
+    dtype: Dtype = "bf16"
     top: int = Field(default=3, ge=1)
     fabric_from_cluster: bool = Field(
         default=False, description="systems whose accelerator and scale-up domain match the "

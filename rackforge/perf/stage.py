@@ -8,6 +8,7 @@ from typing import Any
 
 from rackforge.catalog.models import System
 from rackforge.design.cluster import ClusterResult
+from rackforge.errors import InputError
 from rackforge.perf.api import TrainingEvaluation, TrainingOptions, evaluate_training
 from rackforge.perf.spec import user_workloads
 from rackforge.perf.workload import get_workload
@@ -24,9 +25,12 @@ def run_evaluate(scenario, results: Mapping[str, Any]) -> list[TrainingEvaluatio
         tiers = cluster_tiers(scenario, cluster.base, system) if cluster else ()
         options = TrainingOptions(dtype=spec.dtype, tokens=spec.tokens, top=spec.top,
                                   scaleout_tiers=tiers)
-        out += [evaluate_training(system, get_workload(wid, extra, "evaluate.workloads"),
-                                  spec.gpus, options, scenario.catalog)
-                for wid in spec.workloads]
+        try:
+            out += [evaluate_training(system, get_workload(wid, extra, "evaluate.workloads"),
+                                      spec.gpus, options, scenario.catalog)
+                    for wid in spec.workloads]
+        except InputError as exc:  # e.g. no layout fits: locate it in the scenario
+            raise exc.at(scenario.file, "evaluate") from None
     return out
 
 

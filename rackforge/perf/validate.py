@@ -191,6 +191,40 @@ def predict_training_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
     return float(out["step_s"][best]), info
 
 
+# Numeric columns of the measurement CSVs: whole numbers >= 1 (>= 0 where zero means none) and
+# positive measurements. Blank cells are allowed here (see _check_row); bad cells are input errors.
+COUNTS = ("n_gpus", "scaleup_domain", "layers", "hidden", "ffn_hidden", "heads", "kv_heads",
+          "seq_len", "vocab", "experts", "top_k", "moe_ffn_hidden", "tp", "pp", "dp", "cp", "ep",
+          "vp", "global_batch", "microbatch")
+ZERO_OK = ("shared_experts", "dense_layers")
+AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s")
+CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no")}
+
+
+def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
+    """Raise InputError, located at the file, line and column, for a malformed cell of `row`."""
+    for key, text in row.items():
+        text = (text or "").strip() if isinstance(text, str) else ""
+        if not text or key not in (*COUNTS, *ZERO_OK, *AMOUNTS, *CHOICES):
+            continue
+        where = f"line {line_no}, column {key}"
+        if key in CHOICES:
+            if text not in CHOICES[key]:
+                raise InputError("value not allowed", file, where, text,
+                                 " or ".join(CHOICES[key]) + " (or blank)")
+            continue
+        try:
+            value: float | None = float(text)
+        except ValueError:
+            value = None
+        if key in AMOUNTS:
+            if value is None or not 0 < value < float("inf"):
+                raise InputError("bad measurement", file, where, text, "a number greater than 0")
+        elif value is None or not value.is_integer() or value < (0 if key in ZERO_OK else 1):
+            raise InputError("bad count", file, where, text,
+                             f"a whole number >= {0 if key in ZERO_OK else 1}")
+
+
 def _check_row(row: dict[str, str]) -> str | None:
     """Why a row cannot be modelled, or None."""
     if row.get("accelerator", "").strip() not in load_catalog():
@@ -206,7 +240,8 @@ def _check_row(row: dict[str, str]) -> str | None:
 def validate_training(path: str | Path) -> Report:
     """Predict ``measured_step_s`` for every row of a training-throughput CSV."""
     results, skipped = [], []
-    for row in read_csv(path):
+    for i, row in enumerate(read_csv(path)):
+        check_cells(row, str(path), i + 2)
         reason = _check_row(row)
         if reason:
             skipped.append((row["case"], reason))
@@ -252,7 +287,8 @@ def predict_inference_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
 def validate_inference(path: str | Path) -> Report:
     """Predict ``measured_tokens_per_s`` for every row of an inference-throughput CSV."""
     results, skipped = [], []
-    for row in read_csv(path):
+    for i, row in enumerate(read_csv(path)):
+        check_cells(row, str(path), i + 2)
         if (row.get("scenario") or "").strip() != "offline":
             skipped.append((row["case"], f"scenario {row.get('scenario')!r} not modelled"))
             continue

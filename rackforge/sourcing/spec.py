@@ -28,6 +28,8 @@ from rackforge.catalog.models import Frozen
 from rackforge.units import Fraction
 
 ContentRule = Literal["far25", "ira"]
+# A duty rate: not negative, and may exceed 100 % (e.g. stacked tariffs).
+TariffRate = Annotated[Fraction, Field(ge=0)]
 
 Country = Annotated[str, BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
                     Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code")]
@@ -79,7 +81,7 @@ class WhatIfSpec(Frozen):
     """A change to the base case: tariffs, lost suppliers, a demand surge."""
 
     description: str | None = None
-    tariffs: dict[Country, Fraction] = Field(default_factory=dict,
+    tariffs: dict[Country, TariffRate] = Field(default_factory=dict,
                                              description="new rates by origin, others unchanged")
     supplier_lost: list[SupplierOutage] = Field(default_factory=list)
     demand_factor: float = Field(default=1.0, gt=0, description="multiplies the build schedule")
@@ -97,7 +99,7 @@ class SourcingSpec(Frozen):
                                   "default: the first quarter of the schedule")
     suppliers: list[SupplierOffer] = Field(default_factory=list)
     suppliers_csv: str | None = Field(default=None, description="relative to the scenario file")
-    tariffs: dict[Country, Fraction] = Field(default_factory=dict,
+    tariffs: dict[Country, TariffRate] = Field(default_factory=dict,
                                              description="duty rate by country of origin [-]")
     content_rule: ContentRule = "far25"
     domestic_floor: Fraction | dict[int, Fraction] | None = Field(
@@ -121,8 +123,10 @@ class SourcingSpec(Frozen):
     @model_validator(mode="after")
     def _checks(self) -> SourcingSpec:
         if isinstance(self.build_schedule, dict) and (
-                not self.build_schedule or any(v < 0 for v in self.build_schedule.values())):
-            raise ValueError("build_schedule: give racks >= 0 for at least one quarter")
+                any(v < 0 for v in self.build_schedule.values())
+                or not any(v > 0 for v in self.build_schedule.values())):
+            raise ValueError("build_schedule: give racks >= 0 per quarter, more than 0 in at "
+                             "least one quarter")
         if not self.suppliers and not self.suppliers_csv:
             raise ValueError("give suppliers (a list) or suppliers_csv (a file)")
         return self

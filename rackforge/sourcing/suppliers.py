@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -24,7 +25,7 @@ from rackforge.design.spec import RackDesign
 from rackforge.errors import InputError
 from rackforge.inputs import closest, validation_to_input_error
 from rackforge.sourcing.bom import Bom, ExtraLines, rack_bom
-from rackforge.sourcing.spec import SourcingSpec, SupplierOffer
+from rackforge.sourcing.spec import SourcingSpec, SupplierOffer, format_quarter
 
 COLUMNS = tuple(f for f in SupplierOffer.model_fields if f != "example")
 REQUIRED = tuple(f for f in COLUMNS if SupplierOffer.model_fields[f].is_required())
@@ -153,6 +154,25 @@ def _check_offers(offers: list[SupplierOffer], spec: SourcingSpec, catalog: Cata
                                  f"sourcing.what_if.{name}.supplier_lost[{j}].supplier",
                                  lost.supplier, "a supplier of the supplier table",
                                  closest(lost.supplier, suppliers))
+            where = f"sourcing.what_if.{name}.supplier_lost[{j}].quarters"
+            _check_quarters([(f"{where}[{k}]", q) for k, q in enumerate(lost.quarters or [])],
+                            spec, file)
+        _check_quarters([(f"sourcing.what_if.{name}.extra_racks.{format_quarter(q)}", q)
+                         for q in case.extra_racks], spec, file)
+
+
+def _check_quarters(located: list[tuple[str, date]], spec: SourcingSpec,
+                    file: str | None) -> None:
+    """Each (key path, quarter) must lie in the sourcing horizon (start to the last scheduled);
+    a schedule still to come from the deployment plan is checked once resolved."""
+    if not isinstance(spec.build_schedule, dict):
+        return
+    horizon = spec.quarters
+    for where, q in located:
+        if q not in horizon:
+            raise InputError("quarter outside the sourcing horizon", file, where,
+                             format_quarter(q), f"a quarter from {format_quarter(horizon[0])} "
+                             f"to {format_quarter(horizon[-1])}")
 
 
 def _pick_design(spec: SourcingSpec, designs: Sequence[RackDesign],

@@ -30,6 +30,7 @@ from rackforge.units import Fraction
 ContentRule = Literal["far25", "ira"]
 # A duty rate: not negative, and may exceed 100 % (e.g. stacked tariffs).
 TariffRate = Annotated[Fraction, Field(ge=0)]
+Share = Annotated[Fraction, Field(ge=0, le=1)]
 
 Country = Annotated[str, BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
                     Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code")]
@@ -85,7 +86,7 @@ class WhatIfSpec(Frozen):
                                              description="new rates by origin, others unchanged")
     supplier_lost: list[SupplierOutage] = Field(default_factory=list)
     demand_factor: float = Field(default=1.0, gt=0, description="multiplies the build schedule")
-    extra_racks: dict[Quarter, int] = Field(default_factory=dict,
+    extra_racks: dict[Quarter, Annotated[int, Field(ge=0)]] = Field(default_factory=dict,
                                             description="racks added to these quarters")
 
 
@@ -102,7 +103,7 @@ class SourcingSpec(Frozen):
     tariffs: dict[Country, TariffRate] = Field(default_factory=dict,
                                              description="duty rate by country of origin [-]")
     content_rule: ContentRule = "far25"
-    domestic_floor: Fraction | dict[int, Fraction] | None = Field(
+    domestic_floor: Share | dict[int, Share] | None = Field(
         default=None, description="floor on domestic share per delivery year [-]; default: the "
                                   "rule's threshold by year; 0 switches it off")
     critical_parts: list[CriticalPart] = Field(default_factory=list)

@@ -55,6 +55,10 @@ def resolve_scenario(scenario) -> ResolvedSourcing:  # noqa: ANN001
                          expected="a sourcing: mapping with build_schedule and suppliers")
     if spec.build_schedule == "plan":
         spec = spec.model_copy(update={"build_schedule": planned_racks(scenario)})
+        if not any(v > 0 for v in spec.build_schedule.values()):
+            raise InputError("the deployment plan builds no racks to source", scenario.file,
+                             "sourcing.build_schedule", "plan",
+                             "a plan whose factory builds racks, or racks per quarter")
     racks = list(getattr(scenario.spec, "racks", []))
     design = spec.design or (racks[0].id if len(racks) == 1 else None)
     extra = fabric_lines(scenario, design) if design and spec.fabric == "cluster" else []

@@ -86,6 +86,18 @@ SCENARIO_CASES = {
     "what-if-tariff-negative": (
         "source", _set("sourcing", "what_if", "taiwan-tariff-25", "tariffs", {"TW": -2}),
         ["sourcing.what_if.taiwan-tariff-25.tariffs.TW", "greater than or equal to 0"]),
+    # a domestic-content floor above 100 % made the plan infeasible (exit 1)
+    "domestic-floor-above-one": (
+        "source", _set("sourcing", "domestic_floor", 2),
+        ["sourcing.domestic_floor", "got 2", "less than or equal to 1"]),
+    "what-if-extra-racks-negative": (
+        "source", _set("sourcing", "what_if", "demand-surge-20", "extra_racks", {"2027Q1": -5}),
+        ["sourcing.what_if.demand-surge-20.extra_racks.2027Q1", "got -5"]),
+    # a deployment plan that builds nothing was sourced as zero demand (and crashed the CLI)
+    "schedule-from-plan-builds-nothing": (
+        "source", lambda d: (_set("sourcing", "build_schedule", "plan")(d),
+                             _set("plan", "factory", "racks_per_week", 0)(d)),
+        ["sourcing.build_schedule", "the deployment plan builds no racks to source"]),
     # a variant's fabric was only checked when that variant was asked for
     "variant-oversubscription": (
         "cluster", _set("cluster", "variants", 0, "oversubscription", [1]),

@@ -96,11 +96,11 @@ _UNION_TAGS = ("float", "int", "str", "bool")
 
 
 def _first_error(errors: list[Any]) -> Any:
-    """The first error, unless it is a union member's type mismatch (``float | dict``): then
+    """The first error, unless it comes from one member of a union (``float | dict``): then
     the error that went deepest into the user's value under the same key, which says what is
     wrong with it; and without the member's name in its location."""
     err = errors[0]
-    if not (err["type"].endswith("_type") and err["loc"] and err["loc"][-1] in _UNION_TAGS):
+    if not (err["loc"] and err["loc"][-1] in _UNION_TAGS):
         return err
     base = err["loc"][:-1]
     deeper = [e for e in errors[1:]

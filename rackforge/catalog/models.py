@@ -36,9 +36,9 @@ PositiveFloat = Annotated[float, Field(gt=0)]
 
 
 class Frozen(BaseModel):
-    """Immutable model that rejects unknown keys."""
+    """Immutable model that rejects unknown keys and non-finite numbers (.inf, .nan)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Source(Frozen):

@@ -49,6 +49,9 @@ def build(file: ScenarioFile, racks: RacksOpt = None, weeks: WeeksOpt = None,
 
     if racks is not None and weeks is not None:
         raise InputError("give --racks or --weeks, not both", hint="Use one of them.")
+    if weeks is not None and not weeks < float("inf"):  # nan and inf pass the option's min
+        raise InputError("weeks to simulate must be finite", None, "--weeks", weeks,
+                         "a number of weeks of at least 0.01")
     scenario = load(file)
     line = getattr(scenario.spec, "line", None)
     if line is None:

@@ -78,7 +78,7 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
 def _check_options(top: int, tokens: float | None, dtype: str) -> None:
     if top < 1:
         raise InputError("too few layouts to show", None, "--top", top, "1 or more")
-    if tokens is not None and not tokens > 0:
+    if tokens is not None and not 0 < tokens < float("inf"):
         raise InputError("tokens to train must be positive", None, "--tokens", tokens,
                          "a number of tokens greater than 0")
     if dtype not in DTYPES:

@@ -98,6 +98,20 @@ SCENARIO_CASES = {
         "source", lambda d: (_set("sourcing", "build_schedule", "plan")(d),
                              _set("plan", "factory", "racks_per_week", 0)(d)),
         ["sourcing.build_schedule", "the deployment plan builds no racks to source"]),
+    # .inf / .nan in plain number fields: '$infM', 'HiGHS stopped: Empty', or a simulation
+    # that never ends
+    "economics-pue-inf": (
+        "compare", _set("economics", "pue", float("inf")),
+        ["economics.pue", "finite number", "got inf"]),
+    "plan-racks-per-week-nan": (
+        "plan", _set("plan", "factory", "racks_per_week", float("nan")),
+        ["plan.factory.racks_per_week:", "finite number", "got nan"]),
+    "schedule-inf": (
+        "source", _set("sourcing", "build_schedule", {"2026Q3": float("inf")}),
+        ["sourcing.build_schedule.2026Q3", "finite number"]),
+    "line-weeks-inf": (
+        "build", _set("line", "run", "weeks", float("inf")),
+        ["line.run.weeks", "finite number"]),
     # a variant's fabric was only checked when that variant was asked for
     "variant-oversubscription": (
         "cluster", _set("cluster", "variants", 0, "oversubscription", [1]),
@@ -147,6 +161,7 @@ EVALUATE = ["evaluate", "--system", "hgx-h100-8", "--model", "llama3-70b", "--gp
     ("--tokens", "0", ["--tokens", "greater than 0"]),
     ("--tokens", "-1", ["--tokens", "got -1.0"]),
     ("--dtype", "int3", ["--dtype", "'int3'", "unknown dtype", "bf16"]),
+    ("--tokens", "inf", ["--tokens", "got inf"]),       # 'Training: inf days', exit 0
 ])
 def test_evaluate_option_out_of_range(option, value, parts):
     one_line_error([*EVALUATE, option, value], *parts)
@@ -169,6 +184,12 @@ def test_option_parse_errors_are_one_line(args):
     ref = str(ROOT / "scenarios" / "reference.yaml")
     text = one_line_error([a.replace("{ref}", ref) for a in args])
     assert f"{args[0]} --help' for the options" in text
+
+
+def test_build_weeks_must_be_finite():
+    # --weeks inf passed the option's minimum and simulated forever
+    path = str(ROOT / "scenarios" / "reference.yaml")
+    one_line_error(["build", path, "--weeks", "inf"], "--weeks", "must be finite")
 
 
 def test_run_with_nothing_to_run_is_input_error(tmp_path):

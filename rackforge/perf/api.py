@@ -119,13 +119,22 @@ def _estimate(ctx: Context, lay: Layouts, arrays: dict[str, np.ndarray], i: int,
         time_s, energy)
 
 
+MAX_GPUS = 10_000_000   # beyond any planned cluster; keeps the layout arrays in int64
+
+
+def check_gpus(n_gpus: int) -> None:
+    """A GPU count the search can enumerate, else InputError."""
+    if not isinstance(n_gpus, int) or not 1 <= n_gpus <= MAX_GPUS:
+        raise InputError("number of GPUs must be a positive integer", None, "gpus", n_gpus,
+                         f"1 to {MAX_GPUS:,}")
+
+
 def evaluate_training(system: str | System, workload: str | Workload, n_gpus: int,
                       options: TrainingOptions | None = None, catalog: Catalog | None = None,
                       progress: Progress | None = None) -> TrainingEvaluation:
     """Search every layout of `workload` on `n_gpus` GPUs of `system`; best first."""
     options = options or TrainingOptions()
-    if not isinstance(n_gpus, int) or n_gpus < 1:
-        raise InputError("number of GPUs must be a positive integer", None, "gpus", n_gpus)
+    check_gpus(n_gpus)
     ctx = training_context(system, workload, options, catalog)
     res = search_training(ctx, n_gpus, options.space, progress)
     idx = res.order[: max(1, options.top)]
@@ -165,6 +174,7 @@ def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: i
                        serving: Serving, dtype: str = "fp8",
                        catalog: Catalog | None = None) -> InferenceEvaluation:
     """Highest output tokens/s per GPU that fits (and meets ``serving.tpot_target_s``)."""
+    check_gpus(n_gpus)
     ctx = training_context(system, workload, TrainingOptions(dtype=dtype), catalog)
     out = search_inference(ctx, serving, n_gpus)
     if not out["ok"].any():

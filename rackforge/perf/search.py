@@ -60,8 +60,9 @@ class SearchResult:
         return int(self.order[0])
 
 
-def _divisors(n: int) -> np.ndarray:
-    d = np.arange(1, n + 1)
+def _divisors(n: int, most: int) -> np.ndarray:
+    """Divisors of `n` up to `most` (without an array of n elements for a huge `n`)."""
+    d = np.arange(1, min(n, most) + 1)
     return d[n % d == 0]
 
 
@@ -79,7 +80,7 @@ def _base_grid(ctx: Context, n_gpus: int, space: SearchSpace) -> dict[str, np.nd
                     and (w.kv_heads % t == 0 or t % w.kv_heads == 0)], dtype=np.int64)
     cps = np.array([c for c in space.context_parallel if ex.seq_len % (2 * c) == 0
                     or c == 1], dtype=np.int64)
-    g = _outer(tp=tps, cp=cps, pp=_divisors(n_gpus))
+    g = _outer(tp=tps, cp=cps, pp=_divisors(n_gpus, w.layers))
     ok = (n_gpus % (g["tp"] * g["cp"] * g["pp"]) == 0) & (g["pp"] <= w.layers)
     g = {k: v[ok] for k, v in g.items()}
     g["dp"] = n_gpus // (g["tp"] * g["cp"] * g["pp"])

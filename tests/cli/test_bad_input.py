@@ -112,6 +112,10 @@ SCENARIO_CASES = {
     "line-weeks-inf": (
         "build", _set("line", "run", "weeks", float("inf")),
         ["line.run.weeks", "finite number"]),
+    # a huge GPU count crashed the layout search ('Maximum allowed size exceeded')
+    "compare-gpus-huge": (
+        "compare", _set("compare", "workloads", 0, "gpus", 10**30),
+        ["compare.workloads[0].gpus", "expected 1 to 10,000,000"]),
     # a variant's fabric was only checked when that variant was asked for
     "variant-oversubscription": (
         "cluster", _set("cluster", "variants", 0, "oversubscription", [1]),
@@ -150,6 +154,11 @@ def test_evaluate_scenario_without_fitting_layout_names_file_and_key(tmp_path):
     path = write(tmp_path, _set("evaluate", "gpus", 5))
     one_line_error(["evaluate", "--scenario", path], f"{path}:evaluate.gpus",
                    "no layout fits in memory")
+
+
+def test_evaluate_huge_gpu_count(tmp_path):
+    path = write(tmp_path, _set("evaluate", "gpus", 10**30))
+    one_line_error(["evaluate", "--scenario", path], f"{path}:evaluate.gpus", "1 to 10,000,000")
 
 
 EVALUATE = ["evaluate", "--system", "hgx-h100-8", "--model", "llama3-70b", "--gpus", "64"]

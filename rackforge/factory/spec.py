@@ -137,7 +137,8 @@ class ReleaseSpec(Frozen):
     rate_per_h: float | None = Field(default=None, gt=0, description="[racks/h]")
     rate_per_week: float | None = Field(default=None, gt=0, description="[racks/week]")
     interarrival: Literal["fixed", "exponential"] = "fixed"
-    wip_cap: int | None = Field(default=None, ge=1, description="[racks]")
+    # a factory floor holds hundreds of racks; the bound keeps a typo from releasing 1e30 jobs
+    wip_cap: int | None = Field(default=None, ge=1, le=100_000, description="[racks]")
 
     @model_validator(mode="after")
     def _policy(self) -> ReleaseSpec:

@@ -137,6 +137,10 @@ SCENARIO_CASES = {
     "plan-schedule-bad-quarter": (
         "plan", _set("plan", "factory", "lines", {"2026Q9": 1}),
         ["plan.factory.lines.2026Q9", "'2026Q9' is not a quarter"]),
+    # a huge CONWIP cap released every order at once and never finished
+    "line-wip-cap-huge": (
+        "build", _set("line", "release", "wip_cap", 10**30),
+        ["line.release.wip_cap", "less than or equal to 100000"]),
     # a supply temperature below absolute zero was judged as a design instead of rejected
     "temperature-below-absolute-zero": (
         "check", _set("racks", 0, "cooling", "supply_temp_c", "-300 degC"),

@@ -10,6 +10,7 @@ returned as skipped with the reason.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -239,21 +240,29 @@ def _check_row(row: dict[str, str]) -> str | None:
 
 def validate_training(path: str | Path) -> Report:
     """Predict ``measured_step_s`` for every row of a training-throughput CSV."""
+    return _validate(path, _check_row, predict_training_row, "step_s")
+
+
+def _validate(path: str | Path, skip_reason: Callable[[dict[str, str]], str | None],
+              predict: Callable[[dict[str, str]], tuple[float, dict[str, Any]]],
+              metric: str) -> Report:
+    """Each row of `path` predicted against its ``measured_<metric>``; rows the model cannot
+    take are skipped with the reason (never dropped silently)."""
     results, skipped = [], []
     for i, row in enumerate(read_csv(path)):
         check_cells(row, str(path), i + 2)
-        reason = _check_row(row)
+        reason = skip_reason(row)
         if reason:
             skipped.append((row["case"], reason))
             continue
         try:
-            pred, info = predict_training_row(row)
+            pred, info = predict(row)
         except InputError as exc:
             skipped.append((row["case"], str(exc)))
             continue
-        meas = float(row["measured_step_s"])
+        meas = float(row[f"measured_{metric}"])
         results.append(RowResult(row["case"], pred, meas, pred / meas - 1.0, info))
-    return Report(results, skipped, "step_s")
+    return Report(results, skipped, metric)
 
 
 SERVING_FILE = Path(__file__).parent / "data" / "serving.yaml"
@@ -286,20 +295,12 @@ def predict_inference_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
 
 def validate_inference(path: str | Path) -> Report:
     """Predict ``measured_tokens_per_s`` for every row of an inference-throughput CSV."""
-    results, skipped = [], []
-    for i, row in enumerate(read_csv(path)):
-        check_cells(row, str(path), i + 2)
-        if (row.get("scenario") or "").strip() != "offline":
-            skipped.append((row["case"], f"scenario {row.get('scenario')!r} not modelled"))
-            continue
-        if row.get("accelerator", "").strip() not in load_catalog():
-            skipped.append((row["case"], "accelerator not in the catalog"))
-            continue
-        try:
-            pred, info = predict_inference_row(row)
-        except InputError as exc:
-            skipped.append((row["case"], str(exc)))
-            continue
-        meas = float(row["measured_tokens_per_s"])
-        results.append(RowResult(row["case"], pred, meas, pred / meas - 1.0, info))
-    return Report(results, skipped, "tokens_per_s")
+    return _validate(path, _inference_skip, predict_inference_row, "tokens_per_s")
+
+
+def _inference_skip(row: dict[str, str]) -> str | None:
+    if (row.get("scenario") or "").strip() != "offline":
+        return f"scenario {row.get('scenario')!r} not modelled"
+    if row.get("accelerator", "").strip() not in load_catalog():
+        return "accelerator not in the catalog"
+    return None

@@ -16,10 +16,11 @@ from __future__ import annotations
 import sys
 import time
 
+from rackforge.highs import SolveOptions
 from rackforge.sourcing.mip import solve_mip, violation
 from rackforge.sourcing.model import build_model
 from rackforge.sourcing.problem import random_problem
-from rackforge.sourcing.solver import HighsSolver, SolveOptions
+from rackforge.sourcing.solver import HighsSolver
 
 SIZES = [  # parts, suppliers, quarters, offers per part
     (10, 5, 4, (3, 6)),

@@ -9,7 +9,9 @@ later wins when the deadline leaves it time to catch up, and loses when it does 
 
 Performance comes in as data: a mapping ``(candidate id, workload id) -> PerfPoint``, or the
 candidate's ``performance:`` overrides, or else :func:`estimate_performance`, the one adapter to
-:mod:`rackforge.perf`.
+:mod:`rackforge.perf`. What the sourcing plan computed for a rack design (landed cost per rack,
+domestic share) comes in as :class:`SourcedRack` data too; a candidate built of a design the
+plan did not source says "not sourced" unless the scenario states its share.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import Literal
 
 from rackforge.calendar import (
     add_quarters,
@@ -31,6 +33,7 @@ from rackforge.catalog import Catalog
 from rackforge.catalog.models import System
 from rackforge.compare_spec import CandidateSpec, CompareSpec, WorkloadItem
 from rackforge.design.budget import RackBudget
+from rackforge.design.rack import RackLayout
 from rackforge.economics import (
     EconomicsSpec,
     PerfPoint,
@@ -43,17 +46,37 @@ from rackforge.economics import (
 )
 from rackforge.errors import InputError
 from rackforge.inputs import closest
-
-if TYPE_CHECKING:
-    from rackforge.scenario import Scenario
-    from rackforge.sourcing.stage import SourcingReport
+from rackforge.perf import Serving, TrainingOptions, evaluate_inference, evaluate_training
 
 PerfTable = Mapping[tuple[str, str], PerfPoint]
+DomesticBasis = Literal["sourced", "stated", "not sourced"]
+
+
+@dataclass(frozen=True)
+class SourcedRack:
+    """What a sourcing plan computed for one rack design."""
+
+    design: str
+    landed_cost_usd: float          # per rack: each BOM part at the plan's average landed cost
+    domestic_share: float | None    # of the plan's purchases over its horizon, by its rule [-]
+
+
+@dataclass(frozen=True)
+class CandidateRack:
+    """A candidate's rack as the scenario describes it: ids resolved, price as stated."""
+
+    id: str
+    system: System
+    available: date
+    design: str | None              # rack design id of the scenario, if the candidate names one
+    accelerators: int
+    it_power_w: float               # per rack at full load [W]
+    price_usd: float | None         # stated hardware price per rack [USD]
 
 
 @dataclass(frozen=True)
 class CandidateData:
-    """A candidate with its catalog ids resolved into numbers."""
+    """A candidate with its catalog ids resolved into numbers and its rack priced."""
 
     id: str
     system_id: str
@@ -61,6 +84,8 @@ class CandidateData:
     rack: RackCost
     cooling: str
     domestic_share: float | None = None
+    domestic_basis: DomesticBasis = "not sourced"
+    landed_cost_usd: float | None = None   # per rack, from the sourcing plan [USD]
 
 
 @dataclass(frozen=True)
@@ -87,7 +112,9 @@ class CandidateResult:
     fits_hall: bool
     fit_note: str
     domestic_share: float | None
+    domestic_basis: DomesticBasis
     meets_domestic: bool | None
+    landed_cost_usd: float | None     # per rack, from the sourcing plan [USD]
 
     def sort_key(self) -> tuple:
         """Fitting first, then finishing in time (cheapest first), then most work done."""
@@ -142,8 +169,6 @@ def estimate_performance(system: System, workload: WorkloadItem, catalog: Catalo
     highest output tokens/s per GPU on one scale-up domain that fits (and meets the latency
     target, if any).
     """
-    from rackforge.perf import Serving, TrainingOptions, evaluate_inference, evaluate_training
-
     if workload.mode == "training":
         options = TrainingOptions(dtype=workload.dtype or "bf16", top=1)
         ev = evaluate_training(system, workload.model, workload.gpus, options, catalog)
@@ -207,8 +232,9 @@ def evaluate(spec: CompareSpec, cand: CandidateData, perf: PerfTable, case: Case
         work_done_fraction=min(1.0, available_h / hours) if hours > 0 else 1.0,
         cost_of_work_usd=sum(w.tokens / 1e6 * econ_tokens[w.id].cost_per_mtok_usd
                              for w in spec.workloads),
-        fits_hall=fits, fit_note=note, domestic_share=share,
-        meets_domestic=None if share is None else share >= spec.domestic_content_threshold)
+        fits_hall=fits, fit_note=note, domestic_share=share, domestic_basis=cand.domestic_basis,
+        meets_domestic=None if share is None else share >= spec.domestic_content_threshold,
+        landed_cost_usd=cand.landed_cost_usd)
 
 
 def rank(spec: CompareSpec, cands: list[CandidateData], perf: PerfTable, case: Case
@@ -269,76 +295,91 @@ def compare_data(spec: CompareSpec, cands: list[CandidateData], perf: PerfTable,
                       sensitivity(spec, cands, perf, econ), provenance(econ))
 
 
-def resolve_candidate(c: CandidateSpec, i: int, scenario: Scenario,
-             sourcing: SourcingReport | None = None) -> CandidateData:
+def candidate_rack(c: CandidateSpec, i: int, catalog: Catalog,
+                   layouts: Mapping[str, RackLayout]) -> CandidateRack:
+    """Accelerators and IT power per rack of candidate `c` (the ``i``-th): as given, else from
+    its rack design, else the system's scale-up domain at the system's power per GPU."""
     where = f"compare.candidates[{i}]"
-    system = scenario.catalog.get(c.system, System, where=f"{where}.system", file=scenario.file)
+    system = catalog.get(c.system, System, where=f"{where}.system")
     accelerators, it_power_w = c.accelerators, c.it_power_w
     if c.rack is not None:
-        layout = scenario.layouts.get(c.rack)
+        layout = layouts.get(c.rack)
         if layout is None:
-            raise InputError("unknown rack design id", scenario.file, f"{where}.rack", c.rack,
-                             "the id of a rack under racks:",
-                             closest(c.rack, scenario.layouts))
+            raise InputError("unknown rack design id", None, f"{where}.rack", c.rack,
+                             "the id of a rack under racks:", closest(c.rack, layouts))
         accelerators = accelerators or layout.accelerators or None
         it_power_w = it_power_w or RackBudget(layout).power.it_power_w
     accelerators = accelerators or system.scaleup_domain
     it_power_w = it_power_w or accelerators * system.power_per_gpu_w
-    price, share = c.price_usd, c.domestic_share
-    if sourcing is not None and c.rack == sourcing.resolved.design.id:
-        price = price or sourcing.bom.total_usd
-        share = share if share is not None else sourced_domestic_share(sourcing)
+    return CandidateRack(c.id, system, c.available, c.rack, accelerators, it_power_w,
+                         c.price_usd)
+
+
+def resolve_candidate(c: CandidateSpec, i: int, catalog: Catalog,
+                      layouts: Mapping[str, RackLayout],
+                      sourced: Mapping[str, SourcedRack] | None = None) -> CandidateData:
+    """Candidate `c` in numbers. A candidate whose rack design the sourcing plan covers
+    (`sourced`, by design id) takes that plan's domestic share, and its landed cost per rack
+    as the price when none is stated; otherwise a stated share, or none ("not sourced")."""
+    rack = candidate_rack(c, i, catalog, layouts)
+    plan = (sourced or {}).get(rack.design) if rack.design else None
+    price = rack.price_usd or (plan.landed_cost_usd if plan else None)
     if price is None:
-        raise InputError("missing key", scenario.file, f"{where}.price_usd", None,
+        raise InputError("missing key", None, f"compare.candidates[{i}].price_usd", None,
                          "a price per rack, or a rack design the sourcing plan prices")
-    return CandidateData(c.id, system.id, c.available, RackCost(accelerators, price, it_power_w),
-                         system.cooling, share)
+    share, basis = c.domestic_share, "stated" if c.domestic_share is not None else "not sourced"
+    if plan is not None:
+        share, basis = plan.domestic_share, "sourced"
+    return CandidateData(c.id, rack.system.id, c.available,
+                         RackCost(rack.accelerators, price, rack.it_power_w),
+                         rack.system.cooling, share, basis,
+                         plan.landed_cost_usd if plan else None)
 
 
-def sourced_domestic_share(report: SourcingReport) -> float | None:
-    """Domestic share of the sourcing plan's purchases over its horizon, under its rule [-]."""
-    years = report.result.share_by_year
-    total = sum(y.total_usd for y in years)
-    return sum(y.domestic_usd for y in years) / total if total > 0 else None
+@dataclass(frozen=True)
+class CompareInputs:
+    """What a comparison reads besides its section: the catalog, the resolved rack designs,
+    the economics, performance already known and what sourcing computed per design."""
+
+    catalog: Catalog
+    layouts: Mapping[str, RackLayout]
+    economics: EconomicsSpec = field(default_factory=EconomicsSpec)
+    perf: PerfTable | None = None
+    sourced: Mapping[str, SourcedRack] | None = None
+    rates: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    # ^ tokens/s per GPU by (candidate, workload) computed upstream (the evaluate stage)
 
 
-def _perf_table(spec: CompareSpec, cands: list[CandidateData], scenario: Scenario,
-                perf: PerfTable | None) -> dict[tuple[str, str], PerfPoint]:
+def _perf_table(spec: CompareSpec, cands: list[CandidateData], inputs: CompareInputs
+                ) -> dict[tuple[str, str], PerfPoint]:
+    """Tokens/s per GPU and power per GPU of each (candidate, workload): ``inputs.perf``,
+    else the candidate's ``performance:`` override, else ``inputs.rates`` (computed upstream),
+    else :func:`estimate_performance`."""
     table: dict[tuple[str, str], PerfPoint] = {}
     for c_spec, cand in zip(spec.candidates, cands, strict=True):
         power = cand.rack.it_power_w / cand.rack.accelerators
         for i, w in enumerate(spec.workloads):
             key = (cand.id, w.id)
-            if perf is not None and key in perf:
-                table[key] = perf[key]
+            if inputs.perf is not None and key in inputs.perf:
+                table[key] = inputs.perf[key]
                 continue
-            rate = c_spec.performance.get(w.id)
+            rate = c_spec.performance.get(w.id, inputs.rates.get(key))
             if rate is None:
-                system = scenario.catalog.get(cand.system_id, System)
+                system = inputs.catalog.get(cand.system_id, System)
                 try:
-                    rate = estimate_performance(system, w, scenario.catalog)
+                    rate = estimate_performance(system, w, inputs.catalog)
                 except InputError as exc:
-                    raise exc.at(scenario.file, f"compare.workloads[{i}]") from None
+                    raise exc.at(None, f"compare.workloads[{i}]") from None
             table[key] = PerfPoint(rate, power)
     return table
 
 
-def compare(scenario: Scenario, perf: PerfTable | None = None,
-            sourcing: SourcingReport | None = None) -> Comparison:
-    """Compare the candidates of `scenario`'s ``compare:`` section (library entry point).
-
-    `perf` maps ``(candidate id, workload id)`` to a :class:`PerfPoint` and wins over the
-    candidates' ``performance:`` overrides, which win over :func:`estimate_performance`.
-    `sourcing`, the source stage's result, prices the candidate built of its rack design at the
-    BOM cost and gives its domestic share, where the candidate does not state them.
-    """
-    spec = scenario.spec.compare
-    if spec is None:
-        raise InputError("the scenario has no compare: section", scenario.file, "compare",
-                         expected="candidates, workloads, fleet, decision and deadline")
-    econ = scenario.spec.economics or EconomicsSpec()
-    cands = [resolve_candidate(c, i, scenario, sourcing) for i, c in enumerate(spec.candidates)]
-    return compare_data(spec, cands, _perf_table(spec, cands, scenario, perf), econ)
+def compare(spec: CompareSpec, inputs: CompareInputs) -> Comparison:
+    """Compare the candidates of the ``compare:`` section `spec` (library entry point);
+    performance per (candidate, workload) as :func:`_perf_table` finds it."""
+    cands = [resolve_candidate(c, i, inputs.catalog, inputs.layouts, inputs.sourced)
+             for i, c in enumerate(spec.candidates)]
+    return compare_data(spec, cands, _perf_table(spec, cands, inputs), inputs.economics)
 
 
 def to_dict(comparison: Comparison) -> dict:
@@ -350,15 +391,3 @@ def to_dict(comparison: Comparison) -> dict:
         if not math.isfinite(row["hours_needed"]):
             row["hours_needed"] = None
     return quarters_as_text(out)
-
-
-def run_compare(scenario: Scenario, results: Mapping[str, object]) -> Comparison:
-    """The compare stage in the pipeline's form, ``run(scenario, results_so_far)``; uses the
-    source stage's result (under ``source``) when it ran."""
-    return compare(scenario, sourcing=results.get("source"))
-
-
-def compare_summary(result: Comparison) -> str:
-    rec = result.recommendation
-    return (f"{len(result.results)} candidates; {rec.action} {rec.candidate_id} "
-            f"(delivery {format_quarter(rec.quarter)}): {rec.reason}")

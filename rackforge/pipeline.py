@@ -1,57 +1,132 @@
-"""Run every stage a scenario has sections for, in data-flow order, and collect the results.
+"""The stage graph: its order, a run of the stages a question needs, and the result cache.
 
-Each stage is a plain library call that its own package provides in the pipeline's form
-``run(scenario, results_so_far) -> result`` (see DESIGN.md, data flow). A stage that fails is
-recorded with its error and the later stages still run; a stage whose inputs failed is skipped
-with the reason. Nothing here prints or writes files: ``rackforge run`` and the report do that.
+Each module of :mod:`rackforge.stages` is one stage: a ``run`` function whose parameters name
+what it reads, ``TITLE``, ``SECTIONS`` (which of those parameters are scenario sections) and
+``summary`` (``passed`` and ``data`` are optional). Every other parameter of ``run`` is the
+result of the upstream stage of that name; a parameter with a default may be absent (the
+section is not in the scenario, or the upstream stage does not run on it). So the graph is read
+from the code: :func:`order` sorts the stages topologically when this module is imported and a
+cycle, an unknown upstream or an unknown section is an error then.
+
+:func:`run` runs the stages that the asked-for targets need, in that order, each on exactly
+the sections and upstream results it declares. A stage is enabled when its required sections
+are in the scenario and its required upstream stages are enabled. A stage that fails is recorded
+with its error and the others still run; a stage whose input (required or optional) failed is
+skipped with the reason, never run on part of its inputs. With a :class:`ResultCache`, a stage
+whose key (:func:`stage_key`: its code version, the hashes of its sections, the keys of its
+upstream results) is stored is not run again. Nothing here prints or writes files except the
+cache: ``rackforge run``, the report, the server and sweeps do that.
+
+References
+----------
+.. [1] Kahn, A. B. "Topological sorting of large networks", Communications of the ACM 5 (11),
+   1962, 558-562 (the ordering algorithm of :func:`order`).
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Literal
 
-from rackforge import __version__
-from rackforge.checks import checks_passed, checks_summary, run_checks
-from rackforge.compare import compare_summary, run_compare
-from rackforge.compare import to_dict as compare_dict
-from rackforge.deploy.adapters import plan_data, plan_summary, run_plan
-from rackforge.design.cluster_stage import (
-    cluster_data,
-    cluster_passed,
-    cluster_summary,
-    run_cluster,
-)
-from rackforge.errors import RackforgeError
-from rackforge.factory.stage import build_summary, run_build
-from rackforge.perf.stage import evaluate_summary, run_evaluate
-from rackforge.report.jsonable import jsonable
-from rackforge.scenario import Scenario
-from rackforge.sourcing.stage import run_source, source_passed, source_summary
+from rackforge import __version__, stages
+from rackforge.cache import CachedResult, ResultCache, content_key
+from rackforge.code_version import code_version
+from rackforge.errors import InputError, RackforgeError
+from rackforge.jsonable import jsonable
+from rackforge.scenario import Scenario, ScenarioSpec
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 Status = Literal["ok", "failed", "skipped"]
+RESOLVED_INPUTS = ("layouts", "catalog")   # derived at load: racks resolved, catalog with parts
+PROGRESS = "progress"    # a run parameter of this name receives progress(done, total)
+Progress = Callable[[str, int, int], None]
+
+
+class StageGraphError(RackforgeError):
+    """The stages' declarations do not form an acyclic graph of known names."""
 
 
 @dataclass(frozen=True)
 class Stage:
-    """One stage: which scenario section enables it, how to run it and summarize the result."""
+    """One stage: what it reads (sections, upstream results), how to run and show it."""
 
     name: str
     title: str
-    enabled: Callable[[Scenario], bool]
-    run: Callable[[Scenario, Mapping[str, Any]], Any]
+    run: Callable[..., Any]
+    sections: tuple[str, ...]
+    upstream: tuple[str, ...]
+    optional: frozenset[str]
     summary: Callable[[Any], str]
-    needs: tuple[str, ...] = ()
     passed: Callable[[Any], bool] = lambda result: True  # False: the design fails this stage
     data: Callable[[Any], Any] = jsonable                 # the result as results.json data
+    module: str = ""
+    takes_progress: bool = False
+
+    @classmethod
+    def of(cls, module: ModuleType) -> Stage:
+        """The stage a :mod:`rackforge.stages` module declares (see the module docstring)."""
+        name = module.__name__.rsplit(".", 1)[-1]
+        params = inspect.signature(module.run).parameters
+        sections = tuple(p for p in params if p in module.SECTIONS)
+        unknown = set(module.SECTIONS) - set(params)
+        if unknown:
+            raise StageGraphError(f"stage {name}: SECTIONS names {sorted(unknown)}, which "
+                                  "run() does not take")
+        bad = [s for s in sections if s not in ScenarioSpec.model_fields
+               and s not in RESOLVED_INPUTS]
+        if bad:
+            raise StageGraphError(f"stage {name}: {bad} are not scenario sections")
+        upstream = tuple(p for p in params if p not in sections and p != PROGRESS)
+        optional = frozenset(p for p, v in params.items() if v.default is not v.empty)
+        extras = {k: getattr(module, k) for k in ("passed", "data") if hasattr(module, k)}
+        return cls(name, module.TITLE, module.run, sections, upstream, optional,
+                   module.summary, module=module.__name__,
+                   takes_progress=PROGRESS in params, **extras)
+
+
+def order(declared: Iterable[Stage]) -> tuple[Stage, ...]:
+    """The stages in data-flow order: Kahn's algorithm [1], ties by name so the order is
+    stable. Raises :class:`StageGraphError` on a cycle or an upstream no stage provides."""
+    by_name = {s.name: s for s in declared}
+    for stage in by_name.values():
+        missing = [u for u in stage.upstream if u not in by_name]
+        if missing:
+            raise StageGraphError(f"stage {stage.name} reads {missing}, which no stage makes")
+    waiting = {name: set(s.upstream) for name, s in by_name.items()}
+    out: list[Stage] = []
+    while waiting:
+        ready = sorted(name for name, needs in waiting.items() if not needs)
+        if not ready:
+            raise StageGraphError("the stages' inputs form a cycle: "
+                                  + ", ".join(sorted(waiting)))
+        for name in ready:
+            out.append(by_name[name])
+            del waiting[name]
+        for needs in waiting.values():
+            needs.difference_update(ready)
+    return tuple(out)
+
+
+def _discover() -> tuple[Stage, ...]:
+    names = sorted(m.name for m in pkgutil.iter_modules(stages.__path__))
+    return order(Stage.of(importlib.import_module(f"{stages.__name__}.{n}")) for n in names)
+
+
+STAGES: tuple[Stage, ...] = _discover()
+BY_NAME: dict[str, Stage] = {s.name: s for s in STAGES}
 
 
 @dataclass(frozen=True)
 class Outcome:
+    """What became of one stage in a run."""
+
     stage: str
     status: Status
     seconds: float
@@ -60,6 +135,11 @@ class Outcome:
     error: str | None = None
     passed: bool = True
     data: Any = None
+    key: str | None = None
+    inputs: tuple[str, ...] = ()      # upstream stages whose results it read
+    sections: tuple[str, ...] = ()    # scenario sections it read
+    cached: bool = False
+    exception: RackforgeError | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -74,58 +154,188 @@ class RunResult:
             "rackforge_version": __version__,
             "scenario": {"name": self.scenario.name, "file": self.scenario.file},
             "stages": {name: {"status": o.status, "passed": o.passed,
-                              "seconds": round(o.seconds, 4),
-                              "summary": o.summary, "error": o.error,
+                              "seconds": round(o.seconds, 4), "summary": o.summary,
+                              "error": o.error, "key": o.key, "inputs": list(o.inputs),
+                              "sections": list(o.sections), "cached": o.cached,
                               "data": o.data}
                        for name, o in self.outcomes.items()},
         }
 
+    def explain(self) -> list[str]:
+        """One line per stage: how it ended and what it consumed."""
+        lines = []
+        for name, o in self.outcomes.items():
+            how = "cached" if o.cached else {"ok": "ran"}.get(o.status, o.status)
+            reads = ", ".join(o.sections) or "-"
+            results = ", ".join(o.inputs) or "-"
+            lines.append(f"{name:<9} {how:<7} sections: {reads}; results of: {results}")
+        return lines
 
-STAGES: list[Stage] = [
-    Stage("checks", "Design checks", lambda s: bool(s.layouts), run_checks, checks_summary,
-          passed=checks_passed),
-    Stage("cluster", "Cluster and fabric", lambda s: s.spec.cluster is not None, run_cluster,
-          cluster_summary, passed=cluster_passed, data=cluster_data),
-    Stage("evaluate", "Performance", lambda s: s.spec.evaluate is not None, run_evaluate,
-          evaluate_summary),
-    Stage("source", "Sourcing", lambda s: s.spec.sourcing is not None, run_source,
-          source_summary, passed=source_passed, data=lambda r: r.to_dict()),
-    Stage("compare", "Candidate comparison", lambda s: s.spec.compare is not None, run_compare,
-          compare_summary, data=compare_dict),
-    Stage("build", "Assembly and test line", lambda s: s.spec.line is not None, run_build,
-          build_summary),
-    Stage("plan", "Deployment ramp", lambda s: s.spec.plan is not None, run_plan, plan_summary,
-          needs=("build", "source"), data=plan_data),
-]
+    def first_error(self, names: Iterable[str]) -> RackforgeError | None:
+        """The error of the first of `names` that failed, for a front end to report."""
+        return next((self.outcomes[n].exception for n in names if n in self.outcomes
+                     and self.outcomes[n].exception is not None), None)
 
 
-def run_all(scenario: Scenario, on_stage: Callable[[Stage], None] | None = None,
-            stages: list[Stage] | None = None) -> RunResult:
-    """Run each enabled stage in order; `on_stage` is called before each one (for progress)."""
-    outcomes: dict[str, Outcome] = {}
-    for stage in stages or STAGES:
-        if not stage.enabled(scenario):
-            continue
-        if on_stage:
-            on_stage(stage)
-        outcomes[stage.name] = _run_stage(stage, scenario, outcomes)
-    return RunResult(scenario, outcomes)
+def needed(targets: Iterable[str], graph: Mapping[str, Stage] = BY_NAME) -> set[str]:
+    """`targets` and every stage they read from, transitively."""
+    out: set[str] = set()
+    todo = list(targets)
+    while todo:
+        name = todo.pop()
+        if name not in graph:
+            raise InputError("unknown stage", None, None, name,
+                             f"one of {', '.join(graph)}")
+        if name not in out:
+            out.add(name)
+            todo += graph[name].upstream
+    return out
 
 
-def _run_stage(stage: Stage, scenario: Scenario, done: dict[str, Outcome]) -> Outcome:
-    missing = [n for n in stage.needs if n in done and done[n].status != "ok"]
-    if missing:
-        return Outcome(stage.name, "skipped", 0.0, f"skipped: {', '.join(missing)} failed")
-    inputs = {n: o.result for n, o in done.items() if o.status == "ok"}
-    t0 = time.perf_counter()
-    try:
-        result = stage.run(scenario, inputs)
-    except RackforgeError as exc:
-        return Outcome(stage.name, "failed", time.perf_counter() - t0, f"failed: {exc}",
-                       error=str(exc))
-    except Exception as exc:  # a bug in one stage must not hide the others' results
-        detail = "".join(traceback.format_exception_only(exc)).strip()
-        return Outcome(stage.name, "failed", time.perf_counter() - t0,
-                       f"failed (internal error): {detail}", error=traceback.format_exc())
-    return Outcome(stage.name, "ok", time.perf_counter() - t0, stage.summary(result), result,
-                   passed=stage.passed(result), data=stage.data(result))
+def enabled(scenario: Scenario, graph: Iterable[Stage] = STAGES) -> dict[str, bool]:
+    """Whether each stage runs on `scenario`: its required sections are present and its
+    required upstream stages run."""
+    out: dict[str, bool] = {}
+    for stage in graph:
+        sections = all(_present(section_value(scenario, s)) for s in stage.sections
+                       if s not in stage.optional)
+        upstream = all(out.get(u, False) for u in stage.upstream if u not in stage.optional)
+        out[stage.name] = sections and upstream
+    return out
+
+
+def missing_sections(scenario: Scenario, name: str, graph: Mapping[str, Stage] = BY_NAME
+                     ) -> list[str]:
+    """The required sections a stage (or a stage it requires) lacks, so it cannot run; the
+    resolved rack layouts are named by their section, ``racks``."""
+    stage = graph[name]
+    missing = ["racks" if s == "layouts" else s for s in stage.sections
+               if s not in stage.optional and not _present(section_value(scenario, s))]
+    for upstream in stage.upstream:
+        if upstream not in stage.optional:
+            missing += [m for m in missing_sections(scenario, upstream, graph) if m not in missing]
+    return missing
+
+
+def section_value(scenario: Scenario, name: str) -> Any:
+    """A scenario section (or a resolved input: ``layouts``, ``catalog``) by name."""
+    if name in RESOLVED_INPUTS:
+        return getattr(scenario, name)
+    return getattr(scenario.spec, name)
+
+
+def _present(value: Any) -> bool:
+    return value is not None and (not hasattr(value, "__len__") or len(value) > 0)
+
+
+class SectionHashes:
+    """Content hashes of a scenario's sections, computed once each."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self._done: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._done:
+            self._done[name] = self._hash(name)
+        return self._done[name]
+
+    def _hash(self, name: str) -> str:
+        if name == "catalog":
+            parts = self.scenario.catalog.parts
+            return content_key([jsonable(parts[pid]) for pid in sorted(parts)])
+        if name == "layouts":   # the rack designs resolved against the catalog
+            return content_key([self["racks"], self["catalog"]])
+        return content_key(jsonable(section_value(self.scenario, name)))
+
+
+def stage_key(stage: Stage, sections: SectionHashes, upstream_keys: Mapping[str, str | None]
+              ) -> str:
+    """The cache key of `stage`: its name, code version, section hashes, upstream keys.
+
+    An upstream result is identified by its own key: stages are pure and seeded, so equal keys
+    mean equal results."""
+    return content_key({"stage": stage.name, "code": code_version(stage.module),
+                        "sections": {s: sections[s] for s in stage.sections},
+                        "inputs": {u: upstream_keys.get(u) for u in stage.upstream}})
+
+
+@dataclass
+class _Runner:
+    scenario: Scenario
+    cache: ResultCache | None
+    progress: Progress | None
+    hashes: SectionHashes
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+
+    def run(self, stage: Stage) -> Outcome:
+        bad = [u for u in stage.upstream if u in self.outcomes
+               and self.outcomes[u].status != "ok"]
+        if bad:
+            return Outcome(stage.name, "skipped", 0.0,
+                           f"skipped: {', '.join(bad)} {self._why(bad)}",
+                           inputs=stage.upstream, sections=stage.sections)
+        keys = {u: self.outcomes[u].key for u in stage.upstream if u in self.outcomes}
+        key = stage_key(stage, self.hashes, keys)
+        began = time.perf_counter()
+        hit = self.cache.get(key) if self.cache else None
+        if hit is not None:
+            return self._outcome(stage, key, hit, time.perf_counter() - began, cached=True)
+        kwargs = {s: section_value(self.scenario, s) for s in stage.sections}
+        kwargs |= {u: self.outcomes[u].result for u in stage.upstream if u in self.outcomes}
+        if stage.takes_progress and self.progress is not None:
+            kwargs[PROGRESS] = lambda done, total: self.progress(stage.name, done, total)
+        try:
+            result = stage.run(**kwargs)
+        except RackforgeError as exc:
+            located = exc.at(self.scenario.file) if isinstance(exc, InputError) and \
+                exc.file is None else exc
+            return Outcome(stage.name, "failed", time.perf_counter() - began,
+                           f"failed: {located}", error=str(located), key=key,
+                           inputs=stage.upstream, sections=stage.sections, exception=located)
+        except Exception as exc:  # a bug in one stage must not hide the others' results
+            detail = "".join(traceback.format_exception_only(exc)).strip()
+            return Outcome(stage.name, "failed", time.perf_counter() - began,
+                           f"failed (internal error): {detail}", error=traceback.format_exc(),
+                           key=key, inputs=stage.upstream, sections=stage.sections)
+        seconds = time.perf_counter() - began
+        entry = CachedResult(result, stage.summary(result), bool(stage.passed(result)),
+                             stage.data(result), seconds)
+        if self.cache is not None:
+            self._store(key, entry)
+        return self._outcome(stage, key, entry, seconds, cached=False)
+
+    def _why(self, bad: list[str]) -> str:
+        statuses = {self.outcomes[u].status for u in bad}
+        return "failed" if statuses == {"failed"} else "failed or skipped"
+
+    def _store(self, key: str, entry: CachedResult) -> None:
+        try:
+            self.cache.put(key, entry)
+        except OSError:
+            pass   # a read-only or full cache folder costs speed, never the answer
+
+    @staticmethod
+    def _outcome(stage: Stage, key: str, entry: CachedResult, seconds: float, cached: bool
+                 ) -> Outcome:
+        return Outcome(stage.name, "ok", seconds, entry.summary, entry.result,
+                       passed=entry.passed, data=entry.data, key=key, inputs=stage.upstream,
+                       sections=stage.sections, cached=cached)
+
+
+def run(scenario: Scenario, targets: Iterable[str] | None = None,
+        cache: ResultCache | None = None, on_stage: Callable[[Stage], None] | None = None,
+        progress: Progress | None = None, graph: tuple[Stage, ...] = STAGES) -> RunResult:
+    """Run the stages `targets` need (default: every stage) that are enabled on `scenario`,
+    in order; `on_stage` is called before each one and `progress(stage, done, total)` by
+    stages that report it. Returns every outcome, in run order."""
+    by_name = {s.name: s for s in graph}
+    wanted = needed(targets, by_name) if targets is not None else set(by_name)
+    on = enabled(scenario, graph)
+    runner = _Runner(scenario, cache, progress, SectionHashes(scenario))
+    for stage in graph:
+        if stage.name in wanted and on[stage.name]:
+            if on_stage is not None:
+                on_stage(stage)
+            runner.outcomes[stage.name] = runner.run(stage)
+    return RunResult(scenario, runner.outcomes)

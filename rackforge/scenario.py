@@ -7,7 +7,7 @@ this module only composes them, resolves catalog ids and reports errors with the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from rackforge.catalog import Catalog, load_catalog
 from rackforge.catalog.loader import parse_parts
 from rackforge.catalog.models import Frozen, PartBase
 from rackforge.compare_spec import CompareSpec
-from rackforge.deploy.spec import PlanSpec
+from rackforge.deploy.spec import PlanSpec, quarters_of
 from rackforge.design.cluster_spec import ClusterSpec, check_cluster
 from rackforge.design.rack import RackLayout
 from rackforge.design.rack import resolve as resolve_rack
@@ -97,7 +97,42 @@ def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None
         raise InputError("fabric_from_cluster needs a cluster section", file,
                          "evaluate.fabric_from_cluster", True,
                          "a cluster: section to take the fabric from, or false")
+    _check_schedules(spec, file)
     folder = Path(file).parent if file else Path(".")
-    spec = spec.model_copy(update={"sourcing": load_suppliers(spec.sourcing, folder, catalog,
-                                                                file)})
-    return Scenario(spec, catalog, file, layouts)
+    plan_quarters = quarters_of(spec.plan) if spec.plan is not None else ()
+    sourcing = load_suppliers(spec.sourcing, folder, catalog, file, plan_quarters)
+    return Scenario(spec.model_copy(update={"sourcing": sourcing}), catalog, file, layouts)
+
+
+def _check_schedules(spec: ScenarioSpec, file: str | None) -> None:
+    """One demand: with a plan, sourcing buys for the racks its ramp builds, and without one it
+    needs a schedule of its own."""
+    if spec.sourcing is None:
+        return
+    schedule = spec.sourcing.build_schedule
+    if isinstance(schedule, dict) and spec.plan is not None:
+        raise InputError("a build schedule of its own beside a plan: section", file,
+                         "sourcing.build_schedule", "racks per quarter",
+                         "'plan' (or no build_schedule): sourcing buys for the racks the "
+                         "deployment ramp builds, so the two cannot disagree")
+    if schedule == "plan" and spec.plan is None:
+        raise InputError("build_schedule 'plan' needs a plan: section", file,
+                         "sourcing.build_schedule", "plan",
+                         "racks per quarter, or a plan: section whose ramp sets them")
+
+
+def with_changes(scenario: Scenario, section: str, changes: dict[str, Any]) -> Scenario:
+    """`scenario` with keys of one section replaced (``{"run.seed": 3}``) and the section
+    validated again by its schema; raises :class:`InputError` for a value it rejects."""
+    current = getattr(scenario.spec, section)
+    if current is None:
+        raise InputError(f"the scenario has no {section}: section", scenario.file, section)
+    data = current.model_dump()
+    for dotted, value in changes.items():
+        *parents, key = dotted.split(".")
+        node = data
+        for name in parents:
+            node = node[name]
+        node[key] = value
+    updated = validate(type(current), data, scenario.file, section)
+    return replace(scenario, spec=scenario.spec.model_copy(update={section: updated}))

@@ -86,3 +86,11 @@ def mini_catalog() -> Catalog:
 def mini_scenario() -> dict:
     return {"name": "mini", "site": {"floor_rating_kg_per_m2": "1500 kg/m^2"},
             "racks": [copy.deepcopy(mini_rack())]}
+
+
+def size_scenario(scenario, variant: str | None = None):
+    """The cluster section of a loaded scenario, sized (a variant of it if named)."""
+    from rackforge.design.cluster import size_cluster
+
+    return size_cluster(scenario.spec.cluster, scenario.catalog, scenario.layouts, variant,
+                        scenario.file)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from rackforge.checks import cabling, cooling, mechanical, power
 from rackforge.checks.findings import SEVERITY_ORDER, Finding, count, has_error, worst
@@ -42,23 +40,5 @@ def check_rack_budget(budget: RackBudget, site: SiteSpec | None = None) -> RackC
                      budget.cables, budget.units_used, budget.layout.accelerators)
 
 
-def run_checks(scenario, results: Mapping[str, Any]) -> dict[str, RackCheck]:  # noqa: ANN001
-    """The ``checks`` stage of ``rackforge run``: every rack design of the scenario."""
-    site = scenario.spec.site
-    return {rid: check_rack_budget(RackBudget(layout), site)
-            for rid, layout in scenario.layouts.items()}
-
-
-def checks_summary(result: dict[str, RackCheck]) -> str:
-    totals = count([f for rc in result.values() for f in rc.findings])
-    verdict = "FAIL" if totals["error"] else "PASS"
-    return (f"{verdict}: {len(result)} rack design(s), {totals['error']} error(s), "
-            f"{totals['warning']} warning(s), {totals['pass']} passed")
-
-
-def checks_passed(result: dict[str, RackCheck]) -> bool:
-    return not any(has_error(rc.findings) for rc in result.values())
-
-
-__all__ = ["Finding", "RackCheck", "check_rack", "check_rack_budget", "checks_passed",
-           "checks_summary", "count", "run_checks", "worst"]
+__all__ = ["Finding", "RackCheck", "check_rack", "check_rack_budget", "count", "has_error",
+           "worst"]

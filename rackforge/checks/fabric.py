@@ -10,9 +10,34 @@ hall's limits), and ``FABRIC-SIZE`` / ``CLUSTER-POWER`` (informational).
 
 from __future__ import annotations
 
-from rackforge.checks.findings import SEVERITY_ORDER, Finding, failure, info, upper
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rackforge.checks.findings import SEVERITY_ORDER, Finding, failure, has_error, info, upper
 from rackforge.design.cluster import ClusterResult, FabricResult
 from rackforge.units import format_si
+
+
+@dataclass(frozen=True)
+class ClusterCheck:
+    """Sized clusters (the base first, then each variant) with their findings, by name."""
+
+    results: dict[str, ClusterResult]
+    findings: dict[str, list[Finding]]
+
+    @property
+    def base(self) -> ClusterResult:
+        return next(iter(self.results.values()))
+
+    @property
+    def passed(self) -> bool:
+        return not any(has_error(found) for found in self.findings.values())
+
+
+def check_clusters(sized: Iterable[ClusterResult]) -> ClusterCheck:
+    """Every cluster rule applied to each sized cluster (see :func:`check_cluster`)."""
+    results = {result.name: result for result in sized}
+    return ClusterCheck(results, {name: check_cluster(r) for name, r in results.items()})
 
 
 def check_cluster(result: ClusterResult) -> list[Finding]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,10 +14,14 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
-from rackforge.errors import RackforgeError
+from rackforge import pipeline
+from rackforge.cache import DEFAULT_FOLDER, ResultCache
+from rackforge.errors import InputError, RackforgeError
+from rackforge.scenario import Scenario
 from rackforge.units import format_value
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
@@ -57,6 +64,66 @@ app.add_typer(validate_app, name="validate")
 # Options shared by commands, defined once.
 ScenarioFile = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+NoCacheFlag = Annotated[bool, typer.Option(
+    "--no-cache", help="Run every stage; neither read nor write the result cache.")]
+CacheDirOption = Annotated[Path, typer.Option(
+    "--cache-dir", envvar="RACKFORGE_CACHE", help="Folder of cached stage results.")]
+ExplainFlag = Annotated[bool, typer.Option(
+    "--explain", help="List the stages that ran (or came from the cache) and what each read.")]
+
+
+@dataclass(frozen=True)
+class StageOptions:
+    """How a command runs the stage graph: cache folder (None: no cache) and --explain."""
+
+    cache_dir: Path | None = DEFAULT_FOLDER
+    explain: bool = False
+
+    @classmethod
+    def of(cls, no_cache: bool, cache_dir: Path, explain: bool) -> StageOptions:
+        return cls(None if no_cache else cache_dir, explain)
+
+
+def run_stages(scenario: Scenario, targets: list[str], options: StageOptions,
+               quiet: bool = False) -> pipeline.RunResult:
+    """Run what `targets` need (upstream stages included), with progress on stderr; a target
+    that cannot run, or whose chain failed, raises its error (one line, exit 2)."""
+    for name in targets:
+        missing = pipeline.missing_sections(scenario, name)
+        if missing:
+            raise InputError(f"the scenario has no {missing[0]}: section", scenario.file,
+                             missing[0], expected=f"a {missing[0]}: section for {name}")
+    cache = ResultCache(options.cache_dir) if options.cache_dir is not None else None
+    with stage_progress(quiet) as (on_stage, progress):
+        result = pipeline.run(scenario, targets, cache, on_stage, progress)
+    if options.explain:
+        for line in result.explain():
+            err_console.print(line, highlight=False, markup=False)
+    error = result.first_error(result.outcomes)
+    if error is not None:
+        raise error
+    for name, outcome in result.outcomes.items():
+        if outcome.status == "failed":   # a bug, not a user mistake: keep the traceback
+            err_console.print(f"stage {name} failed:\n{outcome.error}", markup=False)
+            raise typer.Exit(EXIT_FAILED)
+    return result
+
+
+@contextmanager
+def stage_progress(quiet: bool) -> Iterator[tuple[Callable, Callable]]:
+    """A transient progress line on stderr: the stage running, and its own progress."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), console=err_console, transient=True,
+                  disable=quiet) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def on_stage(stage: pipeline.Stage) -> None:
+            bar.update(task, description=f"{stage.title}...", completed=0, total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield on_stage, progress
 
 
 def simple_table(title: str, columns: list[str], right_from: int = 1) -> Table:

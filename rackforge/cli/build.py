@@ -10,19 +10,25 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from rackforge.cache import DEFAULT_FOLDER
 from rackforge.cli.app import (
     EXIT_FAILED,
+    CacheDirOption,
+    ExplainFlag,
     JsonFlag,
+    NoCacheFlag,
     ScenarioFile,
+    StageOptions,
     app,
     console,
     print_json,
+    run_stages,
     validate_app,
 )
 from rackforge.errors import InputError
-from rackforge.factory.simulation import simulate
 from rackforge.factory.statistics import Estimate, LineResult
 from rackforge.factory.validate import TOLERANCE, read_cases, run_case
+from rackforge.scenario import load, with_changes
 
 RacksOpt = Annotated[int | None, typer.Option("--racks", min=1, show_default=False,
                                               help="Racks to ship per replication.")]
@@ -43,24 +49,32 @@ def _progress(quiet: bool) -> Progress:
 
 @app.command("build")
 def build(file: ScenarioFile, racks: RacksOpt = None, weeks: WeeksOpt = None,
-          replications: RepsOpt = None, seed: SeedOpt = None, json: JsonFlag = False) -> None:
-    """Simulate the scenario's assembly and test line: racks per week, cycle time, bottleneck."""
-    from rackforge.scenario import load
+          replications: RepsOpt = None, seed: SeedOpt = None, json: JsonFlag = False,
+          no_cache: NoCacheFlag = False, cache_dir: CacheDirOption = DEFAULT_FOLDER,
+          explain: ExplainFlag = False) -> None:
+    """Simulate the scenario's assembly and test line: racks per week, cycle time, bottleneck.
 
+    The options override the line's run block (line.run), so the same run of the same line is
+    shared with ``rackforge run`` through the result cache.
+    """
     if racks is not None and weeks is not None:
         raise InputError("give --racks or --weeks, not both", hint="Use one of them.")
     if weeks is not None and not weeks < float("inf"):  # nan and inf pass the option's min
         raise InputError("weeks to simulate must be finite", None, "--weeks", weeks,
                          "a number of weeks of at least 0.01")
     scenario = load(file)
-    line = getattr(scenario.spec, "line", None)
-    if line is None:
+    if scenario.spec.line is None:
         raise InputError("the scenario has no line section", str(file), "line",
                          expected="a line: section with stations and a release policy")
-    with _progress(json) as bar:
-        task = bar.add_task(f"simulating {line.name}", total=replications or line.run.replications)
-        result = simulate(line, racks=racks, weeks=weeks, replications=replications, seed=seed,
-                          on_progress=lambda done, total: bar.update(task, completed=done))
+    changes = {f"run.{key}": value for key, value in (
+        ("replications", replications), ("seed", seed)) if value is not None}
+    if racks is not None or weeks is not None:
+        changes |= {"run.racks": racks, "run.weeks": weeks}
+    if changes:
+        scenario = with_changes(scenario, "line", changes)
+    run = run_stages(scenario, ["build"], StageOptions.of(no_cache, cache_dir, explain),
+                     quiet=json)
+    result: LineResult = run.outcomes["build"].result
     if json:
         print_json(result.to_dict())
         return

@@ -10,16 +10,22 @@ from rich.markup import escape
 from rich.table import Table
 
 from rackforge import scenario as scenario_mod
-from rackforge.checks import check_rack, count
+from rackforge.cache import DEFAULT_FOLDER
+from rackforge.checks import count
 from rackforge.checks.findings import Finding
 from rackforge.cli.app import (
     EXIT_FAILED,
     EXIT_OK,
+    CacheDirOption,
+    ExplainFlag,
     JsonFlag,
+    NoCacheFlag,
     ScenarioFile,
+    StageOptions,
     app,
     console,
     print_json,
+    run_stages,
 )
 from rackforge.errors import InputError
 from rackforge.units import format_value
@@ -31,7 +37,8 @@ STYLE = {"error": "bold red", "warning": "yellow", "pass": "green", "info": "dim
 def check(file: ScenarioFile, json: JsonFlag = False,
           strict: Annotated[bool, typer.Option("--strict",
                                                help="Treat warnings as failures.")] = False,
-          ) -> None:
+          no_cache: NoCacheFlag = False, cache_dir: CacheDirOption = DEFAULT_FOLDER,
+          explain: ExplainFlag = False) -> None:
     """Check every rack design of FILE against the power, cooling, mechanical and cabling rules.
 
     Exit 0 when no rule fails, 1 when one does (or a warning under --strict), 2 on bad input.
@@ -40,7 +47,9 @@ def check(file: ScenarioFile, json: JsonFlag = False,
     if not scen.layouts:
         raise InputError("the scenario has no rack designs to check", str(file), "racks",
                          expected="at least one entry under racks")
-    results = {rid: check_rack(layout, scen.spec.site) for rid, layout in scen.layouts.items()}
+    run = run_stages(scen, ["checks"], StageOptions.of(no_cache, cache_dir, explain),
+                     quiet=json)
+    results = {rid: rc.findings for rid, rc in run.outcomes["checks"].result.items()}
     totals = count([f for fs in results.values() for f in fs])
     failed = totals["error"] > 0 or (strict and totals["warning"] > 0)
     if json:

@@ -8,17 +8,25 @@ import typer
 from rich.table import Table
 
 from rackforge import scenario as scenario_mod
-from rackforge.checks.fabric import check_cluster
+from rackforge.cache import DEFAULT_FOLDER
 from rackforge.checks.findings import count
-from rackforge.cli.app import EXIT_FAILED, EXIT_OK, JsonFlag, ScenarioFile, app, console, print_json
-from rackforge.cli.check import findings_table
-from rackforge.design.cluster import (
-    ClusterResult,
-    FabricResult,
-    fabric_bom,
-    size_cluster,
-    variant_names,
+from rackforge.cli.app import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CacheDirOption,
+    ExplainFlag,
+    JsonFlag,
+    NoCacheFlag,
+    ScenarioFile,
+    StageOptions,
+    app,
+    console,
+    print_json,
+    run_stages,
 )
+from rackforge.cli.check import findings_table
+from rackforge.design.cluster import ClusterResult, FabricResult, fabric_bom
+from rackforge.design.cluster_spec import variant_spec
 from rackforge.design.cluster_summary import to_dict
 from rackforge.units import format_si, format_value
 
@@ -30,18 +38,24 @@ StrictFlag = Annotated[bool, typer.Option("--strict", help="Treat warnings as fa
 
 @app.command()
 def cluster(file: ScenarioFile, json: JsonFlag = False, variant: VariantOption = None,
-            all_variants: AllFlag = False, strict: StrictFlag = False) -> None:
+            all_variants: AllFlag = False, strict: StrictFlag = False,
+            no_cache: NoCacheFlag = False, cache_dir: CacheDirOption = DEFAULT_FOLDER,
+            explain: ExplainFlag = False) -> None:
     """Size the cluster of FILE: fabric switches, optics, power and floor, then check them.
 
     Exit 0 when no rule fails, 1 when one does (or a warning under --strict), 2 on bad input.
     """
     scen = scenario_mod.load(file)
-    names: list[str | None] = list(variant or [])
-    if all_variants:
-        names = [None, *variant_names(scen)]
-    names = names or [None]
-    results = [size_cluster(scen, name) for name in names]
-    findings = {r.name: check_cluster(r) for r in results}
+    spec = scen.spec.cluster
+    for name in variant or []:
+        if spec is not None:
+            variant_spec(spec, name, str(file))   # an unknown name is bad input
+    run = run_stages(scen, ["cluster"], StageOptions.of(no_cache, cache_dir, explain),
+                     quiet=json)
+    sized = run.outcomes["cluster"].result
+    names = list(sized.results) if all_variants else (variant or [sized.base.name])
+    results = [sized.results[name] for name in names]
+    findings = {name: sized.findings[name] for name in names}
     bad = ("error", "warning") if strict else ("error",)
     failed = any(f.severity in bad for fs in findings.values() for f in fs)
     if json:

@@ -10,8 +10,22 @@ from rich import box
 from rich.progress import Progress
 from rich.table import Table
 
+from rackforge import scenario as scenario_mod
+from rackforge.cache import DEFAULT_FOLDER
 from rackforge.catalog import Catalog
-from rackforge.cli.app import JsonFlag, app, console, err_console, print_json, validate_app
+from rackforge.cli.app import (
+    CacheDirOption,
+    ExplainFlag,
+    JsonFlag,
+    NoCacheFlag,
+    StageOptions,
+    app,
+    console,
+    err_console,
+    print_json,
+    run_stages,
+    validate_app,
+)
 from rackforge.errors import InputError
 from rackforge.perf.api import (
     DTYPES,
@@ -22,6 +36,7 @@ from rackforge.perf.api import (
     evaluate_training,
 )
 from rackforge.perf.inference import Serving
+from rackforge.perf.spec import user_workloads
 from rackforge.perf.validate import Report, validate_inference, validate_training
 from rackforge.perf.workload import Workload, get_workload
 from rackforge.units import format_si
@@ -33,7 +48,9 @@ ModelOpt = Annotated[str | None, typer.Option("--model", help="Workload id (mode
 GpusOpt = Annotated[int | None, typer.Option("--gpus", help="Number of GPUs.")]
 TokensOpt = Annotated[float | None, typer.Option("--tokens", help="Tokens to train, for time "
                                                  "and energy.")]
-TopOpt = Annotated[int, typer.Option("--top", help="How many of the best layouts to show.")]
+TopOpt = Annotated[int | None, typer.Option(
+    "--top", help="How many of the best layouts to show (default 5; with --scenario, the "
+    "evaluate section's top).", show_default=False)]
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="Training dtype: bf16, fp16 or fp8.")]
 ScenarioOpt = Annotated[Path | None, typer.Option("--scenario", help="Scenario file with an "
                                                   "evaluate section.")]
@@ -45,25 +62,31 @@ CsvArg = Annotated[Path, typer.Argument(help="Measurement CSV file.", show_defau
 
 @app.command()
 def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = None,
-             tokens: TokensOpt = None, top: TopOpt = 5, dtype: DtypeOpt = "bf16",
+             tokens: TokensOpt = None, top: TopOpt = None, dtype: DtypeOpt = "bf16",
              scenario: ScenarioOpt = None, serve: ServeOpt = None,
-             json: JsonFlag = False) -> None:
+             json: JsonFlag = False, no_cache: NoCacheFlag = False,
+             cache_dir: CacheDirOption = DEFAULT_FOLDER, explain: ExplainFlag = False) -> None:
     """Search every parallel layout of a model on a system and print the fastest ones.
 
     Give --system, --model and --gpus, or --scenario FILE whose evaluate section names the
-    systems, workloads and GPU count (its own workloads may be defined under workloads).
+    systems, workloads and GPU count (its own workloads may be defined under workloads); a
+    scenario runs the evaluate stage, with the cluster it reads when fabric_from_cluster is on.
     """
     _check_options(top, tokens, dtype)
     serving = _serving(serve)
-    results, served = [], []
-    for sys_id, wl, n, opts, catalog in _runs(system, model, gpus, tokens, dtype, scenario):
-        opts = TrainingOptions(dtype=opts.dtype, tokens=opts.tokens, top=top)
-        try:
-            results.append(_search(sys_id, wl, n, opts, catalog, show=not json))
-            if serving is not None:
-                served.append(evaluate_inference(sys_id, wl, n, serving, catalog=catalog))
-        except InputError as exc:  # the scenario's evaluate section asked for it
-            raise (exc.at(str(scenario), "evaluate") if scenario else exc) from None
+    if scenario is not None:
+        results, catalog, extra = _scenario_results(
+            scenario, top, json, StageOptions.of(no_cache, cache_dir, explain))
+    else:
+        missing = [n for n, v in (("--system", system), ("--model", model), ("--gpus", gpus))
+                   if v is None]
+        if missing:
+            raise InputError(f"missing option {', '.join(missing)}", hint="Use --system, "
+                             "--model and --gpus, or --scenario FILE.")
+        options = TrainingOptions(dtype=dtype, tokens=tokens, top=top or 5)
+        results, catalog, extra = [_search(system, model, gpus, options, show=not json)], None, {}
+    served = [evaluate_inference(r.system, get_workload(r.workload, extra), r.n_gpus, serving,
+                                 catalog=catalog) for r in results] if serving else []
     if json:
         print_json([_as_dict(r) | ({"inference": vars(s)} if served else {})
                     for r, s in zip(results, served or [None] * len(results), strict=True)])
@@ -75,8 +98,19 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
             console.print(_serving_line(served[i]))
 
 
+def _scenario_results(file: Path, top: int | None, quiet: bool, options: StageOptions
+                      ) -> tuple[list[TrainingEvaluation], Catalog, dict[str, Workload]]:
+    """The scenario's evaluate stage (with `top` layouts kept, if given)."""
+    scen = scenario_mod.load(file)
+    if top is not None and scen.spec.evaluate is not None:
+        scen = scenario_mod.with_changes(scen, "evaluate", {"top": top})
+    result = run_stages(scen, ["evaluate"], options, quiet=quiet)
+    return (result.outcomes["evaluate"].result, scen.catalog,
+            user_workloads(scen.spec.workloads))
+
+
 def _check_options(top: int, tokens: float | None, dtype: str) -> None:
-    if top < 1:
+    if top is not None and top < 1:
         raise InputError("too few layouts to show", None, "--top", top, "1 or more")
     if tokens is not None and not 0 < tokens < float("inf"):
         raise InputError("tokens to train must be positive", None, "--tokens", tokens,
@@ -107,32 +141,8 @@ def _serving_line(e: InferenceEvaluation) -> str:
             f"KV cache {format_si(e.kv_bytes_per_token, 'B')} per token per GPU")
 
 
-Run = tuple[str, "str | Workload", int, TrainingOptions, "Catalog | None"]
-
-
-def _runs(system: str | None, model: str | None, gpus: int | None, tokens: float | None,
-          dtype: str, scenario: Path | None) -> list[Run]:
-    if scenario is not None:
-        from rackforge import scenario as scenario_mod
-        scen = scenario_mod.load(scenario)
-        ev = getattr(scen.spec, "evaluate", None)
-        if ev is None:
-            raise InputError("the scenario has no evaluate section", str(scenario), "evaluate",
-                             expected="systems, workloads and gpus under evaluate")
-        extra = {w.id: w for w in getattr(scen.spec, "workloads", [])}
-        opts = TrainingOptions(dtype=ev.dtype, tokens=ev.tokens)
-        return [(s, get_workload(w, extra), ev.gpus, opts, scen.catalog)
-                for s in ev.systems for w in ev.workloads]
-    missing = [n for n, v in (("--system", system), ("--model", model), ("--gpus", gpus))
-               if v is None]
-    if missing:
-        raise InputError(f"missing option {', '.join(missing)}", hint="Use --system, --model "
-                         "and --gpus, or --scenario FILE.")
-    return [(system, model, gpus, TrainingOptions(dtype=dtype, tokens=tokens), None)]
-
-
-def _search(system: str, workload: str | Workload, n: int, opts: TrainingOptions,
-            catalog: Catalog | None, show: bool) -> TrainingEvaluation:
+def _search(system: str, workload: str, n: int, opts: TrainingOptions,
+            show: bool) -> TrainingEvaluation:
     with Progress(console=err_console, transient=True, disable=not show) as bar:
         task = bar.add_task("searching layouts", total=None)
 
@@ -140,7 +150,7 @@ def _search(system: str, workload: str | Workload, n: int, opts: TrainingOptions
             if total >= PROGRESS_MIN:
                 bar.update(task, completed=done, total=total)
 
-        return evaluate_training(system, workload, n, opts, catalog, progress=report)
+        return evaluate_training(system, workload, n, opts, progress=report)
 
 
 def _as_dict(r: TrainingEvaluation) -> dict:

@@ -10,23 +10,40 @@ from rich.markup import escape
 from rich.table import Table
 
 from rackforge import scenario as scenario_mod
-from rackforge.calendar import format_quarter
-from rackforge.cli.app import JsonFlag, ScenarioFile, app, console, money, print_json, simple_table
-from rackforge.compare import Comparison, compare, to_dict
-from rackforge.deploy import RampResult
-from rackforge.deploy import plan as plan_ramp
-from rackforge.deploy.adapters import plan_data
+from rackforge.cache import DEFAULT_FOLDER
+from rackforge.calendar import format_quarter, quarters_as_text
+from rackforge.cli.app import (
+    CacheDirOption,
+    ExplainFlag,
+    JsonFlag,
+    NoCacheFlag,
+    ScenarioFile,
+    StageOptions,
+    app,
+    console,
+    money,
+    print_json,
+    run_stages,
+    simple_table,
+)
+from rackforge.compare import CandidateResult, Comparison, to_dict
+from rackforge.deploy.ramp import RampResult
 from rackforge.errors import InputError
 
 
 @app.command(name="compare")
-def compare_cmd(file: ScenarioFile, json: JsonFlag = False) -> None:
+def compare_cmd(file: ScenarioFile, json: JsonFlag = False, no_cache: NoCacheFlag = False,
+                cache_dir: CacheDirOption = DEFAULT_FOLDER, explain: ExplainFlag = False) -> None:
     """Compare candidate systems on a workload portfolio and recommend buy now or wait.
 
     Shows performance, TCO, perf per dollar and per watt, hall fit and domestic content side by
-    side, and how the ranking moves with energy price, utilization and delivery slip.
+    side, and how the ranking moves with energy price, utilization and delivery slip. Runs the
+    stages the comparison reads (evaluate; sourcing, for the domestic share and landed cost of
+    the candidate built of the sourced rack design).
     """
-    result = compare(scenario_mod.load(file))
+    options = StageOptions.of(no_cache, cache_dir, explain)
+    run = run_stages(scenario_mod.load(file), ["compare"], options, quiet=json)
+    result: Comparison = run.outcomes["compare"].result
     if json:
         print_json(to_dict(result))
         return
@@ -56,15 +73,23 @@ def _candidates_table(result: Comparison) -> Table:
 
 def _fit_table(result: Comparison) -> Table:
     table = simple_table("Fit in the planned halls, domestic content",
-                   ["candidate", "racks", "rack kW", "fleet MW", "domestic", "hall"], 1)
+                   ["candidate", "racks", "rack kW", "fleet MW", "domestic", "landed/rack",
+                    "hall"], 1)
     table.columns[-1].justify = "left"
     for r in result.results:
-        domestic = "-" if r.domestic_share is None else \
-            f"{r.domestic_share:.0%}" + ("" if r.meets_domestic else " (below threshold)")
+        landed = "-" if r.landed_cost_usd is None else money(r.landed_cost_usd)
         table.add_row(r.id, f"{r.racks:,}", f"{r.rack_it_power_w / 1e3:,.0f}",
-                      f"{r.fleet_it_power_w / 1e6:,.1f}", domestic,
+                      f"{r.fleet_it_power_w / 1e6:,.1f}", domestic_text(r), landed,
                       r.fit_note if r.fits_hall else f"[red]{r.fit_note}[/]")
     return table
+
+
+def domestic_text(r: CandidateResult) -> str:
+    """``65% sourced``, ``45% stated (below threshold)`` or ``not sourced``."""
+    if r.domestic_share is None:
+        return "not sourced"
+    below = "" if r.meets_domestic else " (below threshold)"
+    return f"{r.domestic_share:.0%} {r.domestic_basis}{below}"
 
 
 def _workloads_table(result: Comparison) -> Table:
@@ -100,19 +125,26 @@ def _assumptions_table(result: Comparison) -> Table:
 def plan_cmd(file: ScenarioFile, json: JsonFlag = False,
              target_gw: Annotated[float | None, typer.Option(
                  "--target-gw", help="Power online by the end [GW], facility or IT "
-                 "per plan.target_basis; overrides plan.target_w.")] = None) -> None:
+                 "per plan.target_basis; overrides plan.target_w.")] = None,
+             no_cache: NoCacheFlag = False, cache_dir: CacheDirOption = DEFAULT_FOLDER,
+             explain: ExplainFlag = False) -> None:
     """Plan the quarterly deployment ramp and say whether the target is reached.
 
     Per quarter: racks built, shipped and energized, accelerators and GW online, capex and the
-    limit that binds; when the target is out of reach, what must grow and by how much.
+    limit that binds; when the target is out of reach, what must grow and by how much. Runs
+    the stages the ramp reads (demand, the line simulation, the parts supply), so it prints the
+    same plan as ``rackforge run``.
     """
     if target_gw is not None and not 0 < target_gw < float("inf"):
         raise InputError("the target must be positive", None, "--target-gw", target_gw,
                          "a power in GW greater than 0")
-    target_w = None if target_gw is None else target_gw * 1e9
-    result = plan_ramp(scenario_mod.load(file), target_w)
+    scen = scenario_mod.load(file)
+    if target_gw is not None:
+        scen = scenario_mod.with_changes(scen, "plan", {"target_w": target_gw * 1e9})
+    run = run_stages(scen, ["plan"], StageOptions.of(no_cache, cache_dir, explain), quiet=json)
+    result: RampResult = run.outcomes["plan"].result
     if json:
-        print_json(plan_data(result))
+        print_json(quarters_as_text(result.to_dict()))
         return
     console.print(_ramp_table(result))
     for line in _verdict(result):
@@ -121,16 +153,18 @@ def plan_cmd(file: ScenarioFile, json: JsonFlag = False,
 
 def _ramp_table(result: RampResult) -> Table:
     table = simple_table("Deployment ramp (racks; accelerators and GW online)",
-                   ["quarter", "built", "shipped", "energized", "online", "GPUs (M)", "IT GW",
-                    "facility GW", "capex", "binding limit"])
+                   ["quarter", "built", "shipped", "energized", "online", "wanted", "GPUs (M)",
+                    "IT GW", "facility GW", "capex", "binding limit"])
     table.columns[-1].justify, table.columns[-1].no_wrap = "left", True
     table.caption_justify = "left"
-    table.caption = ("binding limit: what stops more racks being energized that quarter "
+    table.caption = ("wanted: racks the sites can take by then, up to the target (the demand);"
+                     " binding limit: what stops more racks being energized that quarter "
                      "(--json names the constraint row and its build or energize quarter)")
     for q in result.quarters:
         table.add_row(format_quarter(q.quarter), f"{q.racks_built:,.0f}",
                       f"{q.racks_shipped:,.0f}", f"{q.racks_energized:,.0f}",
-                      f"{q.racks_online:,.0f}", f"{q.accelerators_online / 1e6:,.3f}",
+                      f"{q.racks_online:,.0f}", f"{q.racks_wanted_online:,.0f}",
+                      f"{q.accelerators_online / 1e6:,.3f}",
                       f"{q.it_power_online_w / 1e9:,.3f}",
                       f"{q.facility_power_online_w / 1e9:,.3f}",
                       money(q.rack_capex_usd + q.facility_capex_usd),

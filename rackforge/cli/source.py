@@ -7,21 +7,28 @@ from typing import Annotated
 import typer
 
 from rackforge import scenario as scenario_mod
+from rackforge.cache import DEFAULT_FOLDER
 from rackforge.calendar import format_quarter
 from rackforge.cli.app import (
     EXIT_FAILED,
+    CacheDirOption,
+    ExplainFlag,
     JsonFlag,
+    NoCacheFlag,
     ScenarioFile,
+    StageOptions,
     app,
     console,
     err_console,
     money,
     print_json,
+    run_stages,
     simple_table,
 )
+from rackforge.errors import InputError
+from rackforge.sourcing.report import SourcingReport, with_what_if
 from rackforge.sourcing.results import SourcingResult
 from rackforge.sourcing.solve import PlanOptions
-from rackforge.sourcing.stage import SourcingReport, source_scenario
 from rackforge.sourcing.whatif import WhatIfResult
 
 WhatIf = Annotated[str | None, typer.Option("--what-if", help="Also solve this named what-if "
@@ -29,21 +36,30 @@ WhatIf = Annotated[str | None, typer.Option("--what-if", help="Also solve this n
 
 
 @app.command(name="source")
-def source_cmd(file: ScenarioFile, what_if: WhatIf = None, json: JsonFlag = False) -> None:
+def source_cmd(file: ScenarioFile, what_if: WhatIf = None, json: JsonFlag = False,
+               no_cache: NoCacheFlag = False, cache_dir: CacheDirOption = DEFAULT_FOLDER,
+               explain: ExplainFlag = False) -> None:
     """Plan sourcing at least landed cost under a domestic-content floor.
 
-    Shows the bill of materials per rack, the plan by supplier, the domestic share per year by
-    the scenario's rule (FAR 25 or IRA), binding limits with their shadow prices and suppliers
-    at capacity. An infeasible plan says which limit must give and by how much (exit 1).
+    Shows the bill of materials per rack, the racks it buys for (the deployment ramp's racks
+    built per quarter, when the scenario has a plan), the plan by supplier, the domestic share
+    per year by the scenario's rule (FAR 25 or IRA), binding limits with their shadow prices and
+    suppliers at capacity. An infeasible plan says which limit must give and by how much
+    (exit 1).
     """
     scenario = scenario_mod.load(file)
-    spec = getattr(scenario.spec, "sourcing", None)
-    with err_console.status("sourcing: loading", spinner="dots") as status:
-        options = PlanOptions(
-            mip_gap=spec.mip_gap if spec else 0.005,
-            time_limit_s=spec.time_limit_s if spec else 60.0,
-            progress=lambda text: status.update(f"sourcing: {text}"))
-        report = source_scenario(scenario, what_if, options)
+    run = run_stages(scenario, ["source"], StageOptions.of(no_cache, cache_dir, explain),
+                     quiet=json)
+    report: SourcingReport = run.outcomes["source"].result
+    if what_if is not None:
+        spec = report.resolved.spec
+        with err_console.status("sourcing: what-if", spinner="dots") as status:
+            options = PlanOptions(mip_gap=spec.mip_gap, time_limit_s=spec.time_limit_s,
+                                  progress=lambda text: status.update(f"sourcing: {text}"))
+            try:
+                report = with_what_if(report, what_if, options)
+            except InputError as exc:
+                raise exc.at(scenario.file) from None
     if json:
         print_json(report.to_dict())
     else:
@@ -52,13 +68,13 @@ def source_cmd(file: ScenarioFile, what_if: WhatIf = None, json: JsonFlag = Fals
         raise typer.Exit(EXIT_FAILED)
 
 
-
-
 def _show(report: SourcingReport) -> None:
     r = report.result
     flag = " [yellow](example supplier data)[/]" if report.resolved.example else ""
     console.print(f"[bold]Sourcing {report.resolved.design.id}[/]{flag}: {r.status}; "
                   f"rule {r.rule}: {r.rule_text}")
+    racks = ", ".join(f"{format_quarter(q)} {n:,.0f}" for q, n in report.racks.items() if n)
+    console.print(f"parts for {report.racks_total:,.0f} racks: {racks}", highlight=False)
     bom = simple_table("BOM per rack, priced at the plan's landed cost",
                  ["part", "count", "unit $", "extended $"])
     for line in report.bom.lines:

@@ -1,21 +1,28 @@
 """Numbers the ramp LP is built from: arrays by quarter, part and site, in base units.
 
-:func:`plan_inputs` turns a scenario's ``plan:`` section into :class:`PlanInputs`. The factory's
-and sourcing's results come in through :mod:`rackforge.deploy.adapters`, which return modified
-copies of these inputs; the LP never re-runs those stages.
+:func:`plan_inputs` turns a scenario's ``plan:`` section and its demand
+(:mod:`rackforge.deploy.demand`) into :class:`PlanInputs`. Other stages' results come in as
+plain numbers (the line's racks per week, :class:`PartLimit` for what suppliers can deliver),
+so the LP never re-runs those stages.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
-from rackforge.calendar import add_quarters, format_quarter, quarter_range, step_schedule
+from rackforge.calendar import (
+    WEEKS_PER_QUARTER,
+    add_quarters,
+    format_quarter,
+    step_schedule,
+)
+from rackforge.deploy.demand import Demand
 from rackforge.deploy.spec import PlanSpec
 from rackforge.economics import EconomicsSpec, RackCost
-from rackforge.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class PlanInputs:
     target_w: float | None = None
     target_basis: str = "facility"
     economics: EconomicsSpec = field(default_factory=EconomicsSpec)
+    wanted_online: np.ndarray = field(default_factory=lambda: np.zeros(0))   # (T,) racks
 
     @property
     def n_quarters(self) -> int:
@@ -64,6 +72,11 @@ class PlanInputs:
         return self.rack_facility_w if self.target_basis == "facility" else self.rack.it_power_w
 
     @property
+    def target_racks(self) -> float | None:
+        """Racks the target asks for [racks]: the demand the ramp places no more than."""
+        return None if self.target_w is None else self.target_w / self.target_rack_w
+
+    @property
     def rack_capex_usd(self) -> float:
         return self.rack.price_usd + self.economics.integration_usd_per_rack
 
@@ -80,31 +93,64 @@ def _schedule(value: float | dict, quarters: list[date]) -> np.ndarray:
     return np.full(len(quarters), float(value))
 
 
-def plan_inputs(spec: PlanSpec, rack: RackCost, econ: EconomicsSpec,
-                target_w: float | None = None) -> PlanInputs:
-    """The LP's numbers from the ``plan:`` section and the deployed rack's cost and power."""
-    from rackforge.deploy.model import factory_capacity
+def factory_capacity(racks_per_week: np.ndarray, lines: np.ndarray, ramp_quarters: int,
+                     start_fraction: float) -> np.ndarray:
+    """Racks per quarter: output per line and week x 13 weeks x lines running, each line ramping
+    linearly from `start_fraction` to full rate over `ramp_quarters` after it starts."""
+    n = len(racks_per_week)
+    k = np.arange(n, dtype=float)
+    ramp = np.ones(n) if ramp_quarters == 0 else \
+        np.minimum(1.0, start_fraction + (1.0 - start_fraction) * k / ramp_quarters)
+    delta = np.diff(np.asarray(lines, float), prepend=0.0)   # lines added (or removed) in j
+    age = k[:, None] - k[None, :]                              # quarters since j, at t
+    weight = np.where(age >= 0, ramp[np.clip(age, 0, n - 1).astype(int)], 0.0)
+    weight = np.where(delta[None, :] > 0, weight, age >= 0)    # removals take effect at once
+    effective = weight @ delta
+    return np.asarray(racks_per_week, float) * WEEKS_PER_QUARTER * effective
 
-    target_w = target_w if target_w is not None else spec.target_w
-    if spec.objective == "min-cost" and target_w is None:
-        raise InputError("objective min-cost needs a target", None, "plan.objective",
-                         spec.objective, "plan.target_w (or --target-gw) with min-cost")
-    quarters = quarter_range(spec.start, spec.end)
-    lag = spec.commissioning_quarters
-    energize = [add_quarters(q, lag) for q in quarters]
-    f = spec.factory
-    supply = np.array([np.cumsum(_schedule(s.per_quarter, quarters)) + s.initial_stock
-                       for s in spec.supply]).reshape(len(spec.supply), len(quarters))
-    power = np.array([_schedule(s.power_w, energize) for s in spec.sites])
-    power_now = np.array([_schedule(s.power_w, quarters) for s in spec.sites])
+
+@dataclass(frozen=True)
+class PartLimit:
+    """A part whose deliveries limit the racks built: units each rack needs and the units
+    delivered by the end of each plan quarter (cumulative; parts are stockable)."""
+
+    part: str
+    units_per_rack: float
+    delivered: np.ndarray    # (T,) [units]
+
+
+def section_parts(spec: PlanSpec, quarters: list[date]) -> list[PartLimit]:
+    """The ``plan.supply`` entries as part limits over `quarters`."""
+    return [PartLimit(s.part, s.units_per_rack,
+                      np.cumsum(_schedule(s.per_quarter, quarters)) + s.initial_stock)
+            for s in spec.supply]
+
+
+def plan_inputs(spec: PlanSpec, demand: Demand, econ: EconomicsSpec,
+                line_racks_per_week: float | None = None,
+                parts: Sequence[PartLimit] = ()) -> PlanInputs:
+    """The LP's numbers from the ``plan:`` section and the `demand` (deployed rack, PUE,
+    target). `line_racks_per_week`, the simulated line's throughput, replaces the section's
+    racks per week of one line; `parts` (what the suppliers can deliver) limit the racks
+    built, after the section's own ``supply`` entries, which win for a part they name."""
+    quarters = list(demand.quarters)
+    energize = [add_quarters(q, demand.lag) for q in quarters]
+    factory = spec.factory
+    per_line = (np.full(len(quarters), line_racks_per_week) if line_racks_per_week is not None
+                else _schedule(factory.racks_per_week, quarters))
+    named = section_parts(spec, quarters)
+    limits = named + [p for p in parts if p.part not in {n.part for n in named}]
     return PlanInputs(
-        quarters=tuple(quarters), rack=rack, pue=spec.pue or econ.pue, lag=lag,
-        factory_racks=factory_capacity(
-            _schedule(f.racks_per_week, quarters), _schedule(f.lines, quarters),
-            f.ramp_quarters, f.ramp_start_fraction),
-        parts=tuple(s.part for s in spec.supply),
-        units_per_rack=np.array([s.units_per_rack for s in spec.supply], float),
-        supply_cum=supply, sites=tuple(s.name for s in spec.sites), site_power_w=power,
-        site_power_now_w=power_now,
-        objective=spec.objective, target_w=target_w,
-        target_basis=spec.target_basis, economics=econ)
+        quarters=tuple(quarters), rack=demand.rack.cost, pue=demand.pue, lag=demand.lag,
+        factory_racks=factory_capacity(per_line, _schedule(factory.lines, quarters),
+                                       factory.ramp_quarters, factory.ramp_start_fraction),
+        parts=tuple(p.part for p in limits),
+        units_per_rack=np.array([p.units_per_rack for p in limits], float),
+        supply_cum=np.array([p.delivered for p in limits], float).reshape(len(limits),
+                                                                           len(quarters)),
+        sites=tuple(s.name for s in spec.sites),
+        site_power_w=np.array([_schedule(s.power_w, energize) for s in spec.sites]),
+        site_power_now_w=np.array([_schedule(s.power_w, quarters) for s in spec.sites]),
+        objective=spec.objective, target_w=demand.target_w,
+        target_basis=demand.target_basis, economics=econ,
+        wanted_online=np.array(demand.wanted_online))

@@ -2,8 +2,10 @@
 out of reach, how much each limit must grow.
 
 The binding limit of a quarter is the tight constraint of that quarter (factory output, a part's
-supply, a site's power) whose dual price, per rack it would let through, is largest; in the first
-``lag`` quarters nothing can be energized yet and the limit is the commissioning lag.
+supply, a site's power, the demand) whose dual price, per rack it would let through, is largest;
+in the first ``lag`` quarters nothing can be energized yet and the limit is the commissioning lag.
+Racks built are LP values; :meth:`RampResult.racks_built_whole` rounds them to whole racks per
+quarter (the cumulative count rounded down), the schedule sourcing buys for.
 What must grow is answered by re-solving with priced slack on every limit (one rack-equivalent of
 extra capacity costs the same in every family) and the target as a hard constraint.
 """
@@ -16,11 +18,13 @@ from datetime import date
 import numpy as np
 
 from rackforge.calendar import WEEKS_PER_QUARTER, format_quarter
-from rackforge.deploy.lp import Lp, Solution, solve
 from rackforge.deploy.model import Vars, build_model
 from rackforge.deploy.plan_inputs import PlanInputs
+from rackforge.errors import SolverError
+from rackforge.highs import INF, Arrays, LinearModel, Solution, SolveOptions, solve
 
 TOL = 1e-6
+RAMP_OPTIONS = SolveOptions(time_limit_s=INF)  # an LP of a few thousand rows: no time limit
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,11 @@ class QuarterPlan:
     rack_capex_usd: float            # racks built this quarter x (price + integration)
     facility_capex_usd: float        # facility cost per MW x IT power energized this quarter
     binding: str                     # row name of the binding limit, or "-"
-    binding_family: str              # factory | supply | site | commissioning | none
+    binding_family: str              # factory | supply | site | demand | commissioning | none
     factory_capacity_racks: float    # what the factory could complete this quarter
     site_power_w: float              # facility power of all sites this quarter
+    racks_in_stock: float = 0.0      # built and not yet shipped, at the end of the quarter
+    racks_wanted_online: float = 0.0  # the demand: racks the sites can take, up to the target
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,18 @@ class RampResult:
         """Rack and facility capex of the whole plan [USD]."""
         return sum(q.rack_capex_usd + q.facility_capex_usd for q in self.quarters)
 
+    def racks_built_whole(self) -> dict[date, float]:
+        """Whole racks built per quarter: the cumulative LP count rounded down, differenced
+        (so the whole-rack total never exceeds what the LP built) [racks]."""
+        built = np.floor(np.cumsum([q.racks_built for q in self.quarters]) + 1e-6)
+        return {q.quarter: float(n)
+                for q, n in zip(self.quarters, np.diff(built, prepend=0.0), strict=True)}
+
+    @property
+    def racks_total(self) -> float:
+        """Whole racks built over the plan [racks]."""
+        return sum(self.racks_built_whole().values())
+
     def power_online_w(self, q: QuarterPlan) -> float:
         return q.facility_power_online_w if self.target_basis == "facility" \
             else q.it_power_online_w
@@ -106,6 +124,9 @@ class RampResult:
         for g, growth in zip(out["growth"], self.growth, strict=True):
             g["relative"], g["description"] = growth.relative, growth.describe()
         out["capex_usd"] = self.capex_usd
+        out["racks_total"] = self.racks_total
+        out["racks_by_quarter"] = {format_quarter(q): n
+                                   for q, n in self.racks_built_whole().items()}
         return out
 
 
@@ -119,7 +140,17 @@ def _held_dual(dual: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return out
 
 
-def _binding(inp: PlanInputs, lp: Lp, sol: Solution) -> tuple[list[str], list[str]]:
+def _solve(model: LinearModel) -> tuple[Arrays, Solution]:
+    """The model's arrays and HiGHS's solution, "optimal" or "infeasible"."""
+    arrays = model.arrays()
+    sol = solve(arrays, RAMP_OPTIONS)
+    if sol.status not in ("optimal", "infeasible"):
+        raise SolverError(f"HiGHS stopped: the ramp LP is {sol.status.replace('_', ' ')}")
+    return arrays, sol
+
+
+def _binding(inp: PlanInputs, model: LinearModel, arrays: Arrays,
+             sol: Solution) -> tuple[list[str], list[str]]:
     """Binding row name and family for each plan quarter.
 
     A row binds when it is tight and its dual, per rack it would let through, is the largest of
@@ -129,15 +160,15 @@ def _binding(inp: PlanInputs, lp: Lp, sol: Solution) -> tuple[list[str], list[st
     best = [(0.0, 0.0, "-", "none") for _ in range(T)]
     blocks = [("factory-output-upper", "factory", np.ones(1), False),
               ("supply-units-upper", "supply", inp.units_per_rack, True),
-              ("site-power-upper", "site", np.full(len(inp.sites), inp.rack_facility_w), True)]
-    upper = np.concatenate(lp.row_upper)
+              ("site-power-upper", "site", np.full(len(inp.sites), inp.rack_facility_w), True),
+              ("program-demand-upper", "demand", np.ones(1), True)]
     for name, family, per_rack, cumulative in blocks:
-        block = lp.blocks.get(name)
+        block = model.rows.get(name)
         if block is None:
             continue
-        rows = block.rows.reshape(-1, T)
-        rhs = upper[rows]
-        tight = rhs - sol.row_value[rows] <= TOL * np.maximum(1.0, np.abs(rhs))
+        rows = block.index.reshape(-1, T)
+        rhs = arrays.row_upper[rows]
+        tight = rhs - sol.row_activity[rows] <= TOL * np.maximum(1.0, np.abs(rhs))
         dual = np.abs(sol.row_dual[rows])
         if cumulative:
             dual = _held_dual(dual, rhs)
@@ -148,22 +179,25 @@ def _binding(inp: PlanInputs, lp: Lp, sol: Solution) -> tuple[list[str], list[st
                 continue
             key = (round(value[k, t], 9), rhs[k, t] * per_rack[k] / per_rack.max())
             if key > best[q][:2]:
-                label = block.labels[rows[k, t] - block.rows[0]]
+                label = block.labels[rows[k, t] - block.start]
                 best[q] = (*key, f"{name}[{label}]", family)
     for t in range(min(inp.lag, T)):
         best[t] = (0.0, 0.0, "-", "commissioning")
     return [b[2] for b in best], [b[3] for b in best]
 
 
-def _quarters(inp: PlanInputs, lp: Lp, v: Vars, sol: Solution) -> tuple[QuarterPlan, ...]:
-    build = np.maximum(sol.x[v.build], 0.0)               # no -0 from the solver's tolerances
-    ship = np.maximum(sol.x[v.ship], 0.0)                 # (S, T)
+def _quarters(inp: PlanInputs, built: tuple[LinearModel, Arrays, Vars],
+              sol: Solution) -> tuple[QuarterPlan, ...]:
+    model, arrays, variables = built
+    build = np.maximum(sol.x[variables.build], 0.0)       # no -0 from the solver's tolerances
+    ship = np.maximum(sol.x[variables.ship], 0.0)         # (S, T)
     energized = np.zeros_like(ship)
     energized[:, inp.lag:] = ship[:, : inp.n_quarters - inp.lag]
     new = energized.sum(axis=0)
     online = np.cumsum(new)
+    stock = np.maximum(np.cumsum(build) - np.cumsum(ship.sum(axis=0)), 0.0)
     econ = inp.economics
-    names, families = _binding(inp, lp, sol)
+    names, families = _binding(inp, model, arrays, sol)
     return tuple(QuarterPlan(
         quarter=q, racks_built=float(build[t]), racks_shipped=float(ship[:, t].sum()),
         racks_energized=float(new[t]), racks_online=float(online[t]),
@@ -175,11 +209,15 @@ def _quarters(inp: PlanInputs, lp: Lp, v: Vars, sol: Solution) -> tuple[QuarterP
                                  * econ.facility_capex_usd_per_mw),
         binding=names[t], binding_family=families[t],
         factory_capacity_racks=float(inp.factory_racks[t]),
-        site_power_w=float(inp.site_power_now_w[:, t].sum())) for t, q in enumerate(inp.quarters))
+        site_power_w=float(inp.site_power_now_w[:, t].sum()),
+        racks_in_stock=float(stock[t]),
+        racks_wanted_online=float(inp.wanted_online[t]) if len(inp.wanted_online) else 0.0)
+        for t, q in enumerate(inp.quarters))
 
 
-def _duals(lp: Lp, sol: Solution) -> dict[str, float]:
-    names = lp.row_names()
+def _duals(model: LinearModel, sol: Solution) -> dict[str, float]:
+    """Row name -> dual price (d objective / d row bound), for the nonzero duals."""
+    names = model.row_names()
     return {names[i]: float(sol.row_dual[i]) for i in np.nonzero(np.abs(sol.row_dual) > 1e-9)[0]}
 
 
@@ -187,13 +225,13 @@ def plan_ramp(inp: PlanInputs) -> RampResult:
     """Solve the ramp (library entry point): max capacity by every quarter, or min cost to reach
     the target; with a target out of reach, the max-capacity ramp and the growth it needs."""
     mode, with_target = inp.objective, inp.objective == "min-cost"
-    lp, v = build_model(inp, mode, with_target)
-    sol = solve(lp)
-    if not sol.optimal:                          # min-cost target out of reach
+    model, variables = build_model(inp, mode, with_target)
+    arrays, sol = _solve(model)
+    if sol.status == "infeasible":               # min-cost target out of reach
         mode, with_target = "max-capacity", False
-        lp, v = build_model(inp, mode, with_target)
-        sol = solve(lp)
-    quarters = _quarters(inp, lp, v, sol)
+        model, variables = build_model(inp, mode, with_target)
+        arrays, sol = _solve(model)
+    quarters = _quarters(inp, (model, arrays, variables), sol)
     reached, when, growth = None, None, ()
     if inp.target_w is not None:
         basis = [q.facility_power_online_w if inp.target_basis == "facility"
@@ -203,11 +241,11 @@ def plan_ramp(inp: PlanInputs) -> RampResult:
         reached, when = bool(hit), (hit[0] if hit else None)
         growth = () if reached else needed_growth(inp)
     return RampResult(quarters, inp.objective, inp.target_w, inp.target_basis, reached, when,
-                      growth, _duals(lp, sol), _by_site(inp, v, sol))
+                      growth, _duals(model, sol), _by_site(inp, variables, sol))
 
 
-def _by_site(inp: PlanInputs, v: Vars, sol: Solution) -> dict[str, tuple[float, ...]]:
-    ship = np.cumsum(np.maximum(sol.x[v.ship], 0.0), axis=1)
+def _by_site(inp: PlanInputs, variables: Vars, sol: Solution) -> dict[str, tuple[float, ...]]:
+    ship = np.cumsum(np.maximum(sol.x[variables.ship], 0.0), axis=1)
     online = np.zeros_like(ship)
     online[:, inp.lag:] = ship[:, : inp.n_quarters - inp.lag]
     return {site: tuple(float(x) for x in online[s]) for s, site in enumerate(inp.sites)}
@@ -215,36 +253,36 @@ def _by_site(inp: PlanInputs, v: Vars, sol: Solution) -> dict[str, tuple[float, 
 
 def needed_growth(inp: PlanInputs) -> tuple[Growth, ...]:
     """Least growth (in rack-equivalents) of the limits that lets the ramp reach the target."""
-    lp, v = build_model(inp, "elastic", with_target=True)
-    sol = solve(lp)
-    if not sol.optimal:
+    model, variables = build_model(inp, "elastic", with_target=True)
+    _, sol = _solve(model)
+    if sol.status == "infeasible":
         return (Growth("commissioning lag", float(inp.lag), "quarters", 0.0, inp.quarters[-1]),)
     out: list[Growth] = []
     q, T = inp.quarters, inp.n_quarters
-    alpha = float(sol.x[v.slack["factory"]][0])
-    build = sol.x[v.build]
+    alpha = float(sol.x[variables.slack["factory"]][0])
+    build = sol.x[variables.build]
     if alpha > TOL:
         over = build - inp.factory_racks
         out.append(Growth("factory-output-upper", alpha * float(inp.factory_racks.sum()),
                           "racks", float(inp.factory_racks.sum()), q[_first(over)],
                           alpha * float(inp.factory_racks.max()) / WEEKS_PER_QUARTER))
-    if "supply" in v.slack:
+    if "supply" in variables.slack:
         cum_units = np.cumsum(build)[None, :] * inp.units_per_rack[:, None]
         for p, part in enumerate(inp.parts):
-            beta = float(sol.x[v.slack["supply"]][p])
+            beta = float(sol.x[variables.slack["supply"]][p])
             if beta > TOL:
                 out.append(Growth(f"supply-units-upper[{part}]",
                                   beta * float(inp.supply_cum[p, -1]), "units",
                                   float(inp.supply_cum[p, -1]),
                                   q[_first(cum_units[p] - inp.supply_cum[p])]))
-    h = sol.x[v.slack["site"]].reshape(len(inp.sites), T)
-    if h.sum() > TOL * inp.rack_facility_w:
+    extra_w = sol.x[variables.slack["site"]].reshape(len(inp.sites), T)
+    if extra_w.sum() > TOL * inp.rack_facility_w:
         # any site can take the extra power: report the total, and where the solve put it
-        split = {site: float(h[s].sum()) for s, site in enumerate(inp.sites)
-                 if h[s].sum() > TOL * inp.rack_facility_w}
-        out.append(Growth("site-power-upper", float(h.sum()), "W",
+        split = {site: float(extra_w[s].sum()) for s, site in enumerate(inp.sites)
+                 if extra_w[s].sum() > TOL * inp.rack_facility_w}
+        out.append(Growth("site-power-upper", float(extra_w.sum()), "W",
                           float(inp.site_power_w[:, -1].sum()),
-                          inp.energize_quarters[_first(h.sum(axis=0))], by_subject=split))
+                          inp.energize_quarters[_first(extra_w.sum(axis=0))], by_subject=split))
     return tuple(out)
 
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from rackforge.calendar import Quarter, parse_quarter
+from rackforge.calendar import Quarter, parse_quarter, quarter_range
 from rackforge.catalog.models import Frozen
 from rackforge.units import Power
 
@@ -118,6 +118,4 @@ class PlanSpec(Frozen):
 
 def quarters_of(spec: PlanSpec) -> list[date]:
     """The plan's quarters, start and end included."""
-    from rackforge.calendar import quarter_range
-
     return quarter_range(spec.start, spec.end)

@@ -3,7 +3,8 @@ power and floor area; the per-tier bandwidth the performance model needs; the fa
 
 Entry points
 ------------
-- :func:`size_cluster` (a loaded scenario, optionally a variant) -> :class:`ClusterResult`
+- :func:`size_cluster` (the ``cluster`` section, the catalog and the resolved racks, optionally
+  a variant) -> :class:`ClusterResult`
 - :func:`size_resolved` (a :class:`~rackforge.design.cluster_spec.ResolvedCluster`)
 - :func:`tier_bandwidths` -> ``[Tier(name, span_gpus, bandwidth_bytes_per_s_per_gpu,
   latency_s)]``: bandwidth per GPU of a collective spanning up to ``span_gpus`` GPUs
@@ -21,14 +22,14 @@ port-to-port latency plus 5 ns/m of propagation (``design/data/fabric.yaml``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rackforge.catalog import Catalog
 from rackforge.catalog.models import Tray
 from rackforge.design import hall as hall_mod
 from rackforge.design.budget import RackBudget
@@ -41,12 +42,9 @@ from rackforge.design.cluster_spec import (
 )
 from rackforge.design.fabric import FabricShape, FabricSizing, size_fabric
 from rackforge.design.fabric_media import LinkGroup, LinkRequest, link_group
-from rackforge.errors import InputError
+from rackforge.design.rack import RackLayout
 from rackforge.inputs import read_yaml
 from rackforge.units import parse_quantity
-
-if TYPE_CHECKING:
-    from rackforge.scenario import Scenario
 
 DATA_FILE = Path(__file__).parent / "data" / "fabric.yaml"
 BITS_PER_BYTE = 8
@@ -317,26 +315,16 @@ def size_resolved(rc: ResolvedCluster, name: str | None = None) -> ClusterResult
         frontend, hall_mod.network_racks(units, rc.spec.hall))
 
 
-def size_cluster(scenario: Scenario, variant: str | None = None) -> ClusterResult:
-    """Size the ``cluster`` section of a loaded :class:`~rackforge.scenario.Scenario`.
-
-    `variant` names one of ``cluster.variants`` (another size or tier count).
-    Raises :class:`InputError` when the scenario has no cluster or no such variant.
+def size_cluster(spec: ClusterSpec, catalog: Catalog, layouts: Mapping[str, RackLayout],
+                 variant: str | None = None, file: str | None = None) -> ClusterResult:
+    """Size the ``cluster`` section `spec` against the `catalog` and the scenario's resolved
+    rack `layouts`; `variant` names one of ``cluster.variants`` (another size or tier count).
+    Raises :class:`InputError` (located in `file`) when there is no such variant.
     """
-    spec: ClusterSpec | None = getattr(scenario.spec, "cluster", None)
-    if spec is None:
-        raise InputError("the scenario has no cluster section", scenario.file, "cluster",
-                         expected="a cluster: mapping with rack, racks and fabric")
     name = spec.name
     if variant is not None:
-        spec, name = variant_spec(spec, variant, scenario.file), variant
-    rc = resolve_cluster(spec, scenario.catalog, scenario.layouts, scenario.file)
-    return size_resolved(rc, name)
-
-
-def variant_names(scenario: Scenario) -> list[str]:
-    spec = getattr(scenario.spec, "cluster", None)
-    return [v.name for v in spec.variants] if spec else []
+        spec, name = variant_spec(spec, variant, file), variant
+    return size_resolved(resolve_cluster(spec, catalog, layouts, file), name)
 
 
 def tier_bandwidths(result: ClusterResult) -> list[Tier]:

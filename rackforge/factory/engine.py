@@ -19,21 +19,33 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from simpy import Environment
 from simpy.events import Timeout
-
-if TYPE_CHECKING:
-    from rackforge.factory.simulation import LineSim
 
 NO_LIMIT = 1 << 60
 EPS_H = 1e-9
 
 
+class Line(Protocol):
+    """What the stations use of the line they belong to (one replication, e.g.
+    :class:`~rackforge.factory.simulation.LineSim`)."""
+
+    env: Environment
+    trace: list | None  # (time [h], event, station, rack order) tuples, or None: no trace
+
+    def ship(self, job: list) -> None:
+        """Take a rack order that left the last station out of the line."""
+
+    def scrap(self, job: list) -> None:
+        """Take a rack order that failed a station with ``on_fail: scrap`` out of the line."""
+
+
 class Station:
     """A station of ``c`` parallel servers with a FIFO queue ahead of it."""
 
-    def __init__(self, sim: LineSim, name: str, servers: int, draw: Callable[[], float],
+    def __init__(self, sim: Line, name: str, servers: int, draw: Callable[[], float],
                  fail: Callable[[], bool] | None = None) -> None:
         self.sim, self.env, self.name = sim, sim.env, name
         self.trace: list | None = sim.trace
@@ -212,7 +224,7 @@ class BatchStation(Station):
     """Chambers of ``size`` racks that start when full, or when the oldest waiting rack has
     waited ``timeout_h`` [h] (``None``: only when full). ``draw`` gives the batch time [h]."""
 
-    def __init__(self, sim: LineSim, name: str, servers: int, draw: Callable[[], float],
+    def __init__(self, sim: Line, name: str, servers: int, draw: Callable[[], float],
                  fail: Callable[[], bool] | None = None) -> None:
         super().__init__(sim, name, servers, draw, fail)
         self.size = 1
@@ -285,7 +297,7 @@ class AssemblyStation(Station):
     """Joins the trays of one rack (``need[k]`` trays of kind ``k``) into the rack order that
     waits here; trays are counted in ``stock``."""
 
-    def __init__(self, sim: LineSim, name: str, servers: int, draw: Callable[[], float],
+    def __init__(self, sim: Line, name: str, servers: int, draw: Callable[[], float],
                  fail: Callable[[], bool] | None = None) -> None:
         super().__init__(sim, name, servers, draw, fail)
         self.need: list[int] = []

@@ -25,9 +25,17 @@ import simpy
 from simpy.events import Timeout
 
 from rackforge.errors import RackforgeError
-from rackforge.factory import distributions as dist
+from rackforge.factory.distributions import fail_stream, kit_stream, time_stream
 from rackforge.factory.engine import AssemblyStation, BatchStation, Station, TrayBin
-from rackforge.factory.spec import HOURS_PER_WEEK, RACK, SHIP, CalendarSpec, LineSpec, StationSpec
+from rackforge.factory.spec import (
+    HOURS_PER_WEEK,
+    RACK,
+    SHIP,
+    CalendarSpec,
+    Distribution,
+    LineSpec,
+    StationSpec,
+)
 from rackforge.factory.statistics import LineResult, RepStats, summarize
 
 
@@ -72,12 +80,12 @@ class LineSim:
 
     def _build(self, s: StationSpec, seeds) -> Station:
         rng_t, rng_f = (np.random.default_rng(next(seeds)) for _ in range(2))
-        fail = dist.fail_stream(s.first_pass_yield, rng_f) if s.unit == RACK else None
+        fail = fail_stream(s.first_pass_yield, rng_f) if s.unit == RACK else None
         if s.unit != RACK:
-            draw = dist.kit_stream(s.time_h, self.line.rack.trays[s.unit], s.kit, s.rework_h,
-                                   s.first_pass_yield, rng_t)
+            draw = kit_stream(s.time_h, self.line.rack.trays[s.unit], s.kit, s.rework_h,
+                              s.first_pass_yield, rng_t)
         else:
-            draw = dist.time_stream(s.time_h, rng_t)
+            draw = time_stream(s.time_h, rng_t)
         cls = {"process": Station, "batch": BatchStation, "assembly": AssemblyStation}[s.kind]
         st = cls(self, s.name, s.servers, draw, fail)
         st.limit = s.buffer if s.buffer is not None else st.limit
@@ -107,11 +115,8 @@ class LineSim:
                 self.release()
             return
         mean_h = 1.0 / self.line.release.arrival_rate_per_h
-        if self.line.release.interarrival == "fixed":
-            self._gap = dist.time_stream(dist.Distribution(dist="fixed", mean_h=mean_h), rng)
-        else:
-            self._gap = dist.time_stream(dist.Distribution(dist="exponential", mean_h=mean_h),
-                                         rng)
+        interarrival = Distribution(dist=self.line.release.interarrival, mean_h=mean_h)
+        self._gap = time_stream(interarrival, rng)
         Timeout(self.env, self._gap()).callbacks.append(self._arrival)
 
     def _arrival(self, ev: Timeout) -> None:

@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rackforge.factory.spec import HOURS_PER_WEEK
-
-if TYPE_CHECKING:
-    from rackforge.factory.queueing import Analytic
-    from rackforge.factory.spec import LineSpec
+from rackforge.factory.queueing import Analytic, analytic
+from rackforge.factory.spec import HOURS_PER_WEEK, LineSpec
 
 # Two-sided 95 % Student t quantiles t(0.975, df).
 _T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
@@ -180,8 +176,6 @@ class LineResult:
 def summarize(line: LineSpec, stats: list[RepStats], seed: int, warmup_h: float,
               wall_s: float) -> LineResult:
     """Combine replications of `line` into a :class:`LineResult`."""
-    from rackforge.factory.queueing import analytic
-
     th = Estimate.of([s.throughput_per_h for s in stats])
     ct = Estimate.of([s.cycle_h.mean() if len(s.cycle_h) else math.nan for s in stats])
     wip = Estimate.of([s.wip_racks for s in stats])

@@ -18,11 +18,12 @@ import numpy as np
 from rackforge.catalog import Catalog, load_catalog
 from rackforge.catalog.models import Accelerator, Dtype, System
 from rackforge.errors import InputError
+from rackforge.perf.context import Context
 from rackforge.perf.inference import Serving, search_inference
 from rackforge.perf.layout import Execution, Layouts
 from rackforge.perf.params import load_params, machine_from_system
 from rackforge.perf.search import Progress, SearchSpace, search_training
-from rackforge.perf.training import Context, estimate_arrays
+from rackforge.perf.training import estimate_arrays
 from rackforge.perf.workload import Workload, get_workload
 
 DTYPES: tuple[str, ...] = get_args(Dtype)
@@ -73,6 +74,7 @@ class TrainingEvaluation:
     fitting: int
     search_s: float
     top: list[LayoutEstimate]
+    dtype: str = "bf16"                     # training precision of the evaluation
 
     @property
     def best(self) -> LayoutEstimate:
@@ -142,7 +144,8 @@ def evaluate_training(system: str | System, workload: str | Workload, n_gpus: in
         res.best_index()
     top = [_estimate(ctx, res.layouts, res.arrays, int(i), options.tokens) for i in idx]
     return TrainingEvaluation(get_system(system, catalog).id, ctx.workload.id, n_gpus,
-                              res.n_candidates, res.n_fitting, res.elapsed_s, top)
+                              res.n_candidates, res.n_fitting, res.elapsed_s, top,
+                              options.dtype)
 
 
 def estimate_training(ctx: Context, layout: Layouts, tokens: float | None = None

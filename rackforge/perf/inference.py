@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rackforge.perf.training import Context, _hbm, gemm_time, layer_gemm_time
+from rackforge.perf.context import Context, hbm_bandwidth
+from rackforge.perf.training import gemm_time, layer_gemm_time
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,10 @@ class Serving:
 
 def _kv_bytes_per_token(ctx: Context, srv: Serving, tp: np.ndarray) -> np.ndarray:
     """KV-cache bytes per token of context on one GPU [bytes] [3], [4]."""
-    w, c = ctx.workload, ctx.counts
-    per_token = w.layers * c.kv_cache_bytes_per_elem_token * srv.kv_bytes
-    split = np.ones_like(tp, dtype=float) if w.mla else np.minimum(tp, w.kv_heads).astype(float)
+    workload = ctx.workload
+    per_token = workload.layers * ctx.counts.kv_cache_bytes_per_elem_token * srv.kv_bytes
+    split = np.ones_like(tp, dtype=float) if workload.mla \
+        else np.minimum(tp, workload.kv_heads).astype(float)
     return per_token / split
 
 
@@ -52,6 +54,7 @@ def _weight_bytes(ctx: Context, tp: np.ndarray) -> np.ndarray:
 
 
 def _elem(ctx: Context) -> float:
+    """Bytes of one weight element in the execution dtype [bytes]."""
     return {"fp8": 1.0, "int8": 1.0, "fp4": 0.5}.get(ctx.execution.dtype, 2.0)
 
 
@@ -64,31 +67,33 @@ def _expert_share(ctx: Context, batch: np.ndarray) -> np.ndarray | float:
 def _forward_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray,
                   share: np.ndarray | float) -> np.ndarray:
     """GEMM time of one forward pass over `tokens` tokens per GPU, all layers [s]."""
-    w, c = ctx.workload, ctx.counts
+    workload, counts = ctx.workload, ctx.counts
     dense = layer_gemm_time(ctx, tokens, tp, tp, moe=False)
     per_layer = dense
-    if c.moe_layers:
+    if counts.moe_layers:
         moe = layer_gemm_time(ctx, tokens, tp, tp, moe=True, expert_share=share)
-        per_layer = ((w.layers - c.moe_layers) * dense + c.moe_layers * moe) / w.layers
-    h, v = float(w.hidden), float(w.vocab)
-    logits = gemm_time(ctx, (tokens, v / tp, h + 0 * tokens))
-    return w.layers * per_layer + logits
+        per_layer = ((workload.layers - counts.moe_layers) * dense
+                     + counts.moe_layers * moe) / workload.layers
+    hidden, vocab = float(workload.hidden), float(workload.vocab)
+    logits = gemm_time(ctx, (tokens, vocab / tp, hidden + 0 * tokens))
+    return workload.layers * per_layer + logits
 
 
 def _attention_time(ctx: Context, flops: np.ndarray, kv_bytes: np.ndarray) -> np.ndarray:
     """Attention kernels: roofline of score/value FLOPs and KV-cache reads [s] [1]."""
-    m = ctx.machine
-    t_flops = flops / (m.peak_flops("bf16") * m.device.attention_efficiency)
-    return np.maximum(t_flops, kv_bytes / _hbm(ctx))
+    machine = ctx.machine
+    t_flops = flops / (machine.peak_flops("bf16") * machine.device.attention_efficiency)
+    return np.maximum(t_flops, kv_bytes / hbm_bandwidth(ctx))
 
 
 def _allreduce_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray) -> np.ndarray:
     """Two all-reduces per layer [2]; small ones use tree / one-shot algorithms, whose
     latency grows with log2(tp)."""
-    m, p, w = ctx.machine, ctx.params, ctx.workload
-    bw = m.accelerator.scaleup_bandwidth_bytes_per_s * m.device.scaleup_efficiency
-    volume = 2.0 * (tp - 1) / tp * tokens * w.hidden * 2.0 / bw
-    comm = 2 * w.layers * (volume + p.scaleup_latency_s * (1.0 + np.log2(tp)))
+    machine, layers = ctx.machine, ctx.workload.layers
+    bandwidth = machine.accelerator.scaleup_bandwidth_bytes_per_s \
+        * machine.device.scaleup_efficiency
+    volume = 2.0 * (tp - 1) / tp * tokens * ctx.workload.hidden * 2.0 / bandwidth
+    comm = 2 * layers * (volume + ctx.params.scaleup_latency_s * (1.0 + np.log2(tp)))
     return np.where(tp > 1, comm, 0.0)
 
 
@@ -99,12 +104,12 @@ def inference_arrays(ctx: Context, srv: Serving, tp: np.ndarray,
     Each kernel family is its own roofline and they run one after another: GEMMs (FLOPs vs
     weight reads), attention (FLOPs vs KV-cache reads), all-reduces, per-step overhead.
     """
-    w, c, p = ctx.workload, ctx.counts, ctx.params
+    counts, params = ctx.counts, ctx.params
     tp, batch = tp.astype(float), batch.astype(float)
     i_len, o_len = srv.input_tokens, srv.output_tokens
     held = _weight_bytes(ctx, tp)
     kv_tok = _kv_bytes_per_token(ctx, srv, tp)
-    attn = c.attn_flops_fwd_per_ctx * w.layers / tp             # per query per context token
+    attn = counts.attn_flops_fwd_per_ctx * ctx.workload.layers / tp  # per query per context token
 
     def prefill(n_seq: np.ndarray) -> np.ndarray:
         toks = n_seq * i_len
@@ -115,15 +120,15 @@ def inference_arrays(ctx: Context, srv: Serving, tp: np.ndarray,
     ctx_len = i_len + o_len / 2
     tpot = (_forward_time(ctx, batch, tp, _expert_share(ctx, batch))
             + _attention_time(ctx, batch * attn * ctx_len, batch * ctx_len * kv_tok)
-            + _allreduce_time(ctx, batch, tp) + p.decode_step_overhead_s)
+            + _allreduce_time(ctx, batch, tp) + params.decode_step_overhead_s)
     total = prefill(batch) + o_len * tpot
-    memory = held + batch * (i_len + o_len) * kv_tok + p.reserved_bytes
+    memory = held + batch * (i_len + o_len) * kv_tok + params.reserved_bytes
     # Which roof binds a decode step: its FLOPs at the achievable rate vs its bytes.
-    m = ctx.machine
-    dec_flops = batch * (c.matmul_flops_fwd / tp + attn * ctx_len)
+    machine, dtype = ctx.machine, ctx.execution.dtype
+    dec_flops = batch * (counts.matmul_flops_fwd / tp + attn * ctx_len)
     dec_bytes = held + batch * ctx_len * kv_tok
-    compute_bound = dec_flops / (m.peak_flops(ctx.execution.dtype)
-                                 * m.gemm_efficiency(ctx.execution.dtype)) > dec_bytes / _hbm(ctx)
+    compute_bound = dec_flops / (machine.peak_flops(dtype) * machine.gemm_efficiency(dtype)) \
+        > dec_bytes / hbm_bandwidth(ctx)
     return {"ttft_s": ttft, "tpot_s": tpot, "memory_bytes": memory,
             "fits": memory <= ctx.machine.accelerator.hbm_bytes,
             "tokens_per_s_per_gpu": batch * o_len / total / tp,

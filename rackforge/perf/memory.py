@@ -20,29 +20,25 @@ References
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from rackforge.perf.context import Context
 from rackforge.perf.layout import Layouts
-
-if TYPE_CHECKING:
-    from rackforge.perf.training import Context
 
 
 def local_params(ctx: Context, lay: Layouts) -> tuple[np.ndarray, np.ndarray]:
     """(non-expert, expert) parameters held by one GPU of the largest pipeline stage."""
-    w, c = ctx.workload, ctx.counts
-    layers_stage = np.ceil(w.layers / lay.pp)
-    dense_share = (w.layers - c.moe_layers) / w.layers
-    per_layer = c.attn_params + dense_share * c.dense_ffn_params
+    workload, counts = ctx.workload, ctx.counts
+    layers_stage = np.ceil(workload.layers / lay.pp)
+    dense_share = (workload.layers - counts.moe_layers) / workload.layers
+    per_layer = counts.attn_params + dense_share * counts.dense_ffn_params
     expert_layer = 0.0
-    if w.moe is not None:
-        share = c.moe_layers / w.layers
-        per_layer = per_layer + share * (w.moe.shared_experts * c.expert_params
-                                         + w.hidden * w.moe.experts)
-        expert_layer = share * w.moe.experts * c.expert_params
-    emb = c.embedding_params / np.where(lay.pp > 1, 2.0, 1.0)
+    if workload.moe is not None:
+        share = counts.moe_layers / workload.layers
+        per_layer = per_layer + share * (workload.moe.shared_experts * counts.expert_params
+                                         + workload.hidden * workload.moe.experts)
+        expert_layer = share * workload.moe.experts * counts.expert_params
+    emb = counts.embedding_params / np.where(lay.pp > 1, 2.0, 1.0)
     dense = (layers_stage * per_layer + emb) / lay.tp
     expert = layers_stage * expert_layer / lay.ep
     return dense, expert
@@ -58,50 +54,56 @@ def activation_bytes_per_token(ctx: Context, lay: Layouts, moe: bool) -> np.ndar
     attention core (scores), the norms (their outputs) and the FFN activation function (its
     output) are recomputed, so those tensors are not kept.
     """
-    w, c, ex = ctx.workload, ctx.counts, ctx.execution
+    workload, counts, execution = ctx.workload, ctx.counts, ctx.execution
+    hidden = workload.hidden
     tp = lay.tp.astype(float)
-    g = 1.0 if ex.dtype in ("fp8", "fp4") else 2.0             # bytes of a saved GEMM input
-    sel = (lay.recompute == 1).astype(float)                   # selective: norms, act. fn
-    norm_out = 2.0 * g * w.hidden * (1.0 - sel)                 # recomputed from norm inputs
-    rep = (4.0 + (2.0 if w.dropout else 0.0)) * w.hidden + norm_out
-    rep = np.where(lay.sp > 0, rep / tp, rep)
-    split = 2.0 * (c.q_dim + 2 * c.kv_dim) + g * c.v_dim       # Q, K, V; projection input
+    gemm_in = 1.0 if execution.dtype in ("fp8", "fp4") else 2.0  # bytes of a saved GEMM input
+    selective = (lay.recompute == 1).astype(float)              # selective: norms, act. fn
+    norm_out = 2.0 * gemm_in * hidden * (1.0 - selective)       # recomputed from norm inputs
+    replicated = (4.0 + (2.0 if workload.dropout else 0.0)) * hidden + norm_out
+    replicated = np.where(lay.sp > 0, replicated / tp, replicated)
+    split = 2.0 * (counts.q_dim + 2 * counts.kv_dim) + gemm_in * counts.v_dim  # Q, K, V; proj.
     # FFN: activation-function inputs (2f GELU, 2 x 2f SwiGLU) and the down-projection input
     # (the activation output, recomputed under selective recompute).
-    act_in, act_out = (2.0 if w.ffn == "gelu" else 4.0), g * (1.0 - sel)
-    if moe and w.moe is not None:
-        per_copy = (act_in + act_out) * w.moe.moe_ffn_hidden + g * w.hidden  # + permuted input
-        ffn = (w.moe.top_k + w.moe.shared_experts) * per_copy
+    act_in, act_out = (2.0 if workload.ffn == "gelu" else 4.0), gemm_in * (1.0 - selective)
+    experts = workload.moe
+    if moe and experts is not None:
+        per_copy = (act_in + act_out) * experts.moe_ffn_hidden + gemm_in * hidden  # + permuted
+        ffn = (experts.top_k + experts.shared_experts) * per_copy
     else:
-        ffn = (act_in + act_out) * w.ffn_hidden
-    per_token = rep + (split + ffn) / tp
-    if not ex.flash_attention:
-        scores = 5.0 * w.heads * ex.seq_len / tp               # [1]: 5 a s^2 b
+        ffn = (act_in + act_out) * workload.ffn_hidden
+    per_token = replicated + (split + ffn) / tp
+    if not execution.flash_attention:
+        scores = 5.0 * workload.heads * execution.seq_len / tp  # [1]: 5 a s^2 b
         per_token = per_token + np.where(lay.recompute >= 1, 0.0, scores)
     return per_token
 
 
-def _activations(ctx: Context, lay: Layouts, m: np.ndarray) -> np.ndarray:
-    w, c, ex = ctx.workload, ctx.counts, ctx.execution
-    tokens = lay.mb * ex.seq_len / lay.cp
+def _activations(ctx: Context, lay: Layouts, microbatches: np.ndarray) -> np.ndarray:
+    """Activation bytes on one GPU of the first pipeline stage, with `microbatches`
+    microbatches per step [bytes]."""
+    workload, counts = ctx.workload, ctx.counts
+    tokens = lay.mb * ctx.execution.seq_len / lay.cp
     dense = activation_bytes_per_token(ctx, lay, moe=False)
     per_token = dense
-    if c.moe_layers:
-        share = c.moe_layers / w.layers
+    if counts.moe_layers:
+        share = counts.moe_layers / workload.layers
         per_token = (1 - share) * dense + share * activation_bytes_per_token(ctx, lay, True)
-    layer_input = 2.0 * w.hidden / np.where(lay.sp > 0, lay.tp, 1)
+    layer_input = 2.0 * workload.hidden / np.where(lay.sp > 0, lay.tp, 1)
     stored = np.where(lay.recompute == 2, layer_input, per_token)
-    layers_stage = np.ceil(w.layers / lay.pp)
-    inflight = np.minimum(lay.pp, m) * (1.0 + (lay.pp - 1) / (lay.pp * lay.vp))
-    inflight = np.where(lay.vp > 1, inflight, np.minimum(lay.pp, m))
+    layers_stage = np.ceil(workload.layers / lay.pp)
+    inflight = np.minimum(lay.pp, microbatches) * (1.0 + (lay.pp - 1) / (lay.pp * lay.vp))
+    inflight = np.where(lay.vp > 1, inflight, np.minimum(lay.pp, microbatches))
     acts = stored * tokens * layers_stage * inflight
     # Full recompute rebuilds one layer's activations at a time during backward.
     return acts + np.where(lay.recompute == 2, per_token * tokens, 0.0)
 
 
-def memory_arrays(ctx: Context, lay: Layouts, m: np.ndarray) -> dict[str, np.ndarray]:
-    """Memory components per GPU [bytes] and local parameter counts for the optimizer."""
-    p, ex, w = ctx.params, ctx.execution, ctx.workload
+def memory_arrays(ctx: Context, lay: Layouts,
+                  microbatches: np.ndarray) -> dict[str, np.ndarray]:
+    """Memory components per GPU [bytes] and local parameter counts for the optimizer, with
+    `microbatches` microbatches per step."""
+    params, execution, workload = ctx.params, ctx.execution, ctx.workload
     dense, expert = local_params(ctx, lay)
     n_dense = lay.dp * lay.cp
     n_expert = np.maximum(1, n_dense * lay.tp // lay.ep)
@@ -109,16 +111,16 @@ def memory_arrays(ctx: Context, lay: Layouts, m: np.ndarray) -> dict[str, np.nda
     shard_opt = lay.zero >= 1
     opt_params = np.where(shard_opt, dense / n_dense + expert / n_expert, dense + expert)
     held = np.where(fsdp, opt_params, dense + expert)
-    weights = held * p.weight_bytes.get(ex.dtype, 2.0)
-    grads = held * (ex.grad_bytes or p.grad_bytes_per_param)
-    optimizer = opt_params * p.optimizer_state_bytes_per_param
-    acts = _activations(ctx, lay, m)
-    tokens = lay.mb * ex.seq_len / lay.cp
-    logits = tokens * w.vocab / lay.tp * 4.0     # bf16 logits and their gradient
+    weights = held * params.weight_bytes.get(execution.dtype, 2.0)
+    grads = held * (execution.grad_bytes or params.grad_bytes_per_param)
+    optimizer = opt_params * params.optimizer_state_bytes_per_param
+    acts = _activations(ctx, lay, microbatches)
+    tokens = lay.mb * execution.seq_len / lay.cp
+    logits = tokens * workload.vocab / lay.tp * 4.0     # bf16 logits and their gradient
     # FSDP materializes one layer's full weights and gradients at a time.
-    gather = np.where(fsdp, 2 * (dense + expert) / np.ceil(w.layers / lay.pp) * 2.0, 0.0)
-    total = weights + grads + optimizer + acts + logits + gather + p.reserved_bytes
+    gather = np.where(fsdp, 2 * (dense + expert) / np.ceil(workload.layers / lay.pp) * 2.0, 0.0)
+    total = weights + grads + optimizer + acts + logits + gather + params.reserved_bytes
     return {"weights": weights, "gradients": grads, "optimizer": optimizer,
             "activations": acts, "logits": logits + gather,
-            "reserved": np.full(len(lay), p.reserved_bytes), "total": total,
+            "reserved": np.full(len(lay), params.reserved_bytes), "total": total,
             "dense_params": dense, "expert_params": expert, "optimizer_params": opt_params}

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rackforge.errors import InputError
+from rackforge.perf.context import Context
 from rackforge.perf.layout import Layouts, from_columns
-from rackforge.perf.training import Context, estimate_arrays
+from rackforge.perf.training import estimate_arrays
 
 Progress = Callable[[int, int], None]
 CHUNK = 65536

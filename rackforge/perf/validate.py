@@ -21,10 +21,12 @@ import numpy as np
 from rackforge.catalog import load_catalog
 from rackforge.catalog.models import Accelerator, Source
 from rackforge.errors import InputError
+from rackforge.inputs import read_yaml
+from rackforge.perf.context import Context
 from rackforge.perf.inference import Serving, search_inference
 from rackforge.perf.layout import RECOMPUTE, Execution, from_columns
 from rackforge.perf.params import Machine, load_params
-from rackforge.perf.training import Context, estimate_arrays
+from rackforge.perf.training import estimate_arrays
 from rackforge.perf.workload import Moe, Workload, load_workloads
 
 FRAMEWORKS_FILE = Path(__file__).parent / "data" / "frameworks.yaml"
@@ -75,7 +77,7 @@ def read_csv(path: str | Path) -> list[dict[str, str]]:
 
 @lru_cache(maxsize=1)
 def frameworks() -> tuple[dict[str, dict[str, Any]], str]:
-    from rackforge.inputs import read_yaml
+    """Framework settings by case prefix (``data/frameworks.yaml``) and the default's name."""
     data = read_yaml(FRAMEWORKS_FILE)
     return data["frameworks"], data["default"]
 
@@ -270,7 +272,6 @@ SERVING_FILE = Path(__file__).parent / "data" / "serving.yaml"
 
 def serving_for(model: str) -> Serving:
     """Request-length statistics of the benchmark that uses `model` (``data/serving.yaml``)."""
-    from rackforge.inputs import read_yaml
     for bench in read_yaml(SERVING_FILE)["benchmarks"].values():
         if bench["model"] == model:
             return Serving(bench["input_tokens"], bench["output_tokens"], bench["kv_bytes"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from rackforge.calendar import format_quarter
 from rackforge.checks import RackCheck
 
 LAYOUT = {"template": "plotly_white", "margin": {"l": 40, "r": 20, "t": 40, "b": 40},
@@ -93,8 +94,6 @@ def cluster_power(results: dict) -> go.Figure:
 
 def compare_scatter(comparison) -> go.Figure:
     """Cost of the work against when each candidate finishes it, the deadline marked."""
-    from rackforge.calendar import format_quarter
-
     fig = go.Figure()
     for r in comparison.results:
         fig.add_trace(go.Scatter(
@@ -109,8 +108,6 @@ def compare_scatter(comparison) -> go.Figure:
 
 def ramp(result) -> go.Figure:
     """Facility and IT power online by quarter [GW], with the target and binding limits."""
-    from rackforge.calendar import format_quarter
-
     qs = [format_quarter(q.quarter) for q in result.quarters]
     fig = go.Figure([
         go.Bar(name="racks energized", x=qs, y=[q.racks_energized for q in result.quarters],
@@ -130,8 +127,6 @@ def ramp(result) -> go.Figure:
 
 def sourcing_spend(result) -> go.Figure:
     """Landed spend per quarter by country of origin [M USD], with the domestic share."""
-    from rackforge.calendar import format_quarter
-
     quarters = sorted({line.quarter for line in result.plan})
     origins = sorted({line.country_of_origin for line in result.plan})
     spend = {(o, q): 0.0 for o in origins for q in quarters}

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from rackforge.highs import SolveOptions
 from rackforge.sourcing.mip import solve_mip
 from rackforge.sourcing.model import PENALTY, Columns, build_model, part_reference_cost
 from rackforge.sourcing.problem import SourcingProblem
 from rackforge.sourcing.results import Explanation, Relaxation, shares
-from rackforge.sourcing.solver import SolveOptions, Solver
+from rackforge.sourcing.solver import Solver
 from rackforge.sourcing.spec import format_quarter
 
 TOL = 1e-6

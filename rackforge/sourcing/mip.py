@@ -26,8 +26,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rackforge.sourcing.model import Arrays, Columns, LinearModel
-from rackforge.sourcing.solver import Solution, SolveOptions, Solver, fixed_relaxation
+from rackforge.highs import Arrays, LinearModel, Solution, SolveOptions
+from rackforge.sourcing.model import Columns
+from rackforge.sourcing.solver import Solver, fixed_relaxation
 
 TOL = 1e-6
 

@@ -1,4 +1,5 @@
-"""The sourcing MIP, built from the problem's tables by one ``define_*`` function per family.
+"""The sourcing MIP, built from the problem's tables by one ``define_*`` function per family
+on a :class:`rackforge.highs.LinearModel`.
 
 Variables (columns), all in units unless said otherwise:
 
@@ -28,99 +29,19 @@ bound so that its dual price is reported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rackforge.highs import INF, LinearModel
 from rackforge.sourcing.problem import SourcingProblem
 
-INF = float("inf")
 # Penalties of the elastic version [-]: capacity per unit as a multiple of the offer's landed cost,
 # lateness and shortfall per unit as multiples of the part's dearest landed cost, the floor per USD
 # of domestic cost missing. Exceeding a capacity costs more than a quarter of delay, a unit never
 # delivered costs most; missing the floor costs half what buying the same USD above a domestic
 # capacity would, so a floor that cannot be met is reported as the floor, not as capacity.
 PENALTY = {"capacity": 10.0, "late_per_quarter": 2.5, "short": 20.0, "floor_per_usd": 5.0}
-
-
-@dataclass(frozen=True)
-class Block:
-    """A family of columns or rows: positions [start, stop) and their keys (index arrays)."""
-
-    name: str
-    start: int
-    stop: int
-    keys: dict[str, np.ndarray]
-
-    @property
-    def index(self) -> np.ndarray:
-        return np.arange(self.start, self.stop)
-
-
-@dataclass(frozen=True)
-class Arrays:
-    """A model in the column-wise (CSC) form solvers take."""
-
-    cost: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integer: np.ndarray  # bool per column
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    start: np.ndarray  # int32, len = columns + 1
-    index: np.ndarray  # int32 row of each entry
-    value: np.ndarray
-
-
-@dataclass
-class LinearModel:
-    """Columns, rows and matrix entries added family by family."""
-
-    columns: dict[str, Block] = field(default_factory=dict)
-    rows: dict[str, Block] = field(default_factory=dict)
-    _cols: list[tuple[np.ndarray, ...]] = field(default_factory=list)
-    _rows: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
-    _terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
-    n_cols: int = 0
-    n_rows: int = 0
-
-    def add_columns(self, name: str, cost: np.ndarray, bounds: tuple[object, object],
-                    integer: bool, **keys: np.ndarray) -> np.ndarray:
-        """Add ``len(cost)`` columns named `name`; returns their indices."""
-        n = len(cost)
-        lower, upper = (np.broadcast_to(np.asarray(b, float), (n,)) for b in bounds)
-        self._cols.append((np.asarray(cost, float), lower, upper, np.full(n, integer)))
-        self.columns[name] = Block(name, self.n_cols, self.n_cols + n, keys)
-        self.n_cols += n
-        return np.arange(self.n_cols - n, self.n_cols)
-
-    def add_rows(self, name: str, lower: object, upper: object, n: int,
-                 **keys: np.ndarray) -> np.ndarray:
-        """Add `n` rows ``lower <= a x <= upper`` named `name`; returns their indices."""
-        lo, hi = (np.broadcast_to(np.asarray(b, float), (n,)) for b in (lower, upper))
-        self._rows.append((lo, hi))
-        self.rows[name] = Block(name, self.n_rows, self.n_rows + n, keys)
-        self.n_rows += n
-        return np.arange(self.n_rows - n, self.n_rows)
-
-    def add_terms(self, rows: np.ndarray, cols: np.ndarray, values: object) -> None:
-        rows, cols = np.asarray(rows, np.int64).ravel(), np.asarray(cols, np.int64).ravel()
-        values = np.broadcast_to(np.asarray(values, float).ravel(), rows.shape)
-        self._terms.append((rows, cols, values))
-
-    def arrays(self) -> Arrays:
-        """Stack everything into CSC arrays; duplicate entries are summed."""
-        cost, lo, hi, integer = (np.concatenate(parts) for parts in zip(*self._cols, strict=True))
-        rlo, rhi = ((np.concatenate(p) if self._rows else np.zeros(0))
-                    for p in zip(*self._rows, strict=True))
-        r, c, v = (np.concatenate(p) for p in zip(*self._terms, strict=True))
-        key = c * max(self.n_rows, 1) + r
-        uniq, inverse = np.unique(key, return_inverse=True)
-        v = np.bincount(inverse, weights=v, minlength=len(uniq))
-        c, r = uniq // max(self.n_rows, 1), uniq % max(self.n_rows, 1)
-        start = np.concatenate([[0], np.cumsum(np.bincount(c, minlength=self.n_cols))])
-        return Arrays(cost, lo, hi, integer, rlo, rhi, start.astype(np.int32),
-                      r.astype(np.int32), v)
 
 
 @dataclass(frozen=True)

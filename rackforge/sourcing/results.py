@@ -11,9 +11,9 @@ from datetime import date
 
 import numpy as np
 
-from rackforge.sourcing.model import Arrays, Columns, LinearModel, order_cost, part_reference_cost
+from rackforge.highs import Arrays, LinearModel, Solution
+from rackforge.sourcing.model import Columns, order_cost, part_reference_cost
 from rackforge.sourcing.problem import SourcingProblem
-from rackforge.sourcing.solver import Solution
 from rackforge.sourcing.spec import format_quarter
 
 TOL = 1e-6

@@ -16,9 +16,11 @@ from datetime import date
 import numpy as np
 
 from rackforge.errors import SolverError
+from rackforge.highs import LinearModel, SolveOptions
 from rackforge.sourcing.content import RULE_NOTES, RULE_TEXT
+from rackforge.sourcing.explain import explain_infeasible
 from rackforge.sourcing.mip import MipRun, solve_mip
-from rackforge.sourcing.model import Columns, LinearModel, build_model
+from rackforge.sourcing.model import Columns, build_model
 from rackforge.sourcing.problem import SourcingProblem
 from rackforge.sourcing.results import (
     Binding,
@@ -34,7 +36,7 @@ from rackforge.sourcing.results import (
     risk_exposure,
     shares,
 )
-from rackforge.sourcing.solver import HighsSolver, SolveOptions, Solver, fixed_relaxation
+from rackforge.sourcing.solver import HighsSolver, Solver, fixed_relaxation
 
 Progress = Callable[[str], None]
 
@@ -140,8 +142,6 @@ def _duals(problem: SourcingProblem, built: tuple[LinearModel, Columns], x: np.n
 
 def _infeasible(problem: SourcingProblem, options: PlanOptions, build_s: float,
                 run: MipRun) -> SourcingResult:
-    from rackforge.sourcing.explain import explain_infeasible
-
     explanation: Explanation | None = None
     plan: tuple[PlanLine, ...] = ()
     cost: CostBreakdown | None = None

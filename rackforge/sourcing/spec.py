@@ -95,7 +95,8 @@ class SourcingSpec(Frozen):
 
     design: str | None = Field(default=None, description="rack design id; default: the only one")
     build_schedule: dict[Quarter, float] | Literal["plan"] = Field(
-        description="racks built per quarter, or 'plan': the racks the deployment plan builds")
+        default="plan", description="'plan' (the default): the racks the deployment ramp "
+        "builds; or racks built per quarter, in a scenario without a plan: section")
     start: Quarter | None = Field(default=None, description="first quarter orders can be placed; "
                                   "default: the first quarter of the schedule")
     suppliers: list[SupplierOffer] = Field(default_factory=list)
@@ -136,7 +137,7 @@ class SourcingSpec(Frozen):
     def quarters(self) -> tuple[date, ...]:
         """Planning horizon: from `start` (or the first scheduled quarter) to the last one.
 
-        Needs a resolved schedule (see :func:`rackforge.sourcing.stage.resolve_scenario`).
+        Needs a schedule of racks per quarter (the ``source`` stage puts the ramp's there).
         """
         if not isinstance(self.build_schedule, dict):
             raise ValueError("the build schedule 'plan' is resolved from the deployment plan")

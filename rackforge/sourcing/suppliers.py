@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from rackforge.calendar import quarter_range
 from rackforge.catalog import Catalog
 from rackforge.design.spec import RackDesign
 from rackforge.errors import InputError
@@ -82,15 +83,18 @@ def _offer(header: list[str], row: list[str], example: bool,
 
 
 def load_suppliers(spec: SourcingSpec | None, scenario_dir: str | Path, catalog: Catalog,
-                   file: str | None = None) -> SourcingSpec | None:
+                   file: str | None = None, plan_quarters: Sequence[date] = ()
+                   ) -> SourcingSpec | None:
     """The sourcing section with ``suppliers_csv`` read into ``suppliers`` and every id
-    checked: called by the scenario loader, so the stage itself reads no file."""
+    checked: called by the scenario loader, so the stage itself reads no file. Quarters named
+    by what-ifs must lie in the horizon: from the start to the last scheduled quarter, or to the
+    end of the deployment plan (`plan_quarters`) when the plan sets the schedule."""
     if spec is None:
         return None
     offers = list(spec.suppliers)
     if spec.suppliers_csv:
         offers += read_suppliers_csv(Path(scenario_dir) / spec.suppliers_csv)
-    _check_offers(offers, spec, catalog, file)
+    _check_offers(offers, spec, catalog, file, horizon(spec, plan_quarters))
     return spec.model_copy(update={"suppliers": offers, "suppliers_csv": None})
 
 
@@ -105,37 +109,34 @@ class ResolvedSourcing:
     example: bool  # any supplier row is invented example data
 
 
-def resolve_sourcing(spec: SourcingSpec, scenario_dir: str | Path, catalog: Catalog,
-                     designs: Sequence[RackDesign] = (), file: str | None = None,
+def resolve_sourcing(spec: SourcingSpec, catalog: Catalog, design: RackDesign,
                      extra_lines: ExtraLines = ()) -> ResolvedSourcing:
-    """Read ``suppliers_csv`` (relative to `scenario_dir`), check ids, build the design's BOM.
+    """The BOM of `design` with the section's offers (read and checked by the loader,
+    :func:`load_suppliers`).
 
     `extra_lines` ``(part_id, count per rack, label)`` join the BOM (the cluster's fabric, see
     :func:`rackforge.sourcing.bom.per_rack`), after the section's own ``extra_lines``.
-    Raises :class:`InputError` naming the scenario `file` and key path (or the CSV file, line
-    and column) of the first mistake.
+    Raises :class:`InputError` naming the key path of an unknown part id.
     """
-    if not isinstance(spec.build_schedule, dict):
-        raise InputError("resolve the build schedule 'plan' from the deployment plan first",
-                         file, "sourcing.build_schedule", spec.build_schedule,
-                         "racks per quarter (rackforge.sourcing.stage.resolve_scenario does it)")
-    offers = list(spec.suppliers)
-    if spec.suppliers_csv:
-        offers += read_suppliers_csv(Path(scenario_dir) / spec.suppliers_csv)
-    _check_offers(offers, spec, catalog, file)
-    design = _pick_design(spec, designs, file)
     extra = [(e.part, e.count_per_rack, e.label) for e in spec.extra_lines] + list(extra_lines)
     for i, e in enumerate(spec.extra_lines):
-        catalog.get(e.part, where=f"sourcing.extra_lines[{i}].part", file=file)
-    try:
-        bom = rack_bom(design, catalog, extra, where=f"racks[{design.id}]")
-    except InputError as err:
-        raise err.at(file) from None
-    return ResolvedSourcing(spec, design, bom, tuple(offers), any(o.example for o in offers))
+        catalog.get(e.part, where=f"sourcing.extra_lines[{i}].part")
+    bom = rack_bom(design, catalog, extra, where=f"racks[{design.id}]")
+    offers = tuple(spec.suppliers)
+    return ResolvedSourcing(spec, design, bom, offers, any(o.example for o in offers))
+
+
+def horizon(spec: SourcingSpec, plan_quarters: Sequence[date] = ()) -> tuple[date, ...]:
+    """The quarters orders may be delivered in; () while the plan that sets them is unknown."""
+    if isinstance(spec.build_schedule, dict):
+        return spec.quarters
+    if not plan_quarters:
+        return ()
+    return tuple(quarter_range(spec.start or plan_quarters[0], plan_quarters[-1]))
 
 
 def _check_offers(offers: list[SupplierOffer], spec: SourcingSpec, catalog: Catalog,
-                  file: str | None) -> None:
+                  file: str | None, quarters: tuple[date, ...]) -> None:
     seen: set[tuple[str, str]] = set()
     for i, offer in enumerate(offers):
         where = f"sourcing.suppliers[{i}]"
@@ -156,36 +157,36 @@ def _check_offers(offers: list[SupplierOffer], spec: SourcingSpec, catalog: Cata
                                  closest(lost.supplier, suppliers))
             where = f"sourcing.what_if.{name}.supplier_lost[{j}].quarters"
             _check_quarters([(f"{where}[{k}]", q) for k, q in enumerate(lost.quarters or [])],
-                            spec, file)
+                            quarters, file)
         _check_quarters([(f"sourcing.what_if.{name}.extra_racks.{format_quarter(q)}", q)
-                         for q in case.extra_racks], spec, file)
+                         for q in case.extra_racks], quarters, file)
 
 
-def _check_quarters(located: list[tuple[str, date]], spec: SourcingSpec,
+def _check_quarters(located: list[tuple[str, date]], quarters: tuple[date, ...],
                     file: str | None) -> None:
-    """Each (key path, quarter) must lie in the sourcing horizon (start to the last scheduled);
-    a schedule still to come from the deployment plan is checked once resolved."""
-    if not isinstance(spec.build_schedule, dict):
-        return
-    horizon = spec.quarters
+    """Each (key path, quarter) must lie in the sourcing horizon `quarters` (unchecked when
+    it is not known yet)."""
     for where, q in located:
-        if q not in horizon:
+        if quarters and q not in quarters:
             raise InputError("quarter outside the sourcing horizon", file, where,
-                             format_quarter(q), f"a quarter from {format_quarter(horizon[0])} "
-                             f"to {format_quarter(horizon[-1])}")
+                             format_quarter(q), f"a quarter from {format_quarter(quarters[0])} "
+                             f"to {format_quarter(quarters[-1])}")
 
 
-def _pick_design(spec: SourcingSpec, designs: Sequence[RackDesign],
-                 file: str | None) -> RackDesign:
+def pick_design(spec: SourcingSpec, designs: Sequence[RackDesign],
+                preferred: str | None = None) -> RackDesign:
+    """The rack design to source: ``sourcing.design``, else `preferred` (the rack the plan
+    deploys), else the scenario's only design."""
     ids = [d.id for d in designs]
-    if spec.design is None:
+    wanted = spec.design or preferred
+    if wanted is None:
         if len(designs) == 1:
             return designs[0]
-        raise InputError("which rack design to source?", file, "sourcing.design", None,
+        raise InputError("which rack design to source?", None, "sourcing.design", None,
                          f"one of {', '.join(ids)}" if ids else "a scenario with racks")
     for d in designs:
-        if d.id == spec.design:
+        if d.id == wanted:
             return d
-    raise InputError("unknown rack design", file, "sourcing.design", spec.design,
+    raise InputError("unknown rack design", None, "sourcing.design", wanted,
                      f"one of {', '.join(ids)}" if ids else "a scenario with racks",
-                     closest(spec.design, ids))
+                     closest(wanted, ids))

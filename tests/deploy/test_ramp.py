@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rackforge.deploy import plan_inputs, plan_ramp
-from rackforge.deploy.model import factory_capacity
+from rackforge.deploy.plan_inputs import factory_capacity
 from rackforge.deploy.spec import PlanSpec
 from rackforge.economics import EconomicsSpec, RackCost
 

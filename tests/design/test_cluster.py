@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from rackforge.catalog import Catalog
 from rackforge.catalog.loader import parse_parts
 from rackforge.checks.fabric import check_cluster
-from rackforge.design.cluster import fabric_bom, size_cluster, tier_bandwidths
+from rackforge.design.cluster import fabric_bom, tier_bandwidths
 from rackforge.scenario import from_dict, load
-from tests.conftest import MINI_PARTS, mini_rack
+from tests.conftest import MINI_PARTS, mini_rack, size_scenario
 
 SRC = {"title": "rackforge test fixture", "publisher": "rackforge", "year": 2026}
 GPU = {"kind": "accelerator", "id": "acc-1", "name": "GPU", "vendor": "x", "source": SRC,
@@ -62,7 +62,7 @@ def scenario(**fabric) -> dict:
 
 
 def sized(mini_catalog, data, variant=None):
-    return size_cluster(from_dict(data, mini_catalog), variant)
+    return size_scenario(from_dict(data, mini_catalog), variant)
 
 
 def test_three_tier_cluster_hand_numbers(mini_catalog):
@@ -206,7 +206,7 @@ def test_reference_cluster_and_100k_variant():
     # 16 NVL72 racks = 288 trays; SUs of 36 trays, 4 rails -> 8 SUs x 4 = 32 leaves of
     # 36 down / 36 up at radix 128 (64 x 800G as 400G); 1,152 uplinks / 128 = 9 spines (9 | 36).
     scen = load(REFERENCE)
-    r = size_cluster(scen)
+    r = size_scenario(scen)
     s = r.fabric.sizing
     assert (r.accelerators, r.racks, r.nodes) == (1152, 16, 288)
     assert [t.switches for t in s.tiers] == [32, 9] and s.links == (1152, 1152)
@@ -223,7 +223,7 @@ def test_reference_cluster_and_100k_variant():
     # 100,000 GPUs -> 1,389 racks, 25,002 trays, SUs of 64 -> 391 SUs = 1,564 leaves; pods of
     # 64 leaves -> 25 pods x 64 spines = 1,600; core per plane ceil(25 x 64 / 128) = 13 -> 16
     # (divisor of 64) x 64 planes = 1,024.
-    big = size_cluster(scen, "100k")
+    big = size_scenario(scen, "100k")
     assert (big.accelerators, big.racks) == (100_008, 1389)
     assert [t.switches for t in big.fabric.sizing.tiers] == [1564, 1600, 1024]
     assert big.max_accelerators == 128 * 64 * 64
@@ -233,10 +233,10 @@ def test_reference_cluster_and_100k_variant():
 
 def test_lpo_can_be_ruled_out(mini_catalog):
     scen = load(REFERENCE)
-    auto = size_cluster(scen).fabric.links[0]
+    auto = size_scenario(scen).fabric.links[0]
     data = yaml.safe_load(REFERENCE.read_text())
     data["cluster"]["fabric"]["allow_lpo"] = False
-    no_lpo = size_cluster(from_dict(data, file=str(REFERENCE))).fabric.links[0]
+    no_lpo = size_scenario(from_dict(data, file=str(REFERENCE))).fabric.links[0]
     assert auto.medium == "optic-lpo" and no_lpo.medium != "optic-lpo"
     assert no_lpo.reaches and no_lpo.cable.power_w >= auto.cable.power_w
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rackforge.design.cluster import size_cluster
 from rackforge.perf.api import TrainingOptions, estimate_training, training_context
 from rackforge.perf.layout import single
 from rackforge.scenario import from_dict
+from tests.conftest import size_scenario
 
 REFERENCE_FILE = Path(__file__).parents[2] / "scenarios" / "reference.yaml"
 REFERENCE = yaml.safe_load(REFERENCE_FILE.read_text())
@@ -21,7 +21,7 @@ REFERENCE = yaml.safe_load(REFERENCE_FILE.read_text())
 def tiers_of(oversubscription: float) -> tuple[tuple[int, float, float], ...]:
     data = copy.deepcopy(REFERENCE)
     data["cluster"]["fabric"]["oversubscription"] = oversubscription
-    result = size_cluster(from_dict(data, file=str(REFERENCE_FILE)))
+    result = size_scenario(from_dict(data, file=str(REFERENCE_FILE)))
     return tuple((t.span_gpus, t.bandwidth_bytes_per_s_per_gpu, t.latency_s)
                  for t in result.tiers[1:])
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rackforge.perf.context import Context
 from rackforge.perf.layout import Execution, single
 from rackforge.perf.memory import activation_bytes_per_token, memory_arrays
 from rackforge.perf.params import load_params
-from rackforge.perf.training import Context
 from rackforge.perf.validate import row_machine
 from rackforge.perf.workload import Source, Workload
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from rackforge.errors import SolverError
+from rackforge.highs import Solution
 from rackforge.sourcing.solve import PlanOptions, plan_sourcing
-from rackforge.sourcing.solver import HighsSolver, Solution
+from rackforge.sourcing.solver import HighsSolver
 from tests.sourcing.helpers import Q0, offer, problem
 
 

@@ -1,0 +1,57 @@
+"""The ``evaluate`` stage: every system x workload of the ``evaluate`` section, searched for its
+best training layouts (:mod:`rackforge.perf`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rackforge.catalog import Catalog
+from rackforge.catalog.models import System
+from rackforge.checks.fabric import ClusterCheck
+from rackforge.design.cluster import ClusterResult
+from rackforge.errors import InputError
+from rackforge.perf.api import TrainingEvaluation, TrainingOptions, evaluate_training
+from rackforge.perf.spec import EvaluateSpec, user_workloads
+from rackforge.perf.workload import Workload, get_workload
+
+TITLE = "Performance"
+SECTIONS = ("evaluate", "workloads", "catalog")
+Tiers = tuple[tuple[int, float, float], ...]
+
+
+def run(evaluate: EvaluateSpec, catalog: Catalog, workloads: Sequence[Workload] = (),
+        cluster: ClusterCheck | None = None) -> list[TrainingEvaluation]:
+    """Search each system x workload. With ``fabric_from_cluster``, the system the cluster's
+    racks hold runs on the sized cluster's per-tier scale-out bandwidth and latency."""
+    extra = user_workloads(list(workloads))
+    base = cluster.base if cluster is not None and evaluate.fabric_from_cluster else None
+    out = []
+    for system_id in evaluate.systems:
+        system = catalog.get(system_id, System)
+        options = TrainingOptions(dtype=evaluate.dtype, tokens=evaluate.tokens, top=evaluate.top,
+                                  scaleout_tiers=cluster_tiers(base, system) if base else ())
+        try:
+            out += [evaluate_training(system, get_workload(wid, extra, "evaluate.workloads"),
+                                      evaluate.gpus, options, catalog)
+                    for wid in evaluate.workloads]
+        except InputError as exc:  # e.g. no layout fits: locate it in the scenario
+            raise exc.at(None, "evaluate") from None
+    return out
+
+
+def cluster_tiers(cluster: ClusterResult, system: System) -> Tiers:
+    """The cluster's scale-out tiers if `system` is the machine its racks hold (same
+    accelerator and scale-up domain), else () for the system's flat catalog NIC rate."""
+    trays = cluster.resolved.layout.trays
+    accelerators = {p.part.accelerator for p in trays if p.part.accelerator}
+    if accelerators != {system.accelerator} or (
+            cluster.scaleup.domain_gpus != system.scaleup_domain):
+        return ()
+    return tuple((t.span_gpus, t.bandwidth_bytes_per_s_per_gpu, t.latency_s)
+                 for t in cluster.tiers[1:])
+
+
+def summary(result: list[TrainingEvaluation]) -> str:
+    best = max(result, key=lambda e: e.best.mfu)
+    return (f"{len(result)} system x workload searches; highest MFU {best.best.mfu:.1%} "
+            f"({best.system}, {best.workload}, {best.n_gpus} GPUs)")

@@ -1,0 +1,69 @@
+"""The ``supply`` stage: the bill of materials of the rack the program deploys and what its
+suppliers can deliver by each quarter (:mod:`rackforge.sourcing.capacity`). The ramp reads it
+as parts limits; sourcing buys from it for the racks the ramp builds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from rackforge.calendar import add_quarters, format_quarter
+from rackforge.catalog import Catalog
+from rackforge.checks.fabric import ClusterCheck
+from rackforge.deploy.demand import Demand
+from rackforge.design.cluster import fabric_bom
+from rackforge.design.rack import RackLayout
+from rackforge.errors import InputError
+from rackforge.sourcing.bom import per_rack
+from rackforge.sourcing.capacity import Supply, supply
+from rackforge.sourcing.spec import SourcingSpec
+from rackforge.sourcing.suppliers import pick_design, resolve_sourcing
+
+TITLE = "Parts supply"
+SECTIONS = ("sourcing", "layouts", "catalog")
+
+
+def run(sourcing: SourcingSpec, layouts: Mapping[str, RackLayout], catalog: Catalog,
+        cluster: ClusterCheck | None = None, demand: Demand | None = None) -> Supply:
+    """The deployed rack's BOM (with the cluster's fabric per rack when the cluster is built of
+    it) and, per part, the units its offers can deliver by each quarter."""
+    deployed = demand.rack.design if demand is not None else None
+    design = pick_design(sourcing, [layout.design for layout in layouts.values()], deployed)
+    if deployed is not None and design.id != deployed:
+        raise InputError("sourcing a rack the plan does not deploy", None, "sourcing.design",
+                         design.id, f"the rack the plan deploys, {deployed!r}, so that "
+                         "sourcing buys for the racks the ramp builds")
+    extra: list[tuple[str, float, str]] = []
+    if cluster is not None and sourcing.fabric == "cluster" and \
+            cluster.base.spec.rack == design.id:
+        extra = per_rack(fabric_bom(cluster.base), cluster.base.racks)
+    resolved = resolve_sourcing(sourcing, catalog, design, extra)
+    return supply(resolved, _start(sourcing, demand))
+
+
+def _start(sourcing: SourcingSpec, demand: Demand | None) -> date:
+    """First quarter orders can be placed: given, else the first quarter racks are built."""
+    if sourcing.start is not None:
+        return sourcing.start
+    if isinstance(sourcing.build_schedule, dict):
+        return min(sourcing.build_schedule)
+    return demand.quarters[0]
+
+
+def summary(result: Supply) -> str:
+    design = result.resolved.design.id
+    return (f"{design}: {len(result.resolved.bom.lines)} BOM lines, {len(result.parts)} parts "
+            f"offered by {len({o.supplier for o in result.resolved.offers})} suppliers, orders "
+            f"from {format_quarter(result.start)}")
+
+
+def data(result: Supply) -> dict[str, Any]:
+    return {"design": result.resolved.design.id, "start": format_quarter(result.start),
+            "example_data": result.resolved.example,
+            "bom_per_rack": [vars(line) for line in result.resolved.bom.lines],
+            "parts": [{"part": p.part, "units_per_rack": p.units_per_rack,
+                       "capacity_added": [{"from_quarter": format_quarter(
+                           add_quarters(result.start, first)), "units_per_quarter": units}
+                           for first, units in p.added_per_quarter]}
+                      for p in result.parts]}

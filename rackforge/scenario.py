@@ -7,6 +7,7 @@ this module only composes them, resolves catalog ids and reports errors with the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,13 @@ def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None
     return Scenario(spec.model_copy(update={"sourcing": sourcing}), catalog, file, layouts)
 
 
+_KEY = re.compile(r"[^.\[\]]+|\[\d+\]")
+
+
+def _index(step: str) -> str | int:
+    return int(step[1:-1]) if step.startswith("[") else step
+
+
 def _check_schedules(spec: ScenarioSpec, file: str | None) -> None:
     """One demand: with a plan, sourcing buys for the racks its ramp builds, and without one it
     needs a schedule of its own."""
@@ -122,17 +130,22 @@ def _check_schedules(spec: ScenarioSpec, file: str | None) -> None:
 
 
 def with_changes(scenario: Scenario, section: str, changes: dict[str, Any]) -> Scenario:
-    """`scenario` with keys of one section replaced (``{"run.seed": 3}``) and the section
-    validated again by its schema; raises :class:`InputError` for a value it rejects."""
+    """`scenario` with values in one section replaced, by key path within it
+    (``{"run.seed": 3, "stations[2].servers": 12}``), and the section validated again by its
+    schema; raises :class:`InputError` for a path that is not there or a value it rejects."""
     current = getattr(scenario.spec, section)
     if current is None:
         raise InputError(f"the scenario has no {section}: section", scenario.file, section)
     data = current.model_dump()
-    for dotted, value in changes.items():
-        *parents, key = dotted.split(".")
-        node = data
-        for name in parents:
-            node = node[name]
-        node[key] = value
+    for path, value in changes.items():
+        *parents, last = _KEY.findall(path)
+        try:
+            node = data
+            for step in parents:
+                node = node[_index(step)]
+            node[_index(last)] = value   # a new key fails validation; a new index, here
+        except (KeyError, IndexError, TypeError):
+            raise InputError("no such key", scenario.file, f"{section}.{path}", None,
+                             "a key path that exists in the section") from None
     updated = validate(type(current), data, scenario.file, section)
     return replace(scenario, spec=scenario.spec.model_copy(update={section: updated}))

@@ -13,6 +13,14 @@ import pytest
 from rackforge.catalog import Catalog
 from rackforge.catalog.loader import parse_parts
 
+
+@pytest.fixture(autouse=True)
+def _private_result_cache(tmp_path_factory, monkeypatch):
+    """Each test's commands cache stage results in a folder of its own, never in the
+    repository's working directory."""
+    monkeypatch.setenv("RACKFORGE_CACHE", str(tmp_path_factory.mktemp("rackforge-cache")))
+
+
 SRC = {"title": "rackforge test fixture", "publisher": "rackforge", "year": 2026}
 
 MINI_PARTS = [

@@ -15,16 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rackforge import compare as compare_mod
 from rackforge.calendar import parse_quarter
-from rackforge.compare import (
-    CandidateData,
-    compare,
-    compare_data,
-    compare_summary,
-    to_dict,
-)
+from rackforge.compare import CandidateData, CompareInputs, compare, compare_data, to_dict
 from rackforge.compare_spec import CompareSpec
 from rackforge.economics import EconomicsSpec, PerfPoint, RackCost
+from rackforge.perf import Serving, TrainingOptions, evaluate_inference, evaluate_training
+from rackforge.scenario import from_dict
+from rackforge.stages.compare import summary
 
 ECON = EconomicsSpec(energy_price_usd_per_kwh=0.10, pue=1.0, facility_capex_usd_per_mw=0.0,
                      depreciation_years=5, cost_of_capital_per_year=0.0,
@@ -61,7 +59,7 @@ def test_later_faster_system_loses_when_the_deadline_is_tight():
     assert later.work_done_fraction == pytest.approx(2184 / 2500)
     assert result.recommendation.candidate_id == "now"
     assert result.recommendation.action == "buy now"
-    assert compare_summary(result).startswith("2 candidates; buy now now (delivery 2026Q3)")
+    assert summary(result).startswith("2 candidates; buy now now (delivery 2026Q3)")
 
 
 def test_later_faster_system_wins_when_the_deadline_is_loose():
@@ -143,11 +141,13 @@ SCENARIO = {
 }
 
 
-def test_performance_comes_from_the_perf_model_unless_given():
-    from rackforge.perf import Serving, TrainingOptions, evaluate_inference, evaluate_training
-    from rackforge.scenario import from_dict
+def compare_scenario(data: dict):
+    scenario = from_dict(data)
+    return compare(scenario.spec.compare, CompareInputs(scenario.catalog, scenario.layouts))
 
-    result = compare(from_dict(SCENARIO))
+
+def test_performance_comes_from_the_perf_model_unless_given():
+    result = compare_scenario(SCENARIO)
     a = next(r for r in result.results if r.id == "a")
     b = next(r for r in result.results if r.id == "b")
     train = evaluate_training("gb200-nvl72", "llama3-70b", 1152, TrainingOptions(top=1))
@@ -161,9 +161,6 @@ def test_performance_comes_from_the_perf_model_unless_given():
 
 
 def test_the_adapter_can_be_replaced(monkeypatch):
-    from rackforge import compare as compare_mod
-    from rackforge.scenario import from_dict
-
     calls = []
 
     def fake(system, workload, catalog):
@@ -171,7 +168,7 @@ def test_the_adapter_can_be_replaced(monkeypatch):
         return 500.0
 
     monkeypatch.setattr(compare_mod, "estimate_performance", fake)
-    result = compare(from_dict(SCENARIO))
+    result = compare_scenario(SCENARIO)
     assert sorted(calls) == [("gb200-nvl72", "serve"), ("gb200-nvl72", "train")]
     assert result.results[0].perf["train"].tokens_per_s_per_gpu in (500.0, 1234.0)
 

@@ -174,11 +174,11 @@ def _ramp_table(result: RampResult) -> Table:
 
 def _limit(row: str, family: str) -> str:
     """``site-power-upper[tx-1,2027Q1]`` -> ``site tx-1``; ``factory-output-upper[..]`` ->
-    ``factory``; the family otherwise."""
-    if "[" not in row:
+    ``factory`` (and ``demand``); the family otherwise."""
+    if "[" not in row or family in ("factory", "demand"):
         return family
     subject = row[row.index("[") + 1: -1].split(",")[0]
-    return family if family == "factory" else escape(f"{family} {subject}")
+    return escape(f"{family} {subject}")
 
 
 def _verdict(result: RampResult) -> list[str]:

@@ -56,12 +56,6 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Text:
-    text: str
-    kind: str = "text"
-
-
-@dataclass(frozen=True)
 class Section:
     id: str
     title: str

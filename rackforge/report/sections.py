@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from rackforge.calendar import add_quarters
 from rackforge.calendar import format_quarter as quarter
 from rackforge.catalog.models import PartBase
 from rackforge.checks import RackCheck
@@ -19,7 +20,8 @@ SEVERITY_CSS = {"error": "sev-error", "warning": "sev-warning", "pass": "sev-pas
                 "info": "sev-info"}
 
 
-def checks_section(outcome: Outcome, scenario: Scenario) -> Section:
+def checks_section(outcome: Outcome, run: RunResult) -> Section:
+    scenario = run.scenario
     blocks: list = []
     for rid, rc in (outcome.result or {}).items():
         layout = scenario.layouts[rid]
@@ -123,7 +125,7 @@ def _stage_assumptions(run: RunResult) -> list[list]:
     return rows
 
 
-def evaluate_section(outcome: Outcome, scenario: Scenario) -> Section:
+def evaluate_section(outcome: Outcome, run: RunResult) -> Section:
     evals = outcome.result
     rows = []
     for e in evals:
@@ -141,7 +143,7 @@ def evaluate_section(outcome: Outcome, scenario: Scenario) -> Section:
                                      Figure(charts.step_breakdown(evals))])
 
 
-def build_section(outcome: Outcome, scenario: Scenario) -> Section:
+def build_section(outcome: Outcome, run: RunResult) -> Section:
     r = outcome.result
     rows = [["Racks per week", num(r.racks_per_week.mean, "racks"),
              num(r.racks_per_week.half_width, "racks")],
@@ -162,7 +164,7 @@ def build_section(outcome: Outcome, scenario: Scenario) -> Section:
         Figure(charts.station_utilization(r))])
 
 
-def cluster_section(outcome: Outcome, scenario: Scenario) -> Section:
+def cluster_section(outcome: Outcome, run: RunResult) -> Section:
     stage = outcome.result
     rows = []
     for name, r in stage.results.items():
@@ -181,7 +183,7 @@ def cluster_section(outcome: Outcome, scenario: Scenario) -> Section:
                    blocks)
 
 
-def compare_section(outcome: Outcome, scenario: Scenario) -> Section:
+def compare_section(outcome: Outcome, run: RunResult) -> Section:
     c = outcome.result
     rows = [[txt(r.id), txt(r.system_id), txt(quarter(r.available)), num(r.racks),
              num(r.accelerators), num(r.fleet_capex_usd, "USD"),
@@ -190,7 +192,8 @@ def compare_section(outcome: Outcome, scenario: Scenario) -> Section:
              txt("yes" if r.meets_deadline else "no", "" if r.meets_deadline else "sev-warning"),
              num(r.work_done_fraction * 100, "%"), num(r.cost_of_work_usd, "USD"),
              txt(r.fit_note), num(None if r.domestic_share is None else r.domestic_share * 100,
-                                  "%")]
+                                  "%"), txt(r.domestic_basis),
+             num(r.landed_cost_usd, "USD")]
             for r in c.results]
     per_workload = [[txt(r.id), txt(w), num(p.tokens_per_s_per_gpu, "tokens/s"),
                      num(r.tokens[w].cost_per_mtok_usd, "USD/Mtok"),
@@ -205,7 +208,8 @@ def compare_section(outcome: Outcome, scenario: Scenario) -> Section:
                    outcome.summary, [
         table(["candidate", "system", "delivery", "racks", "accelerators", "fleet capex",
                "cost per GPU-hour", "portfolio done", "by deadline", "done by deadline",
-               "cost of the work", "hall fit", "domestic"], rows,
+               "cost of the work", "hall fit", "domestic", "domestic from",
+               "landed cost per rack (sourcing)"], rows,
               f"Decision {quarter(c.decision)}, deadline {quarter(c.deadline)}: "
               f"{rec.action} {rec.candidate_id}. {rec.reason}"),
         table(["candidate", "workload", "per GPU", "cost", "energy", "per kW"], per_workload,
@@ -215,16 +219,26 @@ def compare_section(outcome: Outcome, scenario: Scenario) -> Section:
         Figure(charts.compare_scatter(c))])
 
 
-def plan_section(outcome: Outcome, scenario: Scenario) -> Section:
+def plan_section(outcome: Outcome, run: RunResult) -> Section:
     r = outcome.result
-    rows = [[txt(quarter(q.quarter)), num(q.racks_built, "racks"), num(q.racks_energized, "racks"),
-             num(q.racks_online, "racks"), num(q.accelerators_online),
-             num(q.it_power_online_w, "W"), num(q.facility_power_online_w, "W"),
+    source = run.outcomes.get("source")
+    sourced = source.result.racks if source is not None and source.status == "ok" else {}
+    whole = r.racks_built_whole()
+    rows = [[txt(quarter(q.quarter)), num(q.racks_wanted_online, "racks"),
+             num(sourced.get(q.quarter) if sourced else None, "racks"),
+             num(whole[q.quarter], "racks"), num(q.racks_shipped, "racks"),
+             num(q.racks_energized, "racks"), num(q.racks_online, "racks"),
+             num(q.accelerators_online), num(q.it_power_online_w, "W"),
+             num(q.facility_power_online_w, "W"),
              num(q.rack_capex_usd + q.facility_capex_usd, "USD"), txt(q.binding)]
             for q in r.quarters]
-    blocks = [table(["quarter", "built", "energized", "online", "accelerators", "IT power",
-                     "facility power", "capex", "binding limit"], rows,
-                    "Racks are LP values (round down to deploy)"),
+    note = ("Racks sourced are what the sourcing plan buys parts for: the ramp's racks built, "
+            "in whole racks." if sourced else "No sourcing stage ran on this scenario.")
+    blocks = [table(["quarter", "wanted online", "sourced", "built", "shipped", "energized",
+                     "online", "accelerators", "IT power", "facility power", "capex",
+                     "binding limit"], rows,
+                    f"Wanted online: the demand (what the sites can take, up to the target). "
+                    f"{note} Shipped, energized and online are LP values."),
               Figure(charts.ramp(r))]
     if r.growth:
         blocks.append(table(["limit", "must grow by"], [[txt(g.limit), txt(g.describe())]
@@ -234,7 +248,41 @@ def plan_section(outcome: Outcome, scenario: Scenario) -> Section:
                    blocks)
 
 
-def source_section(outcome: Outcome, scenario: Scenario) -> Section:
+def demand_section(outcome: Outcome, run: RunResult) -> Section:
+    d = outcome.result
+    rack = d.rack
+    rows = [["Rack design", txt(rack.design or "-")], ["Compare candidate", txt(rack.candidate
+                                                                              or "-")],
+            ["Accelerators per rack", num(rack.accelerators)],
+            ["IT power per rack", num(rack.it_power_w, "W")],
+            ["Facility power per rack (PUE)", num(d.rack_facility_w, "W")],
+            ["Price per rack", num(rack.price_usd, "USD")],
+            ["Target", num(d.target_w, "W")], ["Racks the target asks for",
+                                                num(d.target_racks, "racks")]]
+    wanted = [[txt(quarter(q)), num(online, "racks"), num(shipped, "racks")]
+              for q, online, shipped in zip(d.quarters, d.wanted_online, d.wanted_shipped,
+                                            strict=True)]
+    return Section("demand", "Demand: the rack deployed and the racks wanted",
+                   outcome.status, outcome.summary, [
+        table(["quantity", "value"], rows, "The rack the ramp deploys"),
+        table(["quarter", "wanted online", "wanted shipped"], wanted,
+              f"Racks the sites can take as their power comes online, up to the target; "
+              f"racks ship {d.lag} quarter(s) before they are energized")])
+
+
+def supply_section(outcome: Outcome, run: RunResult) -> Section:
+    s_ = outcome.result
+    rows = [[txt(p.part), num(p.units_per_rack),
+             txt(", ".join(f"+{units:,.0f} from {quarter(add_quarters(s_.start, first))}"
+                           for first, units in p.added_per_quarter))]
+            for p in s_.parts]
+    return Section("supply", "Parts supply", outcome.status, outcome.summary, [
+        table(["part", "per rack", "capacity per quarter, after lead time"], rows,
+              f"What the suppliers of {s_.resolved.design.id} can deliver, ordering from "
+              f"{quarter(s_.start)}: the ramp builds within it")])
+
+
+def source_section(outcome: Outcome, run: RunResult) -> Section:
     rep = outcome.result
     r = rep.result
     bom = [[txt(x.part), num(x.count), num(x.unit_price_usd, "USD"), num(x.extended_usd, "USD")]
@@ -252,6 +300,7 @@ def source_section(outcome: Outcome, scenario: Scenario) -> Section:
             for (p, s_, c), (u, cost) in sorted(spend.items())]
     note = ("Supplier prices, capacities and tariffs are invented example data."
             if rep.resolved.example else "")
+    racks = ", ".join(f"{quarter(q)} {n:,.0f}" for q, n in rep.racks.items() if n)
     return Section("source", "Bill of materials and sourcing plan", outcome.status,
                    outcome.summary, [
         table(["part", "per rack", "unit price (plan average)", "extended"], bom,
@@ -260,13 +309,14 @@ def source_section(outcome: Outcome, scenario: Scenario) -> Section:
         table(["year", "domestic share", "floor", "domestic", "all components"], years,
               r.rule_text),
         table(["part", "supplier", "origin", "units", "landed cost"], plan,
-              "Sourcing plan over the horizon"),
+              f"Sourcing plan over the horizon, parts for {rep.racks_total:,.0f} racks: "
+              f"{racks}"),
         Figure(charts.sourcing_spend(r))])
 
 
 BUILDERS = {"checks": checks_section, "evaluate": evaluate_section, "cluster": cluster_section,
             "source": source_section, "compare": compare_section, "build": build_section,
-            "plan": plan_section}
+            "plan": plan_section, "demand": demand_section, "supply": supply_section}
 
 
 def build_sections(run: RunResult) -> list[Section]:
@@ -276,6 +326,6 @@ def build_sections(run: RunResult) -> list[Section]:
         if outcome.status != "ok" or builder is None:
             sections.append(Section(name, name.title(), outcome.status, outcome.summary))
         else:
-            sections.append(builder(outcome, run.scenario))
+            sections.append(builder(outcome, run))
     sections.append(assumptions_section(run))
     return sections

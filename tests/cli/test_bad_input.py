@@ -74,7 +74,7 @@ SCENARIO_CASES = {
     "what-if-quarter-outside": (
         "source", _set(*LOST, ["2035Q1"]),
         ["sourcing.what_if.lose-alamo-2027h2.supplier_lost[0].quarters[0]", "'2035Q1'",
-         "quarter outside the sourcing horizon", "from 2025Q4 to 2028Q2"]),
+         "quarter outside the sourcing horizon", "from 2025Q4 to 2029Q4"]),
     # a build schedule of zeros crashed the source command (max() of an empty sequence)
     "schedule-all-zero": (
         "source", _set("sourcing", "build_schedule", {"2026Q3": 0}),
@@ -96,7 +96,7 @@ SCENARIO_CASES = {
     # a deployment plan that builds nothing was sourced as zero demand (and crashed the CLI)
     "schedule-from-plan-builds-nothing": (
         "source", lambda d: (_set("sourcing", "build_schedule", "plan")(d),
-                             _set("plan", "factory", "racks_per_week", 0)(d)),
+                             _set("plan", "factory", "lines", 0)(d)),
         ["sourcing.build_schedule", "the deployment plan builds no racks to source"]),
     # .inf / .nan in plain number fields: '$infM', 'HiGHS stopped: Empty', or a simulation
     # that never ends

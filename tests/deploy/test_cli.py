@@ -58,8 +58,10 @@ def test_plan_table(tmp_path):
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.output.splitlines() if line.startswith(" 2027Q")]
     assert [r[0] for r in rows] == ["2027Q1", "2027Q2", "2027Q3", "2027Q4"]
-    assert {r[-1] for r in rows} == {"factory"}                  # binding limit
-    assert rows[-1][4] == "650"                                  # racks online
+    # 0.05 GW at 125 kW a rack is 400 racks: the factory binds (130 a quarter) until the racks
+    # wanted are placed, then the demand does
+    assert [r[-1] for r in rows] == ["factory", "factory", "demand", "demand"]
+    assert [r[4] for r in rows] == ["260", "390", "400", "400"]  # racks online
     assert "Target 0.05 GW facility reached in 2027Q3" in result.output
 
 

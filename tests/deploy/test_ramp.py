@@ -11,12 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rackforge.deploy import plan_inputs, plan_ramp
-from rackforge.deploy.plan_inputs import factory_capacity
+from rackforge.deploy.demand import DeployedRack, racks_wanted
+from rackforge.deploy.plan_inputs import factory_capacity, plan_inputs
+from rackforge.deploy.ramp import plan_ramp
 from rackforge.deploy.spec import PlanSpec
-from rackforge.economics import EconomicsSpec, RackCost
+from rackforge.economics import EconomicsSpec
 
-RACK = RackCost(accelerators=72, price_usd=3e6, it_power_w=100e3)
+RACK = DeployedRack(None, None, accelerators=72, it_power_w=100e3, price_usd=3e6)
 ECON = EconomicsSpec(pue=1.25, integration_usd_per_rack=0.0, facility_capex_usd_per_mw=10e6)
 BIG_SITE = [{"name": "big", "power_w": {"2026Q3": "1 GW"}}]
 
@@ -24,7 +25,8 @@ BIG_SITE = [{"name": "big", "power_w": {"2026Q3": "1 GW"}}]
 def ramp(target_w=None, **plan):
     data = {"start": "2026Q3", "end": "2027Q4", "commissioning_quarters": 1,
             "factory": {"racks_per_week": 10}, "sites": BIG_SITE} | plan
-    inp = plan_inputs(PlanSpec.model_validate(data), RACK, ECON, target_w)
+    spec = PlanSpec.model_validate(data | {"target_w": target_w})
+    inp = plan_inputs(spec, racks_wanted(spec, RACK, ECON.pue), ECON)
     return inp, plan_ramp(inp)
 
 

@@ -36,11 +36,14 @@ def data_values(html: str) -> list[float]:
 
 def test_results_json_is_versioned_and_complete(report):
     doc, _, _ = report
-    assert doc["schema_version"] == "1.0"
+    assert doc["schema_version"] == "1.1"
     assert doc["scenario"]["name"].startswith("Reference")
-    for stage in ("checks", "cluster", "evaluate", "source", "compare", "build", "plan"):
+    for stage in ("checks", "cluster", "evaluate", "source", "compare", "build", "plan",
+                  "demand", "supply"):
         assert doc["stages"][stage]["status"] == "ok", doc["stages"][stage]
         assert doc["stages"][stage]["data"] is not None
+        assert len(doc["stages"][stage]["key"]) == 64
+    assert doc["stages"]["source"]["inputs"] == ["supply", "plan"]
 
 
 def test_report_is_self_contained_with_every_part(report):
@@ -48,7 +51,7 @@ def test_report_is_self_contained_with_every_part(report):
     assert "<script src=" not in html and "<link " not in html  # nothing fetched: works offline
     assert "plotly.js v" in html  # the library itself is inline
     for section in ("summary", "checks", "cluster", "evaluate", "source", "compare", "build",
-                    "plan", "assumptions"):
+                    "plan", "demand", "supply", "assumptions"):
         assert f'id="{section}"' in html
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="elevation"' in html
     assert html.count('data-part="gb200-nvl72-compute-tray"') == 18
@@ -80,6 +83,9 @@ def test_report_numbers_equal_results_json(report):
                    for v in values)
     for cand in doc["stages"]["compare"]["data"]["results"]:
         assert any(v == pytest.approx(cand["cost_of_work_usd"], rel=1e-12) for v in values)
+    for q, racks in source["racks_by_quarter"].items():   # sourced = built, quarter by quarter
+        assert doc["stages"]["plan"]["data"]["racks_by_quarter"][q] == racks
+        assert any(v == racks for v in values)
 
 
 def _browser() -> str | None:

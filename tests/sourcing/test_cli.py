@@ -26,10 +26,13 @@ SECTION = {
 
 @pytest.fixture
 def scenario(tmp_path):
-    """The reference scenario with a small sourcing section (two quarters)."""
+    """The reference scenario with a small sourcing section (two quarters) and no plan (with a
+    plan, sourcing buys for the racks the ramp builds), unless the schedule is the plan's."""
     def write(**changes) -> str:
         data = yaml.safe_load((ROOT / "scenarios" / "reference.yaml").read_text("utf-8"))
         data["sourcing"] = {**SECTION, **changes}
+        if data["sourcing"]["build_schedule"] != "plan":
+            del data["plan"]
         path = tmp_path / "scenario.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
         return str(path)
@@ -93,3 +96,13 @@ def test_build_schedule_from_the_deployment_plan(scenario):
     floors = {y["year"]: y["floor"] for y in res["share_by_year"]}
     assert floors[2029] == 0.75  # FAR 25 from 2029 (87 FR 12780)
     assert all(y["share"] >= y["floor"] - 1e-9 for y in res["share_by_year"] if y["share"])
+
+
+def test_a_schedule_of_its_own_beside_a_plan_is_bad_input(tmp_path):
+    data = yaml.safe_load((ROOT / "scenarios" / "reference.yaml").read_text("utf-8"))
+    data["sourcing"]["build_schedule"] = {"2027Q1": 100}
+    path = tmp_path / "two-demands.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    result = runner.invoke(app, ["source", str(path)], terminal_width=300)
+    assert result.exit_code == 2
+    assert "sourcing.build_schedule: a build schedule of its own beside a plan" in result.output

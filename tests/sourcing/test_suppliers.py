@@ -9,7 +9,12 @@ import pytest
 from rackforge.design.spec import RackDesign
 from rackforge.errors import InputError
 from rackforge.sourcing.spec import SourcingSpec
-from rackforge.sourcing.suppliers import read_suppliers_csv, resolve_sourcing
+from rackforge.sourcing.suppliers import (
+    load_suppliers,
+    pick_design,
+    read_suppliers_csv,
+    resolve_sourcing,
+)
 from tests.conftest import mini_rack
 
 HEADER = "supplier,part,unit_price_usd,country_of_origin,capacity_per_quarter,lead_time_weeks"
@@ -64,19 +69,18 @@ def test_resolve_checks_part_ids(mini_catalog, tmp_path):
     spec = _spec()
     bad = spec.model_copy(update={"suppliers": [spec.suppliers[0].model_copy(
         update={"part": "t-compute2"})]})
-    design = RackDesign.model_validate(copy.deepcopy(mini_rack()))
     with pytest.raises(InputError) as err:
-        resolve_sourcing(bad, tmp_path, mini_catalog, [design], "s.yaml")
+        load_suppliers(bad, tmp_path, mini_catalog, "s.yaml")
     assert (err.value.file, err.value.path) == ("s.yaml", "sourcing.suppliers[0].part")
 
 
 def test_resolve_builds_the_bom_and_checks_what_if_suppliers(mini_catalog, tmp_path):
     design = RackDesign.model_validate(copy.deepcopy(mini_rack()))
-    resolved = resolve_sourcing(_spec(), tmp_path, mini_catalog, [design])
+    resolved = resolve_sourcing(_spec(), mini_catalog, design)
     assert resolved.design.id == "r1" and resolved.bom.counts()["t-compute"] == 10
     spec = _spec(what_if={"x": {"supplier_lost": [{"supplier": "acmee"}]}})
     with pytest.raises(InputError) as err:
-        resolve_sourcing(spec, tmp_path, mini_catalog, [design])
+        load_suppliers(spec, tmp_path, mini_catalog)
     assert err.value.path == "sourcing.what_if.x.supplier_lost[0].supplier"
     assert "acme" in err.value.hint
 
@@ -84,8 +88,9 @@ def test_resolve_builds_the_bom_and_checks_what_if_suppliers(mini_catalog, tmp_p
 def test_unknown_design(mini_catalog, tmp_path):
     design = RackDesign.model_validate(copy.deepcopy(mini_rack()))
     with pytest.raises(InputError) as err:
-        resolve_sourcing(_spec(design="r2"), tmp_path, mini_catalog, [design])
+        pick_design(_spec(design="r2"), [design])
     assert err.value.path == "sourcing.design" and "r1" in err.value.expected
+    assert pick_design(_spec(), [design], preferred="r1") is design
 
 
 def test_section_needs_suppliers():

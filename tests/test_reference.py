@@ -1,0 +1,115 @@
+"""The reference scenario end to end: the stages agree with each other, ``plan`` alone prints
+what ``run`` does, and the result cache re-runs only what a change reaches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rackforge import pipeline
+from rackforge.cache import ResultCache
+from rackforge.calendar import format_quarter
+from rackforge.cli import app
+from rackforge.scenario import load, with_changes
+
+REFERENCE = Path(__file__).parent.parent / "scenarios" / "reference.yaml"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return load(REFERENCE)
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def first_run(reference, cache_dir):
+    return pipeline.run(reference, cache=ResultCache(cache_dir))
+
+
+def test_every_stage_runs_and_passes(first_run):
+    assert [o.status for o in first_run.outcomes.values()] == ["ok"] * 9
+    assert all(o.passed and not o.cached for o in first_run.outcomes.values())
+
+
+def test_racks_sourced_built_and_deployed_agree(first_run):
+    plan = first_run.outcomes["plan"].result
+    source = first_run.outcomes["source"].result
+    built = plan.racks_built_whole()
+    assert source.racks == built                        # sourcing buys for what the ramp builds
+    assert source.racks_total == plan.racks_total > 50_000
+    for q in plan.quarters:                             # the ramp ships what it builds
+        assert abs(q.racks_shipped - q.racks_built) < 1.0, format_quarter(q.quarter)
+        assert abs(built[q.quarter] - q.racks_built) < 1.0
+    assert plan.final.racks_in_stock < 1.0
+    data = first_run.to_json()["stages"]
+    assert data["plan"]["data"]["racks_total"] == data["source"]["data"]["racks_total"]
+
+
+def test_compare_and_source_agree_on_domestic_share(first_run):
+    source = first_run.outcomes["source"].result
+    results = {r.id: r for r in first_run.outcomes["compare"].result.results}
+    gb200 = results["gb200-nvl72"]                      # built of the sourced rack, nvl72-us
+    assert gb200.domestic_basis == "sourced"
+    assert gb200.domestic_share == pytest.approx(source.domestic_share)
+    assert gb200.domestic_share >= 0.65                 # every year's FAR 25 floor is met
+    assert gb200.landed_cost_usd == pytest.approx(source.bom.total_usd)
+    others = [r for r in results.values() if r.id != "gb200-nvl72"]
+    assert len(others) >= 3 and all(r.domestic_basis == "not sourced" for r in others)
+
+
+def test_reference_ramp_to_2029(first_run):
+    result = first_run.outcomes["plan"].result
+    assert format_quarter(result.quarters[0].quarter) == "2026Q3"
+    assert format_quarter(result.final.quarter) == "2029Q4"
+    # every campus is full at the end: 2.5 + 2.0 + 2.2 + 1.2 GW of facility power
+    assert result.final.facility_power_online_w == pytest.approx(7.9e9, rel=1e-6)
+    assert result.target_reached is False
+    assert any(g.limit.startswith("site-power-upper") for g in result.growth)
+    assert {q.binding_family for q in result.quarters} >= {"factory", "supply", "site"}
+
+
+def test_second_run_is_all_cached(reference, cache_dir, first_run):
+    again = pipeline.run(reference, cache=ResultCache(cache_dir))
+    assert all(o.cached for o in again.outcomes.values())
+    assert _answers(again) == _answers(first_run)
+
+
+def _answers(run: pipeline.RunResult) -> dict:
+    """Each stage's part of results.json but how long it took and whether it was cached."""
+    return {name: {k: v for k, v in stage.items() if k not in ("seconds", "cached")}
+            for name, stage in run.to_json()["stages"].items()}
+
+
+def test_a_line_change_reruns_build_and_what_depends_on_it(reference, cache_dir, first_run):
+    changed = with_changes(reference, "line", {"stations[3].servers": 41})
+    run = pipeline.run(changed, cache=ResultCache(cache_dir))
+    reran = {name for name, o in run.outcomes.items() if not o.cached}
+    assert reran == {"build", "plan", "source", "compare"}
+    doc = run.to_json()["stages"]
+    assert doc["plan"]["inputs"] == ["demand", "build", "supply"]
+    assert doc["build"]["key"] != first_run.outcomes["build"].key
+
+
+def test_plan_alone_prints_the_plan_of_run(tmp_path):
+    result = runner.invoke(app, ["run", str(REFERENCE), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    from_run = json.loads((tmp_path / "results.json").read_text())["stages"]["plan"]["data"]
+    result = runner.invoke(app, ["plan", str(REFERENCE), "--json", "--explain"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == from_run
+    assert "plan      cached" in result.stderr
+
+
+def test_reference_compares_four_candidates(first_run):
+    result = first_run.outcomes["compare"].result
+    assert len(result.results) >= 4
+    assert result.recommendation.candidate_id in result.ranking
+    assert all(r.tco.cost_per_accelerator_hour_usd > 0 for r in result.results)

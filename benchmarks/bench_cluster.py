@@ -13,7 +13,7 @@ from timing import timed
 
 from rackforge import scenario
 from rackforge.checks.fabric import check_cluster
-from rackforge.design.cluster import size_cluster, variant_names
+from rackforge.design.cluster import size_cluster
 
 ROOT = Path(__file__).parent.parent / "scenarios"
 CANDIDATES = (ROOT / "reference.yaml", ROOT / "examples" / "cluster-nvl72.yaml")
@@ -32,9 +32,14 @@ def load():
 def main() -> None:
     path, scen = load()
     print(f"scenario {path.relative_to(ROOT.parent)}")
-    for name in [None, *variant_names(scen)]:
-        result = size_cluster(scen, name)
-        med, best = timed(lambda n=name: size_cluster(scen, n), 50)
+    spec = scen.spec.cluster
+
+    def size(variant: str | None):
+        return size_cluster(spec, scen.catalog, scen.layouts, variant)
+
+    for name in [None, *(v.name for v in spec.variants)]:
+        result = size(name)
+        med, best = timed(lambda n=name: size(n), 50)
         cmed, _ = timed(lambda r=result: check_cluster(r), 50)
         f = result.fabric
         print(f"  {result.name}: {result.accelerators:,} accelerators, {result.racks:,} racks, "

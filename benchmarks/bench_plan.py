@@ -16,12 +16,14 @@ import numpy as np
 from timing import timed
 
 from rackforge.calendar import add_quarters, format_quarter, parse_quarter
-from rackforge.compare import compare
-from rackforge.deploy import plan_inputs, plan_ramp
-from rackforge.deploy.run import inputs_of
+from rackforge.compare import CompareInputs, compare
+from rackforge.deploy.demand import DeployedRack, racks_wanted
+from rackforge.deploy.plan_inputs import plan_inputs
+from rackforge.deploy.ramp import plan_ramp
 from rackforge.deploy.spec import PlanSpec
-from rackforge.economics import EconomicsSpec, PerfPoint, RackCost
+from rackforge.economics import EconomicsSpec, PerfPoint
 from rackforge.scenario import load
+from rackforge.stages import demand
 
 REFERENCE = Path(__file__).parent.parent / "scenarios" / "reference.yaml"
 
@@ -38,12 +40,15 @@ def large_inputs(n_quarters: int = 40, n_sites: int = 50, n_parts: int = 20):
     spec = PlanSpec.model_validate({
         "start": qs[0], "end": qs[-1], "factory": {"racks_per_week": 300, "lines": 2},
         "supply": supply, "sites": sites, "target_w": 50e9})
-    return plan_inputs(spec, RackCost(72, 3.5e6, 130e3), EconomicsSpec())
+    rack = DeployedRack(None, None, 72, 130e3, 3.5e6)
+    return plan_inputs(spec, racks_wanted(spec, rack, EconomicsSpec().pue), EconomicsSpec())
 
 
 def main() -> None:
     scen = load(REFERENCE)
-    inp = inputs_of(scen)
+    spec = scen.spec
+    wanted = demand.run(spec.plan, scen.catalog, scen.layouts, spec.compare, spec.economics)
+    inp = plan_inputs(spec.plan, wanted, spec.economics)
     no_target = replace(inp, target_w=None)
     solve_s = timed(lambda: plan_ramp(no_target), 5)[0]
     print(f"reference ramp, solve only      {solve_s * 1e3:7.1f} ms")
@@ -51,12 +56,14 @@ def main() -> None:
     big = large_inputs()
     print(f"large ramp (40 q, 50 sites, 20 parts) + growth "
           f"{timed(lambda: plan_ramp(big), 3)[0] * 1e3:7.1f} ms")
-    spec = scen.spec.compare
-    perf = {(c.id, w.id): PerfPoint(1000.0, 1500.0) for c in spec.candidates
-            for w in spec.workloads}
-    given = timed(lambda: compare(scen, perf), 5)[0]
-    print(f"reference comparison (perf given) {given * 1e3:7.1f} ms")
-    print(f"reference comparison (perf model) {timed(lambda: compare(scen), 1)[0] * 1e3:7.1f} ms")
+    perf = {(c.id, w.id): PerfPoint(1000.0, 1500.0) for c in spec.compare.candidates
+            for w in spec.compare.workloads}
+    given = CompareInputs(scen.catalog, scen.layouts, spec.economics, perf)
+    modelled = CompareInputs(scen.catalog, scen.layouts, spec.economics)
+    print(f"reference comparison (perf given) "
+          f"{timed(lambda: compare(spec.compare, given), 5)[0] * 1e3:7.1f} ms")
+    print(f"reference comparison (perf model) "
+          f"{timed(lambda: compare(spec.compare, modelled), 1)[0] * 1e3:7.1f} ms")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import pytest
 
 from rackforge.catalog import Catalog
 from rackforge.catalog.loader import parse_parts
+from rackforge.design.cluster import size_cluster
 
 
 @pytest.fixture(autouse=True)
@@ -98,7 +99,5 @@ def mini_scenario() -> dict:
 
 def size_scenario(scenario, variant: str | None = None):
     """The cluster section of a loaded scenario, sized (a variant of it if named)."""
-    from rackforge.design.cluster import size_cluster
-
     return size_cluster(scenario.spec.cluster, scenario.catalog, scenario.layouts, variant,
                         scenario.file)

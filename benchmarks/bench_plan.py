@@ -49,7 +49,7 @@ def main() -> None:
     spec = scen.spec
     wanted = demand.run(spec.plan, scen.catalog, scen.layouts, spec.compare, spec.economics)
     inp = plan_inputs(spec.plan, wanted, spec.economics)
-    no_target = replace(inp, target_w=None)
+    no_target = replace(inp, demand=replace(inp.demand, target_w=None))
     solve_s = timed(lambda: plan_ramp(no_target), 5)[0]
     print(f"reference ramp, solve only      {solve_s * 1e3:7.1f} ms")
     print(f"reference ramp + what must grow {timed(lambda: plan_ramp(inp), 5)[0] * 1e3:7.1f} ms")

@@ -152,9 +152,9 @@ def plan_cmd(file: ScenarioFile, json: JsonFlag = False,
 
 
 def _ramp_table(result: RampResult) -> Table:
-    table = simple_table("Deployment ramp (racks; accelerators and GW online)",
-                   ["quarter", "built", "shipped", "energized", "online", "wanted", "GPUs (M)",
-                    "IT GW", "facility GW", "capex", "binding limit"])
+    table = simple_table("Deployment ramp (racks; GW online)",
+                   ["quarter", "built", "shipped", "energized", "online", "wanted", "IT GW",
+                    "facility\nGW", "capex", "binding limit"])
     table.columns[-1].justify, table.columns[-1].no_wrap = "left", True
     table.caption_justify = "left"
     table.caption = ("wanted: racks the sites can take by then, up to the target (the demand);"
@@ -164,7 +164,6 @@ def _ramp_table(result: RampResult) -> Table:
         table.add_row(format_quarter(q.quarter), f"{q.racks_built:,.0f}",
                       f"{q.racks_shipped:,.0f}", f"{q.racks_energized:,.0f}",
                       f"{q.racks_online:,.0f}", f"{q.racks_wanted_online:,.0f}",
-                      f"{q.accelerators_online / 1e6:,.3f}",
                       f"{q.it_power_online_w / 1e9:,.3f}",
                       f"{q.facility_power_online_w / 1e9:,.3f}",
                       money(q.rack_capex_usd + q.facility_capex_usd),

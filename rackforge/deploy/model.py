@@ -124,11 +124,12 @@ def define_target(model: LinearModel, inp: PlanInputs, variables: Vars) -> None:
 def define_demand(model: LinearModel, inp: PlanInputs, variables: Vars) -> None:
     """Racks shipped by t <= the racks the target asks for [racks]: the program places no
     more racks than it wants (only with a target)."""
-    if inp.target_racks is None:
+    if inp.demand.target_racks is None:
         return
     S, T = len(inp.sites), inp.n_quarters
     rt, ct = _tril(T)
-    rows = model.add_rows("program-demand-upper", -INF, inp.target_racks, T, labels=inp.labels)
+    rows = model.add_rows("program-demand-upper", -INF, inp.demand.target_racks, T,
+                          labels=inp.labels)
     model.add_terms(rows[np.tile(rt, S)], variables.ship[:, ct], 1.0)
 
 

@@ -27,12 +27,10 @@ from rackforge.economics import EconomicsSpec, RackCost
 
 @dataclass(frozen=True)
 class PlanInputs:
-    """The ramp problem in numbers. Arrays are indexed [part or site, quarter]."""
+    """The ramp problem in numbers: the demand (its rack, PUE, lag, target and racks wanted)
+    and the limits. Arrays are indexed [part or site, quarter]."""
 
-    quarters: tuple[date, ...]
-    rack: RackCost
-    pue: float
-    lag: int                         # quarters from shipment to energized
+    demand: Demand
     factory_racks: np.ndarray        # (T,) racks the factory can complete per quarter
     parts: tuple[str, ...] = ()
     units_per_rack: np.ndarray = field(default_factory=lambda: np.zeros(0))   # (P,)
@@ -43,10 +41,28 @@ class PlanInputs:
     site_power_now_w: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, T)
     # ^ facility power of each site in quarter t itself
     objective: str = "max-capacity"
-    target_w: float | None = None
-    target_basis: str = "facility"
     economics: EconomicsSpec = field(default_factory=EconomicsSpec)
-    wanted_online: np.ndarray = field(default_factory=lambda: np.zeros(0))   # (T,) racks
+
+    @property
+    def quarters(self) -> tuple[date, ...]:
+        return self.demand.quarters
+
+    @property
+    def rack(self) -> RackCost:
+        return self.demand.rack.cost
+
+    @property
+    def lag(self) -> int:
+        """Quarters from shipment to energized."""
+        return self.demand.lag
+
+    @property
+    def target_w(self) -> float | None:
+        return self.demand.target_w
+
+    @property
+    def target_basis(self) -> str:
+        return self.demand.target_basis
 
     @property
     def n_quarters(self) -> int:
@@ -63,18 +79,11 @@ class PlanInputs:
 
     @property
     def rack_facility_w(self) -> float:
-        """Facility power one rack takes, PUE included [W]."""
-        return self.rack.it_power_w * self.pue
+        return self.demand.rack_facility_w
 
     @property
     def target_rack_w(self) -> float:
-        """Power one rack adds towards the target, on the target's basis [W]."""
-        return self.rack_facility_w if self.target_basis == "facility" else self.rack.it_power_w
-
-    @property
-    def target_racks(self) -> float | None:
-        """Racks the target asks for [racks]: the demand the ramp places no more than."""
-        return None if self.target_w is None else self.target_w / self.target_rack_w
+        return self.demand.target_rack_w
 
     @property
     def rack_capex_usd(self) -> float:
@@ -141,8 +150,7 @@ def plan_inputs(spec: PlanSpec, demand: Demand, econ: EconomicsSpec,
     named = section_parts(spec, quarters)
     limits = named + [p for p in parts if p.part not in {n.part for n in named}]
     return PlanInputs(
-        quarters=tuple(quarters), rack=demand.rack.cost, pue=demand.pue, lag=demand.lag,
-        factory_racks=factory_capacity(per_line, _schedule(factory.lines, quarters),
+        demand=demand, factory_racks=factory_capacity(per_line, _schedule(factory.lines, quarters),
                                        factory.ramp_quarters, factory.ramp_start_fraction),
         parts=tuple(p.part for p in limits),
         units_per_rack=np.array([p.units_per_rack for p in limits], float),
@@ -151,6 +159,4 @@ def plan_inputs(spec: PlanSpec, demand: Demand, econ: EconomicsSpec,
         sites=tuple(s.name for s in spec.sites),
         site_power_w=np.array([_schedule(s.power_w, energize) for s in spec.sites]),
         site_power_now_w=np.array([_schedule(s.power_w, quarters) for s in spec.sites]),
-        objective=spec.objective, target_w=demand.target_w,
-        target_basis=demand.target_basis, economics=econ,
-        wanted_online=np.array(demand.wanted_online))
+        objective=spec.objective, economics=econ)

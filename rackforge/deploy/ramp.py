@@ -211,7 +211,7 @@ def _quarters(inp: PlanInputs, built: tuple[LinearModel, Arrays, Vars],
         factory_capacity_racks=float(inp.factory_racks[t]),
         site_power_w=float(inp.site_power_now_w[:, t].sum()),
         racks_in_stock=float(stock[t]),
-        racks_wanted_online=float(inp.wanted_online[t]) if len(inp.wanted_online) else 0.0)
+        racks_wanted_online=inp.demand.wanted_online[t])
         for t, q in enumerate(inp.quarters))
 
 

@@ -15,14 +15,11 @@ SECTIONS = ("sourcing",)
 
 def run(sourcing: SourcingSpec, supply: Supply, plan: RampResult | None = None
         ) -> SourcingReport:
-    """Buy for the ramp's racks built per quarter (``build_schedule: plan``, the default), or
-    for the section's own schedule in a scenario without a plan."""
+    """Buy for the ramp's racks built per quarter (``build_schedule: plan``, the default; the
+    loader makes sure a plan section exists then), or for the section's own schedule in a
+    scenario without a plan."""
     racks = sourcing.build_schedule
     if racks == "plan":
-        if plan is None:
-            raise InputError("build_schedule 'plan' needs a plan: section", None,
-                             "sourcing.build_schedule", "plan",
-                             "a mapping of racks per quarter, or a scenario with a plan section")
         racks = plan.racks_built_whole()
         if not any(n > 0 for n in racks.values()):
             raise InputError("the deployment plan builds no racks to source", None,

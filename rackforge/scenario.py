@@ -105,13 +105,6 @@ def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None
     return Scenario(spec.model_copy(update={"sourcing": sourcing}), catalog, file, layouts)
 
 
-_KEY = re.compile(r"[^.\[\]]+|\[\d+\]")
-
-
-def _index(step: str) -> str | int:
-    return int(step[1:-1]) if step.startswith("[") else step
-
-
 def _check_schedules(spec: ScenarioSpec, file: str | None) -> None:
     """One demand: with a plan, sourcing buys for the racks its ramp builds, and without one it
     needs a schedule of its own."""
@@ -127,6 +120,13 @@ def _check_schedules(spec: ScenarioSpec, file: str | None) -> None:
         raise InputError("build_schedule 'plan' needs a plan: section", file,
                          "sourcing.build_schedule", "plan",
                          "racks per quarter, or a plan: section whose ramp sets them")
+
+
+_KEY = re.compile(r"[^.\[\]]+|\[\d+\]")  # the steps of a key path: names and [index]
+
+
+def _index(step: str) -> str | int:
+    return int(step[1:-1]) if step.startswith("[") else step
 
 
 def with_changes(scenario: Scenario, section: str, changes: dict[str, Any]) -> Scenario:

@@ -34,7 +34,8 @@ class DeployedRack:
     candidate: str | None     # compare candidate id, when ``plan.rack.candidate`` names one
     accelerators: int
     it_power_w: float         # per rack at full load [W]
-    price_usd: float          # hardware price per rack [USD]
+    price_usd: float | None   # hardware price per rack [USD]; None only in a candidate's base,
+                              # never after deployed_rack
 
     @property
     def cost(self) -> RackCost:

@@ -25,6 +25,8 @@ def run(compare: CompareSpec, catalog: Catalog,
         layouts: Mapping[str, RackLayout] | None = None, economics: EconomicsSpec | None = None,
         evaluate: list[TrainingEvaluation] | None = None,
         source: SourcingReport | None = None) -> Comparison:
+    """Rank the candidates; the sourced rack design's figures come from `source` (unless its
+    plan is infeasible), training rates from `evaluate` where it ran the same case."""
     sourced = {}
     if source is not None and source.result.status != "infeasible":
         design = source.resolved.design.id

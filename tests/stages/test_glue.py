@@ -15,6 +15,7 @@ from rackforge.errors import InputError
 from rackforge.inputs import read_yaml
 from rackforge.scenario import from_dict
 from rackforge.sourcing.capacity import PartSupply, Supply
+from rackforge.stages import compare as compare_stage
 from rackforge.stages import demand as demand_stage
 from rackforge.stages import plan as plan_stage
 from tests.deploy.test_cli import SCENARIO
@@ -83,3 +84,17 @@ def test_sourcing_prices_the_lab_built_rack_and_gives_its_domestic_share():
     unsourced = CompareInputs(scenario.catalog, scenario.layouts, scenario.spec.economics, perf)
     with pytest.raises(InputError, match=r"compare.candidates\[0\].price_usd: missing key"):
         compare(scenario.spec.compare, unsourced)
+
+
+def test_compare_reuses_what_evaluate_found_for_the_same_case():
+    scenario = from_dict(SCENARIO | {"compare": SCENARIO["compare"] | {"candidates": [
+        {"id": "gb200", "system": "gb200-nvl72", "available": "2026Q3", "price_usd": 3e6}]}})
+    spec = scenario.spec.compare          # workload: llama3-70b training on 1,152 GPUs, bf16
+    best = SimpleNamespace(tokens_per_s_per_gpu=1234.5)
+    same = SimpleNamespace(system="gb200-nvl72", workload="llama3-70b", n_gpus=1152,
+                           dtype="bf16", best=best)
+    other = SimpleNamespace(**{**vars(same), "n_gpus": 1024, "best": SimpleNamespace(
+        tokens_per_s_per_gpu=1.0)})
+    result = compare_stage.run(spec, scenario.catalog, scenario.layouts,
+                               scenario.spec.economics, evaluate=[other, same])
+    assert result.results[0].perf["pretrain"].tokens_per_s_per_gpu == 1234.5

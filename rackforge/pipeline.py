@@ -92,8 +92,10 @@ class Stage:
 
 
 def order(declared: Iterable[Stage]) -> tuple[Stage, ...]:
-    """The stages in data-flow order: Kahn's algorithm [1], ties by name so the order is
-    stable. Raises :class:`StageGraphError` on a cycle or an upstream no stage provides."""
+    """The stages in data-flow order: Kahn's algorithm [1], taking among the stages ready at
+    each step the one whose own section comes first in a scenario file (then by name), so the
+    order reads like the file. Raises :class:`StageGraphError` on a cycle or an upstream
+    no stage provides."""
     by_name = {s.name: s for s in declared}
     for stage in by_name.values():
         missing = [u for u in stage.upstream if u not in by_name]
@@ -102,16 +104,25 @@ def order(declared: Iterable[Stage]) -> tuple[Stage, ...]:
     waiting = {name: set(s.upstream) for name, s in by_name.items()}
     out: list[Stage] = []
     while waiting:
-        ready = sorted(name for name, needs in waiting.items() if not needs)
+        ready = [name for name, needs in waiting.items() if not needs]
         if not ready:
             raise StageGraphError("the stages' inputs form a cycle: "
                                   + ", ".join(sorted(waiting)))
-        for name in ready:
-            out.append(by_name[name])
-            del waiting[name]
+        name = min(ready, key=lambda n: (_file_position(by_name[n]), n))
+        out.append(by_name[name])
+        del waiting[name]
         for needs in waiting.values():
-            needs.difference_update(ready)
+            needs.discard(name)
     return tuple(out)
+
+
+def _file_position(stage: Stage) -> int:
+    """Where a stage's own section (the first it reads) stands among a scenario's keys."""
+    keys = list(ScenarioSpec.model_fields)
+    if not stage.sections:
+        return len(keys)
+    return keys.index({"layouts": "racks", "catalog": "parts"}.get(stage.sections[0],
+                                                                   stage.sections[0]))
 
 
 def _discover() -> tuple[Stage, ...]:

@@ -41,6 +41,7 @@ class CachedResult:
     passed: bool
     data: Any
     seconds: float      # how long the stage took when it ran [s]
+    result_hash: str    # content_key of the whole result: what downstream keys are built on
 
 
 class ResultCache:

@@ -24,6 +24,9 @@ def jsonable(obj: Any) -> Any:
         return jsonable(obj.tolist())
     if isinstance(obj, date):
         return obj.isoformat()
+    content_key = getattr(obj, "content_key", None)
+    if isinstance(content_key, str):   # a large immutable input (the catalog): its hash stands in
+        return {"content_key": content_key}
     if hasattr(obj, "model_dump"):
         return jsonable(obj.model_dump(mode="json"))
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
@@ -31,6 +34,8 @@ def jsonable(obj: Any) -> Any:
                 if not f.name.startswith("_")}
     if isinstance(obj, dict):
         return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | set | frozenset):
+    if isinstance(obj, set | frozenset):   # in a stable order: set order varies by process
+        return sorted((jsonable(v) for v in obj), key=repr)
+    if isinstance(obj, list | tuple):
         return [jsonable(v) for v in obj]
     raise TypeError(f"cannot turn a {type(obj).__name__} into JSON")

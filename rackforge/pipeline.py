@@ -13,9 +13,11 @@ the sections and upstream results it declares. A stage is enabled when its requi
 are in the scenario and its required upstream stages are enabled. A stage that fails is recorded
 with its error and the others still run; a stage whose input (required or optional) failed is
 skipped with the reason, never run on part of its inputs. With a :class:`ResultCache`, a stage
-whose key (:func:`stage_key`: its code version, the hashes of its sections, the keys of its
-upstream results) is stored is not run again. Nothing here prints or writes files except the
-cache: ``rackforge run``, the report, the server and sweeps do that.
+whose key (:func:`stage_key`: its code version, the hashes of its sections and of its upstream
+results) is stored is not run again. Keys are built on the upstream results' content, not on
+their keys, so a stage that re-runs and gives the same answer leaves its downstream cached.
+Nothing here prints or writes files except the cache: ``rackforge run``, the report, the server
+and sweeps do that.
 
 References
 ----------
@@ -108,7 +110,7 @@ def order(declared: Iterable[Stage]) -> tuple[Stage, ...]:
         if not ready:
             raise StageGraphError("the stages' inputs form a cycle: "
                                   + ", ".join(sorted(waiting)))
-        name = min(ready, key=lambda n: (_file_position(by_name[n]), n))
+        name = min(ready, key=lambda n: (_file_position(by_name[n], by_name), n))
         out.append(by_name[name])
         del waiting[name]
         for needs in waiting.values():
@@ -116,11 +118,12 @@ def order(declared: Iterable[Stage]) -> tuple[Stage, ...]:
     return tuple(out)
 
 
-def _file_position(stage: Stage) -> int:
-    """Where a stage's own section (the first it reads) stands among a scenario's keys."""
-    keys = list(ScenarioSpec.model_fields)
+def _file_position(stage: Stage, by_name: Mapping[str, Stage]) -> int:
+    """Where a stage's own section (the first it reads) stands among a scenario's keys; a
+    stage that reads no section stands where its first upstream stage does."""
     if not stage.sections:
-        return len(keys)
+        return _file_position(by_name[stage.upstream[0]], by_name) if stage.upstream else 0
+    keys = list(ScenarioSpec.model_fields)
     return keys.index({"layouts": "racks", "catalog": "parts"}.get(stage.sections[0],
                                                                    stage.sections[0]))
 
@@ -147,6 +150,7 @@ class Outcome:
     passed: bool = True
     data: Any = None
     key: str | None = None
+    result_hash: str | None = None    # content hash of the result (None unless ok)
     inputs: tuple[str, ...] = ()      # upstream stages whose results it read
     sections: tuple[str, ...] = ()    # scenario sections it read
     cached: bool = False
@@ -166,7 +170,8 @@ class RunResult:
             "scenario": {"name": self.scenario.name, "file": self.scenario.file},
             "stages": {name: {"status": o.status, "passed": o.passed,
                               "seconds": round(o.seconds, 4), "summary": o.summary,
-                              "error": o.error, "key": o.key, "inputs": list(o.inputs),
+                              "error": o.error, "key": o.key, "result_hash": o.result_hash,
+                              "inputs": list(o.inputs),
                               "sections": list(o.sections), "cached": o.cached,
                               "data": o.data}
                        for name, o in self.outcomes.items()},
@@ -253,22 +258,24 @@ class SectionHashes:
 
     def _hash(self, name: str) -> str:
         if name == "catalog":
-            parts = self.scenario.catalog.parts
-            return content_key([jsonable(parts[pid]) for pid in sorted(parts)])
+            return self.scenario.catalog.content_key
         if name == "layouts":   # the rack designs resolved against the catalog
             return content_key([self["racks"], self["catalog"]])
         return content_key(jsonable(section_value(self.scenario, name)))
 
 
-def stage_key(stage: Stage, sections: SectionHashes, upstream_keys: Mapping[str, str | None]
-              ) -> str:
-    """The cache key of `stage`: its name, code version, section hashes, upstream keys.
-
-    An upstream result is identified by its own key: stages are pure and seeded, so equal keys
-    mean equal results."""
+def stage_key(stage: Stage, sections: SectionHashes,
+              upstream_hashes: Mapping[str, str | None]) -> str:
+    """The cache key of `stage`: its name, code version, the hashes of its sections and the
+    content hashes of its upstream results (None for an optional one that did not run)."""
     return content_key({"stage": stage.name, "code": code_version(stage.module),
                         "sections": {s: sections[s] for s in stage.sections},
-                        "inputs": {u: upstream_keys.get(u) for u in stage.upstream}})
+                        "inputs": {u: upstream_hashes.get(u) for u in stage.upstream}})
+
+
+def result_hash(result: Any) -> str:
+    """Content hash of a stage result: every field, as :func:`jsonable` writes it."""
+    return content_key(jsonable(result))
 
 
 @dataclass
@@ -286,8 +293,9 @@ class _Runner:
             return Outcome(stage.name, "skipped", 0.0,
                            f"skipped: {', '.join(bad)} {self._why(bad)}",
                            inputs=stage.upstream, sections=stage.sections)
-        keys = {u: self.outcomes[u].key for u in stage.upstream if u in self.outcomes}
-        key = stage_key(stage, self.hashes, keys)
+        hashes = {u: self.outcomes[u].result_hash for u in stage.upstream
+                  if u in self.outcomes}
+        key = stage_key(stage, self.hashes, hashes)
         began = time.perf_counter()
         hit = self.cache.get(key) if self.cache else None
         if hit is not None:
@@ -311,7 +319,7 @@ class _Runner:
                            key=key, inputs=stage.upstream, sections=stage.sections)
         seconds = time.perf_counter() - began
         entry = CachedResult(result, stage.summary(result), bool(stage.passed(result)),
-                             stage.data(result), seconds)
+                             stage.data(result), seconds, result_hash(result))
         if self.cache is not None:
             self._store(key, entry)
         return self._outcome(stage, key, entry, seconds, cached=False)
@@ -330,7 +338,8 @@ class _Runner:
     def _outcome(stage: Stage, key: str, entry: CachedResult, seconds: float, cached: bool
                  ) -> Outcome:
         return Outcome(stage.name, "ok", seconds, entry.summary, entry.result,
-                       passed=entry.passed, data=entry.data, key=key, inputs=stage.upstream,
+                       passed=entry.passed, data=entry.data, key=key,
+                       result_hash=entry.result_hash, inputs=stage.upstream,
                        sections=stage.sections, cached=cached)
 
 

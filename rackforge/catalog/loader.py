@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,10 +53,20 @@ class Catalog:
     def __contains__(self, part_id: object) -> bool:
         return part_id in self.parts
 
+    @cached_property
+    def content_key(self) -> str:
+        """SHA-256 of every part as canonical JSON, computed once per catalog (the result cache
+        keys stages that read the catalog on it)."""
+        text = json.dumps([self.parts[pid].model_dump(mode="json") for pid in sorted(self.parts)],
+                          sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def with_parts(self, parts: Iterable[PartBase], file: str | None = None) -> Catalog:
         """A copy with `parts` added (a part with an existing id replaces it), references checked.
         """
         parts = list(parts)
+        if not parts:
+            return self
         merged = dict(self.parts)
         merged.update({p.id: p for p in parts})
         catalog = Catalog(merged)

@@ -355,6 +355,25 @@ def tier_bandwidths(result: ClusterResult) -> list[Tier]:
     return out
 
 
+@dataclass(frozen=True)
+class MachineFabric:
+    """What a sized cluster offers the performance model: the accelerators its racks hold, its
+    scale-up domain [GPUs] and the scale-out tiers beyond that domain (:func:`tier_bandwidths`
+    without the scale-up tier)."""
+
+    accelerators: tuple[str, ...]
+    domain_gpus: int
+    tiers: tuple[Tier, ...]
+
+
+def machine_fabric(result: ClusterResult) -> MachineFabric:
+    """The fabric `result` gives the machine its racks hold."""
+    trays = result.resolved.layout.trays
+    accelerators = tuple(sorted({p.part.accelerator for p in trays if p.part.accelerator}))
+    return MachineFabric(accelerators, result.scaleup.domain_gpus,
+                         tuple(tier_bandwidths(result)[1:]))
+
+
 def tier_lookup(tiers: Sequence[Tier], span_gpus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(bandwidth per GPU [B/s], latency [s]) of collectives spanning `span_gpus` GPUs: those of
     the innermost tier whose span covers the group (the outermost tier beyond the cluster).

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 
 from rackforge.catalog import Catalog
 from rackforge.catalog.models import System
-from rackforge.checks.fabric import ClusterCheck
-from rackforge.design.cluster import ClusterResult
+from rackforge.design.cluster import MachineFabric
 from rackforge.errors import InputError
 from rackforge.perf.api import TrainingEvaluation, TrainingOptions, evaluate_training
 from rackforge.perf.spec import EvaluateSpec, user_workloads
@@ -20,11 +19,11 @@ Tiers = tuple[tuple[int, float, float], ...]
 
 
 def run(evaluate: EvaluateSpec, catalog: Catalog, workloads: Sequence[Workload] = (),
-        cluster: ClusterCheck | None = None) -> list[TrainingEvaluation]:
+        fabric: MachineFabric | None = None) -> list[TrainingEvaluation]:
     """Search each system x workload. With ``fabric_from_cluster``, the system the cluster's
     racks hold runs on the sized cluster's per-tier scale-out bandwidth and latency."""
     extra = user_workloads(list(workloads))
-    base = cluster.base if cluster is not None and evaluate.fabric_from_cluster else None
+    base = fabric if evaluate.fabric_from_cluster else None
     out = []
     for system_id in evaluate.systems:
         system = catalog.get(system_id, System)
@@ -39,16 +38,14 @@ def run(evaluate: EvaluateSpec, catalog: Catalog, workloads: Sequence[Workload] 
     return out
 
 
-def cluster_tiers(cluster: ClusterResult, system: System) -> Tiers:
+def cluster_tiers(fabric: MachineFabric, system: System) -> Tiers:
     """The cluster's scale-out tiers if `system` is the machine its racks hold (same
     accelerator and scale-up domain), else () for the system's flat catalog NIC rate."""
-    trays = cluster.resolved.layout.trays
-    accelerators = {p.part.accelerator for p in trays if p.part.accelerator}
-    if accelerators != {system.accelerator} or (
-            cluster.scaleup.domain_gpus != system.scaleup_domain):
+    if fabric.accelerators != (system.accelerator,) or \
+            fabric.domain_gpus != system.scaleup_domain:
         return ()
     return tuple((t.span_gpus, t.bandwidth_bytes_per_s_per_gpu, t.latency_s)
-                 for t in cluster.tiers[1:])
+                 for t in fabric.tiers)
 
 
 def summary(result: list[TrainingEvaluation]) -> str:

@@ -6,6 +6,7 @@ Shared by the catalog loader and the scenario loader, the only two places that r
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,20 @@ def read_yaml(path: str | Path) -> Any:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"YAML syntax error: {problem}", str(path), where,
                          expected="valid YAML") from None
+
+
+_STEP = re.compile(r"[^.\[\]]+|\[\d+\]")   # the steps of a key path: names and [index]
+
+
+def set_key_path(data: Any, path: str, value: Any) -> None:
+    """Set the value at key path `path` (``racks[0].cooling.supply_temp_c``) in parsed YAML
+    `data`, in place. A name not there is added (the schema then rejects an unknown key); an
+    index or a parent that is not there raises KeyError, IndexError or TypeError."""
+    *parents, last = [int(s[1:-1]) if s.startswith("[") else s for s in _STEP.findall(path)]
+    node = data
+    for step in parents:
+        node = node[step]
+    node[last] = value
 
 
 def key_path(loc: Iterable[Any]) -> str:

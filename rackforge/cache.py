@@ -19,6 +19,7 @@ import json
 import os
 import pickle
 import tempfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,23 +46,38 @@ class CachedResult:
 
 
 class ResultCache:
-    """A folder of cached stage results, keyed by :func:`content_key`."""
+    """A folder of cached stage results, keyed by :func:`content_key`, with the entries read or
+    written last kept in memory too (a sweep reads the same upstream results point after point).
+    """
 
-    def __init__(self, folder: str | Path = DEFAULT_FOLDER) -> None:
+    def __init__(self, folder: str | Path = DEFAULT_FOLDER, in_memory: int = 64) -> None:
         self.folder = Path(folder)
+        self.in_memory = in_memory
+        self._recent: OrderedDict[str, CachedResult] = OrderedDict()
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pkl"
 
     def get(self, key: str) -> CachedResult | None:
         """The entry stored under `key`, or None when there is none or it cannot be read."""
+        if key in self._recent:
+            self._recent.move_to_end(key)
+            return self._recent[key]
         try:
             with self._path(key).open("rb") as handle:
                 entry = pickle.load(handle)
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
                 TypeError, ValueError):
             return None
-        return entry if isinstance(entry, CachedResult) else None
+        if not isinstance(entry, CachedResult):
+            return None
+        self._remember(key, entry)
+        return entry
+
+    def _remember(self, key: str, entry: CachedResult) -> None:
+        self._recent[key] = entry
+        while len(self._recent) > self.in_memory:
+            self._recent.popitem(last=False)
 
     def put(self, key: str, entry: CachedResult) -> None:
         """Store `entry` under `key` (atomically: a temporary file renamed into place)."""
@@ -72,6 +88,7 @@ class ResultCache:
             with os.fdopen(handle, "wb") as out:
                 pickle.dump(entry, out, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, path)
+            self._remember(key, entry)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise

@@ -1,22 +1,26 @@
 """Where many points run: in this process, on a local process pool, or on Ray.
 
-Every backend runs the same plain function on the same arguments and yields the results in the
-order of the arguments, so the backends give the same table row for row. At most a few tasks
-per worker are in flight at once, so memory stays flat however many points a sweep has.
+Every backend calls the same plain function, ``work(shared, *task)``, on the same arguments and
+yields the results in task order, so the backends give the same table row for row. `shared`
+(the scenario every point starts from) travels once per worker, not once per task; tasks travel
+in chunks, and at most a few chunks per worker are in flight, so memory stays flat however many
+points a sweep has.
 """
 
 from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Literal
 
 from rackforge.errors import InputError
 
 Backend = Literal["local", "ray"]
-IN_FLIGHT_PER_WORKER = 4
+Work = Callable[..., Any]
+IN_FLIGHT_PER_WORKER = 3
+_SHARED: dict[str, Any] = {}   # a pool worker's copy of `shared`, set once when it starts
 
 
 def default_workers() -> int:
@@ -24,29 +28,50 @@ def default_workers() -> int:
                else os.cpu_count() or 1)
 
 
-def run_all(work: Callable[..., Any], tasks: Iterable[tuple], backend: Backend = "local",
+def run_all(work: Work, shared: Any, tasks: Sequence[tuple], backend: Backend = "local",
             workers: int = 1, ray_address: str | None = None) -> Iterator[Any]:
-    """``work(*task)`` for every task, in task order."""
+    """``work(shared, *task)`` for every task, in task order."""
+    size = max(1, min(32, len(tasks) // (max(workers, 1) * 8)))
+    chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
     if backend == "ray":
-        return _ray(work, tasks, workers, ray_address)
+        return _flat(_ray(work, shared, chunks, workers, ray_address))
     if workers <= 1:
-        return (work(*task) for task in tasks)
-    return _pool(work, tasks, workers)
+        return (work(shared, *task) for task in tasks)
+    return _flat(_pool(work, shared, chunks, workers))
 
 
-def _pool(work: Callable[..., Any], tasks: Iterable[tuple], workers: int) -> Iterator[Any]:
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+def run_chunk(work: Work, shared: Any, chunk: Sequence[tuple]) -> list[Any]:
+    return [work(shared, *task) for task in chunk]
+
+
+def _flat(results: Iterator[list[Any]]) -> Iterator[Any]:
+    for chunk in results:
+        yield from chunk
+
+
+def _remember(shared: Any) -> None:
+    _SHARED["shared"] = shared
+
+
+def _pool_chunk(work: Work, chunk: Sequence[tuple]) -> list[Any]:
+    return run_chunk(work, _SHARED["shared"], chunk)
+
+
+def _pool(work: Work, shared: Any, chunks: list[Sequence[tuple]], workers: int
+          ) -> Iterator[list[Any]]:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_remember,
+                             initargs=(shared,)) as pool:
         window: deque[Future] = deque()
-        for task in tasks:
-            window.append(pool.submit(work, *task))
+        for chunk in chunks:
+            window.append(pool.submit(_pool_chunk, work, chunk))
             if len(window) >= workers * IN_FLIGHT_PER_WORKER:
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
 
 
-def _ray(work: Callable[..., Any], tasks: Iterable[tuple], workers: int,
-         ray_address: str | None) -> Iterator[Any]:
+def _ray(work: Work, shared: Any, chunks: list[Sequence[tuple]], workers: int,
+         ray_address: str | None) -> Iterator[list[Any]]:
     try:
         import ray  # deferred: ray is an optional extra (pip install rackforge[ray])
     except ImportError:
@@ -57,10 +82,10 @@ def _ray(work: Callable[..., Any], tasks: Iterable[tuple], workers: int,
             ray.init(address=ray_address, log_to_driver=False)
         else:
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
-    remote = ray.remote(work)
+    remote, shared_ref = ray.remote(run_chunk), ray.put(shared)
     window: deque = deque()
-    for task in tasks:
-        window.append(remote.remote(*task))
+    for chunk in chunks:
+        window.append(remote.remote(work, shared_ref, chunk))
         if len(window) >= max(workers, 1) * IN_FLIGHT_PER_WORKER:
             yield ray.get(window.popleft())
     while window:

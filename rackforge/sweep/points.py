@@ -54,8 +54,11 @@ def point_key(context_key: str, overrides: Mapping[str, Any]) -> str:
 
 
 def load_point(context: SweepContext, overrides: Mapping[str, Any]) -> Scenario:
-    """The scenario with `overrides` (key path -> value) applied, through the loader."""
-    data = copy.deepcopy(context.data)
+    """The scenario with `overrides` (key path -> value) applied, through the loader. Only the
+    sections an override touches are copied."""
+    touched = {path.split(".")[0].split("[")[0] for path in overrides}
+    data = {key: copy.deepcopy(value) if key in touched else value
+            for key, value in context.data.items()}
     for path, value in overrides.items():
         try:
             set_key_path(data, path, value)

@@ -61,11 +61,12 @@ def sweep(scenario_file: str | Path, space: SpaceSpec, out: Path, options: Sweep
     table_schema = schema(columns)
     parts = out / "parts"
     done = done_keys(parts)
-    todo = [(shared, i, o) for i, (o, k) in enumerate(zip(overrides, keys, strict=True))
+    todo = [(i, o) for i, (o, k) in enumerate(zip(overrides, keys, strict=True))
             if k not in done]
     writer = PartWriter(parts, table_schema)
     finished = len(overrides) - len(todo)
-    for row in run_all(run_point, todo, options.backend, options.workers, options.ray_address):
+    for row in run_all(run_point, shared, todo, options.backend, options.workers,
+                       options.ray_address):
         writer.add(row)
         finished += 1
         if progress is not None:

@@ -7,7 +7,6 @@ this module only composes them, resolves catalog ids and reports errors with the
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,10 +25,11 @@ from rackforge.design.spec import RackDesign, SiteSpec
 from rackforge.economics import EconomicsSpec
 from rackforge.errors import InputError
 from rackforge.factory.spec import LineSpec
-from rackforge.inputs import read_yaml, validate
+from rackforge.inputs import read_yaml, set_key_path, validate
 from rackforge.perf.spec import EvaluateSpec
 from rackforge.perf.spec import resolve as resolve_perf
 from rackforge.perf.workload import Workload
+from rackforge.risk_spec import RiskSpec
 from rackforge.sourcing.spec import SourcingSpec
 from rackforge.sourcing.suppliers import load_suppliers
 
@@ -51,6 +51,7 @@ class ScenarioSpec(Frozen):
     compare: CompareSpec | None = None
     plan: PlanSpec | None = None
     sourcing: SourcingSpec | None = None
+    risk: RiskSpec | None = None
 
     @field_validator("racks")
     @classmethod
@@ -122,13 +123,6 @@ def _check_schedules(spec: ScenarioSpec, file: str | None) -> None:
                          "racks per quarter, or a plan: section whose ramp sets them")
 
 
-_KEY = re.compile(r"[^.\[\]]+|\[\d+\]")  # the steps of a key path: names and [index]
-
-
-def _index(step: str) -> str | int:
-    return int(step[1:-1]) if step.startswith("[") else step
-
-
 def with_changes(scenario: Scenario, section: str, changes: dict[str, Any]) -> Scenario:
     """`scenario` with values in one section replaced, by key path within it
     (``{"run.seed": 3, "stations[2].servers": 12}``), and the section validated again by its
@@ -138,12 +132,8 @@ def with_changes(scenario: Scenario, section: str, changes: dict[str, Any]) -> S
         raise InputError(f"the scenario has no {section}: section", scenario.file, section)
     data = current.model_dump()
     for path, value in changes.items():
-        *parents, last = _KEY.findall(path)
         try:
-            node = data
-            for step in parents:
-                node = node[_index(step)]
-            node[_index(last)] = value   # a new key fails validation; a new index, here
+            set_key_path(data, path, value)
         except (KeyError, IndexError, TypeError):
             raise InputError("no such key", scenario.file, f"{section}.{path}", None,
                              "a key path that exists in the section") from None

@@ -12,7 +12,7 @@ import pytest
 PACKAGE = Path(__file__).parent.parent / "rackforge"
 GROUND = {"units", "errors", "calendar", "highs", "jsonable", "inputs", "cache", "code_version"}
 DOMAINS = {"catalog", "design", "checks", "perf", "sourcing", "factory", "deploy", "economics",
-           "compare", "compare_spec", "scenario"}
+           "compare", "compare_spec", "risk_spec", "scenario"}
 FRONT_ENDS = {"cli", "report", "serve", "sweep"}
 
 

@@ -12,6 +12,7 @@ Example::
       tariffs: {CN: 0.25, TW: 0.10}
       content_rule: far25          # or ira
       critical_parts: [{part: cdu-in-row-1.3mw, max_supplier_share: 0.7}]
+      outages: [{supplier: alamo-systems, quarters: [2027Q3, 2027Q4]}]   # in the base case
       what_if:
         taiwan-tariff: {tariffs: {TW: 0.25}}
 """
@@ -74,8 +75,12 @@ class ExtraLine(Frozen):
 
 
 class SupplierOutage(Frozen):
-    supplier: str
-    quarters: list[Quarter] | None = Field(default=None, description="default: every quarter")
+    """A supplier that delivers nothing in some quarters (all its offers, every part)."""
+
+    supplier: str = Field(min_length=1)
+    quarters: list[Quarter] | None = Field(default=None, min_length=1,
+                                           description="delivery quarters lost; default: every "
+                                                       "quarter")
 
 
 class WhatIfSpec(Frozen):
@@ -120,6 +125,9 @@ class SourcingSpec(Frozen):
                                                            "[fraction of landed cost]")
     mip_gap: Fraction = Field(default=0.005, gt=0, lt=1)
     time_limit_s: float = Field(default=60.0, gt=0)
+    outages: list[SupplierOutage] = Field(
+        default_factory=list, description="suppliers down in the base case: no deliveries in "
+                                          "their quarters (every quarter when none are named)")
     what_if: dict[str, WhatIfSpec] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -146,5 +154,5 @@ class SourcingSpec(Frozen):
         return tuple(quarter_range(start, max(self.build_schedule)))
 
 
-__all__ = ["ContentRule", "Quarter", "SourcingSpec", "SupplierOffer", "WhatIfSpec",
-           "format_quarter", "parse_quarter"]
+__all__ = ["ContentRule", "Quarter", "SourcingSpec", "SupplierOffer", "SupplierOutage",
+           "WhatIfSpec", "format_quarter", "parse_quarter"]

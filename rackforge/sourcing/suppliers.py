@@ -16,6 +16,7 @@ import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -26,15 +27,32 @@ from rackforge.design.spec import RackDesign
 from rackforge.errors import InputError
 from rackforge.inputs import closest, validation_to_input_error
 from rackforge.sourcing.bom import Bom, ExtraLines, rack_bom
-from rackforge.sourcing.spec import SourcingSpec, SupplierOffer, format_quarter
+from rackforge.sourcing.spec import (
+    SourcingSpec,
+    SupplierOffer,
+    SupplierOutage,
+    format_quarter,
+)
 
 COLUMNS = tuple(f for f in SupplierOffer.model_fields if f != "example")
 REQUIRED = tuple(f for f in COLUMNS if SupplierOffer.model_fields[f].is_required())
 
 
 def read_suppliers_csv(path: str | Path) -> list[SupplierOffer]:
-    """Offers in the CSV at `path`; any bad cell raises InputError with its row and column."""
+    """Offers in the CSV at `path`; any bad cell raises InputError with its row and column.
+    A table read before and unchanged since (same modification time and size) is not parsed
+    again: a sweep loads the same scenario thousands of times."""
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        raise InputError("cannot read supplier table", str(path),
+                         expected="an existing UTF-8 CSV file") from None
+    return list(_parsed_csv(path, stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=32)
+def _parsed_csv(path: Path, mtime_ns: int, size: int) -> tuple[SupplierOffer, ...]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -52,7 +70,7 @@ def read_suppliers_csv(path: str | Path) -> list[SupplierOffer]:
     offers = []
     for (line_no, _), row in zip(numbered[1:], rows[1:], strict=True):
         offers.append(_offer(header, row, example, (str(path), line_no)))
-    return offers
+    return tuple(offers)
 
 
 def _check_header(header: list[str], file: str, line_no: int) -> None:
@@ -86,9 +104,10 @@ def load_suppliers(spec: SourcingSpec | None, scenario_dir: str | Path, catalog:
                    file: str | None = None, plan_quarters: Sequence[date] = ()
                    ) -> SourcingSpec | None:
     """The sourcing section with ``suppliers_csv`` read into ``suppliers`` and every id
-    checked: called by the scenario loader, so the stage itself reads no file. Quarters named
-    by what-ifs must lie in the horizon: from the start to the last scheduled quarter, or to the
-    end of the deployment plan (`plan_quarters`) when the plan sets the schedule."""
+    checked: called by the scenario loader, so the stage itself reads no file. Suppliers named
+    by outages and what-ifs must be in the table, and the quarters they name in the horizon:
+    from the start to the last scheduled quarter, or to the end of the deployment plan
+    (`plan_quarters`) when the plan sets the schedule."""
     if spec is None:
         return None
     offers = list(spec.suppliers)
@@ -148,18 +167,24 @@ def _check_offers(offers: list[SupplierOffer], spec: SourcingSpec, catalog: Cata
     suppliers = {o.supplier for o in offers}
     for i, crit in enumerate(spec.critical_parts):
         catalog.get(crit.part, where=f"sourcing.critical_parts[{i}].part", file=file)
+    _check_outages(spec.outages, "sourcing.outages", suppliers, quarters, file)
     for name, case in spec.what_if.items():
-        for j, lost in enumerate(case.supplier_lost):
-            if lost.supplier not in suppliers:
-                raise InputError("unknown supplier", file,
-                                 f"sourcing.what_if.{name}.supplier_lost[{j}].supplier",
-                                 lost.supplier, "a supplier of the supplier table",
-                                 closest(lost.supplier, suppliers))
-            where = f"sourcing.what_if.{name}.supplier_lost[{j}].quarters"
-            _check_quarters([(f"{where}[{k}]", q) for k, q in enumerate(lost.quarters or [])],
-                            quarters, file)
+        _check_outages(case.supplier_lost, f"sourcing.what_if.{name}.supplier_lost", suppliers,
+                       quarters, file)
         _check_quarters([(f"sourcing.what_if.{name}.extra_racks.{format_quarter(q)}", q)
                          for q in case.extra_racks], quarters, file)
+
+
+def _check_outages(outages: Sequence[SupplierOutage], where: str, suppliers: set[str],
+                   quarters: tuple[date, ...], file: str | None) -> None:
+    """Each outage names a supplier of the table and quarters of the horizon."""
+    for j, lost in enumerate(outages):
+        if lost.supplier not in suppliers:
+            raise InputError("unknown supplier", file, f"{where}[{j}].supplier", lost.supplier,
+                             "a supplier of the supplier table",
+                             closest(lost.supplier, suppliers))
+        _check_quarters([(f"{where}[{j}].quarters[{k}]", q)
+                         for k, q in enumerate(lost.quarters or [])], quarters, file)
 
 
 def _check_quarters(located: list[tuple[str, date]], quarters: tuple[date, ...],

@@ -9,6 +9,7 @@ what must give is reported (see :mod:`rackforge.sourcing.explain`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -23,7 +24,7 @@ from rackforge.sourcing.problem import (
 )
 from rackforge.sourcing.results import SourcingResult
 from rackforge.sourcing.solve import PlanOptions, plan_sourcing
-from rackforge.sourcing.spec import SourcingSpec, WhatIfSpec
+from rackforge.sourcing.spec import SourcingSpec, SupplierOutage, WhatIfSpec
 from rackforge.sourcing.suppliers import ResolvedSourcing
 
 
@@ -60,8 +61,15 @@ def floors(spec: SourcingSpec) -> dict[int, float]:
     return {y: float(spec.domestic_floor) for y in by_rule}
 
 
+def outage_pairs(outages: Sequence[SupplierOutage]
+                 ) -> tuple[tuple[str, tuple[date, ...] | None], ...]:
+    """``(supplier, quarters or None for every quarter)`` of each outage."""
+    return tuple((lost.supplier, tuple(lost.quarters) if lost.quarters else None)
+                 for lost in outages)
+
+
 def build_case(resolved: ResolvedSourcing) -> SourcingCase:
-    """The base case of a resolved sourcing section."""
+    """The base case of a resolved sourcing section, its suppliers' outages included."""
     spec = resolved.spec
     inputs = ProblemInputs(
         offers=resolved.offers, counts=resolved.bom.counts(),
@@ -69,19 +77,18 @@ def build_case(resolved: ResolvedSourcing) -> SourcingCase:
         max_share={c.part: c.max_supplier_share for c in spec.critical_parts})
     settings = Settings(spec.content_rule, floors(spec), spec.holding_rate_per_quarter,
                         spec.risk_penalty)
-    return SourcingCase(inputs, settings, spec.quarters[0])
+    return SourcingCase(inputs, settings, spec.quarters[0], outage_pairs(spec.outages))
 
 
 def apply_what_if(case: SourcingCase, change: WhatIfSpec) -> SourcingCase:
-    """`case` with `change` applied: new tariffs, outages, scaled or extra racks."""
+    """`case` with `change` applied: new tariffs, outages (added to the base case's), scaled or
+    extra racks."""
     racks = {q: n * change.demand_factor for q, n in case.inputs.racks.items()}
     for q, n in change.extra_racks.items():
         racks[q] = racks.get(q, 0.0) + n
     inputs = replace(case.inputs, tariffs={**case.inputs.tariffs, **change.tariffs},
                      racks=racks)
-    outages = case.outages + tuple(
-        (lost.supplier, tuple(lost.quarters) if lost.quarters else None)
-        for lost in change.supplier_lost)
+    outages = case.outages + outage_pairs(change.supplier_lost)
     return replace(case, inputs=inputs, outages=outages)
 
 

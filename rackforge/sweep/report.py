@@ -26,7 +26,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 STATUSES = ("ok", "bad input", "failed")
 BEST_COUNT = 10
 MAX_PROBLEMS = 50
-PARETO_BLOCK_ELEMENTS = 1 << 22  # pairwise comparisons held in memory at once by pareto_front
+PARETO_BLOCK_ELEMENTS = 1 << 22  # row pairs compared at once by pareto_front (bytes per plane)
 LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
           "height": 440}
 
@@ -81,25 +81,35 @@ def pareto_front(costs: np.ndarray) -> np.ndarray:
     (negate a column to maximize it); rows with NaN are never on the front. Vectorized.
 
     Row j dominates row i when it is no worse in every column and better in at least one, so
-    duplicate rows never dominate each other: all copies of a front row are on the front."""
+    duplicate rows never dominate each other: all copies of a front row are on the front.
+    Rows are taken in order of their sum (a dominating row has the smaller sum), a block at a
+    time, and every row a block dominates is dropped: about (front size x N x K) comparisons,
+    N x N x K when every row is on the front."""
     costs = np.asarray(costs, dtype=float)
     if costs.ndim != 2:
         raise ValueError(f"pareto_front wants an (N, K) array, got shape {costs.shape}")
-    complete = ~np.isnan(costs).any(axis=1)
-    candidates = costs[complete]
-    block = max(1, PARETO_BLOCK_ELEMENTS // max(1, candidates.size))
-    dominated = np.concatenate(
-        [_dominated(candidates[start:start + block], candidates)
-         for start in range(0, len(candidates), block)] or [np.zeros(0, dtype=bool)])
+    complete = np.flatnonzero(~np.isnan(costs).any(axis=1))
+    with np.errstate(invalid="ignore"):  # inf + -inf: the order is only a speed-up
+        order = complete[np.argsort(costs[complete].sum(axis=1), kind="stable")]
+    survivors, kept, done = costs[order], np.arange(len(order)), 0
+    while done < len(survivors):
+        size = max(1, PARETO_BLOCK_ELEMENTS // max(1, len(survivors)))
+        stays = ~_dominated(survivors, survivors[done:done + size])
+        done = int(stays[:done + size].sum())
+        survivors, kept = survivors[stays], kept[stays]
     front = np.zeros(len(costs), dtype=bool)
-    front[np.flatnonzero(complete)[~dominated]] = True
+    front[order[kept]] = True
     return front
 
 
 def _dominated(rows: np.ndarray, by: np.ndarray) -> np.ndarray:
     """Whether each of `rows` (M, K) is dominated by some row of `by` (N, K)."""
-    no_worse = (by[None, :, :] <= rows[:, None, :]).all(axis=2)
-    better = (by[None, :, :] < rows[:, None, :]).any(axis=2)
+    no_worse = np.ones((len(rows), len(by)), dtype=bool)
+    better = np.zeros((len(rows), len(by)), dtype=bool)
+    for column in range(rows.shape[1]):  # K is small: (M, N) planes beat an (M, N, K) cube
+        mine, theirs = rows[:, column, None], by[None, :, column]
+        no_worse &= theirs <= mine
+        better |= theirs < mine
     return (no_worse & better).any(axis=1)
 
 
@@ -127,8 +137,17 @@ def _floats(table: pa.Table, column: str) -> np.ndarray:
     return np.array([np.nan if v is None else float(v) for v in _values(table, column)])
 
 
+def _shown_floats(table: pa.Table, column: str) -> np.ndarray:
+    """The column as float64 in the unit of its label: fractions written as % times 100."""
+    scale = 100.0 if FIGURES.get(column, ("", ""))[1] == "percent" else 1.0
+    return scale * _floats(table, column)
+
+
 def _has_values(table: pa.Table, column: str, rows: np.ndarray) -> bool:
-    """Whether the column exists and holds a non-null value in one of `rows` (bool mask)."""
+    """Whether the column exists and holds a value in one of `rows` (bool mask): not null,
+    and for a number column a finite number."""
+    if _is_numeric(table, column):
+        return bool(np.isfinite(_floats(table, column)[rows]).any())
     return any(v is not None for v, keep in zip(_values(table, column), rows, strict=True)
                if keep)
 
@@ -187,7 +206,7 @@ def _format(column: str, value) -> str:
         return value
     number = _finite(value)
     if number is None:
-        return "-"
+        return "-" if value is None or isinstance(value, int | float) else str(value)
     style = FIGURES.get(column, ("", "parameter"))[1]
     if isinstance(value, int) and style == "parameter":
         return str(value)
@@ -266,7 +285,7 @@ def _plain(values: np.ndarray) -> list[float | None]:
 def _axes(table: pa.Table, objectives: list[Objective]) -> list[tuple[str, np.ndarray]]:
     """(title, values) of the scatter's x and y (and colour when a third objective exists);
     the point number stands in for the x axis when only one objective exists."""
-    axes = [(FIGURES[o.column][0], _floats(table, o.column)) for o in objectives]
+    axes = [(FIGURES[o.column][0], _shown_floats(table, o.column)) for o in objectives]
     if len(axes) == 1:
         axes.insert(0, ("point", _floats(table, "point")))
     return axes
@@ -314,7 +333,7 @@ def _dimension(table: pa.Table, column: str, rows: np.ndarray) -> dict | None:
     if not _has_values(table, column, rows):
         return None
     if _is_numeric(table, column):
-        return {"label": label, "values": _plain(_floats(table, column)[rows])}
+        return {"label": label, "values": _plain(_shown_floats(table, column)[rows])}
     texts = [_format(column, v) for v, keep in zip(_values(table, column), rows, strict=True)
              if keep]
     categories = sorted(set(texts))
@@ -337,7 +356,7 @@ def _parallel(table: pa.Table, parameters: list[str], front: np.ndarray) -> go.F
         line={"color": on_front, "colorscale": [[0, "#9fb3c8"], [1, "#b2182b"]],
               "cmin": 0, "cmax": 1}))
     fig.update_layout(title="Parameters and figures of the ok points (red: Pareto front)",
-                      **{**LAYOUT, "margin": {"l": 80, "r": 80, "t": 90, "b": 30}})
+                      **{**LAYOUT, "margin": {"l": 80, "r": 80, "t": 110, "b": 30}})
     return fig
 
 

@@ -3,13 +3,15 @@ cost by the hand-calculated amount."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rackforge.calendar import add_quarters
 from rackforge.sourcing.problem import ProblemInputs, Settings
-from rackforge.sourcing.solve import PlanOptions
+from rackforge.sourcing.solve import PlanOptions, plan_sourcing
 from rackforge.sourcing.spec import SupplierOutage, WhatIfSpec
-from rackforge.sourcing.whatif import SourcingCase, run_what_if
+from rackforge.sourcing.whatif import SourcingCase, apply_what_if, run_what_if
 from tests.sourcing.helpers import Q0, offer
 
 OPTIONS = PlanOptions(mip_gap=1e-9)
@@ -65,3 +67,13 @@ def test_demand_surge():
     case = _case([offer("a", "x", 100), offer("b", "x", 130, "MX")])
     w = run_what_if(case, "surge", WhatIfSpec(demand_factor=1.5), OPTIONS)
     assert w.delta_cost_usd == pytest.approx(1300.0)
+
+
+def test_a_base_case_outage_is_honoured_and_what_ifs_add_to_it():
+    # A (100, capacity 10) is out in 2027Q2 in the base case itself: 10 units from A in 2027Q1,
+    # 10 from B (130) in 2027Q2 -> 1000 + 1300 = 2300.
+    case = replace(_case([offer("a", "x", 100), offer("b", "x", 130, "MX")]),
+                   outages=(("a", (QUARTERS[1],)),))
+    assert plan_sourcing(case.problem(), OPTIONS).cost.total_usd == pytest.approx(2300.0)
+    lost = WhatIfSpec(supplier_lost=[SupplierOutage(supplier="b", quarters=["2027Q1"])])
+    assert apply_what_if(case, lost).outages == (("a", (QUARTERS[1],)), ("b", (QUARTERS[0],)))

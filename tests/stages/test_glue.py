@@ -63,6 +63,18 @@ def test_supplier_deliveries_limit_the_ramp():
     assert result.final.binding == "supply-units-upper[cdu,2027Q3]"
 
 
+def test_a_supplier_outage_lowers_the_ramp_by_the_quarter_it_loses():
+    start = parse_quarter("2026Q3")
+    # As above, but the CDU supplier is out in 2027Q1 (quarter index 2): 4 x 50 = 200 CDUs by
+    # 2027Q3 instead of 250, so 200 racks online.
+    cdu = PartSupply("cdu", 1.0, ((0, 50.0),), ((2, 50.0),))
+    quarters = [parse_quarter(q) for q in ("2026Q3", "2026Q4", "2027Q1", "2027Q2")]
+    assert cdu.delivered_by(start, quarters).tolist() == [50, 100, 100, 150]
+    data = SCENARIO | {"plan": SCENARIO["plan"] | {"factory": {"racks_per_week": 100}}}
+    result = _ramp(data, supply=Supply(resolved=None, start=start, parts=(cdu,)))
+    assert result.final.racks_online == pytest.approx(200)
+
+
 def test_sourcing_prices_the_lab_built_rack_and_gives_its_domestic_share():
     data = read_yaml(REFERENCE)
     cand = data["compare"]["candidates"][0]

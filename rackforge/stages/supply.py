@@ -65,5 +65,8 @@ def data(result: Supply) -> dict[str, Any]:
             "parts": [{"part": p.part, "units_per_rack": p.units_per_rack,
                        "capacity_added": [{"from_quarter": format_quarter(
                            add_quarters(result.start, first)), "units_per_quarter": units}
-                           for first, units in p.added_per_quarter]}
+                           for first, units in p.added_per_quarter],
+                       "capacity_lost": [{"quarter": format_quarter(
+                           add_quarters(result.start, index)), "units": units}
+                           for index, units in p.lost_per_quarter]}
                       for p in result.parts]}

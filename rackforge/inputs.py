@@ -31,13 +31,18 @@ def read_yaml(path: str | Path) -> Any:
     except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
         raise InputError(f"cannot read file ({exc.__class__.__name__})", str(path),
                          expected="a readable UTF-8 YAML file") from None
+    return parse_yaml(text, str(path))
+
+
+def parse_yaml(text: str, file: str | None = None) -> Any:
+    """Parse YAML text (named `file` in errors); a syntax error becomes an InputError."""
     try:
         return yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"YAML syntax error: {problem}", str(path), where,
+        raise InputError(f"YAML syntax error: {problem}", file, where,
                          expected="valid YAML") from None
 
 

@@ -83,8 +83,11 @@ def load(path: str | Path, catalog: Catalog | None = None) -> Scenario:
     return from_dict(data, catalog, str(path))
 
 
-def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None) -> Scenario:
-    """Validate an already-parsed scenario mapping (see :func:`load`)."""
+def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None,
+              folder: Path | None = None) -> Scenario:
+    """Validate an already-parsed scenario mapping (see :func:`load`); files it names (a
+    supplier table) are read from `folder`, by default the folder of `file`, the name errors
+    give."""
     if not isinstance(data, dict):
         raise InputError("a scenario must be a YAML mapping", file, None, None,
                          "keys such as name, racks")
@@ -100,7 +103,7 @@ def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None
                          "evaluate.fabric_from_cluster", True,
                          "a cluster: section to take the fabric from, or false")
     _check_schedules(spec, file)
-    folder = Path(file).parent if file else Path(".")
+    folder = folder or (Path(file).parent if file else Path("."))
     plan_quarters = quarters_of(spec.plan) if spec.plan is not None else ()
     sourcing = load_suppliers(spec.sourcing, folder, catalog, file, plan_quarters)
     return Scenario(spec.model_copy(update={"sourcing": sourcing}), catalog, file, layouts)

@@ -22,10 +22,11 @@ def _environment() -> jinja2.Environment:
                               undefined=jinja2.StrictUndefined)
 
 
-def render_html(run: RunResult) -> str:
-    """The report page for `run` as one HTML string (about 5 MB with Plotly inline)."""
+def render_html(run: RunResult, withhold_suppliers: bool = False) -> str:
+    """The report page for `run` as one HTML string (about 5 MB with Plotly inline);
+    `withhold_suppliers` leaves supplier-level data out of the sourcing section."""
     spec = run.scenario.spec
-    sections = build_sections(run)
+    sections = build_sections(run, withhold_suppliers)
     flagged = sum(s.flagged for s in sections)
     note = (f"{flagged} inputs of this report are invented example data (marked example: true),"
             " not measurements or quotes: see Inputs and their sources." if flagged else None)

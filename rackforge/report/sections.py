@@ -314,15 +314,36 @@ def source_section(outcome: Outcome, run: RunResult) -> Section:
         Figure(charts.sourcing_spend(r))])
 
 
+def source_totals_section(outcome: Outcome, run: RunResult) -> Section:
+    """The sourcing section without supplier-level data: domestic share and cost by year, and
+    the landed cost of a rack, for readers outside the organisation that owns the suppliers."""
+    rep = outcome.result
+    r = rep.result
+    years = [[txt(y.year), num(None if y.share is None else y.share * 100, "%"),
+              num(y.floor * 100, "%"), num(y.domestic_usd, "USD"), num(y.total_usd, "USD")]
+             for y in r.share_by_year]
+    return Section("source", "Sourcing (totals)", outcome.status, outcome.summary, [
+        table(["quantity", "value"], [["Landed cost per rack", num(rep.bom.total_usd, "USD")],
+                                      ["Racks sourced", num(rep.racks_total, "racks")]],
+              "Supplier names, offers, prices and the plan by supplier are withheld: they "
+              "belong to the organisation that owns the supplier table."),
+        table(["year", "domestic share", "floor", "domestic", "all components"], years,
+              r.rule_text)])
+
+
 BUILDERS = {"checks": checks_section, "evaluate": evaluate_section, "cluster": cluster_section,
             "source": source_section, "compare": compare_section, "build": build_section,
             "plan": plan_section, "demand": demand_section, "supply": supply_section}
 
 
-def build_sections(run: RunResult) -> list[Section]:
+def build_sections(run: RunResult, withhold_suppliers: bool = False) -> list[Section]:
+    """One section per stage, then the inputs; `withhold_suppliers` shows sourcing as totals
+    only (see :func:`source_totals_section`)."""
     sections = []
     for name, outcome in run.outcomes.items():
         builder = BUILDERS.get(name)
+        if withhold_suppliers and name == "source":
+            builder = source_totals_section
         if outcome.status != "ok" or builder is None:
             sections.append(Section(name, name.title(), outcome.status, outcome.summary))
         else:

@@ -1,0 +1,1 @@
+"""The shared workspace: a FastAPI server over the stage graph, with SQLAlchemy storage."""

@@ -1,0 +1,161 @@
+"""The JSON API (``/api/...``): thin routes over :mod:`rackforge.serve.service`.
+
+Every route but ``/api/health`` needs ``Authorization: Bearer TOKEN``. Results and versions
+are shown with supplier-level data withheld unless the caller's organisation owns it
+(:mod:`rackforge.serve.confidential`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from rackforge.serve import confidential, diff, service
+from rackforge.serve.models import Run, User, Version
+from rackforge.serve.schemas import NewMember, NewProject, NewVersion
+from rackforge.serve.service import ServiceError
+
+router = APIRouter(prefix="/api")
+
+
+def session_of(request: Request) -> Iterator[Session]:
+    """A database session per request: committed when the route returns, else rolled back."""
+    with request.app.state.sessions() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(session_of)]
+
+
+def caller(session: SessionDep,
+           authorization: Annotated[str | None, Header()] = None) -> User:
+    token = authorization.removeprefix("Bearer ").strip() if authorization and \
+        authorization.startswith("Bearer ") else None
+    user = service.authenticate(session, token)
+    if user is None:
+        raise ServiceError(401, "a valid API token is needed: Authorization: Bearer TOKEN")
+    return user
+
+
+UserDep = Annotated[User, Depends(caller)]
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.post("/projects", status_code=201)
+def create_project(body: NewProject, session: SessionDep, user: UserDep) -> dict[str, Any]:
+    return {"id": service.create_project(session, user, body.name).id}
+
+
+@router.get("/projects")
+def list_projects(session: SessionDep, user: UserDep) -> list[dict[str, Any]]:
+    return [{"id": p.id, "name": p.name, "org": p.org.name, "role": role}
+            for p, role in service.projects_of(session, user)]
+
+
+@router.post("/projects/{project_id}/members", status_code=201)
+def add_member(project_id: int, body: NewMember, session: SessionDep, user: UserDep
+               ) -> dict[str, Any]:
+    share = service.share_project(session, user, project_id, body.org, body.role)
+    return {"project": project_id, "org": body.org, "role": share.role}
+
+
+@router.post("/projects/{project_id}/versions", status_code=201)
+def add_version(project_id: int, body: NewVersion, session: SessionDep, user: UserDep
+                ) -> dict[str, Any]:
+    version = service.add_version(session, user, project_id, body.scenario_yaml, body.files,
+                                  body.parent, body.message)
+    return {"id": version.id, "number": version.number}
+
+
+@router.get("/projects/{project_id}/versions")
+def list_versions(project_id: int, session: SessionDep, user: UserDep) -> list[dict[str, Any]]:
+    return [version_summary(v) for v in service.versions_of(session, user, project_id)]
+
+
+def version_summary(version: Version) -> dict[str, Any]:
+    return {"id": version.id, "number": version.number, "parent": version.parent_id,
+            "author": version.author.name, "message": version.message,
+            "created_at": version.created_at.isoformat(), "content_hash": version.content_hash}
+
+
+@router.get("/versions/{version_id}")
+def get_version(version_id: int, session: SessionDep, user: UserDep) -> dict[str, Any]:
+    version, role = service.version_for(session, user, version_id)
+    return version_document(session, user, version) | {"role": role}
+
+
+def version_document(session: Session, user: User, version: Version) -> dict[str, Any]:
+    """The version with its scenario and files, supplier data withheld from other orgs."""
+    sees = confidential.sees_suppliers(session, user, version)
+    if sees:
+        text, files = version.scenario_yaml, {f.name: f.text for f in version.files}
+    else:
+        text, files = confidential.redact_version(version)
+    return version_summary(version) | {"scenario_yaml": text, "files": files,
+                                       "suppliers_withheld": not sees}
+
+
+@router.get("/versions/{a}/diff/{b}")
+def diff_versions(a: int, b: int, session: SessionDep, user: UserDep) -> dict[str, Any]:
+    old, _ = service.version_for(session, user, a)
+    new, _ = service.version_for(session, user, b)
+    old_doc, new_doc = (version_document(session, user, v) for v in (old, new))
+    return {"from": version_summary(old), "to": version_summary(new),
+            "scenario": diff.scenario_changes(old_doc["scenario_yaml"], new_doc["scenario_yaml"]),
+            "answers": diff.answer_changes(_results_of(session, user, old),
+                                           _results_of(session, user, new))}
+
+
+def _results_of(session: Session, user: User, version: Version) -> dict[str, Any] | None:
+    run = service.latest_done_run(session, version.id)
+    return results_for(session, user, run, version) if run else None
+
+
+def results_for(session: Session, user: User, run: Run, version: Version
+                ) -> dict[str, Any] | None:
+    if run.results_json is None:
+        return None
+    results = json.loads(run.results_json)
+    if confidential.sees_suppliers(session, user, version):
+        return results
+    return confidential.redact_results(results)
+
+
+@router.post("/versions/{version_id}/runs", status_code=202)
+def create_run(version_id: int, request: Request, session: SessionDep, user: UserDep
+               ) -> dict[str, Any]:
+    run = service.create_run(session, user, version_id)
+    session.commit()
+    request.app.state.start_run(run.id)
+    return {"id": run.id, "status": run.status}
+
+
+@router.get("/runs/{run_id}")
+def get_run(run_id: int, session: SessionDep, user: UserDep) -> dict[str, Any]:
+    run, version = service.run_for(session, user, run_id)
+    return {"id": run.id, "version": version.id, "status": run.status,
+            "progress": json.loads(run.progress or "{}"), "error": run.error,
+            "results": results_for(session, user, run, version)}
+
+
+@router.get("/runs/{run_id}/report", response_class=HTMLResponse)
+def get_report(run_id: int, session: SessionDep, user: UserDep) -> HTMLResponse:
+    run, version = service.run_for(session, user, run_id)
+    if run.status != "done":
+        raise ServiceError(409, f"run {run_id} is {run.status}; the report comes when it is done")
+    full = confidential.sees_suppliers(session, user, version)
+    return HTMLResponse(run.report_html if full else run.report_public_html)

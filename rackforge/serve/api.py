@@ -76,19 +76,48 @@ def add_member(project_id: int, body: NewMember, session: SessionDep, user: User
 @router.post("/projects/{project_id}/versions", status_code=201)
 def add_version(project_id: int, body: NewVersion, session: SessionDep, user: UserDep
                 ) -> dict[str, Any]:
-    version = service.add_version(session, user, project_id, body.scenario_yaml, body.files,
-                                  body.parent, body.message)
+    text, files = incoming(session, user, project_id, body.scenario_yaml, body.files)
+    version = service.add_version(session, user, project_id, text, files, body.parent,
+                                  body.message)
     return {"id": version.id, "number": version.number}
+
+
+def incoming(session: Session, user: User, project_id: int, text: str,
+             files: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A version written by an organisation that does not own the latest version's supplier
+    data: its aliases turned back into supplier names; a withheld table it sends back is
+    dropped (the stored one carries over), any other text for it is refused."""
+    service.project_for(session, user, project_id, "editor")
+    latest = service.latest_version(session, project_id)
+    if latest is None or confidential.sees_suppliers(session, user, latest):
+        return text, files
+    tables = confidential.supplier_files(latest.scenario_yaml)
+    refused = [n for n, t in files.items() if n in tables and t != confidential.WITHHELD]
+    if refused:
+        raise ServiceError(403, "the supplier table belongs to another organisation",
+                           [f"files: {n!r} may only be changed by its owner" for n in refused])
+    names = confidential.aliases(latest)
+    return (confidential.unmask(text, names),
+            {n: confidential.unmask(t, names) for n, t in files.items() if n not in tables})
 
 
 @router.get("/projects/{project_id}/versions")
 def list_versions(project_id: int, session: SessionDep, user: UserDep) -> list[dict[str, Any]]:
-    return [version_summary(v) for v in service.versions_of(session, user, project_id)]
+    return [version_summary(v, masking(session, user, v))
+            for v in service.versions_of(session, user, project_id)]
 
 
-def version_summary(version: Version) -> dict[str, Any]:
+def masking(session: Session, user: User, version: Version) -> dict[str, str]:
+    """Supplier name -> alias for a caller who may not see `version`'s suppliers, else {}."""
+    if confidential.sees_suppliers(session, user, version):
+        return {}
+    return confidential.aliases(version)
+
+
+def version_summary(version: Version, names: dict[str, str] | None = None) -> dict[str, Any]:
     return {"id": version.id, "number": version.number, "parent": version.parent_id,
-            "author": version.author.name, "message": version.message,
+            "author": version.author.name,
+            "message": confidential.mask(version.message, names or {}),
             "created_at": version.created_at.isoformat(), "content_hash": version.content_hash}
 
 
@@ -100,13 +129,16 @@ def get_version(version_id: int, session: SessionDep, user: UserDep) -> dict[str
 
 def version_document(session: Session, user: User, version: Version) -> dict[str, Any]:
     """The version with its scenario and files, supplier data withheld from other orgs."""
-    sees = confidential.sees_suppliers(session, user, version)
-    if sees:
+    names = masking(session, user, version)
+    if not names and confidential.sees_suppliers(session, user, version):
         text, files = version.scenario_yaml, {f.name: f.text for f in version.files}
     else:
         text, files = confidential.redact_version(version)
-    return version_summary(version) | {"scenario_yaml": text, "files": files,
-                                       "suppliers_withheld": not sees}
+        text = confidential.mask(text, names)
+        files = {n: confidential.mask(t, names) for n, t in files.items()}
+    return version_summary(version, names) | {
+        "scenario_yaml": text, "files": files,
+        "suppliers_withheld": not confidential.sees_suppliers(session, user, version)}
 
 
 @router.get("/versions/{a}/diff/{b}")
@@ -114,7 +146,8 @@ def diff_versions(a: int, b: int, session: SessionDep, user: UserDep) -> dict[st
     old, _ = service.version_for(session, user, a)
     new, _ = service.version_for(session, user, b)
     old_doc, new_doc = (version_document(session, user, v) for v in (old, new))
-    return {"from": version_summary(old), "to": version_summary(new),
+    return {"from": version_summary(old, masking(session, user, old)),
+            "to": version_summary(new, masking(session, user, new)),
             "scenario": diff.scenario_changes(old_doc["scenario_yaml"], new_doc["scenario_yaml"]),
             "answers": diff.answer_changes(_results_of(session, user, old),
                                            _results_of(session, user, new))}
@@ -130,9 +163,11 @@ def results_for(session: Session, user: User, run: Run, version: Version
     if run.results_json is None:
         return None
     results = json.loads(run.results_json)
-    if confidential.sees_suppliers(session, user, version):
+    names = masking(session, user, version)
+    if not names and confidential.sees_suppliers(session, user, version):
         return results
-    return confidential.redact_results(results)
+    redacted = json.dumps(confidential.redact_results(results))
+    return json.loads(confidential.mask(redacted, names))
 
 
 @router.post("/versions/{version_id}/runs", status_code=202)
@@ -157,5 +192,7 @@ def get_report(run_id: int, session: SessionDep, user: UserDep) -> HTMLResponse:
     run, version = service.run_for(session, user, run_id)
     if run.status != "done":
         raise ServiceError(409, f"run {run_id} is {run.status}; the report comes when it is done")
-    full = confidential.sees_suppliers(session, user, version)
-    return HTMLResponse(run.report_html if full else run.report_public_html)
+    if confidential.sees_suppliers(session, user, version):
+        return HTMLResponse(run.report_html)
+    return HTMLResponse(confidential.mask(run.report_public_html or "",
+                                          masking(session, user, version)))

@@ -9,11 +9,19 @@ the totals: landed cost, domestic share by year, cost breakdown, spend by origin
 The owner of a version's supplier data is the organisation of the author of the version that
 last changed it (walking back through the parents while the supplier data is unchanged), so a
 lab engineer who edits the plan of a manufacturer's scenario does not become its owner.
+
+Supplier names also appear outside the table (a what-if that loses a supplier, a comment, a
+version message, a what-if summary in the results). Everything shown to another organisation
+is therefore masked as text: each supplier name becomes a stable alias (``supplier-01``, in the
+order of the sorted names); a version written back by that organisation is unmasked, so its
+what-ifs still name the real suppliers.
 """
 
 from __future__ import annotations
 
 import copy
+import csv
+import re
 from typing import Any
 
 import yaml
@@ -64,6 +72,49 @@ def supplier_owner(session: Session, version: Version) -> int:
 
 def sees_suppliers(session: Session, user: User, version: Version) -> bool:
     return supplier_owner(session, version) == user.org_id
+
+
+def supplier_names(version: Version) -> list[str]:
+    """The suppliers of a version's tables and inline offers, sorted."""
+    tables = supplier_files(version.scenario_yaml)
+    names: set[str] = set()
+    for f in version.files:
+        if f.name in tables:
+            rows = csv.reader(line for line in f.text.splitlines()
+                              if line.strip() and not line.lstrip().startswith("#"))
+            header = next(rows, [])
+            column = [h.strip() for h in header].index("supplier") \
+                if "supplier" in [h.strip() for h in header] else None
+            names.update(row[column].strip() for row in rows
+                         if column is not None and len(row) > column and row[column].strip())
+    inline = _sourcing(version.scenario_yaml).get("suppliers") \
+        if isinstance(_sourcing(version.scenario_yaml), dict) else None
+    if isinstance(inline, list):
+        names.update(str(o.get("supplier")) for o in inline if isinstance(o, dict)
+                     and o.get("supplier"))
+    return sorted(names)
+
+
+def aliases(version: Version) -> dict[str, str]:
+    """Supplier name -> alias (``supplier-01``...) for a version."""
+    return {name: f"supplier-{i:02d}" for i, name in enumerate(supplier_names(version), 1)}
+
+
+def mask(text: str, names: dict[str, str]) -> str:
+    """`text` with every supplier name replaced by its alias (longest names first)."""
+    return _replace(text, names)
+
+
+def unmask(text: str, names: dict[str, str]) -> str:
+    """`text` with aliases turned back into the supplier names they stand for."""
+    return _replace(text, {alias: name for name, alias in names.items()})
+
+
+def _replace(text: str, mapping: dict[str, str]) -> str:
+    if not mapping:
+        return text
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True)))
+    return pattern.sub(lambda m: mapping[m.group(0)], text)
 
 
 def redact_version(version: Version) -> tuple[str, dict[str, str]]:

@@ -3,7 +3,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench serve lint clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -20,6 +20,9 @@ $(DEVSTAMP): $(PY) pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/rackforge run scenarios/reference.yaml -o out/
 
+serve: $(STAMP)
+	$(VENV)/bin/rackforge serve --demo
+
 test: $(DEVSTAMP)
 	$(VENV)/bin/ruff check rackforge tests benchmarks
 	$(VENV)/bin/pytest
@@ -28,4 +31,4 @@ bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out .pytest_cache .rackforge-cache rackforge.db

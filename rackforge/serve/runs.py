@@ -25,7 +25,7 @@ from rackforge.serve.db import make_engine, session_factory
 from rackforge.serve.models import Run, Version, utcnow
 from rackforge.serve.service import check_scenario
 
-MAX_TRIES_NOTE = "re-queued after the server stopped during the run"
+RECOVERED = "re-queued after the server stopped during the run"
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def recover(session: Session) -> list[int]:
                             .order_by(Run.id)).all()
     for run in stale:
         if run.status == "running":
-            run.status, run.error = "queued", MAX_TRIES_NOTE
+            run.status, run.error = "queued", RECOVERED
     session.commit()
     return [run.id for run in stale]
 

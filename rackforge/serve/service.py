@@ -9,6 +9,7 @@ import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -74,7 +75,7 @@ def create_user(session: Session, name: str, org_name: str, role: str) -> tuple[
     return user, token
 
 
-def revoke_user(session: Session, name: str, when: object) -> User:
+def revoke_user(session: Session, name: str, when: datetime) -> User:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         raise ServiceError(404, f"no user {name!r}")

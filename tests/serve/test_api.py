@@ -199,7 +199,7 @@ def test_a_run_left_running_by_a_stopped_server_is_queued_again(tmp_path):
         user, token = create_user(session, "u", "maker", "owner")
         session.commit()
     config = ServerConfig(db_url=url, cache_dir=str(tmp_path / "c"), workers=1,
-                          processes=False)
+                          processes=True)      # the server's own worker processes
     with TestClient(create_app(config)) as client:
         headers = bearer(token)
         project = client.post("/api/projects", json={"name": "p"}, headers=headers).json()
@@ -208,10 +208,10 @@ def test_a_run_left_running_by_a_stopped_server_is_queued_again(tmp_path):
     with db.session_factory(db.make_engine(url))() as session:   # as if killed mid-run
         session.add(Run(version_id=version["id"], requested_by=user.id, status="running"))
         session.commit()
-    with TestClient(create_app(config)) as client:
+    with TestClient(create_app(config)) as client:      # restart: the run is picked up again
         state = wait(client, 1, bearer(token))
-    assert state["status"] in ("done", "failed") and "re-queued" in (state["error"] or
-                                                                    "re-queued")
+    assert state["status"] == "done", state
+    assert state["results"]["stages"] == {}               # a scenario of only a name: no stage
 
 
 def test_org_and_user_commands(tmp_path):

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Cookie, Depends, Header, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,9 @@ router = APIRouter(prefix="/api")
 
 
 def session_of(request: Request) -> Iterator[Session]:
-    """A database session per request: committed when the route returns, else rolled back."""
+    """A database session per request, rolled back if the route fails. A route that writes
+    commits before it answers (:func:`written`): FastAPI runs this cleanup only after the
+    response is sent, and an acknowledged write must already be in the database."""
     with request.app.state.sessions() as session:
         try:
             yield session
@@ -37,10 +39,18 @@ def session_of(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(session_of)]
 
 
+TOKEN_COOKIE = "rackforge_token"    # set by the web pages' sign-in (rackforge.serve.ui)
+
+
 def caller(session: SessionDep,
-           authorization: Annotated[str | None, Header()] = None) -> User:
+           authorization: Annotated[str | None, Header()] = None,
+           cookie: Annotated[str | None, Cookie(alias=TOKEN_COOKIE)] = None) -> User:
+    """The user of the ``Bearer`` token; without an Authorization header, of the web pages'
+    sign-in cookie (HttpOnly, SameSite=Strict), so the pages' scripts can poll the API."""
     token = authorization.removeprefix("Bearer ").strip() if authorization and \
         authorization.startswith("Bearer ") else None
+    if authorization is None:
+        token = cookie
     user = service.authenticate(session, token)
     if user is None:
         raise ServiceError(401, "a valid API token is needed: Authorization: Bearer TOKEN")
@@ -55,9 +65,15 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def written(session: Session, answer: dict[str, Any]) -> dict[str, Any]:
+    """Commit, then give `answer`."""
+    session.commit()
+    return answer
+
+
 @router.post("/projects", status_code=201)
 def create_project(body: NewProject, session: SessionDep, user: UserDep) -> dict[str, Any]:
-    return {"id": service.create_project(session, user, body.name).id}
+    return written(session, {"id": service.create_project(session, user, body.name).id})
 
 
 @router.get("/projects")
@@ -70,16 +86,32 @@ def list_projects(session: SessionDep, user: UserDep) -> list[dict[str, Any]]:
 def add_member(project_id: int, body: NewMember, session: SessionDep, user: UserDep
                ) -> dict[str, Any]:
     share = service.share_project(session, user, project_id, body.org, body.role)
-    return {"project": project_id, "org": body.org, "role": share.role}
+    return written(session, {"project": project_id, "org": body.org, "role": share.role})
 
 
 @router.post("/projects/{project_id}/versions", status_code=201)
 def add_version(project_id: int, body: NewVersion, session: SessionDep, user: UserDep
                 ) -> dict[str, Any]:
     text, files = incoming(session, user, project_id, body.scenario_yaml, body.files)
-    version = service.add_version(session, user, project_id, text, files, body.parent,
-                                  body.message)
-    return {"id": version.id, "number": version.number}
+    try:
+        version = service.add_version(session, user, project_id, text, files, body.parent,
+                                      body.message)
+    except ServiceError as exc:
+        raise masked(exc, names_for(session, user, project_id)) from None
+    return written(session, {"id": version.id, "number": version.number})
+
+
+def names_for(session: Session, user: User, project_id: int) -> dict[str, str]:
+    """Supplier name -> alias of the project's latest version, for a caller who may not see
+    its suppliers (else {})."""
+    latest = service.latest_version(session, project_id)
+    return masking(session, user, latest) if latest else {}
+
+
+def masked(exc: ServiceError, names: dict[str, str]) -> ServiceError:
+    """`exc` with supplier names in its message and lines replaced by their aliases."""
+    return ServiceError(exc.status, confidential.mask(exc.message, names),
+                        [confidential.mask(line, names) for line in exc.errors])
 
 
 def incoming(session: Session, user: User, project_id: int, text: str,

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rackforge import __version__
-from rackforge.serve import api, db, runs
+from rackforge.serve import api, db, runs, ui
 from rackforge.serve.service import ServiceError
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -51,8 +51,10 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
                   lifespan=_lifespan(config))
     app.add_middleware(BodyLimit)
     app.include_router(api.router)
+    app.include_router(ui.router)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OverflowError, _out_of_range)
     return app
 
 
@@ -84,6 +86,13 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
                          "errors": lines}, status_code=422)
 
 
+async def _out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
+    """A number past what the database stores (an id over 2**63 - 1 in the path): no such
+    thing can exist, so the request is malformed, as ``/api/versions/abc`` is."""
+    return JSONResponse({"detail": "a number in the request is out of range",
+                         "errors": [str(exc)]}, status_code=422)
+
+
 class BodyLimit:
     """Refuse request bodies over :data:`MAX_BODY_BYTES` with 413, whether or not they say
     their length."""
@@ -99,20 +108,30 @@ class BodyLimit:
         if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
             await _too_large(send)
             return
-        seen = 0
+        seen, refused = 0, False
 
         async def counted() -> dict[str, Any]:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > MAX_BODY_BYTES:
+                if not refused:
+                    refused = True
+                    await _too_large(send)
                 raise _TooLarge
             return message
 
+        async def unless_refused(message: dict[str, Any]) -> None:
+            # the app may turn the error reading its body into an answer of its own (FastAPI
+            # answers 400); the 413 has been sent already
+            if not refused:
+                await send(message)
+
         try:
-            await self.app(scope, counted, send)
+            await self.app(scope, counted, unless_refused)
         except _TooLarge:
-            await _too_large(send)
+            if not refused:
+                await _too_large(send)
 
 
 class _TooLarge(Exception):

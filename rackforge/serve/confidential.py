@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import csv
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -49,21 +50,38 @@ def _sourcing(scenario_yaml: str) -> Any:
     return data.get("sourcing", {}) if isinstance(data, dict) else {}
 
 
-def supplier_data_key(version: Version) -> str:
-    """Hash of a version's supplier data: the tables it names and inline offers."""
-    tables = {f.name: f.text for f in version.files if f.name in
-              supplier_files(version.scenario_yaml)}
-    sourcing = _sourcing(version.scenario_yaml)
+def supplier_data_key(scenario_yaml: str, files: Mapping[str, str]) -> str:
+    """Hash of a scenario's supplier data: the tables it names and inline offers."""
+    tables = {name: text for name, text in files.items()
+              if name in supplier_files(scenario_yaml)}
+    sourcing = _sourcing(scenario_yaml)
     inline = sourcing.get("suppliers") if isinstance(sourcing, dict) else None
     return content_key({"tables": tables, "inline": repr(inline)})
 
 
+def version_key(version: Version) -> str:
+    return supplier_data_key(version.scenario_yaml, {f.name: f.text for f in version.files})
+
+
+def new_owner(parent: Version | None, scenario_yaml: str, files: Mapping[str, str],
+              author_org_id: int) -> int:
+    """Who owns a new version's supplier data: the parent's owner if it is unchanged, else
+    the author's organisation."""
+    if parent is not None and parent.supplier_org_id is not None and \
+            supplier_data_key(scenario_yaml, files) == version_key(parent):
+        return parent.supplier_org_id
+    return author_org_id
+
+
 def supplier_owner(session: Session, version: Version) -> int:
-    """The organisation that owns `version`'s supplier data (module docstring)."""
-    key = supplier_data_key(version)
+    """The organisation that owns `version`'s supplier data (module docstring): recorded when
+    it was written; for a version from before that, found by walking its parents."""
+    if version.supplier_org_id is not None:
+        return version.supplier_org_id
+    key = version_key(version)
     while version.parent_id is not None:
         parent = session.get(Version, version.parent_id)
-        if parent is None or supplier_data_key(parent) != key:
+        if parent is None or version_key(parent) != key:
             break
         version = parent
     author = session.get(User, version.author_id)

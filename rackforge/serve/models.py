@@ -169,6 +169,8 @@ class Version(Base):
     created_at: Mapped[datetime] = created_at_column()
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     scenario_yaml: Mapped[str] = mapped_column(Text, nullable=False)
+    supplier_org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"), nullable=True)
+    # ^ the organisation that owns this version's supplier data (migration 0003)
 
     project: Mapped[Project] = relationship()
     author: Mapped[User] = relationship()

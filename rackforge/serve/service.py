@@ -20,6 +20,7 @@ from rackforge.cache import content_key
 from rackforge.errors import InputError
 from rackforge.inputs import closest, parse_yaml
 from rackforge.scenario import Scenario, from_dict
+from rackforge.serve.confidential import new_owner
 from rackforge.serve.models import Membership, Org, Project, Run, User, Version, VersionFile
 from rackforge.serve.security import ROLES, Role, at_least, lesser, matches, new_token, token_hash
 
@@ -189,6 +190,7 @@ def add_version(session: Session, user: User, project_id: int, scenario_yaml: st
     check_scenario(scenario_yaml, merged)
     version = Version(project_id=project.id, number=(latest.number if latest else 0) + 1,
                       parent_id=parent, author_id=user.id, message=message,
+                      supplier_org_id=new_owner(latest, scenario_yaml, merged, user.org_id),
                       content_hash=content_key({"scenario": scenario_yaml, "files": merged}),
                       scenario_yaml=scenario_yaml,
                       files=[VersionFile(name=n, text=t) for n, t in sorted(merged.items())])

@@ -66,7 +66,7 @@ def table_names(engine) -> set[str]:
 
 def test_migrations_create_every_table_at_head(db_url, engine):
     assert table_names(engine) == TABLES
-    assert db.current_revision(db_url) == db.head_revision() == "0002"
+    assert db.current_revision(db_url) == db.head_revision() == "0003"
     assert "ix_runs_status" in {index["name"] for index in inspect(engine).get_indexes("runs")}
 
 

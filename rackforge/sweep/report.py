@@ -22,6 +22,8 @@ import plotly.graph_objects as go
 import pyarrow as pa
 from plotly.offline import get_plotlyjs
 
+from rackforge.report.blocks import Cell, Table
+
 TEMPLATES = Path(__file__).parent / "templates"
 STATUSES = ("ok", "bad input", "failed")
 BEST_COUNT = 10
@@ -57,21 +59,6 @@ class Objective:
     name: str
     column: str
     sense: float
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A table cell: its text, its raw finite number (None when not a number) and CSS class."""
-
-    text: str
-    value: float | None = None
-    css: str = ""
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: list[str]
-    rows: list[list[Cell]]
 
 
 # ---------------------------------------------------------------- the Pareto front

@@ -44,6 +44,41 @@ class InputError(RackforgeError):
                           self.hint)
 
 
+class InputErrors(InputError):
+    """Several mistakes in one input, each an :class:`InputError`; its message is their lines,
+    one per mistake (at most :attr:`LIMIT`, then how many more), so a user fixes them all in one
+    pass. It is an InputError located at the first mistake, so ``except InputError`` catches it.
+    """
+
+    LIMIT = 20
+
+    def __init__(self, errors: list[InputError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.message, first.file, first.path, first.value, first.expected,
+                         first.hint)
+
+    def __reduce__(self) -> tuple:
+        """Pickle as the list of mistakes (a sweep's worker processes send errors back)."""
+        return (InputErrors, (self.errors,))
+
+    def one_line(self) -> str:
+        """Every mistake's line, joined by newlines (the name is kept for the base class)."""
+        lines = [e.one_line() for e in self.errors[: self.LIMIT]]
+        if len(self.errors) > self.LIMIT:
+            lines.append(f"and {len(self.errors) - self.LIMIT} more")
+        return "\n".join(lines)
+
+    def at(self, file: str | None = None, prefix: str | None = None) -> InputErrors:
+        """Return a copy with every mistake located in `file` under `prefix`."""
+        return InputErrors([e.at(file, prefix) for e in self.errors])
+
+
+def input_error(errors: list[InputError]) -> InputError:
+    """One InputError for `errors`: the error itself when there is one, else InputErrors."""
+    return errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
 class DesignRuleError(RackforgeError):
     """A design failed its checks in strict mode."""
 

@@ -14,17 +14,50 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from rackforge.errors import InputError
+from rackforge.errors import InputError, input_error
 from rackforge.units import unit_of
 
-# libyaml's safe loader where PyYAML was built with it (ten times faster), else the Python one
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_BYTES = 10 * 1024 * 1024   # an input file over 10 MB is refused before it is parsed
+
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
+    """The safe loader, refusing a key given twice in one mapping (YAML says keys are unique;
+    PyYAML silently keeps the last). Keys brought in by a ``<<`` merge may be overridden."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Check the mapping's own keys for repeats, then construct it as the safe loader does."""
+        if isinstance(node, yaml.MappingNode):
+            _check_unique_keys(self, node)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _check_unique_keys(loader: Any, node: yaml.MappingNode) -> None:
+    """Raise a ConstructorError at the second occurrence of a key of mapping `node`."""
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+            continue
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+
+
+# libyaml's safe loader where PyYAML was built with it (ten times faster), else the Python one;
+# either way refusing duplicate keys
+SAFE_LOADER = _UniqueKeyLoader
 
 
 def read_yaml(path: str | Path) -> Any:
-    """Parse a YAML file; a missing file or a syntax error becomes an :class:`InputError`."""
+    """Parse a YAML file; a missing, unreadable or oversized file or a syntax error becomes an
+    :class:`InputError`."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise _too_big(str(path))
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("file not found", str(path), expected="an existing YAML file") from None
@@ -34,16 +67,40 @@ def read_yaml(path: str | Path) -> Any:
     return parse_yaml(text, str(path))
 
 
+def _too_big(file: str | None) -> InputError:
+    return InputError("file over 10 MB", file, expected="a scenario or catalog file under 10 MB")
+
+
 def parse_yaml(text: str, file: str | None = None) -> Any:
-    """Parse YAML text (named `file` in errors); a syntax error becomes an InputError."""
+    """Parse YAML text (named `file` in errors); a syntax error, a duplicate key, nesting too
+    deep or text over 10 MB becomes an InputError."""
+    if len(text) > MAX_BYTES:
+        raise _too_big(file)
     try:
         return yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"YAML syntax error: {problem}", file, where,
-                         expected="valid YAML") from None
+        raise _yaml_error(exc, file) from None
+    except RecursionError:
+        raise _too_deep(file) from None
+    except (ValueError, TypeError, OverflowError, MemoryError) as exc:  # e.g. a bad timestamp
+        raise InputError(f"YAML value error: {exc}", file, expected="valid YAML") from None
+
+
+def _too_deep(file: str | None, where: str | None = None) -> InputError:
+    return InputError("nested too deep", file, where,
+                      expected="lists and mappings nested at most a few hundred levels")
+
+
+def _yaml_error(exc: yaml.YAMLError, file: str | None) -> InputError:
+    """An InputError at the line and column of a PyYAML error."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if "nesting depth" in problem:
+        return _too_deep(file, where)
+    if problem.startswith("duplicate key"):
+        return InputError(problem, file, where, expected="each key once per mapping")
+    return InputError(f"YAML syntax error: {problem}", file, where, expected="valid YAML")
 
 
 _STEP = re.compile(r"[^.\[\]]+|\[\d+\]")   # the steps of a key path: names and [index]
@@ -83,6 +140,7 @@ _EXPECTED = {
     "int_from_float": "a whole number",
     "string_type": "text",
     "bool_parsing": "true or false",
+    "bool_for_number": "a number",
     "literal_error": None,
     "greater_than": None,
     "greater_than_equal": None,
@@ -92,8 +150,25 @@ _EXPECTED = {
 
 def validation_to_input_error(exc: ValidationError, file: str | None,
                               prefix: str | None = None) -> InputError:
-    """Turn the first error of a pydantic ValidationError into an InputError."""
-    err = _first_error(exc.errors(include_url=False))
+    """Turn every error of a pydantic ValidationError into one InputError: the error itself
+    when there is one, else an :class:`InputErrors` with one line each."""
+    return input_error(validation_to_input_errors(exc, file, prefix))
+
+
+def validation_to_input_errors(exc: ValidationError, file: str | None,
+                               prefix: str | None = None) -> list[InputError]:
+    """One InputError per distinct mistake of a pydantic ValidationError (the errors of the
+    members of one union count as one mistake), in the order pydantic found them."""
+    errors = [_to_input_error(err, file, prefix)
+              for err in _distinct_errors(exc.errors(include_url=False))]
+    unique: dict[str, InputError] = {}
+    for err in errors:
+        unique.setdefault(err.one_line(), err)
+    return list(unique.values())
+
+
+def _to_input_error(err: Any, file: str | None, prefix: str | None) -> InputError:
+    """One pydantic error as an InputError with key path, value and expectation."""
     path = key_path(err["loc"])
     if prefix:
         path = f"{prefix}.{path}" if path else prefix
@@ -116,6 +191,26 @@ def validation_to_input_error(exc: ValidationError, file: str | None,
 
 
 _UNION_TAGS = ("float", "int", "str", "bool")
+
+
+def _union_base(loc: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """The location of the union an error's location passes through (the part before the
+    member's tag: ``float``, ``dict[str,float]``, ``function-after[...]``), or None when it
+    passes through none."""
+    for i, item in enumerate(loc):
+        if isinstance(item, str) and (item in _UNION_TAGS or "[" in item and item != "[key]"):
+            return loc[:i]
+    return None
+
+
+def _distinct_errors(errors: list[Any]) -> list[Any]:
+    """The errors, with those of the members of one union replaced by the one that says what
+    is wrong (see :func:`_first_error`)."""
+    groups: dict[Any, list[Any]] = {}
+    for i, err in enumerate(errors):
+        base = _union_base(tuple(err["loc"]))
+        groups.setdefault(i if base is None else base, []).append(err)
+    return [_first_error(group) for group in groups.values()]
 
 
 def _first_error(errors: list[Any]) -> Any:

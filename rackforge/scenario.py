@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from rackforge.catalog import Catalog, load_catalog
-from rackforge.catalog.loader import parse_parts
+from rackforge.catalog.loader import check_replacements, parse_parts
 from rackforge.catalog.models import Frozen, PartBase
 from rackforge.compare_spec import CompareSpec
 from rackforge.deploy.spec import PlanSpec, quarters_of
@@ -93,7 +93,9 @@ def from_dict(data: Any, catalog: Catalog | None = None, file: str | None = None
                          "keys such as name, racks")
     spec = validate(ScenarioSpec, data, file)
     extra: list[PartBase] = parse_parts(spec.parts, file, "parts")
-    catalog = (catalog or load_catalog()).with_parts(extra, file)
+    catalog = catalog or load_catalog()
+    check_replacements(catalog, extra, file, "parts")
+    catalog = catalog.with_parts(extra, file)
     layouts = {r.id: resolve_rack(r, catalog, f"racks[{i}]", file)
                for i, r in enumerate(spec.racks)}
     check_cluster(spec.cluster, catalog, layouts, file)

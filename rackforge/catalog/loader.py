@@ -85,16 +85,40 @@ def parse_parts(data: Any, file: str | None, prefix: str = "parts") -> list[Part
     """Validate a YAML list of part mappings (each with its ``kind``)."""
     if not isinstance(data, list):
         raise InputError("expected a list of parts", file, prefix, None, "a YAML list")
-    parts = []
-    for i, entry in enumerate(data):
-        where = f"{prefix}[{i}]"
-        if not isinstance(entry, dict):
-            raise InputError("expected a mapping", file, where, entry, "a part with id and kind")
-        if entry.get("kind") not in KINDS:
-            raise InputError("unknown part kind", file, f"{where}.kind", entry.get("kind"),
-                             f"one of {', '.join(KINDS)}")
-        parts.append(validate(MODELS[entry["kind"]], entry, file, where))
+    parts = [_parse_part(entry, file, f"{prefix}[{i}]") for i, entry in enumerate(data)]
+    _check_unique_ids(parts, file, prefix)
     return parts
+
+
+def _parse_part(entry: Any, file: str | None, where: str) -> PartBase:
+    """Validate one part mapping as the model of its ``kind``."""
+    if not isinstance(entry, dict):
+        raise InputError("expected a mapping", file, where, entry, "a part with id and kind")
+    if entry.get("kind") not in KINDS:
+        raise InputError("unknown part kind", file, f"{where}.kind", entry.get("kind"),
+                         f"one of {', '.join(KINDS)}")
+    return validate(MODELS[entry["kind"]], entry, file, where)
+
+
+def _check_unique_ids(parts: list[PartBase], file: str | None, prefix: str) -> None:
+    """A part id may appear once in a list of parts."""
+    first: dict[str, int] = {}
+    for i, part in enumerate(parts):
+        if part.id in first:
+            raise InputError("duplicate part id", file, f"{prefix}[{i}].id", part.id,
+                             f"ids unique within {prefix} (first at {prefix}[{first[part.id]}])")
+        first[part.id] = i
+
+
+def check_replacements(catalog: Catalog, parts: list[PartBase], file: str | None,
+                       prefix: str = "parts") -> None:
+    """A scenario part (`parts`, in the order of the `prefix` list) may reuse an id of
+    `catalog` only when it says ``replaces: true``."""
+    for i, part in enumerate(parts):
+        if part.id in catalog and not part.replaces:
+            raise InputError("part id already in the catalog", file, f"{prefix}[{i}].id",
+                             part.id, "a new id, or replaces: true to replace the catalog's "
+                             f"{catalog.parts[part.id].kind} {part.id!r}")
 
 
 def load_file(path: Path) -> list[PartBase]:

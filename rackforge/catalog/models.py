@@ -3,14 +3,25 @@
 Every numeric field names its unit (see :mod:`rackforge.units`); every part carries a
 :class:`Source`. Fields that come from a document other than the part's main source name it in
 ``field_sources``. Invented figures carry ``example: true``; inferred or secondary-source figures
-carry ``approximate: true``.
+carry ``approximate: true``. A scenario's own part (its ``parts:`` section) whose id is already in
+the shipped catalog replaces that part only when it says ``replaces: true``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from rackforge.units import (
     Bytes,
@@ -36,9 +47,64 @@ PositiveFloat = Annotated[float, Field(gt=0)]
 
 
 class Frozen(BaseModel):
-    """Immutable model that rejects unknown keys and non-finite numbers (.inf, .nan)."""
+    """Immutable model that rejects unknown keys, non-finite numbers (.inf, .nan) and a boolean
+    where a number is expected (pydantic would read ``count: true`` as 1)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """Refuse true/false (also inside a list or mapping) in a field that wants numbers."""
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None or any(isinstance(m, BeforeValidator) for m in field.metadata):
+            return value   # a quantity (units.py) refuses booleans with its own message
+        if _bool_where_number(value, field.annotation):
+            raise PydanticCustomError("bool_for_number", "true/false is not a number")
+        return value
+
+
+_UNIONS = (Union, types.UnionType)
+
+
+def _wants_number(tp: Any) -> bool:
+    """Whether type `tp` takes a number but not a boolean (int, float, a Literal of ints,
+    or a union of such with other types but not bool); a quantity type, which parses its
+    input itself, does not count."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        quantity = any(isinstance(m, BeforeValidator) for m in tp.__metadata__)
+        return not quantity and _wants_number(get_args(tp)[0])
+    if origin in _UNIONS:
+        args = get_args(tp)
+        return bool not in args and Any not in args and any(_wants_number(a) for a in args)
+    if origin is Literal:
+        return all(type(a) is int for a in get_args(tp))
+    return tp in (int, float)
+
+
+def _bool_where_number(value: Any, tp: Any) -> bool:
+    """Whether `value` holds a boolean where type `tp` wants a number."""
+    if isinstance(value, bool):
+        return _wants_number(tp)
+    if not isinstance(value, list | dict | tuple):
+        return False
+    items = list(value.values()) if isinstance(value, dict) else list(value)
+    return any(_bool_where_number(v, a) for a in _element_types(tp) for v in items)
+
+
+def _element_types(tp: Any) -> list[Any]:
+    """The element types of a container type (the value type of a dict), through unions."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _element_types(get_args(tp)[0])
+    if origin in _UNIONS:
+        return [e for a in get_args(tp) for e in _element_types(a)]
+    if origin is dict:
+        return [get_args(tp)[1]] if get_args(tp) else []
+    if origin in (list, tuple, set, frozenset):
+        return [a for a in get_args(tp) if a is not Ellipsis]
+    return []
 
 
 class Source(Frozen):
@@ -62,6 +128,9 @@ class PartBase(Frozen):
     example: bool = False
     approximate: bool = False
     notes: str | None = None
+    replaces: bool = Field(default=False, description=(
+        "a scenario part whose id is already in the shipped catalog must say replaces: true "
+        "to take its place (otherwise the repeated id is an error)"))
 
     def source_of(self, field: str) -> Source:
         return self.field_sources.get(field, self.source)
@@ -201,6 +270,20 @@ class RearDoor(PartBase):
     mass_kg: Mass = Field(gt=0)
 
 
+class Pdu(PartBase):
+    """Rack power distribution unit: one input (single- or three-phase) to outlets."""
+
+    kind: Literal["pdu"] = "pdu"
+    phases: Literal[1, 3]
+    voltage_v: Voltage = Field(gt=0, description="input, line-to-line for three-phase (wye)")
+    breaker_a: Current = Field(gt=0, description="input breaker or plug rating per phase")
+    outlets: int = Field(ge=1)
+    outlet_breaker_a: Current | None = Field(default=None, gt=0,
+                                             description="branch breaker per outlet group")
+    rack_units: int = Field(default=0, ge=0, description="0 for a zero-U (vertical) PDU")
+    mass_kg: Mass = Field(gt=0)
+
+
 class LoopLimits(PartBase):
     """Limits of a cold-plate secondary loop (technology cooling system)."""
 
@@ -261,13 +344,13 @@ class System(PartBase):
 
 Part = Annotated[
     Accelerator | Tray | PowerShelf | BatteryShelf | Busbar | PowerRack | Coolant | Cdu
-    | RearDoor | LoopLimits | Cable | Rack | System,
+    | RearDoor | LoopLimits | Cable | Rack | System | Pdu,
     Field(discriminator="kind"),
 ]
 
 MODELS: dict[str, type[PartBase]] = {
     m.model_fields["kind"].default: m
     for m in (Accelerator, Tray, PowerShelf, BatteryShelf, Busbar, PowerRack, Coolant, Cdu,
-              RearDoor, LoopLimits, Cable, Rack, System)
+              RearDoor, LoopLimits, Cable, Rack, System, Pdu)
 }
 KINDS: tuple[str, ...] = tuple(MODELS)

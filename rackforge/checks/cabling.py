@@ -14,8 +14,10 @@ def check(budget: RackBudget, site: SiteSpec | None = None) -> list[Finding]:
         subject = cb.group
         out.append(upper("CABLE-REACH", subject, cb.longest_run_m, run.cable.reach_m, "m",
                          f"longest run exceeds the {run.cable.id} {run.cable.medium} reach at "
-                         f"{run.cable.lane_gbps:g}G per lane; move the trays closer or use "
-                         "an active cable or optics"))
+                         f"{run.cable.lane_gbps:g}G per lane; the run is the trays' height "
+                         "offset + 2 x horizontal_m + slack_m of the cable group (port names "
+                         "the trays' ports): shorten horizontal_m or slack_m, move the trays "
+                         "closer, or use an active cable or optics"))
         out += _ports(run)
         mass = f", {cb.mass_kg:.1f} kg" if cb.mass_kg is not None else ""
         out.append(info("CABLE-COUNT", subject, cb.cables, "cables",

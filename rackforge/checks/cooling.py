@@ -7,12 +7,41 @@ Formulas live in :mod:`rackforge.design.thermal`; the numbers in
 from __future__ import annotations
 
 from rackforge.checks.findings import Finding, failure, info, upper
+from rackforge.design import thermal
 from rackforge.design.budget import RackBudget, cdu_capacity_w
 from rackforge.design.spec import SiteSpec
 
 
 def check(budget: RackBudget, site: SiteSpec | None = None) -> list[Finding]:
-    return _liquid(budget) + _temperatures(budget) + _air(budget)
+    """Liquid rules where the rack has liquid heat, air rules always, the inlet class if set."""
+    t, spec = budget.thermal, budget.layout.design.cooling
+    out = _air(budget) + _inlet_class(budget)
+    if t.liquid_heat_w <= 0:
+        return out
+    if not spec.liquid:
+        return out + [failure("COOLING-LIQUID-LOOP", "liquid loop",
+                              "liquid-cooled parts but no liquid loop; set cooling.coolant, "
+                              "loop, facility_class, delta_t_k and available_flow_lpm",
+                              t.liquid_heat_w, 0.0, "W")]
+    return _liquid(budget) + _temperatures(budget) + out
+
+
+def _inlet_class(budget: RackBudget) -> list[Finding]:
+    """The class's warmest allowable inlet (ASHRAE TC 9.9, thermal.air_classes) vs the warmest
+    inlet every air-cooled tray accepts."""
+    layout = budget.layout
+    name = layout.design.cooling.inlet_class
+    trays = [p.part for p in layout.trays if p.part.liquid_cooled_fraction < 1]
+    if name is None or not trays:
+        return []
+    low_c, high_c = thermal.air_classes()[name]
+    inlet_c = layout.design.cooling.inlet_temp_c
+    inlet_c = high_c if inlet_c is None else inlet_c
+    limit, tray = min([(t.max_inlet_air_c, t.id) for t in trays] + [(high_c, f"class {name}")])
+    return [upper("COOLING-INLET-CLASS", f"{name} inlet, {tray}", inlet_c, limit, "degC",
+                  f"inlet air ({inlet_c:g} degC; ASHRAE {name} allows {low_c:g}-{high_c:g}) is "
+                  f"warmer than {tray} accepts; lower cooling.inlet_temp_c or hold the room to "
+                  "a cooler class", warn=0.0)]
 
 
 def _liquid(budget: RackBudget) -> list[Finding]:

@@ -15,22 +15,9 @@ VOLTAGE_TOLERANCE = 0.10  # a 48 V busbar takes 50 V shelves, not 12 V or 800 V 
 
 
 def check(budget: RackBudget, site: SiteSpec | None = None) -> list[Finding]:
+    """Each rule where its equipment exists: shelves, busbar, shelf feed, PDUs, batteries."""
     layout, p = budget.layout, budget.power
-    spec = layout.design.power
-    out = [
-        upper("POWER-SHELF-CAPACITY", f"shelves ({spec.redundancy})", p.it_power_w,
-              p.usable_capacity_w, "W",
-              "IT load exceeds the shelf capacity left after losing the spare shelves; "
-              "add shelves or use larger ones"),
-        upper("POWER-BUSBAR-CURRENT", f"busbar {layout.busbar.id}", p.busbar_current_a,
-              layout.busbar.current_rating_a, "A",
-              "busbar current exceeds its rating; use a higher-rated or higher-voltage busbar"),
-        upper("POWER-FEED-CAPACITY", "feed", p.input_power_w, p.feed_capacity_w, "W",
-              "input power (IT load / shelf efficiency) exceeds the feed's continuous capacity; "
-              "add circuits or use larger breakers"),
-    ]
-    out += _voltage(budget)
-    out += _ride_through(budget)
+    out = _shelves(budget) + _voltage(budget) + _pdus(budget) + _ride_through(budget)
     if layout.power_rack is not None:
         out.append(upper("POWER-SIDECAR-CAPACITY", layout.power_rack.id,
                          p.input_power_w, layout.power_rack.power_w, "W",
@@ -38,8 +25,66 @@ def check(budget: RackBudget, site: SiteSpec | None = None) -> list[Finding]:
     return out
 
 
+def _shelves(budget: RackBudget) -> list[Finding]:
+    layout, p = budget.layout, budget.power
+    spec = layout.design.power
+    out = []
+    if layout.shelves or (layout.busbar is not None and layout.pdu is None):
+        out.append(upper("POWER-SHELF-CAPACITY", f"shelves ({spec.redundancy})", p.it_power_w,
+                         p.usable_capacity_w, "W",
+                         "IT load exceeds the shelf capacity left after losing the spare "
+                         "shelves; add shelves or use larger ones"))
+    if layout.busbar is not None:
+        out.append(upper("POWER-BUSBAR-CURRENT", f"busbar {layout.busbar.id}",
+                         p.busbar_current_a, layout.busbar.current_rating_a, "A",
+                         "busbar current exceeds its rating; use a higher-rated or "
+                         "higher-voltage busbar"))
+    if spec.feed is not None:
+        out.append(upper("POWER-FEED-CAPACITY", "feed", p.input_power_w, p.feed_capacity_w, "W",
+                         "input power (IT load / shelf efficiency) exceeds the feed's "
+                         "continuous capacity; add circuits or use larger breakers"))
+    return out
+
+
+def _pdus(budget: RackBudget) -> list[Finding]:
+    """PDU rules: one feed carries the whole rack (N+N after losing a feed)."""
+    d = budget.pdu
+    if d is None:
+        return []
+    feed = "one feed of A/B" if d.feeds == 2 else "feed"
+    pdu = budget.layout.pdu
+    return [
+        upper("POWER-PDU-FEED-CAPACITY", f"{d.pdus_per_feed} x {d.pdu_id} ({feed})", d.load_w,
+              d.feed_capacity_w, "W",
+              "the rack's load exceeds what one feed's PDUs carry continuously (breaker x "
+              "derating x power factor); add PDUs per feed or use larger ones"),
+        upper("POWER-PDU-PHASE-CURRENT", f"{d.pdu_id} worst phase ({feed})",
+              d.max_phase_current_a, d.phase_limit_a, "A",
+              "the most loaded phase exceeds the PDU breaker x derating; spread the cords over "
+              "more PDUs or use a higher-rated PDU"),
+        upper("POWER-PDU-OUTLETS", d.pdu_id, d.cords_per_pdu, pdu.outlets, "outlets",
+              "more power cords than the PDU has outlets; add PDUs per feed", warn=0.0),
+        _balance(d.imbalance, budget.layout.design.power.pdus.max_phase_imbalance, d.pdu_id),
+    ]
+
+
+def _balance(imbalance: float, limit: float, pdu_id: str) -> Finding:
+    """Phase imbalance (NEMA MG 1 definition, electrical.phase_imbalance) vs the scenario's
+    limit: a warning, never an error (the breaker rule judges the overload itself)."""
+    if imbalance <= limit:
+        return Finding("POWER-PHASE-BALANCE", "pass", pdu_id, imbalance, limit,
+                       (limit - imbalance) / limit, "", "ok")
+    return Finding("POWER-PHASE-BALANCE", "warning", pdu_id, imbalance, limit,
+                   (limit - imbalance) / limit, "",
+                   f"phase loads deviate up to {imbalance:.0%} from their mean (limit "
+                   f"{limit:.0%}, power.pdus.max_phase_imbalance); move cords to the lighter "
+                   "phases or change cords_per_tray")
+
+
 def _voltage(budget: RackBudget) -> list[Finding]:
     layout = budget.layout
+    if layout.busbar is None:
+        return []
     bus_v = layout.busbar.voltage_v
     out = []
     for shelf in {p.part.id: p.part for p in layout.of_type(PowerShelf)}.values():

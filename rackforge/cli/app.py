@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 from typer.core import TyperGroup
 
-from rackforge import pipeline
+from rackforge import __version__, pipeline
 from rackforge.cache import DEFAULT_FOLDER, ResultCache
 from rackforge.errors import InputError, RackforgeError
 from rackforge.scenario import Scenario
@@ -39,7 +39,8 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except RackforgeError as exc:
-            _error_line(str(exc))
+            for line in str(exc).splitlines() or [exc.__class__.__name__]:
+                _error_line(line)   # several mistakes of one file (InputErrors): a line each
             raise typer.Exit(EXIT_INPUT) from None
         except typer.BadParameter as exc:  # an option or argument out of range: one line too
             cmd = (exc.ctx or ctx).command_path
@@ -60,6 +61,19 @@ validate_app = typer.Typer(cls=_Group, no_args_is_help=True,
                            help="Compare rackforge's models with published measurements.")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(validate_app, name="validate")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"rackforge {__version__}", highlight=False)
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print rackforge's version and exit.")] = False) -> None:
+    """Co-design, evaluate, source, build and deploy AI data-center racks."""
 
 # Options shared by commands, defined once.
 ScenarioFile = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]

@@ -26,15 +26,21 @@ from rackforge.cli.app import (
     validate_app,
 )
 from rackforge.errors import InputError
+from rackforge.factory.spec import MAX_RACKS, MAX_REPLICATIONS, MAX_WEEKS
 from rackforge.factory.statistics import Estimate, LineResult
-from rackforge.factory.validate import TOLERANCE, read_cases, run_case
+from rackforge.factory.validate import (
+    MAX_REPLICATIONS as MAX_CASE_REPLICATIONS,
+)
+from rackforge.factory.validate import PRECISION, TOLERANCE, read_cases, run_case
 from rackforge.scenario import load, with_changes
 
-RacksOpt = Annotated[int | None, typer.Option("--racks", min=1, show_default=False,
+RacksOpt = Annotated[int | None, typer.Option("--racks", min=1, max=MAX_RACKS,
+                                              show_default=False,
                                               help="Racks to ship per replication.")]
 WeeksOpt = Annotated[float | None, typer.Option("--weeks", min=0.01, show_default=False,
                                                 help="Weeks to simulate per replication.")]
-RepsOpt = Annotated[int | None, typer.Option("--replications", "-r", min=2, show_default=False,
+RepsOpt = Annotated[int | None, typer.Option("--replications", "-r", min=2,
+                                             max=MAX_REPLICATIONS, show_default=False,
                                              help="Replications (default: the line's run).")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, show_default=False,
                                              help="Random seed (default: the line's run).")]
@@ -62,6 +68,9 @@ def build(file: ScenarioFile, racks: RacksOpt = None, weeks: WeeksOpt = None,
     if weeks is not None and not weeks < float("inf"):  # nan and inf pass the option's min
         raise InputError("weeks to simulate must be finite", None, "--weeks", weeks,
                          "a number of weeks of at least 0.01")
+    if weeks is not None and weeks > MAX_WEEKS:
+        raise InputError("too many weeks to simulate", None, "--weeks", weeks,
+                         f"at most {MAX_WEEKS:g} weeks (ten years, see line.run.weeks)")
     scenario = load(file)
     if scenario.spec.line is None:
         raise InputError("the scenario has no line section", str(file), "line",
@@ -110,31 +119,51 @@ def _print_result(r: LineResult) -> None:
                   f"scrapped {r.scrapped_per_week:.2f} racks/week")
 
 
+PrecisionOpt = Annotated[float, typer.Option(
+    "--precision", min=0.001, max=0.5,
+    help="Relative precision: add replications until each 95 % CI half-width is within it "
+         "of the mean (Law & Kelton's sequential procedure).")]
+
+
 @validate_app.command("queueing")
-def queueing(file: CsvFile, json: JsonFlag = False) -> None:
-    """Simulate each case of a queueing reference table and compare with the reference."""
+def queueing(file: CsvFile, precision: PrecisionOpt = PRECISION, json: JsonFlag = False) -> None:
+    """Simulate each case of a queueing reference table and compare with the reference.
+
+    Each case runs replications until its intervals are within --precision (or
+    MAX_REPLICATIONS); a case whose interval never got that narrow is inconclusive, and the
+    command exits 1 only when a case failed."""
     cases = read_cases(file)
     results = []
     with _progress(json) as bar:
         task = bar.add_task("cases", total=len(cases))
+        reps = bar.add_task("replications", total=MAX_CASE_REPLICATIONS)
         for case in cases:
             bar.update(task, description=f"simulating {case.name}")
-            results.append(run_case(case))
+            bar.reset(reps, total=MAX_CASE_REPLICATIONS)
+
+            def step(done: int, most: int) -> None:
+                bar.update(reps, completed=done, total=most)
+
+            results.append(run_case(case, on_progress=step, precision=precision))
             bar.advance(task)
-    failed = [r.case.name for r in results if not r.passed]
+    failed = [r.case.name for r in results if r.status == "failed"]
+    inconclusive = [r.case.name for r in results if r.status == "inconclusive"]
     if json:
-        print_json({"tolerance": TOLERANCE, "cases": [r.to_dict() for r in results],
-                    "failed": failed})
+        print_json({"tolerance": TOLERANCE, "precision": precision,
+                    "max_replications": MAX_CASE_REPLICATIONS,
+                    "cases": [r.to_dict() for r in results], "failed": failed,
+                    "inconclusive": inconclusive})
     else:
-        _print_cases(results)
+        _print_cases(results, precision)
     if failed:
         raise typer.Exit(EXIT_FAILED)
 
 
-def _print_cases(results: list) -> None:
+def _print_cases(results: list, precision: float) -> None:
     table = Table("case", "TH ref \\[1/h]", "TH sim", "err", "CT ref \\[h]", "CT sim", "err",
-                  "closed form", "ok", box=box.SIMPLE, pad_edge=False,
-                  title=f"queueing validation (95 % CI, pass within {TOLERANCE:.0%})")
+                  "closed form", "reps", "ok", box=box.SIMPLE, pad_edge=False,
+                  title=f"queueing validation (95 % CI within {precision:.1%}, pass within "
+                        f"{TOLERANCE:.0%})")
     table.columns[0].no_wrap = True
     methods = {}
     for r in results:
@@ -146,8 +175,15 @@ def _print_cases(results: list) -> None:
                       _ci(r.throughput_per_h, ".4f").replace(" ", ""),
                       f"{r.throughput_error:+.2%}", f"{r.case.cycle_time_h:.3f}",
                       _ci(r.cycle_time_h, ".3f").replace(" ", ""),
-                      f"{r.cycle_time_error:+.2%}", closed,
-                      "[green]yes[/]" if r.passed else "[red]no[/]")
+                      f"{r.cycle_time_error:+.2%}", closed, str(r.throughput_per_h.n),
+                      _STATUS[r.status])
     console.print(table)
+    if any(r.status == "inconclusive" for r in results):
+        console.print(f"  inconclusive: the 95 % interval did not get within {precision:.1%} "
+                      f"in {MAX_CASE_REPLICATIONS} replications (try a larger --precision)")
     for method, names in methods.items():
         console.print(f"  closed form by {method}: {', '.join(names)}")
+
+
+_STATUS = {"passed": "[green]yes[/]", "failed": "[red]no[/]",
+           "inconclusive": "[yellow]inconclusive[/]"}

@@ -28,6 +28,7 @@ from rackforge.cli.app import (
 )
 from rackforge.compare import CandidateResult, Comparison, to_dict
 from rackforge.deploy.ramp import RampResult
+from rackforge.deploy.spec import MAX_TARGET_W
 from rackforge.errors import InputError
 
 
@@ -135,9 +136,10 @@ def plan_cmd(file: ScenarioFile, json: JsonFlag = False,
     the stages the ramp reads (demand, the line simulation, the parts supply), so it prints the
     same plan as ``rackforge run``.
     """
-    if target_gw is not None and not 0 < target_gw < float("inf"):
-        raise InputError("the target must be positive", None, "--target-gw", target_gw,
-                         "a power in GW greater than 0")
+    if target_gw is not None and not 0 < target_gw <= MAX_TARGET_W / 1e9:
+        raise InputError("the target must be positive and at most 1,000 GW", None,
+                         "--target-gw", target_gw, "a power in GW greater than 0 and at most "
+                         "1,000")
     scen = scenario_mod.load(file)
     if target_gw is not None:
         scen = scenario_mod.with_changes(scen, "plan", {"target_w": target_gw * 1e9})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import webbrowser
 from pathlib import Path
 from typing import Annotated
@@ -45,6 +46,7 @@ def run(file: ScenarioFile,
     whose inputs and code are unchanged come from the cache. Exit 1 when a stage fails or a
     design rule fails."""
     scen = scenario_mod.load(file)
+    _check_out(out)
     if not any(pipeline.enabled(scen).values()):
         raise InputError("the scenario has no section any stage runs on", str(file), None,
                          None, "at least one of racks, evaluate, cluster, sourcing, line, "
@@ -52,10 +54,7 @@ def run(file: ScenarioFile,
     cache = None if no_cache else ResultCache(cache_dir)
     with stage_progress(quiet=False) as (on_stage, progress):
         result = pipeline.run(scen, None, cache, on_stage, progress)
-    out.mkdir(parents=True, exist_ok=True)
-    doc = result.to_json()
-    (out / "results.json").write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    (out / "report.html").write_text(render_html(result), encoding="utf-8")
+    _write(out, json.dumps(result.to_json(), indent=1) + "\n", render_html(result))
     console.print(_summary(result))
     if explain:
         for line in result.explain():
@@ -65,6 +64,34 @@ def run(file: ScenarioFile,
         webbrowser.open((out / "report.html").resolve().as_uri())
     failed = any(o.status == "failed" or not o.passed for o in result.outcomes.values())
     raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+_OUT_EXPECTED = "a folder that exists or can be created"
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an output folder that is a file, or lies under a file or a folder that cannot
+    be written, before any stage runs (so nothing is written)."""
+    if out.exists() and not out.is_dir():
+        raise InputError("the output folder is an existing file", None, "-o/--out", str(out),
+                         _OUT_EXPECTED)
+    parent = out
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError("the output folder cannot be created or written", None, "-o/--out",
+                         str(out), _OUT_EXPECTED)
+
+
+def _write(out: Path, results_json: str, report_html: str) -> None:
+    """Write results.json and report.html into `out`; an OS error is one line, exit 2."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(results_json, encoding="utf-8")
+        (out / "report.html").write_text(report_html, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the report ({exc.strerror or exc})", None, "-o/--out",
+                         str(out), _OUT_EXPECTED) from None
 
 
 def _summary(result: pipeline.RunResult) -> Table:

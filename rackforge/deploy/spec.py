@@ -20,10 +20,32 @@ Schedule = float | dict[Quarter, float]
 PowerSchedule = dict[Quarter, Power]
 
 
+MAX_TARGET_W = 1e12   # 1,000 GW: a target above it is a typo, not a plan
+MAX_SCHEDULE = 1e6    # racks a week of one line, or lines running: more is a typo
+
+
 def _non_negative(schedule: float | dict) -> float | dict:
     values = schedule.values() if isinstance(schedule, dict) else [schedule]
     if any(v < 0 for v in values):
         raise ValueError("schedule values must not be negative")
+    return schedule
+
+
+def _at_most(schedule: float | dict) -> float | dict:
+    """A factory schedule's values are at most MAX_SCHEDULE."""
+    values = schedule.values() if isinstance(schedule, dict) else [schedule]
+    if any(v > MAX_SCHEDULE for v in values):
+        raise ValueError(f"schedule values must be at most {MAX_SCHEDULE:,.0f}")
+    return schedule
+
+
+def _builds_something(schedule: float | dict) -> float | dict:
+    """A line whose output is a plain 0 builds nothing: say so here, rather than let the ramp
+    advise on its commissioning lag. (A step schedule of zeros stays allowed: the ramp
+    tests probe it.)"""
+    if not isinstance(schedule, dict) and schedule == 0:
+        raise ValueError("the factory builds nothing: racks_per_week is 0; give more than 0 "
+                         "racks a week (or a step schedule)")
     return schedule
 
 
@@ -51,6 +73,8 @@ class FactorySpec(Provenance):
                                        description="share of full rate in the first quarter")
 
     _check = field_validator("racks_per_week", "lines")(_non_negative)
+    _bounded = field_validator("racks_per_week", "lines")(_at_most)
+    _builds = field_validator("racks_per_week")(_builds_something)
 
 
 class SupplySpec(Provenance):
@@ -92,7 +116,8 @@ class PlanSpec(Frozen):
     start: Quarter = Field(default=parse_quarter("2026Q3"))
     end: Quarter = Field(default=parse_quarter("2029Q4"))
     objective: Literal["max-capacity", "min-cost"] = "max-capacity"
-    target_w: Power | None = Field(default=None, gt=0, description="power online by the end")
+    target_w: Power | None = Field(default=None, gt=0, le=MAX_TARGET_W,
+                                   description="power online by the end (at most 1,000 GW)")
     target_basis: Literal["facility", "it"] = "facility"
     rack: PlanRack = PlanRack()
     factory: FactorySpec

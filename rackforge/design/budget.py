@@ -12,6 +12,7 @@ from functools import cached_property
 from rackforge.catalog.models import BatteryShelf, Cdu, PowerShelf
 from rackforge.design import electrical, thermal
 from rackforge.design.rack import CableRun, RackLayout
+from rackforge.design.spec import Feed
 
 LITRE_M3 = 1e-3
 
@@ -32,15 +33,31 @@ class PowerBudget:
 
 
 @dataclass(frozen=True)
+class PduBudget:
+    """Rack PDUs of one feed carrying the whole rack (the N+N case after losing a feed)."""
+
+    pdu_id: str
+    feeds: int                   # 2 for A and B feeds (N+N), else 1
+    pdus_per_feed: int
+    load_w: float                # real power one feed carries
+    feed_capacity_w: float       # pdus_per_feed x V x A (x sqrt 3) x derating
+    phase_loads_w: tuple[tuple[float, ...], ...]  # per PDU, per phase, one feed carrying all
+    max_phase_current_a: float
+    phase_limit_a: float         # breaker x derating
+    cords_per_pdu: int           # most cords any PDU of a feed takes
+    imbalance: float             # largest deviation of a phase from the mean, over the mean
+
+
+@dataclass(frozen=True)
 class ThermalBudget:
     liquid_heat_w: float
     air_heat_w: float            # tray air share plus power-conversion losses
-    supply_temp_c: float         # secondary supply
-    density_kg_per_m3: float
-    cp_j_per_kg_k: float
-    required_flow_lpm: float     # at the design delta-T
+    supply_temp_c: float | None  # secondary supply (None without a liquid loop)
+    density_kg_per_m3: float | None
+    cp_j_per_kg_k: float | None
+    required_flow_lpm: float     # at the design delta-T (0 without a liquid loop)
     delivered_flow_lpm: float    # available flow, capped by the CDU's maximum
-    return_temp_c: float         # supply + rise at the delivered flow
+    return_temp_c: float | None  # supply + rise at the delivered flow
     required_airflow_m3_per_h: float
 
 
@@ -60,6 +77,7 @@ class MassBudget:
     busbar_kg: float
     coolant_kg: float
     cables_kg: float
+    pdus_kg: float
     payload_kg: float            # what the frame carries: everything but the frame itself
     total_kg: float
 
@@ -73,6 +91,10 @@ class RackBudget:
         return _power(self.layout)
 
     @cached_property
+    def pdu(self) -> PduBudget | None:
+        return _pdu(self.layout) if self.layout.pdu is not None else None
+
+    @cached_property
     def thermal(self) -> ThermalBudget:
         return _thermal(self.layout, self.power)
 
@@ -84,12 +106,16 @@ class RackBudget:
     @cached_property
     def mass(self) -> MassBudget:
         layout = self.layout
-        rho, _ = thermal.coolant_properties(layout.coolant, self.thermal.supply_temp_c)
+        rho = 0.0
+        if layout.coolant is not None:
+            rho, _ = thermal.coolant_properties(layout.coolant, self.thermal.supply_temp_c)
+        pdus = layout.design.power.pdus
         carried = {
             "parts_kg": sum(p.part.mass_kg for p in layout.placed),
-            "busbar_kg": layout.busbar.mass_kg,
+            "busbar_kg": layout.busbar.mass_kg if layout.busbar else 0.0,
             "coolant_kg": layout.design.cooling.coolant_volume_l * LITRE_M3 * rho,
             "cables_kg": sum(c.mass_kg or 0.0 for c in self.cables),
+            "pdus_kg": layout.pdu.mass_kg * pdus.per_feed * pdus.feeds if layout.pdu else 0.0,
         }
         payload = sum(carried.values())
         return MassBudget(frame_kg=layout.rack.mass_kg, **carried, payload_kg=payload,
@@ -110,9 +136,6 @@ def _power(layout: RackLayout) -> PowerBudget:
         [(s.psu_count, s.psu_power_w) for s in shelves], spec.redundancy, spec.psu_redundancy)
     efficiency = (sum(s.efficiency * s.capacity_w for s in shelves) / installed
                   if installed else 1.0)
-    feed = spec.feed
-    circuits = feed.circuits // 2 if feed.redundancy == "N+N" else feed.circuits
-    phases = feed.phases if feed.type == "ac" else 1
     bbu_energy_j = sum(b.power_w * b.holdup_s for b in bbus)
     return PowerBudget(
         it_power_w=it_w,
@@ -120,9 +143,9 @@ def _power(layout: RackLayout) -> PowerBudget:
         usable_capacity_w=usable,
         efficiency=efficiency,
         input_power_w=it_w / efficiency,
-        busbar_current_a=electrical.busbar_current_a(it_w, layout.busbar.voltage_v),
-        feed_capacity_w=circuits * electrical.feed_capacity_w(
-            feed.voltage_v, feed.breaker_a, phases, feed.derating),
+        busbar_current_a=electrical.busbar_current_a(it_w, layout.busbar.voltage_v)
+        if layout.busbar else 0.0,
+        feed_capacity_w=_shelf_feed_capacity_w(spec.feed),
         bbu_power_w=sum(b.power_w for b in bbus),
         bbu_energy_j=bbu_energy_j,
         conversion_loss_w=it_w / efficiency - it_w,
@@ -130,10 +153,48 @@ def _power(layout: RackLayout) -> PowerBudget:
     )
 
 
+def _shelf_feed_capacity_w(feed: Feed | None) -> float:
+    """Usable capacity of the feed into the shelves [W] (0 without one): with N+N, half the
+    circuits carry the rack (electrical.feed_capacity_w)."""
+    if feed is None:
+        return 0.0
+    circuits = feed.circuits // 2 if feed.redundancy == "N+N" else feed.circuits
+    phases = feed.phases if feed.type == "ac" else 1
+    return circuits * electrical.feed_capacity_w(feed.voltage_v, feed.breaker_a, phases,
+                                                 feed.derating)
+
+
+def _pdu(layout: RackLayout) -> PduBudget:
+    """One feed's PDUs carrying every tray (N+N: the other feed lost), see
+    :func:`electrical.deal_cords_w`, :func:`electrical.phase_current_a`."""
+    spec, pdu = layout.design.power.pdus, layout.pdu
+    loads = electrical.deal_cords_w([p.part.max_power_w for p in layout.trays],
+                                    spec.cords_per_tray, spec.per_feed, pdu.phases)
+    per_phase = [w for phases in loads for w in phases]
+    cords = [0] * spec.per_feed  # cords on each PDU, dealt as in deal_cords_w
+    for k in range(len(layout.trays) * spec.cords_per_tray):
+        cords[(k // pdu.phases) % spec.per_feed] += 1
+    return PduBudget(
+        pdu_id=pdu.id, feeds=spec.feeds, pdus_per_feed=spec.per_feed,
+        load_w=sum(per_phase),
+        feed_capacity_w=spec.per_feed * spec.power_factor * electrical.feed_capacity_w(
+            pdu.voltage_v, pdu.breaker_a, pdu.phases, spec.derating),
+        phase_loads_w=tuple(tuple(p) for p in loads),
+        max_phase_current_a=electrical.phase_current_a(
+            max(per_phase), pdu.voltage_v, pdu.phases, spec.power_factor),
+        phase_limit_a=pdu.breaker_a * spec.derating,
+        cords_per_pdu=max(cords),
+        imbalance=max((electrical.phase_imbalance(p) for p in loads), default=0.0),
+    )
+
+
 def _thermal(layout: RackLayout, power: PowerBudget) -> ThermalBudget:
     spec = layout.design.cooling
     liquid_w = sum(p.part.max_power_w * p.part.liquid_cooled_fraction for p in layout.trays)
     air_w = power.it_power_w - liquid_w + power.conversion_loss_w
+    airflow = thermal.required_airflow_m3_per_h(air_w, spec.air_delta_t_k)
+    if not spec.liquid:
+        return ThermalBudget(liquid_w, air_w, None, None, None, 0.0, 0.0, None, airflow)
     approach = layout.cdu.approach_k if layout.cdu else 0.0
     supply_c = spec.supply_temp_c if spec.supply_temp_c is not None else (
         spec.facility_supply_max_c + approach)
@@ -150,7 +211,7 @@ def _thermal(layout: RackLayout, power: PowerBudget) -> ThermalBudget:
         required_flow_lpm=thermal.required_flow_lpm(liquid_w, spec.delta_t_k, rho, cp),
         delivered_flow_lpm=delivered,
         return_temp_c=supply_c + thermal.temperature_rise_k(liquid_w, delivered, rho, cp),
-        required_airflow_m3_per_h=thermal.required_airflow_m3_per_h(air_w, spec.air_delta_t_k),
+        required_airflow_m3_per_h=airflow,
     )
 
 

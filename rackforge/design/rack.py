@@ -18,6 +18,7 @@ from rackforge.catalog.models import (
     Coolant,
     LoopLimits,
     PartBase,
+    Pdu,
     Port,
     PowerRack,
     PowerShelf,
@@ -63,13 +64,14 @@ class RackLayout:
     design: RackDesign
     rack: Rack
     placed: tuple[Placed, ...]
-    busbar: Busbar
-    coolant: Coolant
-    loop: LoopLimits
+    busbar: Busbar | None
+    coolant: Coolant | None
+    loop: LoopLimits | None
     cdu: Cdu | None
     rear_door: RearDoor | None
     power_rack: PowerRack | None
     cable_runs: tuple[CableRun, ...]
+    pdu: Pdu | None = None
 
     @property
     def id(self) -> str:
@@ -95,11 +97,19 @@ def resolve(design: RackDesign, catalog: Catalog, where: str, file: str | None =
             ) -> RackLayout:
     """Resolve `design`'s ids in `catalog`; `where` is its key path (e.g. ``racks[0]``)."""
 
-    def get(part_id: str, kind: type, key: str) -> PartBase:
+    def get(part_id: str | None, kind: type, key: str) -> PartBase | None:
+        if part_id is None:
+            return None
         return catalog.get(part_id, kind, where=f"{where}.{key}", file=file)
 
     placed = _place(design, catalog, where, file)
     cooling, power = design.cooling, design.power
+    if power.busbar is None and any(isinstance(p.part, PowerShelf) for p in placed):
+        raise InputError("missing key", file, f"{where}.power.busbar", None,
+                         "the busbar the power shelves feed")
+    if power.feed is None and any(isinstance(p.part, PowerShelf) for p in placed):
+        raise InputError("missing key", file, f"{where}.power.feed", None,
+                         "the facility feed into the power shelves")
     return RackLayout(
         design=design,
         rack=get(design.rack, Rack, "rack"),
@@ -107,12 +117,11 @@ def resolve(design: RackDesign, catalog: Catalog, where: str, file: str | None =
         busbar=get(power.busbar, Busbar, "power.busbar"),
         coolant=get(cooling.coolant, Coolant, "cooling.coolant"),
         loop=get(cooling.loop, LoopLimits, "cooling.loop"),
-        cdu=get(cooling.cdu, Cdu, "cooling.cdu") if cooling.cdu else None,
-        rear_door=get(cooling.rear_door, RearDoor, "cooling.rear_door")
-        if cooling.rear_door else None,
-        power_rack=get(power.power_rack, PowerRack, "power.power_rack")
-        if power.power_rack else None,
+        cdu=get(cooling.cdu, Cdu, "cooling.cdu"),
+        rear_door=get(cooling.rear_door, RearDoor, "cooling.rear_door"),
+        power_rack=get(power.power_rack, PowerRack, "power.power_rack"),
         cable_runs=_cable_runs(design, placed, catalog, where, file),
+        pdu=get(power.pdus.part, Pdu, "power.pdus.part") if power.pdus else None,
     )
 
 

@@ -8,13 +8,21 @@ References
        liquid classes W17-W45 (facility supply upper limit in degC).
 .. [3] ASHRAE Handbook Fundamentals 2021, ch. 1: dry air at 25 degC, density 1.184 kg/m3,
        cp 1006 J/(kg K).
+.. [4] ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments, 5th ed., 2021:
+       air classes A1-A4, allowable inlet ranges (``data/ashrae_air_classes.yaml``).
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
 import numpy as np
 
 from rackforge.catalog.models import Coolant
+from rackforge.inputs import read_yaml
+
+AIR_CLASSES_FILE = Path(__file__).parent / "data" / "ashrae_air_classes.yaml"
 
 AIR_DENSITY_KG_PER_M3 = 1.184  # [3]
 AIR_CP_J_PER_KG_K = 1006.0  # [3]
@@ -50,3 +58,10 @@ def temperature_rise_k(heat_w: float, flow_lpm: float, density_kg_per_m3: float,
 def required_airflow_m3_per_h(heat_w: float, delta_t_k: float) -> float:
     """Air volume flow removing `heat_w` [W] at a rise of `delta_t_k` [K]  [m3/h] ([1], [3])."""
     return heat_w / (AIR_DENSITY_KG_PER_M3 * AIR_CP_J_PER_KG_K * delta_t_k) * 3600.0
+
+
+@lru_cache(maxsize=1)
+def air_classes(path: Path = AIR_CLASSES_FILE) -> dict[str, tuple[float, float]]:
+    """Allowable inlet range (min, max) [degC] of each ASHRAE air class A1-A4 ([4])."""
+    data = read_yaml(path)["classes"]
+    return {name: (float(v["min_inlet_c"]), float(v["max_inlet_c"])) for name, v in data.items()}

@@ -301,4 +301,19 @@ def simulate(line: LineSpec, *, racks: int | None = None, weeks: float | None = 
         stats.append(run_replication(line, child, config))
         if on_progress is not None:
             on_progress(i + 1, reps)
+    check_shipped(line, stats)
     return summarize(line, stats, seed, config.warmup_h, time.perf_counter() - t0)
+
+
+def check_shipped(line: LineSpec, stats: list[RepStats]) -> None:
+    """Raise :class:`SimulationError` if a replication shipped no rack in its measured window:
+    its cycle time would be undefined (0 / 0), so no figure of the run could be trusted."""
+    for i, s in enumerate(stats):
+        if s.shipped == 0:
+            slowest = max(line.stations, key=lambda st: st.time_h.expected_h / st.servers)
+            raise SimulationError(
+                f"line '{line.name}': replication {i + 1} of {len(stats)} shipped no rack in "
+                f"its {s.window_h / HOURS_PER_WEEK:.3g}-week measured window, so there is no "
+                f"cycle time; simulate longer (line.run.weeks, --weeks) or check the station "
+                f"times (slowest: '{slowest.name}', {slowest.time_h.expected_h:.4g} h per "
+                f"unit on {slowest.servers} server(s))")

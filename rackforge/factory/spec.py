@@ -24,6 +24,27 @@ RACK = "rack"
 HOURS_PER_WEEK = 168.0
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 
+# Bounds on the inputs, each a physical or practical limit (a value past it is a typo or a unit
+# slip, e.g. minutes written as hours, and would make a run ship nothing or never end):
+# - one station step [h]: a year. The longest step of a rack (burn-in, a soak) takes days; a
+#   step longer than a year is never observed within a run and the line would ship nothing.
+MAX_STEP_H = 8760.0
+# - time between failures [h]: at least an hour (a station failing more often is not working,
+#   and each failure is two events), at most a million hours (114 years: leave mtbf_h out).
+MIN_MTBF_H, MAX_MTBF_H = 1.0, 1.0e6
+# - racks per batch chamber: 64. A burn-in chamber loads each rack at its full power, about
+#   120 kW for an NVL72-class rack, so 64 racks is some 8 MW, more than a factory test room is
+#   fed; a larger "chamber" would only hide the batch's capacity limit.
+MAX_BATCH_RACKS = 64
+# - release rate [racks/h]: 1,000. The largest announced rack plants aim near 2,000 racks a
+#   week (12 an hour); a faster release only floods the line with events.
+MAX_RELEASE_PER_H = 1000.0
+# - run length: 520 weeks (ten years, past the 2026-2029 ramp; steady-state figures settle in
+#   weeks), 1,000,000 racks a replication (50 years of a 385-racks-a-week line) and 100
+#   replications (the 95 % interval narrows as 1/sqrt(R): 100 give a tenth of one run's spread).
+MAX_WEEKS, MAX_RACKS, MAX_REPLICATIONS = 520.0, 1_000_000, 100
+StepHours = Annotated[Hours, Field(ge=0, le=MAX_STEP_H)]
+
 
 def _scalar_is_fixed(value: Any) -> Any:
     """``time_h: "2 h"`` is shorthand for ``{dist: fixed, mean_h: "2 h"}``."""
@@ -41,12 +62,13 @@ class Distribution(Frozen):
     """
 
     dist: Literal["fixed", "triangular", "lognormal", "exponential", "empirical"] = "fixed"
-    mean_h: Hours | None = Field(default=None, ge=0)
-    cv: float | None = Field(default=None, gt=0)
-    min_h: Hours | None = Field(default=None, ge=0)
-    mode_h: Hours | None = Field(default=None, ge=0)
-    max_h: Hours | None = Field(default=None, ge=0)
-    values_h: list[Annotated[Hours, Field(ge=0)]] | None = Field(default=None, min_length=1)
+    mean_h: StepHours | None = None
+    # a coefficient of variation above 10 is not one process (its mean is set by rare draws)
+    cv: float | None = Field(default=None, gt=0, le=10)
+    min_h: StepHours | None = None
+    mode_h: StepHours | None = None
+    max_h: StepHours | None = None
+    values_h: list[StepHours] | None = Field(default=None, min_length=1)
     weights: list[Annotated[float, Field(ge=0)]] | None = None
 
     @model_validator(mode="after")
@@ -96,15 +118,17 @@ class StationSpec(Frozen):
     servers: int = Field(default=1, ge=1)
     time_h: Time
     kit: Literal["parallel", "serial"] = "parallel"
-    batch_size: int | None = Field(default=None, ge=1, description="racks per chamber")
-    batch_timeout_h: Hours | None = Field(default=None, ge=0,
-                                          description="start a partial batch after this wait")
+    batch_size: int | None = Field(default=None, ge=1, le=MAX_BATCH_RACKS,
+                                   description="racks per chamber")
+    batch_timeout_h: StepHours | None = Field(default=None,
+                                              description="start a partial batch after this wait")
     first_pass_yield: Fraction = Field(default=1.0, gt=0, le=1)
     on_fail: Literal["rework", "scrap"] = "rework"
     rework_to: Name | None = None
-    rework_h: Hours = Field(default=0.0, ge=0, description="tray repair before retest")
-    mtbf_h: Hours | None = Field(default=None, gt=0)
-    mttr_h: Hours | None = Field(default=None, gt=0)
+    rework_h: StepHours = Field(default=0.0, description="tray repair before retest")
+    mtbf_h: Hours | None = Field(default=None, ge=MIN_MTBF_H, le=MAX_MTBF_H)
+    # a repair longer than a step's bound (a year) is a replacement, not a repair
+    mttr_h: Hours | None = Field(default=None, gt=0, le=MAX_STEP_H)
     attended: bool = Field(default=True, description="works only on shift (see calendar)")
     buffer: int | None = Field(default=None, ge=0, description="units allowed to wait")
     next: Name
@@ -134,8 +158,11 @@ class ReleaseSpec(Frozen):
     """How rack orders enter: ``push`` at a rate, or ``conwip`` keeping ``wip_cap`` racks in."""
 
     policy: Literal["push", "conwip"]
-    rate_per_h: float | None = Field(default=None, gt=0, description="[racks/h]")
-    rate_per_week: float | None = Field(default=None, gt=0, description="[racks/week]")
+    rate_per_h: float | None = Field(default=None, gt=0, le=MAX_RELEASE_PER_H,
+                                     description="[racks/h]")
+    rate_per_week: float | None = Field(default=None, gt=0,
+                                        le=MAX_RELEASE_PER_H * HOURS_PER_WEEK,
+                                        description="[racks/week]")
     interarrival: Literal["fixed", "exponential"] = "fixed"
     # a factory floor holds hundreds of racks; the bound keeps a typo from releasing 1e30 jobs
     wip_cap: int | None = Field(default=None, ge=1, le=100_000, description="[racks]")
@@ -170,10 +197,10 @@ class CalendarSpec(Frozen):
 class RunSpec(Frozen):
     """Default run settings for ``rackforge build`` (the command line overrides them)."""
 
-    warmup_h: Hours = Field(default=HOURS_PER_WEEK, ge=0)
-    weeks: float | None = Field(default=None, gt=0)
-    racks: int | None = Field(default=None, ge=1)
-    replications: int = Field(default=5, ge=2)
+    warmup_h: Hours = Field(default=HOURS_PER_WEEK, ge=0, le=MAX_WEEKS * HOURS_PER_WEEK)
+    weeks: float | None = Field(default=None, gt=0, le=MAX_WEEKS)
+    racks: int | None = Field(default=None, ge=1, le=MAX_RACKS)
+    replications: int = Field(default=5, ge=2, le=MAX_REPLICATIONS)
     seed: int = Field(default=1, ge=0)
 
 
@@ -234,6 +261,7 @@ def check_routing(line: LineSpec) -> None:
         _check_reaches_ship(s, by_name)
     _check_reached(line, by_name)
     _check_batches(line)
+    _check_moves(line, by_name)
 
 
 def _check_target(where: str, key: str, target: str | None, by_name: dict,
@@ -298,3 +326,19 @@ def _check_batches(line: LineSpec) -> None:
                 and cap < s.batch_size:
             raise ValueError(f"station '{s.name}': batch_size {s.batch_size} exceeds the "
                              f"CONWIP cap {cap} and has no batch_timeout_h, so it never starts")
+
+
+def _check_moves(line: LineSpec, by_name: dict[str, StationSpec]) -> None:
+    """A CONWIP line whose every route (rack and tray kits) takes 0 h would release and ship
+    racks forever at t = 0 h: the simulation clock would never advance."""
+    if line.release.policy != "conwip":
+        return
+    for unit in {RACK, *line.rack.trays}:
+        cur: str | None = line.entry(unit).name
+        while cur is not None and cur != SHIP:
+            station = by_name[cur]
+            if station.time_h.expected_h > 0:
+                return
+            cur = station.next
+    raise ValueError("every station time on the routes is 0 h, so a CONWIP line would ship "
+                     "racks forever at t = 0; give a station a time above 0 h")

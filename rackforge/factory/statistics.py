@@ -134,7 +134,9 @@ class LittleCheck:
     @property
     def relative_error(self) -> float:
         rhs = self.throughput_per_h * self.cycle_time_h
-        return abs(self.wip_racks - rhs) / rhs if rhs else math.inf
+        if not rhs:  # nothing inside on either side (0 h routes) agrees; else 100 % off
+            return 0.0 if not self.wip_racks else 1.0
+        return abs(self.wip_racks - rhs) / rhs
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ class LineResult:
 
     @property
     def events_per_s(self) -> float:
-        return self.events / self.wall_s if self.wall_s else math.inf
+        return self.events / self.wall_s if self.wall_s else 0.0
 
     def station(self, name: str) -> StationResult:
         return next(s for s in self.stations if s.name == name)
@@ -175,13 +177,17 @@ class LineResult:
 
 def summarize(line: LineSpec, stats: list[RepStats], seed: int, warmup_h: float,
               wall_s: float) -> LineResult:
-    """Combine replications of `line` into a :class:`LineResult`."""
+    """Combine replications of `line` into a :class:`LineResult`.
+
+    Every replication must have shipped a rack in its window (see
+    :func:`~rackforge.factory.simulation.check_shipped`); one that did not counts a 0 h cycle
+    time here rather than an undefined one, so no figure is NaN."""
     th = Estimate.of([s.throughput_per_h for s in stats])
-    ct = Estimate.of([s.cycle_h.mean() if len(s.cycle_h) else math.nan for s in stats])
+    ct = Estimate.of([s.cycle_h.mean() if len(s.cycle_h) else 0.0 for s in stats])
     wip = Estimate.of([s.wip_racks for s in stats])
     stations = _stations(line, stats)
     pooled = np.concatenate([s.cycle_h for s in stats])
-    pct = {f"p{q}": float(np.percentile(pooled, q)) if len(pooled) else math.nan
+    pct = {f"p{q}": float(np.percentile(pooled, q)) if len(pooled) else 0.0
            for q in (50, 90, 95, 99)}
     bottleneck = max(stations, key=lambda s: s.utilization.mean).name
     scrapped = sum(s.scrapped for s in stats) / sum(s.window_h for s in stats) * HOURS_PER_WEEK

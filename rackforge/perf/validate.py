@@ -62,16 +62,36 @@ class Report:
         return float(max(abs(r.error) for r in self.rows)) if self.rows else float("nan")
 
 
-def read_csv(path: str | Path) -> list[dict[str, str]]:
-    """Rows of a CSV file as mappings; a missing or malformed file is an InputError."""
+def read_csv(path: str | Path, required: tuple[str, ...] = ("case",),
+             kind: str = "measurement") -> list[dict[str, str]]:
+    """Rows of a CSV file as mappings (short rows padded with blanks); a missing, unreadable,
+    non-UTF-8 or malformed file, or one without the `required` columns, is an InputError."""
     path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
+            rows = list(csv.DictReader(fh, restval=""))
     except (FileNotFoundError, IsADirectoryError):
         raise InputError("file not found", str(path), expected="an existing CSV file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.__class__.__name__})", str(path),
+                         expected="a readable CSV file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                         f"{exc.start})", str(path), expected="a UTF-8 CSV file") from None
+    except csv.Error as exc:
+        raise InputError(f"not a CSV file ({exc})", str(path),
+                         expected="a comma-separated table") from None
     if not rows or "case" not in rows[0]:
         raise InputError("not a measurement CSV", str(path), expected="a header with 'case'")
+    missing = [c for c in required if c not in rows[0]]
+    if missing:
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise InputError(f"not {article} {kind} CSV: column {', '.join(missing)} missing",
+                         str(path), expected=f"a header with {', '.join(required)}")
+    for i, row in enumerate(rows):
+        if None in row:
+            raise InputError("more cells than the header has columns", str(path),
+                             f"line {i + 2}", row.get("case"), "one cell per header column")
     return rows
 
 
@@ -230,7 +250,7 @@ def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
 
 def _check_row(row: dict[str, str]) -> str | None:
     """Why a row cannot be modelled, or None."""
-    if row.get("accelerator", "").strip() not in load_catalog():
+    if (row.get("accelerator") or "").strip() not in load_catalog():
         return f"accelerator {row.get('accelerator')!r} not in the catalog"
     for key in ("layers", "hidden", "heads", "seq_len", "global_batch", "measured_step_s"):
         if not (row.get(key) or "").strip():
@@ -240,18 +260,30 @@ def _check_row(row: dict[str, str]) -> str | None:
     return None
 
 
+# Columns a file of each kind must have (a blank cell skips its row, a missing column is an
+# error): what the predictors read without a default, and the measurement.
+TRAINING_COLUMNS = ("case", "accelerator", "layers", "hidden", "heads", "seq_len",
+                    "global_batch", "measured_step_s")
+INFERENCE_COLUMNS = ("case", "accelerator", "n_gpus", "model", "layers", "hidden", "ffn_hidden",
+                     "heads", "vocab", "scenario", "measured_tokens_per_s")
+INFERENCE_DTYPES = ("fp8", "bf16", "fp16")
+
+
 def validate_training(path: str | Path) -> Report:
     """Predict ``measured_step_s`` for every row of a training-throughput CSV."""
-    return _validate(path, _check_row, predict_training_row, "step_s")
+    rows = read_csv(path, TRAINING_COLUMNS, "training-throughput")
+    return _validate(path, rows, _check_row, predict_training_row, "step_s")
 
 
-def _validate(path: str | Path, skip_reason: Callable[[dict[str, str]], str | None],
+def _validate(path: str | Path, rows: list[dict[str, str]],
+              skip_reason: Callable[[dict[str, str]], str | None],
               predict: Callable[[dict[str, str]], tuple[float, dict[str, Any]]],
               metric: str) -> Report:
     """Each row of `path` predicted against its ``measured_<metric>``; rows the model cannot
-    take are skipped with the reason (never dropped silently)."""
+    take are skipped with the reason (never dropped silently). A file with no usable row is
+    an InputError naming the first reason (there would be no error to average)."""
     results, skipped = [], []
-    for i, row in enumerate(read_csv(path)):
+    for i, row in enumerate(rows):
         check_cells(row, str(path), i + 2)
         reason = skip_reason(row)
         if reason:
@@ -262,8 +294,15 @@ def _validate(path: str | Path, skip_reason: Callable[[dict[str, str]], str | No
         except InputError as exc:
             skipped.append((row["case"], str(exc)))
             continue
+        if not 0 < pred < float("inf"):
+            skipped.append((row["case"], f"no layout the model can run (predicted {pred})"))
+            continue
         meas = float(row[f"measured_{metric}"])
         results.append(RowResult(row["case"], pred, meas, pred / meas - 1.0, info))
+    if not results:
+        case, why = skipped[0]
+        raise InputError(f"no row could be compared ({len(skipped)} skipped; first, {case}: "
+                         f"{why})", str(path), expected="at least one row the model can take")
     return Report(results, skipped, metric)
 
 
@@ -284,7 +323,7 @@ def predict_inference_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
     fw_row = dict(row, case="bridge-" + row["case"])   # Llama-style SwiGLU model columns
     wl = row_workload(fw_row | {"seq_len": "4096"})
     machine = row_machine(row)
-    n_gpus = _int(row, "n_gpus", 8)
+    n_gpus = _int(row, "n_gpus")
     ctx = Context(wl, machine, Execution(dtype=(row.get("dtype") or "fp8").strip()),
                   load_params())
     out = search_inference(ctx, serving_for(row["model"].strip()), n_gpus)
@@ -296,12 +335,19 @@ def predict_inference_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
 
 def validate_inference(path: str | Path) -> Report:
     """Predict ``measured_tokens_per_s`` for every row of an inference-throughput CSV."""
-    return _validate(path, _inference_skip, predict_inference_row, "tokens_per_s")
+    rows = read_csv(path, INFERENCE_COLUMNS, "inference-throughput")
+    return _validate(path, rows, _inference_skip, predict_inference_row, "tokens_per_s")
 
 
 def _inference_skip(row: dict[str, str]) -> str | None:
+    """Why an inference row cannot be modelled, or None."""
     if (row.get("scenario") or "").strip() != "offline":
-        return f"scenario {row.get('scenario')!r} not modelled"
-    if row.get("accelerator", "").strip() not in load_catalog():
-        return "accelerator not in the catalog"
+        return f"scenario {row.get('scenario')!r} not modelled (only offline)"
+    if (row.get("accelerator") or "").strip() not in load_catalog():
+        return f"accelerator {row.get('accelerator')!r} not in the catalog"
+    for key in INFERENCE_COLUMNS:
+        if not (row.get(key) or "").strip():
+            return f"column {key} is blank"
+    if (row.get("dtype") or "fp8").strip() not in INFERENCE_DTYPES:
+        return f"dtype {row.get('dtype')!r} is not modelled ({', '.join(INFERENCE_DTYPES)})"
     return None

@@ -88,8 +88,10 @@ class Workload(Frozen):
     ffn: Literal["swiglu", "gelu"] = "swiglu"
     tied_embeddings: bool = False
     dropout: bool = Field(default=False, description="trained with dropout (masks are saved)")
-    seq_len: int = Field(default=4096, gt=0, description="training sequence length [tokens]")
-    global_batch_tokens: float = Field(default=4e6, gt=0, description="[tokens]")
+    seq_len: int = Field(default=4096, gt=0, le=10_000_000,
+                         description="training sequence length [tokens], at most 10M")
+    global_batch_tokens: float = Field(default=4e6, gt=0, le=1e12, description=(
+        "[tokens], at least one sequence (seq_len) and at most 1e12"))
     moe: Moe | None = None
     mla: Mla | None = None
     published_params: float | None = None
@@ -101,6 +103,10 @@ class Workload(Frozen):
             raise ValueError("heads must be a multiple of kv_heads")
         if self.moe and self.moe.dense_layers > self.layers:
             raise ValueError("moe.dense_layers exceeds layers")
+        if self.global_batch_tokens < self.seq_len:
+            raise ValueError(f"global_batch_tokens {self.global_batch_tokens:g} is less than "
+                             f"one sequence (seq_len {self.seq_len}): give at least "
+                             f"{self.seq_len} tokens a batch")
         return self
 
 

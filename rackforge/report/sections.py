@@ -49,7 +49,8 @@ def _budget_table(rc: RackCheck) -> Table:
         ["Liquid heat", num(t.liquid_heat_w, "W")], ["Air heat", num(t.air_heat_w, "W")],
         ["Coolant flow needed", num(t.required_flow_lpm, "L/min")],
         ["Coolant flow delivered", num(t.delivered_flow_lpm, "L/min")],
-        ["Supply / return", txt(f"{t.supply_temp_c:.1f} / {t.return_temp_c:.1f} degC")],
+        ["Supply / return", txt("no liquid loop" if t.supply_temp_c is None else
+                                f"{t.supply_temp_c:.1f} / {t.return_temp_c:.1f} degC")],
         ["Rack mass (total)", num(m.total_kg, "kg")],
     ]
     return table(["quantity", "value"], rows, f"Budget of rack {rc.rack_id}")
@@ -88,9 +89,9 @@ def _parts_used(scenario: Scenario) -> dict[str, PartBase]:
     """Catalog parts behind the racks, the evaluated and compared systems and their GPUs."""
     used: dict[str, PartBase] = {}
     for layout in scenario.layouts.values():
-        parts = [p.part for p in layout.placed] + [layout.rack, layout.busbar, layout.coolant,
-                                                  layout.loop]
-        parts += [x for x in (layout.cdu, layout.rear_door, layout.power_rack) if x]
+        parts = [p.part for p in layout.placed] + [layout.rack]
+        parts += [x for x in (layout.busbar, layout.coolant, layout.loop, layout.cdu,
+                              layout.rear_door, layout.power_rack, layout.pdu) if x]
         parts += [run.cable for run in layout.cable_runs]
         used.update({p.id: p for p in parts})
     spec = scenario.spec

@@ -113,6 +113,9 @@ def _power_cooling_lines(design: RackDesign, catalog: Catalog, where: str) -> li
                ("power.power_rack", design.power.power_rack, 1.0),
                ("cooling.rear_door", cooling.rear_door, 1.0),
                ("cooling.coolant", cooling.coolant, cooling.coolant_volume_l)]
+    pdus = design.power.pdus
+    if pdus is not None:  # per_feed PDUs on each of the A and B feeds
+        singles.append(("power.pdus.part", pdus.part, float(pdus.per_feed * pdus.feeds)))
     lines = []
     in_slots = {slot.part for slot in design.slots}
     if cooling.cdu is not None:

@@ -139,7 +139,18 @@ class SourcingSpec(Frozen):
                              "least one quarter")
         if not self.suppliers and not self.suppliers_csv:
             raise ValueError("give suppliers (a list) or suppliers_csv (a file)")
+        self._schedule_after_start()
         return self
+
+    def _schedule_after_start(self) -> None:
+        """No rack may be scheduled before `start`, the first quarter orders can be placed."""
+        if not (isinstance(self.build_schedule, dict) and self.start and self.build_schedule):
+            return
+        first = min(self.build_schedule)
+        if first < self.start:
+            raise ValueError(f"build_schedule starts in {format_quarter(first)}, before "
+                             f"start {format_quarter(self.start)}: schedule them from the "
+                             "start quarter on, or move start earlier")
 
     @property
     def quarters(self) -> tuple[date, ...]:

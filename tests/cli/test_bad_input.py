@@ -17,6 +17,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from rackforge.catalog import load_catalog
 from rackforge.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +66,18 @@ def _no_cluster_but_fabric_from_it(data):
 
 def _duplicate_variant(data):
     data["cluster"]["variants"].append(copy.deepcopy(data["cluster"]["variants"][0]))
+
+
+def _schedule_before_start(data):
+    del data["plan"]
+    data["sourcing"]["build_schedule"] = {"2025Q1": 10, "2027Q1": 40}
+    data["sourcing"].pop("what_if", None)
+
+
+def _shadow_catalog_part(data):
+    catalog = load_catalog()
+    part = catalog.parts["mgmt-switch-1u"].model_dump(mode="json", exclude={"replaces"})
+    data["parts"] = [part]
 
 
 LOST = ("sourcing", "what_if", "lose-alamo-2027h2", "supplier_lost", 0, "quarters")
@@ -141,6 +154,27 @@ SCENARIO_CASES = {
     "line-wip-cap-huge": (
         "build", _set("line", "release", "wip_cap", 10**30),
         ["line.release.wip_cap", "less than or equal to 100000"]),
+    # quarters scheduled before sourcing.start made the sourcing plan fail with exit 1
+    "schedule-before-start": (
+        "source", _schedule_before_start,
+        ["sourcing:", "build_schedule starts in 2025Q1, before start 2025Q4"]),
+    # a factory that builds nothing got advice about the commissioning lag
+    "plan-racks-per-week-zero": (
+        "plan", _set("plan", "factory", "racks_per_week", 0),
+        ["plan.factory.racks_per_week", "the factory builds nothing"]),
+    "plan-lines-huge": (
+        "plan", _set("plan", "factory", "lines", 10**12),
+        ["plan.factory.lines", "at most 1,000,000"]),
+    "plan-target-huge": (
+        "plan", _set("plan", "target_w", "1e30 W"),
+        ["plan.target_w", "less than or equal to 1000000000000"]),
+    # count: true was read as 1
+    "bool-for-count": (
+        "check", _set("racks", 0, "slots", 0, "count", True),
+        ["racks[0].slots[0].count", "true/false is not a number", "got True"]),
+    # a second part with the same id silently replaced the first
+    "scenario-part-shadows-catalog": (
+        "check", _shadow_catalog_part, ["parts[0].id", "part id already in the catalog"]),
     # a supply temperature below absolute zero was judged as a design instead of rejected
     "temperature-below-absolute-zero": (
         "check", _set("racks", 0, "cooling", "supply_temp_c", "-300 degC"),
@@ -184,6 +218,24 @@ def test_plan_target_must_be_positive():
     path = str(ROOT / "scenarios" / "reference.yaml")
     one_line_error(["plan", path, "--target-gw", "0"], "--target-gw", "greater than 0")
     one_line_error(["plan", path, "--target-gw", "-5"], "--target-gw", "greater than 0")
+    # 1e30 GW reached the LP: 'HiGHS stopped: Empty'
+    one_line_error(["plan", path, "--target-gw", "1e30"], "--target-gw", "at most 1,000")
+
+
+def test_run_out_is_an_existing_file(tmp_path):
+    out = tmp_path / "taken"
+    out.write_text("mine\n", encoding="utf-8")
+    one_line_error(["run", str(ROOT / "scenarios" / "reference.yaml"), "-o", str(out)],
+                   "-o/--out", "existing file")
+    assert out.read_text(encoding="utf-8") == "mine\n"
+
+
+def test_run_out_cannot_be_created(tmp_path):
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    out = tmp_path / "file" / "sub"
+    one_line_error(["run", str(ROOT / "scenarios" / "reference.yaml"), "-o", str(out)],
+                   "-o/--out", "cannot be created")
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("args", [

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from rackforge.cli import app
@@ -59,3 +61,77 @@ def test_evaluate_with_serving_and_bad_serve_value():
     bad = runner.invoke(app, ["evaluate", "--system", "hgx-h200-8", "--model", "llama3-70b",
                               "--gpus", "8", "--serve", "2000"])
     assert bad.exit_code == 2 and "--serve" in bad.output
+
+
+# Issue 14: a bad validation CSV is one line and exit 2, never "MAPE nan%" or a traceback.
+
+def _one_line_error(res, *needles: str) -> None:
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and "nan" not in res.output.lower()
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:"), res.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def _inference_csv(tmp_path: Path, drop: str | None = None, **cells: str) -> Path:
+    """The inference file with column `drop` removed and `cells` set in every row."""
+    with (DATA / "inference_throughput.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    header = [h for h in rows[0] if h != drop]
+    path = tmp_path / "inference.csv"
+    with path.open("w", newline="") as fh:
+        out = csv.DictWriter(fh, header, extrasaction="ignore")
+        out.writeheader()
+        out.writerows(r | cells for r in rows)
+    return path
+
+
+@pytest.mark.parametrize(("drop", "cells", "needles"), [
+    ("measured_tokens_per_s", {}, ("column measured_tokens_per_s missing",)),
+    ("n_gpus", {}, ("column n_gpus missing",)),          # used to mean 8 silently
+    (None, {"scenario": "server"}, ("no row could be compared", "scenario 'server'")),
+    (None, {"accelerator": "tpu-v9"}, ("no row could be compared", "'tpu-v9'")),
+    (None, {"dtype": "int4"}, ("no row could be compared", "dtype 'int4'")),
+    (None, {"n_gpus": ""}, ("no row could be compared", "n_gpus is blank")),
+])
+def test_validate_inference_bad_file_exit_2(tmp_path, drop, cells, needles):
+    path = _inference_csv(tmp_path, drop, **cells)
+    for extra in ([], ["--json"]):
+        res = runner.invoke(app, ["validate", "inference", str(path), *extra])
+        _one_line_error(res, *needles)
+        assert res.stdout == ""
+
+
+@pytest.mark.parametrize(("command", "file", "missing"), [
+    ("inference", "training_throughput.csv", "measured_tokens_per_s"),
+    ("training", "inference_throughput.csv", "measured_step_s"),
+    ("training", "queueing_reference.csv", "measured_step_s"),
+    ("inference", "queueing_reference.csv", "measured_tokens_per_s"),
+])
+def test_validate_file_of_other_kind_exit_2(command, file, missing):
+    res = runner.invoke(app, ["validate", command, str(DATA / file)])
+    _one_line_error(res, file, missing)
+
+
+@pytest.mark.parametrize("command", ["training", "inference"])
+def test_validate_latin1_exit_2(tmp_path, command):
+    source = DATA / f"{command}_throughput.csv"
+    path = tmp_path / "latin.csv"
+    path.write_bytes(source.read_bytes().replace(b"et al", b"\xe9t al", 1)
+                     .replace(b"OpenOrca", b"\xe9penOrca", 1))
+    res = runner.invoke(app, ["validate", command, str(path)])
+    _one_line_error(res, "latin.csv", "UTF-8", "0xe9")
+
+
+def test_validate_training_one_bad_row_is_skipped(tmp_path):
+    """One unusable row is skipped with its reason; the rest still give a finite MAPE."""
+    lines = (DATA / "training_throughput.csv").read_text().splitlines()
+    lines[1] = lines[1].replace("a100-sxm-80gb", "tpu-v9", 1)
+    path = tmp_path / "training.csv"
+    path.write_text("\n".join(lines) + "\n")
+    res = runner.invoke(app, ["validate", "training", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout, parse_constant=lambda c: pytest.fail(f"bare {c}"))
+    assert data["skipped"][0]["reason"] == "accelerator 'tpu-v9' not in the catalog"
+    assert 0 < data["mape"] < 1

@@ -25,11 +25,14 @@ class CandidateSpec(Frozen):
     system: str = Field(description="catalog system id")
     rack: str | None = Field(default=None, description="rack design id in this scenario")
     available: Quarter = Field(description="first quarter racks can be delivered")
-    price_usd: float | None = Field(default=None, gt=0, description="hardware price per rack "
+    price_usd: float | None = Field(default=None, gt=0, le=1e9,
+                                    description="hardware price per rack "
                                     "[USD]; default: the sourcing plan's BOM cost of `rack`")
-    accelerators: int | None = Field(default=None, ge=1, description="per rack; default from "
+    accelerators: int | None = Field(default=None, ge=1, le=10_000,
+                                     description="per rack; default from "
                                      "the rack design, else the system's scale-up domain")
-    it_power_w: Power | None = Field(default=None, gt=0, description="per rack at full load; "
+    it_power_w: Power | None = Field(default=None, gt=0, le=10e6,
+                                     description="per rack at full load; "
                                      "default from the rack design, else per-GPU system power")
     domestic_share: Fraction | None = Field(default=None, ge=0, le=1,
                                             description="domestic content, cost share")
@@ -43,8 +46,8 @@ class CandidateSpec(Frozen):
 class ServingShape(Frozen):
     """Request shape of a serving workload (defaults are example figures)."""
 
-    input_tokens: float = Field(default=2048, gt=0, description="mean prompt length")
-    output_tokens: float = Field(default=512, gt=0, description="mean generated length")
+    input_tokens: float = Field(default=2048, gt=0, le=1e7, description="mean prompt length")
+    output_tokens: float = Field(default=512, gt=0, le=1e7, description="mean generated length")
     tpot_target_s: Seconds | None = Field(default=None, gt=0,
                                           description="latency target per output token")
 
@@ -55,7 +58,7 @@ class WorkloadItem(Frozen):
     id: str
     model: str = Field(description="workload id of the performance model, e.g. llama3-70b")
     mode: Literal["training", "serving"] = "training"
-    tokens: float = Field(gt=0, description="tokens to train, or output tokens to serve")
+    tokens: float = Field(gt=0, le=1e20, description="tokens to train, or output tokens to serve")
     gpus: int = Field(default=1152, ge=1, description="GPUs one training job runs on (the "
                       "performance model's parallelism search); serving uses one scale-up domain")
     dtype: Dtype | None = Field(default=None, description="default bf16 training, fp8 serving")
@@ -65,8 +68,10 @@ class WorkloadItem(Frozen):
 class FleetSpec(Frozen):
     """How much of a candidate the lab buys: what a capex budget or the hall's power allows."""
 
-    budget_usd: float | None = Field(default=None, gt=0, description="racks + facility capex")
-    it_power_w: Power | None = Field(default=None, gt=0, description="IT power of the halls")
+    budget_usd: float | None = Field(default=None, gt=0, le=1e13,
+                                      description="racks + facility capex")
+    it_power_w: Power | None = Field(default=None, gt=0, le=1e12,
+                                     description="IT power of the halls")
 
     @model_validator(mode="after")
     def _one_limit(self) -> FleetSpec:
@@ -78,7 +83,7 @@ class FleetSpec(Frozen):
 class HallSpec(Frozen):
     """What the planned halls accept per rack."""
 
-    max_rack_power_w: Power = Field(gt=0)
+    max_rack_power_w: Power = Field(gt=0, le=10e6)
     cooling: list[Cooling] = Field(default=["liquid", "hybrid", "air"], min_length=1)
 
 

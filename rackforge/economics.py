@@ -75,16 +75,18 @@ def _d(name: str) -> float:
 class EconomicsSpec(Frozen):
     """The ``economics:`` section: assumptions of the cost model. Omitted keys take the defaults."""
 
-    energy_price_usd_per_kwh: float = Field(_d("energy_price_usd_per_kwh"), ge=0)
-    pue: float = Field(_d("pue"), ge=1, description="facility power / IT power")
-    facility_capex_usd_per_mw: float = Field(_d("facility_capex_usd_per_mw"), ge=0,
+    energy_price_usd_per_kwh: float = Field(_d("energy_price_usd_per_kwh"), ge=0, le=10)
+    # ^ at most 10 USD/kWh: over 50 times any US industrial tariff
+    pue: float = Field(_d("pue"), ge=1, le=3, description="facility power / IT power (old "
+                       "enterprise rooms reach about 2.5)")
+    facility_capex_usd_per_mw: float = Field(_d("facility_capex_usd_per_mw"), ge=0, le=1e9,
                                              description="per MW of critical IT load")
-    facility_life_years: float = Field(_d("facility_life_years"), gt=0)
-    depreciation_years: float = Field(_d("depreciation_years"), gt=0,
+    facility_life_years: float = Field(_d("facility_life_years"), gt=0, le=100)
+    depreciation_years: float = Field(_d("depreciation_years"), gt=0, le=50,
                                       description="life of the IT equipment")
     cost_of_capital_per_year: float = Field(_d("cost_of_capital_per_year"), ge=0, le=1)
     maintenance_fraction_per_year: float = Field(_d("maintenance_fraction_per_year"), ge=0, le=1)
-    integration_usd_per_rack: float = Field(_d("integration_usd_per_rack"), ge=0)
+    integration_usd_per_rack: float = Field(_d("integration_usd_per_rack"), ge=0, le=1e8)
     utilization: float = Field(_d("utilization"), gt=0, le=1,
                                description="share of accelerator-hours doing useful work")
     idle_power_fraction: float = Field(_d("idle_power_fraction"), ge=0, le=1)

@@ -56,3 +56,14 @@ def test_every_example_is_covered():
 def test_version():
     result = runner.invoke(app, ["--version"])
     assert (result.exit_code, result.stdout.strip()) == (0, "rackforge 0.1.0")
+
+
+def test_an_air_cooled_pdu_rack_is_judged_by_its_own_rules():
+    """No shelves, busbar or liquid loop: none of their rules; the PDU and air rules instead."""
+    result = runner.invoke(app, ["check", str(ROOT / "scenarios" / "examples" /
+                                              "hgx-h100-air-pdu.yaml"), "--json"])
+    rules = {f["rule"] for fs in json.loads(result.stdout)["racks"].values() for f in fs}
+    assert not {r for r in rules if r.startswith(("POWER-SHELF", "POWER-BUSBAR",
+                                                   "COOLING-FLOW", "COOLING-CDU",
+                                                   "COOLING-RETURN", "COOLING-SUPPLY"))}
+    assert {"POWER-PDU-FEED-CAPACITY", "POWER-PDU-PHASE-CURRENT", "COOLING-INLET-CLASS"} <= rules

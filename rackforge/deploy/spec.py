@@ -22,6 +22,8 @@ PowerSchedule = dict[Quarter, Power]
 
 MAX_TARGET_W = 1e12   # 1,000 GW: a target above it is a typo, not a plan
 MAX_SCHEDULE = 1e6    # racks a week of one line, or lines running: more is a typo
+MAX_UNITS = 1e12      # units of a part a quarter, or in stock: about 100 a person on Earth
+MAX_SITE_W = 1e12     # 1,000 GW at one site: every grid of the world together is a few TW
 
 
 def _non_negative(schedule: float | dict) -> float | dict:
@@ -31,12 +33,17 @@ def _non_negative(schedule: float | dict) -> float | dict:
     return schedule
 
 
-def _at_most(schedule: float | dict) -> float | dict:
-    """A factory schedule's values are at most MAX_SCHEDULE."""
-    values = schedule.values() if isinstance(schedule, dict) else [schedule]
-    if any(v > MAX_SCHEDULE for v in values):
-        raise ValueError(f"schedule values must be at most {MAX_SCHEDULE:,.0f}")
-    return schedule
+def _bounded_by(limit: float, unit: str):  # noqa: ANN202 - a pydantic validator
+    """A validator: a schedule's values are at most `limit` (`unit` names it)."""
+    def check(schedule: float | dict) -> float | dict:
+        values = schedule.values() if isinstance(schedule, dict) else [schedule]
+        if any(v > limit for v in values):
+            raise ValueError(f"schedule values must be at most {limit:,.0f} {unit}")
+        return schedule
+    return check
+
+
+_at_most = _bounded_by(MAX_SCHEDULE, "")
 
 
 def _builds_something(schedule: float | dict) -> float | dict:
@@ -84,11 +91,12 @@ class SupplySpec(Provenance):
     """
 
     part: str = Field(min_length=1)
-    units_per_rack: float = Field(gt=0)
+    units_per_rack: float = Field(gt=0, le=1e6)
     per_quarter: Schedule = Field(description="units delivered each quarter")
-    initial_stock: float = Field(default=0.0, ge=0)
+    initial_stock: float = Field(default=0.0, ge=0, le=MAX_UNITS)
 
     _check = field_validator("per_quarter")(_non_negative)
+    _bounded = field_validator("per_quarter")(_bounded_by(MAX_UNITS, "units"))
 
 
 class PlanSite(Provenance):
@@ -99,6 +107,7 @@ class PlanSite(Provenance):
                                    "quarter on (step schedule)")
 
     _check = field_validator("power_w")(_non_negative)
+    _bounded = field_validator("power_w")(_bounded_by(MAX_SITE_W, "W"))
 
 
 class PlanRack(Frozen):

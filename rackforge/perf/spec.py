@@ -27,7 +27,7 @@ class EvaluateSpec(Frozen):
     systems: list[str] = Field(min_length=1)
     workloads: list[str] = Field(min_length=1)
     gpus: int = Field(gt=0)
-    tokens: float | None = Field(default=None, gt=0, description="[tokens]")
+    tokens: float | None = Field(default=None, gt=0, le=1e20, description="[tokens]")
     dtype: Dtype = "bf16"
     top: int = Field(default=3, ge=1)
     fabric_from_cluster: bool = Field(

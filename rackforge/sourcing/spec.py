@@ -30,7 +30,7 @@ from rackforge.units import Fraction
 
 ContentRule = Literal["far25", "ira"]
 # A duty rate: not negative, and may exceed 100 % (e.g. stacked tariffs).
-TariffRate = Annotated[Fraction, Field(ge=0)]
+TariffRate = Annotated[Fraction, Field(ge=0, le=10)]   # at most 1,000 %
 Share = Annotated[Fraction, Field(ge=0, le=1)]
 
 Country = Annotated[str, BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
@@ -42,12 +42,14 @@ class SupplierOffer(Frozen):
 
     supplier: str = Field(min_length=1)
     part: str = Field(min_length=1)
-    unit_price_usd: float = Field(gt=0, description="purchase price per unit [USD]")
+    unit_price_usd: float = Field(gt=0, le=1e9, description="purchase price per unit [USD]")
     country_of_origin: Country
-    capacity_per_quarter: int = Field(ge=0, description="units the supplier can ship [1/quarter]")
-    lead_time_weeks: float = Field(ge=0, description="order to delivery [weeks]")
+    capacity_per_quarter: int = Field(ge=0, le=10**12,
+                                      description="units the supplier can ship [1/quarter]")
+    lead_time_weeks: float = Field(ge=0, le=520, description="order to delivery [weeks]")
     min_order_units: int = Field(default=0, ge=0, description="smallest non-zero order [units]")
-    freight_usd_per_unit: float = Field(default=0.0, ge=0, description="to the assembly site [USD]")
+    freight_usd_per_unit: float = Field(default=0.0, ge=0, le=1e9,
+                                        description="to the assembly site [USD]")
     us_content_fraction: Fraction | None = Field(
         default=None, ge=0, le=1,
         description="US-origin share of the part's cost, for the IRA method; default 1 for US "
@@ -90,7 +92,8 @@ class WhatIfSpec(Frozen):
     tariffs: dict[Country, TariffRate] = Field(default_factory=dict,
                                              description="new rates by origin, others unchanged")
     supplier_lost: list[SupplierOutage] = Field(default_factory=list)
-    demand_factor: float = Field(default=1.0, gt=0, description="multiplies the build schedule")
+    demand_factor: float = Field(default=1.0, gt=0, le=100,
+                                 description="multiplies the build schedule")
     extra_racks: dict[Quarter, Annotated[int, Field(ge=0)]] = Field(default_factory=dict,
                                             description="racks added to these quarters")
 
@@ -117,7 +120,7 @@ class SourcingSpec(Frozen):
     fabric: Literal["cluster", "none"] = Field(
         default="cluster", description="add the scenario cluster's fabric parts (switches, "
                                        "cables, optics) per rack when the cluster uses this design")
-    risk_penalty: float = Field(default=0.0, ge=0,
+    risk_penalty: float = Field(default=0.0, ge=0, le=10,
                                 description="added cost per unit of risk score [fraction of "
                                             "landed cost]")
     holding_rate_per_quarter: Fraction = Field(default=0.02, ge=0, le=1,

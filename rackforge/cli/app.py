@@ -28,7 +28,7 @@ EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 # Piped output (files, CI logs) gets a fixed width wide enough for the findings tables; a
 # terminal keeps its own width.
-console = Console(width=None if sys.stdout.isatty() else 110)
+console = Console(width=None if sys.stdout.isatty() else 100)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 400)
 
 
@@ -141,10 +141,14 @@ def stage_progress(quiet: bool) -> Iterator[tuple[Callable, Callable]]:
 
 
 def simple_table(title: str, columns: list[str], right_from: int = 1) -> Table:
-    """A borderless table; columns from `right_from` on are numbers, right-aligned."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    """A borderless table; columns from `right_from` on are numbers, right-aligned. Numbers
+    never wrap; text and headers wrap rather than being cut when the table is too wide."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
     for i, col in enumerate(columns):
-        table.add_column(col, justify="right" if i >= right_from else "left")
+        number = i >= right_from
+        table.add_column(col, justify="right" if number else "left", overflow="fold",
+                         no_wrap=number)
     return table
 
 

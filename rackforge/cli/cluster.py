@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from rackforge import scenario as scenario_mod
@@ -103,10 +104,12 @@ def _fabric_table(f: FabricResult) -> Table:
                   f"{f.switch.id} at {f.port_gbps:g}G (radix {s.shape.radix}); "
                   f"{s.endpoints_used:,} of max {s.max_endpoints:,} endpoints; bisection "
                   f"{format_si(f.bisection_bytes_per_s, 'B/s')}; worst latency "
-                  f"{f.latency_s * 1e6:.2f} us over {s.hops} hops", title_justify="left")
+                  f"{f.latency_s * 1e6:.2f} us over {s.hops} hops", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for col in ("level", "switches", "down/up", "ports spare", "links", "part", "parts",
                 "transceivers", "run mean/max", "power"):
-        table.add_column(col, justify="left" if col in ("level", "part") else "right")
+        table.add_column(col, justify="left" if col in ("level", "part") else "right",
+                         overflow="fold")
     for t, g in zip(s.tiers, f.links, strict=True):
         table.add_row(f"{t.name} / {g.name.replace('_', '-')}", f"{t.switches:,}",
                       f"{t.down_ports}/{t.up_ports}", f"{t.ports_spare:,}", f"{g.links:,}",
@@ -119,9 +122,10 @@ def _fabric_table(f: FabricResult) -> Table:
 
 
 def _bom_table(r: ClusterResult) -> Table:
-    table = Table(title="Fabric bill of materials", title_justify="left")
+    table = Table(title="Fabric bill of materials", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, collapse_padding=True)
     for col in ("part", "count", "what"):
-        table.add_column(col, justify="right" if col == "count" else "left")
+        table.add_column(col, justify="right" if col == "count" else "left", overflow="fold")
     for part, n, label in fabric_bom(r):
         table.add_row(part, f"{n:,}", label)
     return table

@@ -23,3 +23,25 @@ def test_readme_scenario_passes(tmp_path):
     path.write_text(scenario_block())
     result = CliRunner().invoke(app, ["check", str(path)])
     assert result.exit_code == 0, result.stdout
+
+
+def sample(command: str) -> list[str]:
+    """The README's output lines under ``$ COMMAND`` (``...`` marks elided lines)."""
+    text = README.read_text()
+    block = text[text.index(f"```text\n$ {command}\n") + len(f"```text\n$ {command}\n"):]
+    return [line.rstrip() for line in block[:block.index("```")].splitlines()]
+
+
+def test_readme_samples_are_what_the_commands_print(monkeypatch):
+    """The samples of deterministic commands: every line the README shows appears, in order,
+    in what the command prints today (``...`` stands for lines left out)."""
+    monkeypatch.chdir(README.parent)        # the README's paths are relative to the checkout
+    for command in ("rackforge check scenarios/reference.yaml",
+                    "rackforge check scenarios/examples/copper-past-reach.yaml",
+                    "rackforge validate training tests/data/training_throughput.csv"):
+        printed = [line.rstrip() for line in CliRunner().invoke(
+            app, command.split()[1:]).stdout.splitlines()]
+        position = 0
+        for line in (ln for ln in sample(command) if ln != "..."):
+            assert line in printed[position:], (command, line)
+            position = printed.index(line, position) + 1

@@ -5,6 +5,7 @@ Shared by the catalog loader and the scenario loader, the only two places that r
 
 from __future__ import annotations
 
+import csv
 import difflib
 import re
 from collections.abc import Iterable
@@ -69,6 +70,26 @@ def read_yaml(path: str | Path) -> Any:
 
 def _too_big(file: str | None) -> InputError:
     return InputError("file over 10 MB", file, expected="a scenario or catalog file under 10 MB")
+
+
+def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
+    """The rows of a CSV file with a header, as dicts (short rows padded with ""); a missing,
+    unreadable, non-UTF-8 or malformed file is an :class:`InputError`."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle, restval=""))
+    except (FileNotFoundError, IsADirectoryError):
+        raise InputError("file not found", str(path), expected="an existing CSV file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.__class__.__name__})", str(path),
+                         expected="a readable CSV file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                         f"{exc.start})", str(path), expected="a UTF-8 CSV file") from None
+    except csv.Error as exc:
+        raise InputError(f"not a CSV file ({exc})", str(path),
+                         expected="a comma-separated table") from None
 
 
 def parse_yaml(text: str, file: str | None = None) -> Any:

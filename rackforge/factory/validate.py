@@ -28,7 +28,6 @@ from that variance.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from rackforge.factory.queueing import Analytic, analytic
 from rackforge.factory.simulation import RunConfig, run_replication
 from rackforge.factory.spec import LineSpec
 from rackforge.factory.statistics import Estimate
-from rackforge.inputs import validate
+from rackforge.inputs import read_csv_rows, validate
 
 TOLERANCE = 0.02
 PRECISION = 0.02          # default relative precision gamma of the sequential procedure
@@ -132,18 +131,7 @@ def narrow_enough(e: Estimate, precision: float) -> bool:
 def read_cases(path: str | Path) -> list[Case]:
     """Read a queueing reference CSV; a malformed row is an :class:`InputError`."""
     path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f, restval=""))
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.__class__.__name__})", str(path),
-                         expected="a readable CSV file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
-                         f"{exc.start})", str(path), expected="a UTF-8 CSV file") from None
-    except csv.Error as exc:
-        raise InputError(f"not a CSV file ({exc})", str(path),
-                         expected="a comma-separated table") from None
+    rows = read_csv_rows(path)
     if not rows or any(c not in rows[0] for c in COLUMNS):
         raise InputError("not a queueing reference table", str(path), None, None,
                          f"CSV columns {', '.join(COLUMNS)}")

@@ -9,7 +9,6 @@ returned as skipped with the reason.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,7 +20,7 @@ import numpy as np
 from rackforge.catalog import load_catalog
 from rackforge.catalog.models import Accelerator, Source
 from rackforge.errors import InputError
-from rackforge.inputs import read_yaml
+from rackforge.inputs import read_csv_rows, read_yaml
 from rackforge.perf.context import Context
 from rackforge.perf.inference import Serving, search_inference
 from rackforge.perf.layout import RECOMPUTE, Execution, from_columns
@@ -67,20 +66,7 @@ def read_csv(path: str | Path, required: tuple[str, ...] = ("case",),
     """Rows of a CSV file as mappings (short rows padded with blanks); a missing, unreadable,
     non-UTF-8 or malformed file, or one without the `required` columns, is an InputError."""
     path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh, restval=""))
-    except (FileNotFoundError, IsADirectoryError):
-        raise InputError("file not found", str(path), expected="an existing CSV file") from None
-    except OSError as exc:
-        raise InputError(f"cannot read file ({exc.__class__.__name__})", str(path),
-                         expected="a readable CSV file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
-                         f"{exc.start})", str(path), expected="a UTF-8 CSV file") from None
-    except csv.Error as exc:
-        raise InputError(f"not a CSV file ({exc})", str(path),
-                         expected="a comma-separated table") from None
+    rows = read_csv_rows(path)
     if not rows or "case" not in rows[0]:
         raise InputError("not a measurement CSV", str(path), expected="a header with 'case'")
     missing = [c for c in required if c not in rows[0]]

@@ -280,6 +280,8 @@ class Pdu(PartBase):
     outlets: int = Field(ge=1)
     outlet_breaker_a: Current | None = Field(default=None, gt=0,
                                              description="branch breaker per outlet group")
+    outlets_per_breaker: int = Field(default=1, ge=1,
+                                     description="outlets sharing one branch breaker")
     rack_units: int = Field(default=0, ge=0, description="0 for a zero-U (vertical) PDU")
     mass_kg: Mass = Field(gt=0)
 

@@ -111,4 +111,11 @@ def _air(budget: RackBudget) -> list[Finding]:
     else:
         out.append(info("COOLING-AIRFLOW", "air path", t.required_airflow_m3_per_h,
                         "m3/h", f"airflow needed at a {spec.air_delta_t_k:g} K air rise"))
+    if spec.containment is not None:
+        room_w = max(t.air_heat_w - door, 0.0)  # a rear door's heat never reaches the room
+        out.append(upper("COOLING-CONTAINMENT", f"{spec.containment} containment", room_w,
+                         thermal.containment_limits_w()[spec.containment], "W",
+                         "more heat to the room than rows of this containment usually take "
+                         "per rack (a planning rule of thumb); contain the aisles, add a rear "
+                         "door or move heat to liquid", warn=0.0, advisory=True))
     return out

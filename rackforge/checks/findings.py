@@ -29,11 +29,12 @@ class Finding:
 
 
 def upper(rule: str, subject: str, value: float, limit: float, unit: str,
-          message: str, warn: float = WARN_MARGIN) -> Finding:
+          message: str, warn: float = WARN_MARGIN, advisory: bool = False) -> Finding:
     """`value` must not exceed `limit`; a margin under `warn` is a warning (0: exact use of a
-    count, such as every port, is fine)."""
+    count, such as every port, is fine). An `advisory` limit (a rule of thumb) only warns."""
     margin = (limit - value) / abs(limit) if limit else (0.0 if value <= limit else -1.0)
-    return _judged(Finding(rule, "pass", subject, value, limit, margin, unit, message), warn)
+    return _judged(Finding(rule, "pass", subject, value, limit, margin, unit, message), warn,
+                   advisory)
 
 
 def lower(rule: str, subject: str, value: float, limit: float, unit: str,
@@ -53,10 +54,13 @@ def failure(rule: str, subject: str, message: str, value: float | None = None,
     return Finding(rule, "error", subject, value, limit, None, unit, message)
 
 
-def _judged(finding: Finding, warn: float) -> Finding:
+def _judged(finding: Finding, warn: float, advisory: bool = False) -> Finding:
     """`finding` (its message says how to fix a failure) with severity set from its margin."""
     margin = finding.margin
     severity: Severity = "error" if margin < 0 else "warning" if margin < warn else "pass"
+    if advisory and severity == "error":
+        return replace(finding, severity="warning", message=f"over a rule of thumb by "
+                       f"{-margin:.0%}: {finding.message}")
     text = {"error": finding.message, "pass": "ok",
             "warning": f"passes with only {margin:.1%} headroom; if it grows: {finding.message}"}
     return replace(finding, severity=severity, message=text[severity])

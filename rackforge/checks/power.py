@@ -53,7 +53,7 @@ def _pdus(budget: RackBudget) -> list[Finding]:
         return []
     feed = "one feed of A/B" if d.feeds == 2 else "feed"
     pdu = budget.layout.pdu
-    return [
+    out = [
         upper("POWER-PDU-FEED-CAPACITY", f"{d.pdus_per_feed} x {d.pdu_id} ({feed})", d.load_w,
               d.feed_capacity_w, "W",
               "the rack's load exceeds what one feed's PDUs carry continuously (breaker x "
@@ -64,8 +64,18 @@ def _pdus(budget: RackBudget) -> list[Finding]:
               "more PDUs or use a higher-rated PDU"),
         upper("POWER-PDU-OUTLETS", d.pdu_id, d.cords_per_pdu, pdu.outlets, "outlets",
               "more power cords than the PDU has outlets; add PDUs per feed", warn=0.0),
-        _balance(d.imbalance, budget.layout.design.power.pdus.max_phase_imbalance, d.pdu_id),
     ]
+    if d.branch_limit_a is not None:
+        out.append(upper("POWER-PDU-BRANCH-CURRENT",
+                         f"{d.pdu_id} outlet group of {pdu.outlets_per_breaker}",
+                         d.branch_current_a, d.branch_limit_a, "A",
+                         "the cords on one branch breaker draw more than its rating x "
+                         "derating; use fewer cords per outlet group, more cords per tray, or a "
+                         "PDU with larger branch breakers"))
+    if pdu.phases == 3:  # balance is a three-phase question
+        out.append(_balance(d.imbalance, budget.layout.design.power.pdus.max_phase_imbalance,
+                            d.pdu_id))
+    return out
 
 
 def _balance(imbalance: float, limit: float, pdu_id: str) -> Finding:

@@ -46,6 +46,8 @@ class PduBudget:
     phase_limit_a: float         # breaker x derating
     cords_per_pdu: int           # most cords any PDU of a feed takes
     imbalance: float             # largest deviation of a phase from the mean, over the mean
+    branch_current_a: float      # worst branch (outlet group): its cords at the largest cord load
+    branch_limit_a: float | None  # outlet breaker x derating; None when the PDU gives none
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,21 @@ def _pdu(layout: RackLayout) -> PduBudget:
         phase_limit_a=pdu.breaker_a * spec.derating,
         cords_per_pdu=max(cords),
         imbalance=max((electrical.phase_imbalance(p) for p in loads), default=0.0),
+        branch_current_a=_branch_current_a(layout, max(cords)),
+        branch_limit_a=(pdu.outlet_breaker_a * spec.derating
+                        if pdu.outlet_breaker_a is not None else None),
     )
+
+
+def _branch_current_a(layout: RackLayout, cords_on_pdu: int) -> float:
+    """Current through the worst branch breaker of a PDU [A]: the cords one breaker feeds (the
+    outlets of its group, or the cords the PDU takes if fewer), each at the largest cord load,
+    at the outlet voltage (line-to-neutral on a wye PDU), see :func:`electrical.phase_current_a`."""
+    spec, pdu = layout.design.power.pdus, layout.pdu
+    cord_w = max(p.part.max_power_w for p in layout.trays) / spec.cords_per_tray
+    cords = min(pdu.outlets_per_breaker, cords_on_pdu)
+    return electrical.phase_current_a(cords * cord_w, pdu.voltage_v, pdu.phases,
+                                      spec.power_factor)
 
 
 def _thermal(layout: RackLayout, power: PowerBudget) -> ThermalBudget:

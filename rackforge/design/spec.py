@@ -127,6 +127,8 @@ class CoolingSpec(Frozen):
     inlet_temp_c: Temperature | None = Field(
         default=None, description="design inlet air temperature; default the class's maximum")
     rear_door: PartId | None = None
+    containment: Literal["none", "cold-aisle", "hot-aisle", "chimney"] | None = Field(
+        default=None, description="airflow containment of the room's rows, if stated")
 
     @field_validator("facility_class")
     @classmethod

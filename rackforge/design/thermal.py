@@ -23,6 +23,7 @@ from rackforge.catalog.models import Coolant
 from rackforge.inputs import read_yaml
 
 AIR_CLASSES_FILE = Path(__file__).parent / "data" / "ashrae_air_classes.yaml"
+CONTAINMENT_FILE = Path(__file__).parent / "data" / "containment.yaml"
 
 AIR_DENSITY_KG_PER_M3 = 1.184  # [3]
 AIR_CP_J_PER_KG_K = 1006.0  # [3]
@@ -61,6 +62,13 @@ def required_airflow_m3_per_h(heat_w: float, delta_t_k: float) -> float:
 
 
 @lru_cache(maxsize=1)
+def containment_limits_w(path: Path = CONTAINMENT_FILE) -> dict[str, float]:
+    """Air heat a rack may reject to the room, by containment [W per rack]: planning rules of
+    thumb with their sources in the data file."""
+    data = read_yaml(path)["containment"]
+    return {name: float(v["max_room_air_w_per_rack"]) for name, v in data.items()}
+
+
 def air_classes(path: Path = AIR_CLASSES_FILE) -> dict[str, tuple[float, float]]:
     """Allowable inlet range (min, max) [degC] of each ASHRAE air class A1-A4 ([4])."""
     data = read_yaml(path)["classes"]

@@ -77,8 +77,8 @@ def test_the_shipped_graph_is_typed_end_to_end():
 def test_stages_read_only_what_they_declare():
     plan = pipeline.BY_NAME["plan"]
     assert plan.sections == ("plan", "economics")
-    assert plan.upstream == ("demand", "build", "supply")
-    assert plan.optional == {"economics", "build", "supply"}
+    assert plan.upstream == ("demand", "build", "supply", "lines")
+    assert plan.optional == {"economics", "build", "supply", "lines"}
 
 
 def test_a_cached_stage_is_not_run_again(mini_catalog, mini_scenario, tmp_path):
@@ -118,7 +118,8 @@ def test_json_document_reports_every_stage(mini_catalog, mini_scenario):
 
 
 def test_targets_run_their_upstream_and_nothing_else(mini_catalog, mini_scenario):
-    assert pipeline.needed(["plan"]) == {"plan", "demand", "build", "supply", "cluster"}
+    assert pipeline.needed(["plan"]) == {"plan", "demand", "build", "lines", "supply", "cluster",
+                                         "evaluate", "fabric"}
     scen = from_dict(mini_scenario, mini_catalog)
     assert pipeline.missing_sections(scen, "plan") == ["plan"]
     assert list(pipeline.run(scen, targets=["checks"]).outcomes) == ["checks"]

@@ -36,7 +36,7 @@ def first_run(reference, cache_dir):
 
 
 def test_every_stage_runs_and_passes(first_run):
-    assert [o.status for o in first_run.outcomes.values()] == ["ok"] * 10
+    assert [o.status for o in first_run.outcomes.values()] == ["ok"] * 11
     assert all(o.passed and not o.cached for o in first_run.outcomes.values())
 
 
@@ -93,9 +93,10 @@ def test_a_line_change_reruns_build_and_what_depends_on_it(reference, cache_dir,
     changed = with_changes(reference, "line", {"stations[7].servers": 12})   # burn-in: fewer
     run = pipeline.run(changed, cache=ResultCache(cache_dir))
     reran = {name for name, o in run.outcomes.items() if not o.cached}
-    assert reran == {"build", "plan", "source", "compare"}      # slower line, another ramp
+    # slower line (and its variants), another ramp
+    assert reran == {"build", "lines", "plan", "source", "compare"}
     doc = run.to_json()["stages"]
-    assert doc["plan"]["inputs"] == ["demand", "build", "supply"]
+    assert doc["plan"]["inputs"] == ["demand", "build", "supply", "lines"]
     assert doc["build"]["key"] != first_run.outcomes["build"].key
 
 

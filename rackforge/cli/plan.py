@@ -149,23 +149,29 @@ def plan_cmd(file: ScenarioFile, json: JsonFlag = False,
         print_json(quarters_as_text(result.to_dict()))
         return
     console.print(_ramp_table(result))
+    mix = _mix_table(result)
+    if mix is not None:
+        console.print(mix)
+    for note in dict.fromkeys(q.binding_note for q in result.quarters if q.binding_note):
+        console.print(escape(note), highlight=False)
     for line in _verdict(result):
         console.print(line)
 
 
 def _ramp_table(result: RampResult) -> Table:
     table = simple_table("Deployment ramp (racks; GW online)",
-                   ["quarter", "built", "shipped", "energized", "online", "wanted", "IT GW",
-                    "facility\nGW", "capex", "binding limit"])
+                   ["quarter", "built", "shipped", "energized", "online", "wanted\nGW",
+                    "IT GW", "facility\nGW", "capex", "binding limit"])
     table.columns[-1].justify, table.columns[-1].no_wrap = "left", True
     table.caption_justify = "left"
-    table.caption = ("wanted: racks the sites can take by then, up to the target (the demand);"
-                     " binding limit: what stops more racks being energized that quarter "
-                     "(--json names the constraint row and its build or energize quarter)")
+    table.caption = (f"wanted: power ({result.target_basis}) the sites can take by then, up to "
+                     "the target (the demand); binding limit: what stops more racks being "
+                     "energized that quarter (--json names the constraint row and its build or "
+                     "energize quarter)")
     for q in result.quarters:
         table.add_row(format_quarter(q.quarter), f"{q.racks_built:,.0f}",
                       f"{q.racks_shipped:,.0f}", f"{q.racks_energized:,.0f}",
-                      f"{q.racks_online:,.0f}", f"{q.racks_wanted_online:,.0f}",
+                      f"{q.racks_online:,.0f}", f"{q.power_wanted_online_w / 1e9:,.2f}",
                       f"{q.it_power_online_w / 1e9:,.3f}",
                       f"{q.facility_power_online_w / 1e9:,.3f}",
                       money(q.rack_capex_usd + q.facility_capex_usd),
@@ -173,12 +179,26 @@ def _ramp_table(result: RampResult) -> Table:
     return table
 
 
+def _mix_table(result: RampResult) -> Table | None:
+    """Racks built per quarter by generation, when the plan deploys more than one."""
+    generations = list(result.quarters[0].racks_by_system)
+    if len(generations) < 2:
+        return None
+    table = simple_table("Racks built by generation", ["quarter", *generations])
+    for q in result.quarters:
+        table.add_row(format_quarter(q.quarter),
+                      *(f"{q.racks_by_system[g]:,.0f}" for g in generations))
+    return table
+
+
 def _limit(row: str, family: str) -> str:
-    """``site-power-upper[tx-1,2027Q1]`` -> ``site tx-1``; ``factory-output-upper[..]`` ->
-    ``factory`` (and ``demand``); the family otherwise."""
+    """``site-power-upper[tx-1,2027Q1]`` -> ``site tx-1``; ``site-chain-upper[la-1,item,q]``
+    -> ``chain la-1 item``; ``factory-output-upper[..]`` -> ``factory`` (and ``demand``); the
+    family otherwise."""
     if "[" not in row or family in ("factory", "demand"):
         return family
-    subject = row[row.index("[") + 1: -1].split(",")[0]
+    labels = row[row.index("[") + 1: -1].split(",")
+    subject = " ".join(labels[:2]) if family == "chain" else labels[0]
     return escape(f"{family} {subject}")
 
 

@@ -1,14 +1,16 @@
-"""Demand: the rack the program deploys and the racks it wants, quarter by quarter.
+"""Demand: the racks the program deploys (one rack, or rack generations) and the power it
+wants online, quarter by quarter.
 
-The rack: numbers given in ``plan.rack`` win; the rest come from the compare candidate it names
-(:func:`deployed_rack`). Racks wanted (:func:`racks_wanted`): by each quarter, as many racks as
-the sites' facility power then online can take, and no more than the target asks for:
+A rack: numbers given in ``plan.rack`` (or a generation) win; the rest come from the compare
+candidate, the rack design or the roadmap entry it names (:func:`deployed_rack`,
+:mod:`rackforge.deploy.generations`). Power wanted (:func:`racks_wanted`), on the target's
+basis: by each quarter, what the sites' power then online can take, and no more than the target:
 
-    wanted_online[q] = min(sum over sites of power[s, q] / (rack IT power x PUE),
-                           target / power one rack adds towards the target)
+    wanted_online_w[q] = min(sum over sites of power[s, q] (/ the site's PUE for an IT
+                             target), target)
 
-Racks must ship ``commissioning_quarters`` before they are energized, so the racks wanted
-shipped by quarter t are those wanted online by t + lag (site power held after the plan ends).
+Racks must ship ``commissioning_quarters`` before they are energized, so the power wanted
+shipped by quarter t is that wanted online by t + lag (site power held after the plan ends).
 The ramp (:mod:`rackforge.deploy.ramp`) places what the factory, the parts and the sites allow
 of this demand; sourcing buys for what the ramp builds.
 """
@@ -28,14 +30,27 @@ from rackforge.errors import InputError
 
 @dataclass(frozen=True)
 class DeployedRack:
-    """The rack the ramp deploys: where its numbers come from and the numbers."""
+    """A rack the ramp deploys (a generation): where its numbers come from and the numbers."""
 
-    design: str | None        # rack design id of the scenario, when the candidate names one
-    candidate: str | None     # compare candidate id, when ``plan.rack.candidate`` names one
+    design: str | None        # rack design id of the scenario, when one is named
+    candidate: str | None     # compare candidate id, when one is named
     accelerators: int
     it_power_w: float         # per rack at full load [W]
     price_usd: float | None   # hardware price per rack [USD]; None only in a candidate's base,
                               # never after deployed_rack
+    id: str = "rack"          # generation id ("rack" for a plan of one rack)
+    system: str | None = None             # catalog system, for its useful work
+    available: date | None = None         # first quarter it may be built (None: from the start)
+    last: date | None = None              # last quarter it may be built (None: to the end)
+    line_variant: str | None = None       # line.variants name; None: the base line
+    changeover_weeks: float = 0.0         # line time lost per line in its first quarter [weeks]
+    first_unit_factor: float = 1.0        # Wright's law: first unit's time / steady time
+    learning_rate: float = 1.0            # unit time multiplier per doubling
+    share: float | dict | None = None     # fixed share of each quarter's builds (mix: fixed)
+    tokens_per_s_per_gpu: float | None = None  # useful work per accelerator [1/s]
+    crew_racks_per_quarter: float | None = None  # racks a crew energizes a quarter (None:
+                                                 # the shipped default)
+    origin: str = "plan.rack"             # where its numbers come from, for the report
 
     @property
     def cost(self) -> RackCost:
@@ -54,59 +69,63 @@ def deployed_rack(spec: PlanRack, base: DeployedRack | None) -> DeployedRack:
                              "candidate that gives it")
         if value is None:
             values[key] = getattr(base, key)
-    return DeployedRack(base.design if base else None, spec.candidate, **values)
+    return DeployedRack(base.design if base else None, spec.candidate, **values,
+                        system=base.system if base else None)
 
 
 @dataclass(frozen=True)
 class Demand:
-    """The deployed rack and the racks wanted energized by each quarter of the plan."""
+    """The racks deployed and the power wanted energized by each quarter of the plan."""
 
-    rack: DeployedRack
-    pue: float                          # facility power / IT power [-]
+    racks: tuple[DeployedRack, ...]     # one per generation, in the plan's order
+    pue: float                          # facility / IT power where a site states none [-]
+    site_pue: tuple[float, ...]         # per site of plan.sites [-]
     quarters: tuple[date, ...]
     lag: int                            # quarters from shipment to energized
     target_w: float | None              # power wanted online by the end [W]
     target_basis: str                   # "facility" or "it"
-    wanted_online: tuple[float, ...]    # racks wanted energized by each quarter [racks]
-    wanted_by_ship: tuple[float, ...]   # racks wanted shipped by each quarter [racks]
+    wanted_online_w: tuple[float, ...]  # power wanted energized by each quarter [W, target basis]
+    wanted_by_ship_w: tuple[float, ...]  # power wanted shipped by each quarter [W, target basis]
+
+    @property
+    def rack(self) -> DeployedRack:
+        """The first generation (the only one in a plan of one rack)."""
+        return self.racks[0]
 
     @property
     def rack_facility_w(self) -> float:
-        """Facility power one rack takes, PUE included [W]."""
+        """Facility power the first rack takes at the plan's PUE [W]."""
         return self.rack.it_power_w * self.pue
 
     @property
-    def target_rack_w(self) -> float:
-        """Power one rack adds towards the target, on the target's basis [W]."""
-        return self.rack_facility_w if self.target_basis == "facility" else self.rack.it_power_w
+    def wanted_shipped_w(self) -> tuple[float, ...]:
+        """Power wanted shipped in each quarter [W, target basis]."""
+        return tuple(np.diff(self.wanted_by_ship_w, prepend=0.0).tolist())
 
-    @property
-    def target_racks(self) -> float | None:
-        """Racks the target asks for [racks], None without a target."""
-        return None if self.target_w is None else self.target_w / self.target_rack_w
-
-    @property
-    def wanted_shipped(self) -> tuple[float, ...]:
-        """Racks wanted shipped in each quarter [racks]."""
-        return tuple(np.diff(self.wanted_by_ship, prepend=0.0).tolist())
+    def designs(self) -> list[str]:
+        """Rack design ids the plan deploys."""
+        return [r.design for r in self.racks if r.design is not None]
 
 
-def racks_wanted(spec: PlanSpec, rack: DeployedRack, pue: float) -> Demand:
-    """The racks the sites can take, up to the target, quarter by quarter (module docstring)."""
+def racks_wanted(spec: PlanSpec, racks: DeployedRack | tuple[DeployedRack, ...], pue: float,
+                 site_pue: tuple[float, ...] | None = None) -> Demand:
+    """The power the sites can take, up to the target, quarter by quarter (module docstring).
+    `site_pue` defaults to `pue` at every site."""
     if spec.objective == "min-cost" and spec.target_w is None:
         raise InputError("objective min-cost needs a target", None, "plan.objective",
                          spec.objective, "plan.target_w (or --target-gw) with min-cost")
+    racks = (racks,) if isinstance(racks, DeployedRack) else tuple(racks)
+    site_pue = site_pue or tuple(pue for _ in spec.sites)
     quarters = quarter_range(spec.start, spec.end)
     lag = spec.commissioning_quarters
-    rack_w = rack.it_power_w * pue
-    target = float("inf")
-    if spec.target_w is not None:
-        target = spec.target_w / (rack_w if spec.target_basis == "facility" else rack.it_power_w)
+    target = spec.target_w if spec.target_w is not None else float("inf")
+    per_basis = [1.0 if spec.target_basis == "facility" else p for p in site_pue]
 
     def online(days: list[date]) -> np.ndarray:
-        power = sum(np.array(step_schedule(site.power_w, days)) for site in spec.sites)
-        return np.minimum(power / rack_w, target)
+        power = sum(np.array(step_schedule(site.power_w, days)) / share
+                    for site, share in zip(spec.sites, per_basis, strict=True))
+        return np.minimum(power, target)
 
     by_ship = online([add_quarters(q, lag) for q in quarters])
-    return Demand(rack, pue, tuple(quarters), lag, spec.target_w, spec.target_basis,
+    return Demand(racks, pue, site_pue, tuple(quarters), lag, spec.target_w, spec.target_basis,
                   tuple(online(quarters).tolist()), tuple(by_ship.tolist()))

@@ -12,12 +12,12 @@ extra capacity costs the same in every family) and the target as a hard constrai
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import numpy as np
 
-from rackforge.calendar import WEEKS_PER_QUARTER, format_quarter
+from rackforge.calendar import WEEKS_PER_QUARTER, add_quarters, format_quarter, parse_quarter
 from rackforge.deploy.model import Vars, build_model
 from rackforge.deploy.plan_inputs import PlanInputs
 from rackforge.errors import SolverError
@@ -42,11 +42,15 @@ class QuarterPlan:
     rack_capex_usd: float            # racks built this quarter x (price + integration)
     facility_capex_usd: float        # facility cost per MW x IT power energized this quarter
     binding: str                     # row name of the binding limit, or "-"
-    binding_family: str              # factory | supply | site | demand | commissioning | none
+    binding_family: str              # factory | supply | site | chain | crew | demand |
+                                     # commissioning | none
     factory_capacity_racks: float    # what the factory could complete this quarter
     site_power_w: float              # facility power of all sites this quarter
     racks_in_stock: float = 0.0      # built and not yet shipped, at the end of the quarter
-    racks_wanted_online: float = 0.0  # the demand: racks the sites can take, up to the target
+    power_wanted_online_w: float = 0.0  # the demand: power the sites take, up to the target
+    racks_by_system: dict[str, float] = field(default_factory=dict)  # generation -> built
+    online_by_system: dict[str, float] = field(default_factory=dict)  # generation -> online
+    binding_note: str = ""           # what lifts the binding limit, where the plan can say
 
 
 @dataclass(frozen=True)
@@ -103,10 +107,13 @@ class RampResult:
         """Rack and facility capex of the whole plan [USD]."""
         return sum(q.rack_capex_usd + q.facility_capex_usd for q in self.quarters)
 
-    def racks_built_whole(self) -> dict[date, float]:
-        """Whole racks built per quarter: the cumulative LP count rounded down, differenced
-        (so the whole-rack total never exceeds what the LP built) [racks]."""
-        built = np.floor(np.cumsum([q.racks_built for q in self.quarters]) + 1e-6)
+    def racks_built_whole(self, generation: str | None = None) -> dict[date, float]:
+        """Whole racks built per quarter (of one generation, or of all): the cumulative LP
+        count rounded down, differenced (so the whole-rack total never exceeds what the LP
+        built) [racks]."""
+        per_quarter = [q.racks_built if generation is None else
+                       q.racks_by_system.get(generation, 0.0) for q in self.quarters]
+        built = np.floor(np.cumsum(per_quarter) + 1e-6)
         return {q.quarter: float(n)
                 for q, n in zip(self.quarters, np.diff(built, prepend=0.0), strict=True)}
 
@@ -158,10 +165,16 @@ def _binding(inp: PlanInputs, model: LinearModel, arrays: Arrays,
     """
     T = inp.n_quarters
     best = [(0.0, 0.0, "-", "none") for _ in range(T)]
+    rack_w = inp.rack_facility_w
+    crews = 0 if inp.crews is None else int(np.isfinite(inp.crews[:, 0]).sum())
     blocks = [("factory-output-upper", "factory", np.ones(1), False),
-              ("supply-units-upper", "supply", inp.units_per_rack, True),
-              ("site-power-upper", "site", np.full(len(inp.sites), inp.rack_facility_w), True),
-              ("program-demand-upper", "demand", np.ones(1), True)]
+              ("supply-units-upper", "supply", inp.use.max(axis=1, initial=0.0), True),
+              ("site-power-upper", "site", np.full(len(inp.sites), rack_w), True),
+              ("site-chain-upper", "chain", np.full(len(inp.chain), rack_w), True),
+              ("site-crew-upper", "crew", np.full(crews, 1.0 / inp.crew_rate.min()
+                                                  if inp.crew_rate is not None else 1.0), False),
+              ("program-demand-upper", "demand", np.array([float(inp.target_rack_w.max())
+                                                           if inp.sites else 1.0]), True)]
     for name, family, per_rack, cumulative in blocks:
         block = model.rows.get(name)
         if block is None:
@@ -189,30 +202,49 @@ def _binding(inp: PlanInputs, model: LinearModel, arrays: Arrays,
 def _quarters(inp: PlanInputs, built: tuple[LinearModel, Arrays, Vars],
               sol: Solution) -> tuple[QuarterPlan, ...]:
     model, arrays, variables = built
-    build = np.maximum(sol.x[variables.build], 0.0)       # no -0 from the solver's tolerances
-    ship = np.maximum(sol.x[variables.ship], 0.0)         # (S, T)
+    build = np.maximum(sol.x[variables.build], 0.0)       # (G, T); no -0 from the solver
+    ship = np.maximum(sol.x[variables.ship], 0.0)         # (G, S, T)
+    T, lag = inp.n_quarters, inp.lag
     energized = np.zeros_like(ship)
-    energized[:, inp.lag:] = ship[:, : inp.n_quarters - inp.lag]
-    new = energized.sum(axis=0)
-    online = np.cumsum(new)
-    stock = np.maximum(np.cumsum(build) - np.cumsum(ship.sum(axis=0)), 0.0)
+    energized[:, :, lag:] = ship[:, :, : T - lag]
+    online = np.cumsum(energized, axis=2)                 # (G, S, T)
+    online_g = online.sum(axis=1)                         # (G, T)
+    new_g = energized.sum(axis=1)
+    facility = np.einsum("gst,gs->t", online, inp.facility_w)
+    stock = np.maximum(np.cumsum(build.sum(axis=0)) - np.cumsum(ship.sum(axis=(0, 1))), 0.0)
     econ = inp.economics
     names, families = _binding(inp, model, arrays, sol)
+    gens = inp.generations
     return tuple(QuarterPlan(
-        quarter=q, racks_built=float(build[t]), racks_shipped=float(ship[:, t].sum()),
-        racks_energized=float(new[t]), racks_online=float(online[t]),
-        accelerators_online=float(online[t] * inp.rack.accelerators),
-        it_power_online_w=float(online[t] * inp.rack.it_power_w),
-        facility_power_online_w=float(online[t] * inp.rack_facility_w),
-        rack_capex_usd=float(build[t] * inp.rack_capex_usd),
-        facility_capex_usd=float(new[t] * inp.rack.it_power_w / 1e6
-                                 * econ.facility_capex_usd_per_mw),
+        quarter=q, racks_built=float(build[:, t].sum()), racks_shipped=float(ship[:, :, t].sum()),
+        racks_energized=float(new_g[:, t].sum()), racks_online=float(online_g[:, t].sum()),
+        accelerators_online=float(online_g[:, t] @ inp.accelerators),
+        it_power_online_w=float(online_g[:, t] @ inp.it_w),
+        facility_power_online_w=float(facility[t]),
+        rack_capex_usd=float(build[:, t] @ inp.rack_capex_usd),
+        facility_capex_usd=float(new_g[:, t] @ inp.it_w / 1e6 * econ.facility_capex_usd_per_mw),
         binding=names[t], binding_family=families[t],
-        factory_capacity_racks=float(inp.factory_racks[t]),
+        factory_capacity_racks=float(inp.factory_net_racks[t]),
         site_power_w=float(inp.site_power_now_w[:, t].sum()),
         racks_in_stock=float(stock[t]),
-        racks_wanted_online=inp.demand.wanted_online[t])
+        power_wanted_online_w=inp.demand.wanted_online_w[t],
+        racks_by_system={g: float(build[k, t]) for k, g in enumerate(gens)},
+        online_by_system={g: float(online_g[k, t]) for k, g in enumerate(gens)},
+        binding_note=_note(inp, names[t], families[t]))
         for t, q in enumerate(inp.quarters))
+
+
+def _note(inp: PlanInputs, name: str, family: str) -> str:
+    """What lifts a binding power-chain limit: its units carry load ``ready_quarters`` after
+    they are ordered, so more of them for quarter q must be ordered by q - ready."""
+    if family != "chain":
+        return ""
+    site, item, quarter = name[name.index("[") + 1:-1].split(",")
+    limit = next(c for c in inp.chain if inp.sites[c.site] == site and c.item == item)
+    order_by = add_quarters(parse_quarter(quarter), -limit.ready_quarters)
+    return (f"{site}: {quarter} limited by {item} installed by then; order more by "
+            f"{format_quarter(order_by)} ({limit.ready_quarters} quarters of lead and install "
+            "time) to lift it")
 
 
 def _duals(model: LinearModel, sol: Solution) -> dict[str, float]:
@@ -245,7 +277,7 @@ def plan_ramp(inp: PlanInputs) -> RampResult:
 
 
 def _by_site(inp: PlanInputs, variables: Vars, sol: Solution) -> dict[str, tuple[float, ...]]:
-    ship = np.cumsum(np.maximum(sol.x[variables.ship], 0.0), axis=1)
+    ship = np.cumsum(np.maximum(sol.x[variables.ship], 0.0).sum(axis=0), axis=1)
     online = np.zeros_like(ship)
     online[:, inp.lag:] = ship[:, : inp.n_quarters - inp.lag]
     return {site: tuple(float(x) for x in online[s]) for s, site in enumerate(inp.sites)}
@@ -258,16 +290,17 @@ def needed_growth(inp: PlanInputs) -> tuple[Growth, ...]:
     if sol.status == "infeasible":
         return (Growth("commissioning lag", float(inp.lag), "quarters", 0.0, inp.quarters[-1]),)
     out: list[Growth] = []
-    q, T = inp.quarters, inp.n_quarters
+    q = inp.quarters
+    capacity = inp.factory_net_racks
     alpha = float(sol.x[variables.slack["factory"]][0])
-    build = sol.x[variables.build]
+    build = sol.x[variables.build]                       # (G, T)
     if alpha > TOL:
-        over = build - inp.factory_racks
-        out.append(Growth("factory-output-upper", alpha * float(inp.factory_racks.sum()),
-                          "racks", float(inp.factory_racks.sum()), q[_first(over)],
+        over = (inp.time_finite * build).sum(axis=0) - capacity
+        out.append(Growth("factory-output-upper", alpha * float(capacity.sum()),
+                          "racks", float(capacity.sum()), q[_first(over)],
                           alpha * float(inp.factory_racks.max()) / WEEKS_PER_QUARTER))
     if "supply" in variables.slack:
-        cum_units = np.cumsum(build)[None, :] * inp.units_per_rack[:, None]
+        cum_units = inp.use @ np.cumsum(build, axis=1)    # (P, T)
         for p, part in enumerate(inp.parts):
             beta = float(sol.x[variables.slack["supply"]][p])
             if beta > TOL:
@@ -275,15 +308,36 @@ def needed_growth(inp: PlanInputs) -> tuple[Growth, ...]:
                                   beta * float(inp.supply_cum[p, -1]), "units",
                                   float(inp.supply_cum[p, -1]),
                                   q[_first(cum_units[p] - inp.supply_cum[p])]))
-    extra_w = sol.x[variables.slack["site"]].reshape(len(inp.sites), T)
-    if extra_w.sum() > TOL * inp.rack_facility_w:
-        # any site can take the extra power: report the total, and where the solve put it
-        split = {site: float(extra_w[s].sum()) for s, site in enumerate(inp.sites)
-                 if extra_w[s].sum() > TOL * inp.rack_facility_w}
-        out.append(Growth("site-power-upper", float(extra_w.sum()), "W",
-                          float(inp.site_power_w[:, -1].sum()),
-                          inp.energize_quarters[_first(extra_w.sum(axis=0))], by_subject=split))
+    out += _site_growth(inp, variables, sol)
     return tuple(out)
+
+
+def _site_growth(inp: PlanInputs, variables: Vars, sol: Solution) -> list[Growth]:
+    """Extra grid power, power-chain capacity and crews the elastic solve added."""
+    T, out = inp.n_quarters, []
+    subjects = {"site-power-upper": list(inp.sites),
+                "site-chain-upper": [f"{inp.sites[c.site]} {c.item}" for c in inp.chain]}
+    for name, labels in subjects.items():
+        if name not in variables.slack:
+            continue
+        extra_w = sol.x[variables.slack[name]].reshape(len(labels), T)
+        if extra_w.sum() <= TOL * inp.rack_facility_w:
+            continue
+        # the extra power may go to any row: report the total, and where the solve put it
+        split = {label: float(extra_w[k].sum()) for k, label in enumerate(labels)
+                 if extra_w[k].sum() > TOL * inp.rack_facility_w}
+        base = (float(inp.site_power_w[:, -1].sum()) if name == "site-power-upper"
+                else float(sum(c.capacity_w[-1] for c in inp.chain)))
+        out.append(Growth(name, float(extra_w.sum()), "W", base,
+                          inp.energize_quarters[_first(extra_w.sum(axis=0))], by_subject=split))
+    if "site-crew-upper" in variables.slack:
+        extra = sol.x[variables.slack["site-crew-upper"]]
+        if extra.sum() > TOL:
+            crews = inp.crews[np.isfinite(inp.crews[:, 0])]
+            out.append(Growth("site-crew-upper", float(extra.reshape(len(crews), T).max(
+                axis=1).sum()), "crews", float(crews[:, -1].sum()), inp.energize_quarters[
+                _first(extra.reshape(len(crews), T).sum(axis=0))]))
+    return out
 
 
 def _first(values: np.ndarray) -> int:

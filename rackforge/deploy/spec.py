@@ -91,6 +91,8 @@ class SupplySpec(Provenance):
     """
 
     part: str = Field(min_length=1)
+    generation: str | None = Field(default=None, description="the generation that uses it; "
+                                   "default every generation")
     units_per_rack: float = Field(gt=0, le=1e6)
     per_quarter: Schedule = Field(description="units delivered each quarter")
     initial_stock: float = Field(default=0.0, ge=0, le=MAX_UNITS)
@@ -99,15 +101,100 @@ class SupplySpec(Provenance):
     _bounded = field_validator("per_quarter")(_bounded_by(MAX_UNITS, "units"))
 
 
+class EquipmentOrder(Provenance):
+    """Units of one power-chain item ordered for a site in a quarter; they carry load from
+    the quarter they are delivered (lead time) and installed (install time) on."""
+
+    item: str = Field(min_length=1, description="id of a power_chain item")
+    units: float = Field(gt=0, le=1e6)
+    ordered: Quarter
+
+
 class PlanSite(Provenance):
-    """A site and the facility power (PUE included) it has from each quarter on."""
+    """A site: the facility power (PUE included) its grid connection gives from each quarter
+    on, and optionally its power chain, cooling plant and installation crews."""
 
     name: str = Field(min_length=1)
-    power_w: PowerSchedule = Field(min_length=1, description="facility power online from the "
-                                   "quarter on (step schedule)")
+    power_w: PowerSchedule = Field(min_length=1, description="facility power the grid "
+                                   "interconnect gives from the quarter on (step schedule)")
+    pue: float | None = Field(default=None, ge=1, le=3, description="default: from the "
+                              "cooling plant and climate, else the plan's")
+    cooling_plant: str | None = Field(default=None, description="a power_chain pue plant")
+    climate: str | None = Field(default=None, description="a power_chain pue climate")
+    equipment: list[EquipmentOrder] = Field(default_factory=list, max_length=100)
+    crews: Schedule | None = Field(default=None, description="installation and "
+                                  "commissioning crews (step schedule)")
 
     _check = field_validator("power_w")(_non_negative)
     _bounded = field_validator("power_w")(_bounded_by(MAX_SITE_W, "W"))
+
+    @field_validator("crews")
+    @classmethod
+    def _crews(cls, schedule: float | dict | None) -> float | dict | None:
+        return None if schedule is None else _at_most(_non_negative(schedule))
+
+    @model_validator(mode="after")
+    def _plant(self) -> PlanSite:
+        if (self.cooling_plant is None) != (self.climate is None):
+            raise ValueError(f"site {self.name!r}: give cooling_plant and climate together")
+        if self.pue is not None and self.cooling_plant is not None:
+            raise ValueError(f"site {self.name!r}: give pue or cooling_plant and climate, "
+                             "not both")
+        return self
+
+
+class LearningSpec(Frozen):
+    """Wright's law on the line for a new generation (:mod:`rackforge.factory.learning`)."""
+
+    first_unit_factor: float = Field(default=1.0, ge=1, le=20,
+                                     description="first unit's time over the steady time")
+    rate: float = Field(default=0.85, gt=0.5, le=1,
+                        description="unit time multiplier per doubling of units built")
+
+
+class GenerationSpec(Provenance):
+    """A rack generation the program may deploy, and from when.
+
+    Its numbers come from, in order: the keys given here, the rack design it names (IT power,
+    accelerators), the compare candidate (price), the roadmap entry (``roadmap``: available
+    quarter, price, power, system)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    roadmap: str | None = Field(default=None, description="roadmap entry id")
+    rack: str | None = Field(default=None, description="rack design id of this scenario")
+    candidate: str | None = Field(default=None, description="compare candidate id")
+    system: str | None = Field(default=None, description="catalog system, for its useful work")
+    available: Quarter | None = Field(default=None, description="first quarter it is built")
+    last: Quarter | None = Field(default=None, description="last quarter it is built")
+    accelerators: int | None = Field(default=None, ge=1, le=100_000)
+    it_power_w: Power | None = Field(default=None, gt=0, le=10e6)
+    price_usd: float | None = Field(default=None, ge=0, le=1e9)
+    line_variant: str | None = Field(default=None, description="line.variants name; default "
+                                     "the base line")
+    changeover_weeks: float = Field(default=0.0, ge=0, le=13,
+                                    description="line time lost per line when it starts")
+    learning: LearningSpec = LearningSpec()
+    crew_racks_per_quarter: float | None = Field(
+        default=None, gt=0, le=1e4, description="racks one crew energizes a quarter; default "
+        "power_chain crew figure")
+    share: Schedule | None = Field(default=None, description="fixed share of each quarter's "
+                                   "builds (mix: fixed)")
+
+    @field_validator("share")
+    @classmethod
+    def _share(cls, schedule: float | dict | None) -> float | dict | None:
+        values = [] if schedule is None else (
+            schedule.values() if isinstance(schedule, dict) else [schedule])
+        if any(not 0 <= v <= 1 for v in values):
+            raise ValueError("shares lie between 0 and 1")
+        return schedule
+
+
+class WorkSpec(Frozen):
+    """The useful work generations are compared on: training tokens per second of a workload,
+    from the ``evaluate`` stage's search of each generation's system (at its GPU count)."""
+
+    workload: str = Field(min_length=1)
 
 
 class PlanRack(Frozen):
@@ -129,6 +216,12 @@ class PlanSpec(Frozen):
                                    description="power online by the end (at most 1,000 GW)")
     target_basis: Literal["facility", "it"] = "facility"
     rack: PlanRack = PlanRack()
+    generations: list[GenerationSpec] = Field(default_factory=list, max_length=12,
+                                              description="rack generations (instead of rack)")
+    mix: Literal["cost-per-work", "fixed"] = Field(
+        default="cost-per-work", description="how each quarter's racks split over generations")
+    work: WorkSpec | None = Field(default=None, description="the useful work racks are "
+                                  "compared on (mix: cost-per-work)")
     factory: FactorySpec
     supply: list[SupplySpec] = Field(default_factory=list)
     sites: list[PlanSite] = Field(min_length=1)
@@ -142,8 +235,13 @@ class PlanSpec(Frozen):
         if self.commissioning_quarters >= len(quarters_of(self)):
             raise ValueError("commissioning_quarters leaves no quarter of the plan to energize "
                              "racks in")
+        if self.generations and self.rack != PlanRack():
+            raise ValueError("give plan.rack or plan.generations, not both")
+        if self.mix == "fixed" and any(g.share is None for g in self.generations):
+            raise ValueError("mix: fixed needs a share for every generation")
         for name, items in (("sites", [s.name for s in self.sites]),
-                            ("supply", [s.part for s in self.supply])):
+                            ("supply", [(s.part, s.generation) for s in self.supply]),
+                            ("generations", [g.id for g in self.generations])):
             for i, key in enumerate(items):
                 if key in items[:i]:
                     raise ValueError(f"duplicate name {key!r} at {name}[{i}]")

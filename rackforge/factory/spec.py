@@ -204,6 +204,28 @@ class RunSpec(Frozen):
     seed: int = Field(default=1, ge=0)
 
 
+class LineVariant(Frozen):
+    """The same line building another rack generation: its trays per rack, and station times
+    and servers that differ (``time_scale`` multiplies every time of a station, its repair and
+    rework times included). A generation of the plan names its variant."""
+
+    name: Name
+    rack: RackSpec | None = Field(default=None, description="trays per rack, if they differ")
+    time_scale: dict[str, float] = Field(default_factory=dict,
+                                         description="station -> factor on its times")
+    servers: dict[str, Annotated[int, Field(ge=1, le=10_000)]] = Field(default_factory=dict)
+    example: bool = False
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _scales(self) -> LineVariant:
+        bad = {k: v for k, v in self.time_scale.items() if not 0.01 <= v <= 100}
+        if bad:
+            raise ValueError(f"variant '{self.name}': time_scale factors must lie in 0.01-100, "
+                             f"got {bad}")
+        return self
+
+
 class LineSpec(Frozen):
     """An assembly and test line (see the module docstring)."""
 
@@ -217,10 +239,20 @@ class LineSpec(Frozen):
     sources: list[Source] = Field(default_factory=list)
     example: bool = False
     note: str | None = None
+    variants: list[LineVariant] = Field(default_factory=list, max_length=16,
+                                        description="the line for other rack generations")
 
     @model_validator(mode="after")
     def _routing(self) -> LineSpec:
         check_routing(self)
+        names = {s.name for s in self.stations}
+        seen: set[str] = set()
+        for variant in self.variants:
+            unknown = sorted((set(variant.time_scale) | set(variant.servers)) - names)
+            if unknown or variant.name in seen:
+                raise ValueError(f"variant '{variant.name}': " + (
+                    f"no station named {', '.join(unknown)}" if unknown else "duplicate name"))
+            seen.add(variant.name)
         return self
 
     def station(self, name: str) -> StationSpec:

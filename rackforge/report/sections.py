@@ -225,7 +225,7 @@ def plan_section(outcome: Outcome, run: RunResult) -> Section:
     source = run.outcomes.get("source")
     sourced = source.result.racks if source is not None and source.status == "ok" else {}
     whole = r.racks_built_whole()
-    rows = [[txt(quarter(q.quarter)), num(q.racks_wanted_online, "racks"),
+    rows = [[txt(quarter(q.quarter)), num(q.power_wanted_online_w, "W"),
              num(sourced.get(q.quarter) if sourced else None, "racks"),
              num(whole[q.quarter], "racks"), num(q.racks_shipped, "racks"),
              num(q.racks_energized, "racks"), num(q.racks_online, "racks"),
@@ -233,14 +233,26 @@ def plan_section(outcome: Outcome, run: RunResult) -> Section:
              num(q.facility_power_online_w, "W"),
              num(q.rack_capex_usd + q.facility_capex_usd, "USD"), txt(q.binding)]
             for q in r.quarters]
-    note = ("Racks sourced are what the sourcing plan buys parts for: the ramp's racks built, "
-            "in whole racks." if sourced else "No sourcing stage ran on this scenario.")
+    note = ("Racks sourced are what the sourcing plan buys parts for: the ramp's racks of the "
+            "sourced design built, in whole racks." if sourced else
+            "No sourcing stage ran on this scenario.")
     blocks = [table(["quarter", "wanted online", "sourced", "built", "shipped", "energized",
                      "online", "accelerators", "IT power", "facility power", "capex",
                      "binding limit"], rows,
-                    f"Wanted online: the demand (what the sites can take, up to the target). "
-                    f"{note} Shipped, energized and online are LP values."),
+                    f"Wanted online: the demand (the power the sites can take, up to the "
+                    f"target, {r.target_basis}). {note} Shipped, energized and online are LP "
+                    "values."),
               Figure(charts.ramp(r))]
+    generations = list(r.quarters[0].racks_by_system)
+    if len(generations) > 1:
+        blocks.append(table(["quarter", *generations],
+                            [[txt(quarter(q.quarter)),
+                              *(num(q.racks_by_system[g], "racks") for g in generations)]
+                             for q in r.quarters], "Racks built by generation"))
+    notes = list(dict.fromkeys(q.binding_note for q in r.quarters if q.binding_note))
+    if notes:
+        blocks.append(table(["what lifts the power-chain limit"], [[txt(n)] for n in notes],
+                            "Power-chain items that bind"))
     if r.growth:
         blocks.append(table(["limit", "must grow by"], [[txt(g.limit), txt(g.describe())]
                                                          for g in r.growth],
@@ -251,24 +263,22 @@ def plan_section(outcome: Outcome, run: RunResult) -> Section:
 
 def demand_section(outcome: Outcome, run: RunResult) -> Section:
     d = outcome.result
-    rack = d.rack
-    rows = [["Rack design", txt(rack.design or "-")], ["Compare candidate", txt(rack.candidate
-                                                                              or "-")],
-            ["Accelerators per rack", num(rack.accelerators)],
-            ["IT power per rack", num(rack.it_power_w, "W")],
-            ["Facility power per rack (PUE)", num(d.rack_facility_w, "W")],
-            ["Price per rack", num(rack.price_usd, "USD")],
-            ["Target", num(d.target_w, "W")], ["Racks the target asks for",
-                                                num(d.target_racks, "racks")]]
-    wanted = [[txt(quarter(q)), num(online, "racks"), num(shipped, "racks")]
-              for q, online, shipped in zip(d.quarters, d.wanted_online, d.wanted_shipped,
+    racks = [[txt(r.id), txt(r.design or "-"), txt(r.system or "-"), num(r.accelerators),
+              num(r.it_power_w, "W"), num(r.price_usd, "USD"),
+              txt(quarter(r.available) if r.available else "start"),
+              num(r.tokens_per_s_per_gpu), txt(r.origin)] for r in d.racks]
+    wanted = [[txt(quarter(q)), num(online, "W"), num(shipped, "W")]
+              for q, online, shipped in zip(d.quarters, d.wanted_online_w, d.wanted_shipped_w,
                                             strict=True)]
-    return Section("demand", "Demand: the rack deployed and the racks wanted",
+    return Section("demand", "Demand: the racks deployed and the power wanted",
                    outcome.status, outcome.summary, [
-        table(["quantity", "value"], rows, "The rack the ramp deploys"),
+        table(["generation", "rack design", "system", "accelerators", "IT power", "price",
+               "from", "tokens/s per GPU", "numbers from"], racks,
+              f"The racks the ramp deploys; PUE by site {', '.join(f'{p:g}' for p in d.site_pue)}"
+              f"; target {d.target_w / 1e9 if d.target_w else 0:,.2f} GW ({d.target_basis})"),
         table(["quarter", "wanted online", "wanted shipped"], wanted,
-              f"Racks the sites can take as their power comes online, up to the target; "
-              f"racks ship {d.lag} quarter(s) before they are energized")])
+              f"Power ({d.target_basis}) the sites can take as it comes online, up to the "
+              f"target; racks ship {d.lag} quarter(s) before they are energized")])
 
 
 def supply_section(outcome: Outcome, run: RunResult) -> Section:

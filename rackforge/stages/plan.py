@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rackforge.calendar import format_quarter, quarters_as_text
+from rackforge.calendar import add_quarters, format_quarter, quarters_as_text
 from rackforge.deploy.demand import Demand
 from rackforge.deploy.plan_inputs import PartLimit, plan_inputs
 from rackforge.deploy.ramp import RampResult, plan_ramp
+from rackforge.deploy.sites import chain_limits, crew_racks_per_quarter, crews
 from rackforge.deploy.spec import PlanSpec
 from rackforge.economics import EconomicsSpec
+from rackforge.errors import InputError
 from rackforge.factory.statistics import LineResult
+from rackforge.inputs import closest
 from rackforge.sourcing.capacity import Supply
 
 TITLE = "Deployment ramp"
@@ -20,16 +23,34 @@ SECTIONS = ("plan", "economics")
 
 
 def run(plan: PlanSpec, demand: Demand, economics: EconomicsSpec | None = None,
-        build: LineResult | None = None, supply: Supply | None = None) -> RampResult:
-    """The ramp of `demand`: the line's mean racks per week per line, when simulated, and the
-    BOM parts' deliveries, when sourced, limit it besides the plan section's own limits."""
+        build: LineResult | None = None, supply: Supply | None = None,
+        lines: dict[str, LineResult] | None = None) -> RampResult:
+    """The ramp of `demand`: the line's mean racks per week per line (and per line variant a
+    generation names), when simulated, the BOM parts' deliveries of the sourced design, when
+    sourced, and the sites' power chain and crews limit it besides the plan section's own
+    limits."""
     line = float(build.racks_per_week.mean) if build is not None else None
+    variants = {name: float(r.racks_per_week.mean) for name, r in (lines or {}).items()}
+    for i, rack in enumerate(demand.racks):
+        if rack.line_variant is not None and rack.line_variant not in variants:
+            raise InputError("unknown line variant", None,
+                             f"plan.generations[{i}].line_variant", rack.line_variant,
+                             "a name under line.variants", closest(rack.line_variant,
+                                                                   list(variants)))
     parts = []
     if supply is not None:
+        sourced = None   # the generation of the sourced design uses the parts
+        if len(demand.racks) > 1:
+            sourced = next(r.id for r in demand.racks
+                           if r.design == supply.resolved.design.id)
         parts = [PartLimit(p.part, p.units_per_rack, p.delivered_by(supply.start,
-                                                                    demand.quarters))
+                                                                    demand.quarters), sourced)
                  for p in supply.parts]
-    return plan_ramp(plan_inputs(plan, demand, economics or EconomicsSpec(), line, parts))
+    energize = [add_quarters(q, demand.lag) for q in demand.quarters]
+    inputs = plan_inputs(plan, demand, economics or EconomicsSpec(), line, parts, variants,
+                         chain_limits(plan, energize, demand.site_pue), crews(plan, energize),
+                         crew_racks_per_quarter())
+    return plan_ramp(inputs)
 
 
 def summary(result: RampResult) -> str:

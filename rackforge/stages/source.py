@@ -3,6 +3,7 @@ parts for the racks the ramp builds (:mod:`rackforge.sourcing`)."""
 
 from __future__ import annotations
 
+from rackforge.deploy.demand import Demand
 from rackforge.deploy.ramp import RampResult
 from rackforge.errors import InputError
 from rackforge.sourcing.capacity import Supply
@@ -13,14 +14,17 @@ TITLE = "Sourcing"
 SECTIONS = ("sourcing",)
 
 
-def run(sourcing: SourcingSpec, supply: Supply, plan: RampResult | None = None
-        ) -> SourcingReport:
-    """Buy for the ramp's racks built per quarter (``build_schedule: plan``, the default; the
-    loader makes sure a plan section exists then), or for the section's own schedule in a
-    scenario without a plan."""
+def run(sourcing: SourcingSpec, supply: Supply, plan: RampResult | None = None,
+        demand: Demand | None = None) -> SourcingReport:
+    """Buy for the ramp's racks of the sourced design built per quarter (``build_schedule:
+    plan``, the default; the loader makes sure a plan section exists then), or for the
+    section's own schedule in a scenario without a plan."""
     racks = sourcing.build_schedule
     if racks == "plan":
-        racks = plan.racks_built_whole()
+        design = supply.resolved.design.id
+        generation = next((r.id for r in demand.racks if r.design == design), None) \
+            if demand is not None and len(demand.racks) > 1 else None
+        racks = plan.racks_built_whole(generation)
         if not any(n > 0 for n in racks.values()):
             raise InputError("the deployment plan builds no racks to source", None,
                              "sourcing.build_schedule", "plan",

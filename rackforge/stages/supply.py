@@ -28,12 +28,14 @@ def run(sourcing: SourcingSpec, layouts: Mapping[str, RackLayout], catalog: Cata
         cluster: ClusterCheck | None = None, demand: Demand | None = None) -> Supply:
     """The deployed rack's BOM (with the cluster's fabric per rack when the cluster is built of
     it) and, per part, the units its offers can deliver by each quarter."""
-    deployed = demand.rack.design if demand is not None else None
-    design = pick_design(sourcing, [layout.design for layout in layouts.values()], deployed)
-    if deployed is not None and design.id != deployed:
+    deployed = demand.designs() if demand is not None else []
+    design = pick_design(sourcing, [layout.design for layout in layouts.values()],
+                         deployed[0] if deployed else None)
+    if demand is not None and design.id not in deployed:
         raise InputError("sourcing a rack the plan does not deploy", None, "sourcing.design",
-                         design.id, f"the rack the plan deploys, {deployed!r}, so that "
-                         "sourcing buys for the racks the ramp builds")
+                         design.id, "a rack the plan deploys ("
+                         + (", ".join(deployed) or "it names no rack design")
+                         + "), so that sourcing buys for the racks the ramp builds")
     extra: list[tuple[str, float, str]] = []
     if cluster is not None and sourcing.fabric == "cluster" and \
             cluster.base.spec.rack == design.id:

@@ -43,7 +43,7 @@ def test_results_json_is_versioned_and_complete(report):
         assert doc["stages"][stage]["status"] == "ok", doc["stages"][stage]
         assert doc["stages"][stage]["data"] is not None
         assert len(doc["stages"][stage]["key"]) == 64
-    assert doc["stages"]["source"]["inputs"] == ["supply", "plan"]
+    assert doc["stages"]["source"]["inputs"] == ["supply", "plan", "demand"]
 
 
 def test_report_is_self_contained_with_every_part(report):

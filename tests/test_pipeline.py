@@ -79,6 +79,12 @@ def test_stages_read_only_what_they_declare():
     assert plan.sections == ("plan", "economics")
     assert plan.upstream == ("demand", "build", "supply", "lines")
     assert plan.optional == {"economics", "build", "supply", "lines"}
+    cost = pipeline.BY_NAME["cost"]
+    assert cost.sections == ("economics",)
+    assert cost.upstream == ("plan", "demand", "build", "source", "lines")
+    assert cost.optional == {"economics", "build", "source", "lines"}
+    assert [s.name for s in pipeline.STAGES].index("cost") > \
+        max([s.name for s in pipeline.STAGES].index(u) for u in cost.upstream)
 
 
 def test_a_cached_stage_is_not_run_again(mini_catalog, mini_scenario, tmp_path):

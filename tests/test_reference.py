@@ -36,7 +36,7 @@ def first_run(reference, cache_dir):
 
 
 def test_every_stage_runs_and_passes(first_run):
-    assert [o.status for o in first_run.outcomes.values()] == ["ok"] * 11
+    assert [o.status for o in first_run.outcomes.values()] == ["ok"] * 12
     assert all(o.passed and not o.cached for o in first_run.outcomes.values())
 
 
@@ -70,11 +70,21 @@ def test_reference_ramp_to_2029(first_run):
     result = first_run.outcomes["plan"].result
     assert format_quarter(result.quarters[0].quarter) == "2026Q3"
     assert format_quarter(result.final.quarter) == "2029Q4"
-    # every campus is full at the end: 2.5 + 2.0 + 2.2 + 1.2 GW of facility power
-    assert result.final.facility_power_online_w == pytest.approx(7.9e9, rel=1e-6)
+    # the campuses' grid power by the end: 2.5 + 2.0 + 2.2 + 1.2 GW of facility power, less
+    # what crews and transformers (la-1's second order comes late) leave unfilled
+    assert 6e9 < result.final.facility_power_online_w <= 7.9e9 * (1 + 1e-9)
     assert result.target_reached is False
     assert any(g.limit.startswith("site-power-upper") for g in result.growth)
-    assert {q.binding_family for q in result.quarters} >= {"factory", "supply", "site"}
+    assert {q.binding_family for q in result.quarters} >= {"site", "chain", "crew"}
+    # at least three rack generations deployed, each only from its roadmap quarter
+    totals = {g: sum(result.racks_built_whole(g).values()) for g in result.final.racks_by_system}
+    assert sum(n > 0 for n in totals.values()) >= 3, totals
+    vr = [q for q in result.quarters if q.racks_by_system["vr144"] > 0]
+    assert format_quarter(vr[0].quarter) >= "2026Q4"          # Vera Rubin: 2026Q4 (roadmap)
+    # the transformer that binds la-1 in 2028Q3 is named, with when more had to be ordered
+    la = [q.binding_note for q in result.quarters if q.binding.startswith(
+        "site-chain-upper[la-1,substation-transformer,2028Q3]")]
+    assert la and "order more by 2025Q3" in la[0]          # 12 quarters of lead + install
 
 
 def test_second_run_is_all_cached(reference, cache_dir, first_run):
@@ -94,9 +104,10 @@ def test_a_line_change_reruns_build_and_what_depends_on_it(reference, cache_dir,
     run = pipeline.run(changed, cache=ResultCache(cache_dir))
     reran = {name for name, o in run.outcomes.items() if not o.cached}
     # slower line (and its variants), another ramp
-    assert reran == {"build", "lines", "plan", "source", "compare"}
+    assert reran == {"build", "lines", "plan", "source", "cost", "compare"}
     doc = run.to_json()["stages"]
     assert doc["plan"]["inputs"] == ["demand", "build", "supply", "lines"]
+    assert doc["cost"]["inputs"] == ["plan", "demand", "build", "source", "lines"]
     assert doc["build"]["key"] != first_run.outcomes["build"].key
 
 

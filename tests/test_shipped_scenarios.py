@@ -18,9 +18,11 @@ EXAMPLES = {
     "coolant-flow-short.yaml": {"COOLING-FLOW"},
     "copper-past-reach.yaml": {"CABLE-REACH"},
     "w45-water-too-warm.yaml": {"COOLING-PART-SUPPLY-TEMP", "COOLING-SUPPLY-TEMP"},
+    "kyber-nvl576-48v.yaml": {"POWER-BUSBAR-CURRENT", "MECH-RACK-UNITS"},
 }
 
-PASSING = ("hgx-h100-air-pdu.yaml", "hgx-b200-rear-door.yaml", "gb300-nvl72.yaml")
+PASSING = ("hgx-h100-air-pdu.yaml", "hgx-b200-rear-door.yaml", "gb300-nvl72.yaml",
+           "mi355x-liquid.yaml", "orv3-rack.yaml", "vr-nvl144.yaml", "kyber-nvl576-800vdc.yaml")
 
 
 def errors_of(path: Path) -> tuple[int, set[str]]:

@@ -299,15 +299,23 @@ class LoopLimits(PartBase):
 
 
 class Cable(PartBase):
-    """A cable or transceiver; reach at its lane rate."""
+    """One link: a cable, or transceivers with fibre; reach at its lane rate.
+
+    A link may be several physical cables: ``cables_per_link`` of them (an NVLink 5 spine link
+    is 2 lanes x TX/RX = 4 twinax cables; a twin-port optic link is 2 fibre cables), and
+    ``mass_kg_per_m`` is the mass of one of them per metre.
+    """
 
     kind: Literal["cable"] = "cable"
     medium: Literal["passive-copper", "active-copper", "optic-dsp", "optic-lpo", "optic-cpo"]
     lane_gbps: Gbps = Field(gt=0)
     lanes: int = Field(ge=1)
     reach_m: Length = Field(gt=0)
-    power_w: Power = Field(ge=0, description="per cable, both ends")
-    mass_kg_per_m: float | None = Field(default=None, gt=0)
+    power_w: Power = Field(ge=0, description="per link, both ends")
+    cables_per_link: int = Field(default=1, ge=1, le=64,
+                                 description="physical cables (twinax, fibre) making one link")
+    mass_kg_per_m: float | None = Field(default=None, gt=0,
+                                        description="one physical cable, per metre [kg/m]")
 
     @property
     def gbps(self) -> float:

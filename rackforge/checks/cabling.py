@@ -1,9 +1,13 @@
-"""Cabling rules: run length from tray positions plus routing slack vs the medium's reach."""
+"""Cabling rules: run length from tray positions plus routing slack vs the medium's reach.
+
+CABLE-REACH and CABLE-PORTS judge links (one link = one port at each end); CABLE-COUNT reports
+the physical cables that make them (``cables_per_link`` of the cable part per link).
+"""
 
 from __future__ import annotations
 
 from rackforge.checks.findings import Finding, info, upper
-from rackforge.design.budget import RackBudget
+from rackforge.design.budget import CableBudget, RackBudget
 from rackforge.design.rack import CableRun, port_count
 from rackforge.design.spec import SiteSpec
 
@@ -19,10 +23,17 @@ def check(budget: RackBudget, site: SiteSpec | None = None) -> list[Finding]:
                          "the trays' ports): shorten horizontal_m or slack_m, move the trays "
                          "closer, or use an active cable or optics"))
         out += _ports(run)
-        mass = f", {cb.mass_kg:.1f} kg" if cb.mass_kg is not None else ""
-        out.append(info("CABLE-COUNT", subject, cb.cables, "cables",
-                        f"{cb.cables} x {run.cable.id}, {cb.total_length_m:.0f} m in all{mass}"))
+        out.append(info("CABLE-COUNT", subject, cb.cables, "cables", _count_message(run, cb)))
     return out
+
+
+def _count_message(run: CableRun, cb: CableBudget) -> str:
+    """Physical cables, the links they make, their length [m] and mass [kg]."""
+    mass = f", {cb.mass_kg:,.1f} kg" if cb.mass_kg is not None else ""
+    per_link = run.cable.cables_per_link
+    links = (f"{cb.links:,} links x {per_link} cables of {run.cable.id} = {cb.cables:,} cables"
+             if per_link > 1 else f"{cb.links:,} x {run.cable.id}")
+    return f"{links}, {cb.total_length_m:,.0f} m in all{mass}"
 
 
 def _ports(run: CableRun) -> list[Finding]:

@@ -77,7 +77,7 @@ def _oversubscription(fabric: FabricResult, result: ClusterResult) -> list[Findi
         out.append(upper("FABRIC-OVERSUBSCRIPTION", subject, tier.oversubscription, declared,
                          ":1", f"{tier.down_ports} downlinks and only {tier.up_ports} uplinks "
                          f"per {tier.name} switch: {tier.oversubscription:.2f}:1 exceeds the "
-                         f"declared {declared:g}:1; use fewer nodes per scalable unit or a "
+                         f"declared {declared:g}:1; wire more uplinks per switch or use a "
                          "higher-radix switch"))
     return out
 

@@ -1,5 +1,8 @@
 """Power rules: shelf capacity under redundancy, busbar, facility feed, battery ride-through.
 
+A busbar is fed by the rack's power shelves or, in a rack without shelves, by a sidecar power
+rack (800 VDC, +-400 VDC): then the sidecar's rating replaces the shelf capacity rule.
+
 Formulas live in :mod:`rackforge.design.electrical`; the numbers in
 :class:`rackforge.design.budget.PowerBudget`.
 """
@@ -29,7 +32,9 @@ def _shelves(budget: RackBudget) -> list[Finding]:
     layout, p = budget.layout, budget.power
     spec = layout.design.power
     out = []
-    if layout.shelves or (layout.busbar is not None and layout.pdu is None):
+    fed_by_sidecar = layout.power_rack is not None and not layout.shelves
+    if layout.shelves or (layout.busbar is not None and layout.pdu is None
+                          and not fed_by_sidecar):
         out.append(upper("POWER-SHELF-CAPACITY", f"shelves ({spec.redundancy})", p.it_power_w,
                          p.usable_capacity_w, "W",
                          "IT load exceeds the shelf capacity left after losing the spare "
@@ -97,6 +102,13 @@ def _voltage(budget: RackBudget) -> list[Finding]:
         return []
     bus_v = layout.busbar.voltage_v
     out = []
+    sidecar = layout.power_rack
+    if sidecar is not None and not layout.shelves and \
+            abs(sidecar.output_voltage_v - bus_v) > VOLTAGE_TOLERANCE * bus_v:
+        out.append(failure("POWER-BUSBAR-VOLTAGE", sidecar.id,
+                           f"sidecar output {sidecar.output_voltage_v:g} V does not match the "
+                           f"{bus_v:g} V busbar it feeds; pick a busbar for the sidecar's bus",
+                           sidecar.output_voltage_v, bus_v, "V"))
     for shelf in {p.part.id: p.part for p in layout.of_type(PowerShelf)}.values():
         if abs(shelf.output_voltage_v - bus_v) > VOLTAGE_TOLERANCE * bus_v:
             out.append(failure("POWER-BUSBAR-VOLTAGE", shelf.id,

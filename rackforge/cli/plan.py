@@ -162,7 +162,7 @@ def _ramp_table(result: RampResult) -> Table:
     table = simple_table("Deployment ramp (racks; GW online)",
                    ["quarter", "built", "shipped", "energized", "online", "wanted\nGW",
                     "IT GW", "facility\nGW", "capex", "binding limit"])
-    table.columns[-1].justify, table.columns[-1].no_wrap = "left", True
+    table.columns[-1].justify, table.columns[-1].no_wrap = "left", False   # text: may wrap
     table.caption_justify = "left"
     table.caption = (f"wanted: power ({result.target_basis}) the sites can take by then, up to "
                      "the target (the demand); binding limit: what stops more racks being "
@@ -192,14 +192,12 @@ def _mix_table(result: RampResult) -> Table | None:
 
 
 def _limit(row: str, family: str) -> str:
-    """``site-power-upper[tx-1,2027Q1]`` -> ``site tx-1``; ``site-chain-upper[la-1,item,q]``
-    -> ``chain la-1 item``; ``factory-output-upper[..]`` -> ``factory`` (and ``demand``); the
-    family otherwise."""
+    """``site-power-upper[tx-1,2027Q1]`` -> ``site tx-1`` (a power-chain item: ``chain la-1``,
+    the notes under the table name the item); ``factory-output-upper[..]`` -> ``factory`` (and
+    ``demand``); the family otherwise."""
     if "[" not in row or family in ("factory", "demand"):
         return family
-    labels = row[row.index("[") + 1: -1].split(",")
-    subject = " ".join(labels[:2]) if family == "chain" else labels[0]
-    return escape(f"{family} {subject}")
+    return escape(f"{family} {row[row.index('[') + 1: -1].split(',')[0]}")
 
 
 def _verdict(result: RampResult) -> list[str]:

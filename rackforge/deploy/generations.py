@@ -67,6 +67,15 @@ def resolve(plan: PlanSpec, layouts: Mapping[str, RackLayout],
                 for i, g in enumerate(plan.generations))
     if plan.mix == "fixed":
         _check_shares(out, quarter_range(plan.start, plan.end))
+    ids = [g.id for g in out]
+    for i, entry in enumerate(plan.supply):
+        named = [entry.generation] if isinstance(entry.generation, str) else \
+            entry.generation or []
+        for gid in named:
+            if gid not in ids:
+                raise InputError("unknown generation", None, f"plan.supply[{i}].generation",
+                                 gid, "the id of a generation under plan.generations",
+                                 closest(gid, ids))
     if plan.mix == "cost-per-work" and len(out) > 1 and plan.work is None:
         raise InputError("missing key", None, "plan.work", None, "plan.work.workload: the "
                          "useful work generations are compared on (or mix: fixed)")

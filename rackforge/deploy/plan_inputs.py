@@ -208,7 +208,11 @@ class PartLimit:
     part: str
     units_per_rack: float
     delivered: np.ndarray    # (T,) [units]
-    generation: str | None = None   # the generation that uses it; None: every generation
+    generation: str | list[str] | None = None   # the generation(s) that use it; None: all
+
+    def used_by(self, generation: str) -> bool:
+        return self.generation is None or generation in (
+            [self.generation] if isinstance(self.generation, str) else self.generation)
 
 
 def section_parts(spec: PlanSpec, quarters: list[date]) -> list[PartLimit]:
@@ -307,7 +311,7 @@ def plan_inputs(spec: PlanSpec, demand: Demand, econ: EconomicsSpec,
         site_power_w=np.array([_schedule(s.power_w, energize) for s in spec.sites]),
         site_power_now_w=np.array([_schedule(s.power_w, quarters) for s in spec.sites]),
         objective=spec.objective, economics=econ,
-        part_use=np.array([[1.0 if p.generation in (None, g) else 0.0 for g in gens]
+        part_use=np.array([[float(p.used_by(g)) for g in gens]
                            for p in limits]).reshape(len(limits), len(gens)),
         line_time=line_time(racks, capacity, quarters, base_rate, variant_rates or {}),
         changeover_racks=changeover_racks(racks, capacity, quarters),

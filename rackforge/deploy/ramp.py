@@ -134,6 +134,8 @@ class RampResult:
         out["racks_total"] = self.racks_total
         out["racks_by_quarter"] = {format_quarter(q): n
                                    for q, n in self.racks_built_whole().items()}
+        out["racks_total_by_system"] = {
+            g: sum(self.racks_built_whole(g).values()) for g in self.final.racks_by_system}
         return out
 
 
@@ -161,7 +163,8 @@ def _binding(inp: PlanInputs, model: LinearModel, arrays: Arrays,
     """Binding row name and family for each plan quarter.
 
     A row binds when it is tight and its dual, per rack it would let through, is the largest of
-    the quarter's rows; ties go to the larger limit (the site or part actually delivering).
+    the quarter's rows; ties go to the larger limit (the site or part actually delivering). A
+    site, item or crew with nothing yet (0 W, 0 crews) is never named.
     """
     T = inp.n_quarters
     best = [(0.0, 0.0, "-", "none") for _ in range(T)]
@@ -186,6 +189,8 @@ def _binding(inp: PlanInputs, model: LinearModel, arrays: Arrays,
         if cumulative:
             dual = _held_dual(dual, rhs)
         value = dual * per_rack[:, None] * tight
+        if family in ("site", "chain", "crew"):
+            value = value * (rhs > 0)   # a site with nothing yet is not what limits the quarter
         for k, t in zip(*np.nonzero(value > 1e-9), strict=True):
             q = t + inp.lag        # rows are indexed by the build / ship quarter
             if q >= T:

@@ -91,8 +91,8 @@ class SupplySpec(Provenance):
     """
 
     part: str = Field(min_length=1)
-    generation: str | None = Field(default=None, description="the generation that uses it; "
-                                   "default every generation")
+    generation: str | list[str] | None = Field(
+        default=None, description="the generation(s) that use it; default every generation")
     units_per_rack: float = Field(gt=0, le=1e6)
     per_quarter: Schedule = Field(description="units delivered each quarter")
     initial_stock: float = Field(default=0.0, ge=0, le=MAX_UNITS)
@@ -237,10 +237,12 @@ class PlanSpec(Frozen):
                              "racks in")
         if self.generations and self.rack != PlanRack():
             raise ValueError("give plan.rack or plan.generations, not both")
+        if not self.generations and any(e.generation is not None for e in self.supply):
+            raise ValueError("supply names a generation, but the plan has no generations")
         if self.mix == "fixed" and any(g.share is None for g in self.generations):
             raise ValueError("mix: fixed needs a share for every generation")
         for name, items in (("sites", [s.name for s in self.sites]),
-                            ("supply", [(s.part, s.generation) for s in self.supply]),
+                            ("supply", [(s.part, str(s.generation)) for s in self.supply]),
                             ("generations", [g.id for g in self.generations])):
             for i, key in enumerate(items):
                 if key in items[:i]:

@@ -65,11 +65,15 @@ class ThermalBudget:
 
 @dataclass(frozen=True)
 class CableBudget:
+    """One cable group: its links (what the ports terminate and the reach limits) and the
+    physical cables that make them (``links x cables_per_link`` of the cable part)."""
+
     group: str
-    cables: int
-    longest_run_m: float
-    total_length_m: float
-    mass_kg: float | None
+    links: int                   # tray-to-tray links of the mesh
+    cables: int                  # physical cables: links x cables_per_link
+    longest_run_m: float         # one link's run: height offset + 2 x horizontal + slack
+    total_length_m: float        # every physical cable end to end
+    mass_kg: float | None        # total_length_m x mass_kg_per_m (None: the part gives none)
 
 
 @dataclass(frozen=True)
@@ -243,11 +247,19 @@ def cdu_capacity_w(layout: RackLayout) -> float:
 
 
 def _cable_budget(run: CableRun, unit_height_m: float) -> CableBudget:
-    group = run.group
+    """Links, physical cables, longest run [m], cable length [m] and mass [kg] of one group:
+    each of a tray pair's ``cables_per_pair`` links is ``cables_per_link`` cables of the
+    pair's run length."""
+    group, cable = run.group, run.cable
     lengths = [abs(a.center_height_m(unit_height_m) - b.center_height_m(unit_height_m))
                + 2 * group.horizontal_m + group.slack_m
                for a in run.from_parts for b in run.to_parts]
-    total = sum(lengths) * group.cables_per_pair
-    per_m = run.cable.mass_kg_per_m
-    return CableBudget(group.name, len(lengths) * group.cables_per_pair, max(lengths), total,
-                       total * per_m if per_m else None)
+    cable_m = sum(lengths) * group.cables_per_pair * cable.cables_per_link
+    return CableBudget(group.name, run.links, run.cables, max(lengths), cable_m,
+                       cable_mass_kg(cable_m, cable.mass_kg_per_m))
+
+
+def cable_mass_kg(cable_m: float, mass_kg_per_m: float | None) -> float | None:
+    """Mass of `cable_m` metres of physical cable [kg]; None when the part gives no mass per
+    metre (kg/m of one cable)."""
+    return cable_m * mass_kg_per_m if mass_kg_per_m is not None else None

@@ -233,9 +233,7 @@ def _runs(rc: ResolvedCluster, fabric: ResolvedFabric, sizing: FabricSizing,
         first = hall_mod.in_rack_run(rc.layout.rack.height_m)
     else:
         ends_per_rack = max(1, sizing.node_links // counts.racks)
-        per_leaf_group = (sizing.su_nodes * counts.accelerators_per_node * spec.nics_per_accelerator
-                          if spec.topology == "rail-optimized" else sizing.tiers[0].down_ports)
-        first = hall_mod.block_run(hall, math.ceil(per_leaf_group / ends_per_rack))
+        first = hall_mod.block_run(hall, math.ceil(_group_endpoints(sizing) / ends_per_rack))
     runs = [first]
     if len(sizing.tiers) == 2:
         runs.append(hall_mod.block_run(hall, counts.racks))
@@ -330,25 +328,27 @@ def size_cluster(spec: ClusterSpec, catalog: Catalog, layouts: Mapping[str, Rack
 def tier_bandwidths(result: ClusterResult) -> list[Tier]:
     """Per-tier bandwidth per GPU and latency, innermost first, for the performance model.
 
-    Tiers: the scale-up domain, then the leaf group (a scalable unit when rail-optimized: one
-    hop through a rail leaf), the spine (the whole fabric in two tiers, a pod in three) and the
-    core. Each tier's bandwidth is the GPU's NIC bandwidth divided by the oversubscription of
-    every tier below it; tiers that span no more GPUs than the one before are dropped and
-    spans are capped at the cluster size.
+    Tiers: the scale-up domain, then the leaf group (when rail-optimized, the nodes whose rail
+    NICs share leaf i of every rail: one hop through a rail leaf), the spine (the whole fabric
+    in two tiers, a pod in three) and the core. Each tier's bandwidth is the GPU's NIC
+    bandwidth divided by the oversubscription of every tier below it (a tier with more uplink
+    than downlink capacity adds none); tiers that span no more GPUs than the one before are
+    dropped and spans are capped at the cluster size.
     """
     su = result.scaleup
     out = [Tier("scale-up", su.domain_gpus, su.bandwidth_bytes_per_s_per_gpu, su.latency_s)]
     fabric, spec = result.fabric, result.resolved.fabric.spec
     nic_bw = spec.nics_per_accelerator * fabric.port_bytes_per_s
     sizing = fabric.sizing
-    span = _leaf_span(result)
+    leaf_span = _group_endpoints(sizing) // spec.nics_per_accelerator
     bandwidth = nic_bw
     for level, tier in enumerate(sizing.tiers):
         name = tier.name
+        span = leaf_span
         if level > 0:
-            bandwidth /= sizing.tiers[level - 1].oversubscription
+            bandwidth /= max(1.0, sizing.tiers[level - 1].oversubscription)
             span = result.accelerators if level == len(sizing.tiers) - 1 else (
-                span * tier.down_ports // max(1, _leaves_per_group(result)))
+                leaf_span * (sizing.pod_leaves // _leaves_per_group(sizing)))
         span = min(span, result.accelerators)
         if span > out[-1].span_gpus:
             out.append(Tier(name, span, bandwidth, fabric.path_latency_s(level + 1)))
@@ -385,17 +385,15 @@ def tier_lookup(tiers: Sequence[Tier], span_gpus: np.ndarray) -> tuple[np.ndarra
     return bw[idx], lat[idx]
 
 
-def _leaves_per_group(result: ClusterResult) -> int:
-    spec = result.resolved.fabric.spec
-    return result.fabric.sizing.shape.rails if spec.topology == "rail-optimized" else 1
+def _leaves_per_group(sizing: FabricSizing) -> int:
+    """Leaves that serve the same endpoints: one per rail when rail-optimized, else one."""
+    return sizing.shape.rails if sizing.shape.topology == "rail-optimized" else 1
 
 
-def _leaf_span(result: ClusterResult) -> int:
-    """GPUs one hop apart through a leaf: an SU (rail-optimized) or one leaf's endpoints."""
-    sizing, spec = result.fabric.sizing, result.resolved.fabric.spec
-    if spec.topology == "rail-optimized":
-        return sizing.su_nodes * sizing.shape.rails // spec.nics_per_accelerator
-    return sizing.tiers[0].down_ports // spec.nics_per_accelerator
+def _group_endpoints(sizing: FabricSizing) -> int:
+    """Endpoints one hop apart through a leaf: a leaf group's nodes' NICs on every rail
+    (rail-optimized), or one leaf's endpoints."""
+    return sizing.leaf_nodes * _leaves_per_group(sizing)
 
 
 def fabric_bom(result: ClusterResult) -> list[tuple[str, int, str]]:

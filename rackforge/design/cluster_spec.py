@@ -55,8 +55,9 @@ class FabricSpec(Frozen):
     port_gbps: Gbps | None = Field(default=None, gt=0,
                                    description="logical port speed; default the switch's port")
     nics_per_accelerator: int = Field(default=1, ge=1, description="fabric ports per accelerator")
-    su_nodes: int | None = Field(default=None, ge=1,
-                                 description="nodes (compute trays) per scalable unit")
+    su_nodes: int | None = Field(
+        default=None, ge=1, description="nodes (compute trays) per scalable unit: the fabric "
+        "is built for whole SUs; rail leaves pack nodes across SUs up to their downlinks")
     oversubscription: float | list[float] = Field(
         default=1.0, description="down/up ratio per tier below the top (one value for all)")
     media: Media = Field(default_factory=Media)
@@ -236,10 +237,6 @@ def _fabric(spec: FabricSpec, catalog: Catalog, where: str, file: str | None) ->
     for name, part_id in spec.media:
         media[name] = None if part_id == AUTO else catalog.get(
             part_id, Cable, where=f"{where}.media.{name}", file=file)
-    if spec.su_nodes is not None and spec.su_nodes >= radix:
-        raise InputError("a leaf needs a port per node of its scalable unit and an uplink",
-                         file, f"{where}.su_nodes", spec.su_nodes,
-                         f"fewer nodes than the radix, {radix}")
     return ResolvedFabric(spec, switch, radix, speed, physical, media)
 
 

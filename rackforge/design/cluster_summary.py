@@ -30,7 +30,8 @@ def fabric_dict(f: FabricResult) -> dict[str, Any]:
         "switch": f.switch.id, "radix": s.shape.radix, "port_gbps": f.port_gbps,
         "topology": s.shape.topology, "endpoints": s.endpoints_used,
         "max_endpoints": s.max_endpoints, "feasible": s.feasible,
-        "scalable_units": s.scalable_units, "su_nodes": s.su_nodes, "pods": s.pods,
+        "scalable_units": s.scalable_units, "su_nodes": s.su_nodes,
+        "leaf_nodes": s.leaf_nodes, "pods": s.pods, "pod_leaves": s.pod_leaves,
         "tiers": [{"tier": t.name, "switches": t.switches, "down_ports": t.down_ports,
                    "up_ports": t.up_ports, "ports_used": t.ports_used,
                    "ports_spare": t.ports_spare, "oversubscription": _ratio(t.oversubscription)}

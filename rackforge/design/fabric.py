@@ -11,18 +11,26 @@ Oversubscription ``o`` at a tier is down / up, so a radix-k switch gets ``up = c
 and ``down = k - up`` [1]. A non-blocking (o = 1) two-tier fat tree of radix-k switches then
 serves k * k/2 = k^2/2 endpoints and a three-tier one k * k/2 * k/2 = k^3/4 [2], Sec. 2.2.
 
-- ``rail-optimized``: nodes form scalable units (SUs) of ``su_nodes`` nodes; NIC r of every
-  node of an SU goes to leaf r of that SU ("rail" r), so an SU has one leaf per NIC of a node
-  [3]. A partial last SU still gets all its leaves and uplinks (the RA builds whole SUs).
-- ``fat-tree`` / ``leaf-spine``: endpoints fill leaves in order, ``ceil(E / down)`` leaves.
-- Two tiers: every leaf spreads its ``up`` links evenly over all spines, so the spine count is
-  the smallest divisor of ``up`` that gives enough spine ports (this reproduces the published
-  spine counts of [3] and [4], e.g. 18 spines, not 16, for 32 leaves of 72 uplinks at radix
-  144). Feasible while leaves <= k.
-- Three tiers: pods of ``down2`` leaves (the spine's downlinks) and ``up`` spines each (one link
-  from every leaf to every spine of its pod); spine j of every pod forms plane j, whose core
-  switches are again the smallest divisor of ``up2`` giving enough ports. Feasible while
-  pods <= k.
+- ``rail-optimized``: NIC r of every node goes to a leaf of rail r, and every leaf carries a
+  single rail [3]. Rails are packed across racks and scalable units: a leaf of rail r takes
+  the rail-r NICs of as many nodes as its downlinks allow (64 at radix 128 and 1:1), so each
+  rail gets ``ceil(nodes / down)`` leaves and the nodes are spread evenly over them; leaf i of
+  every rail serves the same nodes (a leaf group). With ``su_nodes`` the fabric is built for
+  whole scalable units (SUs), as the reference architectures ask of a partial last SU [3]:
+  the nodes round up to whole SUs before they are packed. NVIDIA's SUs are exactly one leaf
+  group (32 nodes at radix 64, 72 at radix 144), so packing reproduces their tables [3]-[6]; an
+  SU smaller than a leaf (36 trays at radix 128) no longer leaves leaf ports idle.
+- ``fat-tree`` / ``leaf-spine``: ``ceil(E / down)`` leaves, the endpoints spread evenly.
+- Uplinks (:func:`spread`): a switch wires at least ``ceil(d / o)`` uplinks for its ``d``
+  downlinks, spreads them evenly over the switches above it (its uplinks are a multiple of
+  their count) and the tier above needs a port per link; the tier above is the smallest count
+  that allows this. This reproduces the published spine counts, e.g. 18 spines, not 16, for
+  32 leaves of 72 uplinks at radix 144 [4], and gives 10 spines (not 9, which no even spread
+  of 58 to 70 uplinks fits) for 20 leaves of 58 nodes at radix 128.
+- Two tiers: the spines above all leaves. Feasible while leaves <= k.
+- Three tiers: pods of at most ``down2`` leaves (the spine's downlinks), the leaves spread
+  evenly over the pods; each pod's spines by :func:`spread`; spine j of every pod forms plane
+  j, whose core switches come again from :func:`spread`. Feasible while pods <= k.
 
 References
 ----------
@@ -35,6 +43,12 @@ References
     table of larger SuperPOD component counts (32-node SUs, QM9700 64 x NDR 400G).
 [4] NVIDIA DGX SuperPOD Reference Architecture Featuring DGX B300 (XDR), 2025: "Example Compute
     Fabric Components" table (72-node SUs, 144-port XDR switches).
+[5] NVIDIA SuperPOD with DGX B300 Systems, Spectrum-4 Ethernet and DC Busbar Power Reference
+    Architecture, 2025: "Network Fabrics" (twin-planar Spectrum-X fabric, 2 x 400GbE per GPU)
+    and Table 3 "Larger DGX SuperPOD component counts" (64-node SUs, both planes counted).
+[6] Asterfusion, "CX864E-N Best Practices for Medium-to-Large Scale AI Compute Backend
+    Fabric", 2025: 64 nodes of 4 GPUs (4 rails of 400G) on 4 leaf and 2 spine CX864E-N
+    (64 x 800G run as 128 x 400G).
 """
 
 from __future__ import annotations
@@ -58,7 +72,7 @@ class FabricShape:
     oversubscription: tuple[float, ...]  # down/up at the leaf (and spine) tier; len tiers-1
     topology: Topology = "rail-optimized"
     rails: int = 1                      # NICs per node (rail-optimized only)
-    su_nodes: int | None = None         # nodes per scalable unit; default: a leaf's downlinks
+    su_nodes: int | None = None         # nodes per SU (built whole); default: none, no rounding
 
 
 @dataclass(frozen=True)
@@ -67,7 +81,7 @@ class TierSizing:
 
     name: str
     switches: int
-    down_ports: int       # downlinks wired per switch (nominal)
+    down_ports: int       # downlinks wired on the fullest switch
     up_ports: int         # uplinks wired per switch (0 at the top tier)
     ports_used: int       # over the whole tier, down and up
     ports_total: int      # switches x radix
@@ -88,10 +102,14 @@ class FabricSizing:
     endpoints_used: int
     node_links: int         # endpoint-to-leaf links
     pods: int               # three-tier pods (1 for two tiers)
-    su_nodes: int           # nodes per SU (rail-optimized) or endpoints per leaf
+    su_nodes: int           # nodes per SU (rail-optimized; default leaf_nodes) or endpoints
+                            # per leaf
     scalable_units: int
     max_endpoints: int      # largest fabric of this radix, tiers and oversubscription
     feasible: bool          # False when the top tier runs out of ports
+    leaf_nodes: int         # nodes on the fullest rail leaf (rail-optimized) or endpoints on
+                            # the fullest leaf
+    pod_leaves: int         # leaves in the fullest pod (all leaves for two tiers)
 
     @property
     def switches(self) -> int:
@@ -114,69 +132,109 @@ def split_ports(radix: int, oversubscription: float) -> tuple[int, int]:
     return radix - up, up
 
 
-def smallest_divisor_at_least(n: int, minimum: int) -> int:
-    """The smallest divisor of `n` that is >= `minimum` (`minimum` itself when > n)."""
-    if minimum > n or n <= 0:
-        return minimum
-    return next(d for d in range(max(minimum, 1), n + 1) if n % d == 0)
+def spread(lower: int, up_min: int, up_max: int, ports: int) -> tuple[int, int] | None:
+    """(switches, uplinks per lower switch) of the smallest tier above `lower` switches.
+
+    Each lower switch needs at least `up_min` and has at most `up_max` uplinks and spreads them
+    evenly over the upper switches (its uplinks are a multiple of their count), and the upper
+    tier has a port (`ports` per switch) for every link. ``None`` when no count works, which
+    happens exactly when ``lower > ports``.
+    """
+    for switches in range(max(1, math.ceil(lower * up_min / ports)), up_max + 1):
+        up = math.ceil(up_min / switches) * switches
+        if up <= up_max and lower * up <= switches * ports:
+            return switches, up
+    return None
 
 
-def _leaves(shape: FabricShape, down: int) -> tuple[int, int, int, int]:
-    """(leaves, downlinks wired per leaf, nodes per SU, SUs) for the shape's topology."""
-    if shape.topology == "rail-optimized":
-        su_nodes = shape.su_nodes or down
-        nodes = math.ceil(shape.endpoints / shape.rails)
-        sus = math.ceil(nodes / su_nodes)
-        return sus * shape.rails, su_nodes, su_nodes, sus
-    leaves = math.ceil(shape.endpoints / down)
-    return leaves, down, down, leaves
+@dataclass(frozen=True)
+class _Leaves:
+    count: int      # leaf switches
+    down: int       # downlinks of the fullest leaf: nodes (rail-optimized) or endpoints
+    su_nodes: int   # nodes per SU (rail-optimized) or endpoints per leaf
+    sus: int        # scalable units (rail-optimized) or leaves
 
 
-def _uplinks(radix: int, down: int, oversubscription: float) -> int:
-    """Uplinks wired on a switch with `down` downlinks: enough for the ratio, if ports allow."""
-    return max(0, min(radix - down, math.ceil(down / oversubscription)))
+def _leaves(shape: FabricShape, down_max: int) -> _Leaves:
+    """Leaves of the shape's topology, each with at most `down_max` downlinks, the endpoints
+    spread evenly over them. Rail-optimized: every rail gets ``ceil(slots / down_max)`` leaves,
+    where the slots are the nodes rounded up to whole SUs when ``su_nodes`` is given."""
+    if shape.topology != "rail-optimized":
+        leaves = max(1, math.ceil(shape.endpoints / down_max))
+        per_leaf = max(1, math.ceil(shape.endpoints / leaves))
+        return _Leaves(leaves, per_leaf, per_leaf, leaves)
+    nodes = max(1, math.ceil(shape.endpoints / shape.rails))
+    su = shape.su_nodes
+    slots = math.ceil(nodes / su) * su if su else nodes
+    per_rail = math.ceil(slots / down_max)
+    per_leaf = math.ceil(slots / per_rail)
+    su_nodes = su or per_leaf
+    return _Leaves(per_rail * shape.rails, per_leaf, su_nodes, math.ceil(nodes / su_nodes))
+
+
+def _top_tier(name: str, lower: TierSizing, switches: int, radix: int) -> TierSizing:
+    links = lower.links_up
+    return TierSizing(name, switches, math.ceil(links / switches), 0, links, switches * radix,
+                      0, math.inf)
+
+
+def _tier(name: str, switches: int, down: int, up: int, ports_below: int, radix: int
+          ) -> TierSizing:
+    """A tier of `switches` with `down` downlinks (fullest switch) and `up` uplinks each;
+    `ports_below` are the ports its downlinks use over the whole tier."""
+    links = switches * up
+    return TierSizing(name, switches, down, up, ports_below + links, switches * radix, links,
+                      down / up if up else math.inf)
 
 
 def size_fabric(shape: FabricShape) -> FabricSizing:
     """Switches, ports and links of the fabric `shape` describes (see the module docstring)."""
-    k = shape.radix
-    nominal_down, _ = split_ports(k, shape.oversubscription[0])
-    leaves, down1, su_nodes, sus = _leaves(shape, nominal_down)
-    up1 = _uplinks(k, down1, shape.oversubscription[0])
-    leaf_links = leaves * up1
-    leaf = TierSizing("leaf", leaves, down1, up1, shape.endpoints + leaf_links, leaves * k,
-                      leaf_links, down1 / up1 if up1 else math.inf)
+    k, ratios = shape.radix, shape.oversubscription
+    down_max, _ = split_ports(k, ratios[0])
+    leaves = _leaves(shape, down_max)
+    up_min = math.ceil(leaves.down / ratios[0])
     if shape.tiers == 2:
-        needed = math.ceil(leaf_links / k)
-        spines = smallest_divisor_at_least(up1, needed)
-        top = TierSizing("spine", spines, k, 0, leaf_links, spines * k, 0, math.inf)
-        tiers, pods = (leaf, top), 1
-        feasible = needed <= up1 and down1 <= k
-        max_leaves = k
+        found = spread(leaves.count, up_min, k - leaves.down, k)
+        spines, up = found or (math.ceil(leaves.count * up_min / k), up_min)
+        leaf = _tier("leaf", leaves.count, leaves.down, up, shape.endpoints, k)
+        tiers, pods, pod_leaves = (leaf, _top_tier("spine", leaf, spines, k)), 1, leaves.count
+        feasible, max_leaves = found is not None, k
     else:
-        tiers, pods, feasible = _three_tiers(shape, leaf)
-        max_leaves = k * split_ports(k, shape.oversubscription[1])[0]
-    per_leaf = su_nodes * shape.rails if shape.topology == "rail-optimized" else down1
-    max_units = max_leaves // shape.rails if shape.topology == "rail-optimized" else max_leaves
-    max_endpoints = max_units * (per_leaf if shape.topology == "rail-optimized" else down1)
-    return FabricSizing(shape, tiers, shape.endpoints, shape.endpoints, pods, su_nodes, sus,
-                        max_endpoints, feasible)
+        tiers, pods, pod_leaves, feasible = _three_tiers(shape, leaves, up_min)
+        max_leaves = k * split_ports(k, ratios[1])[0]
+    return FabricSizing(shape, tiers, shape.endpoints, shape.endpoints, pods, leaves.su_nodes,
+                        leaves.sus, _max_endpoints(shape, max_leaves, down_max), feasible,
+                        leaves.down, pod_leaves)
 
 
-def _three_tiers(shape: FabricShape, leaf: TierSizing
-                 ) -> tuple[tuple[TierSizing, ...], int, bool]:
-    k, up1 = shape.radix, leaf.up_ports
-    down2, _ = split_ports(k, shape.oversubscription[1])
-    up2 = _uplinks(k, down2, shape.oversubscription[1])
-    pods = math.ceil(leaf.switches / down2)
-    spines = pods * up1
-    spine_links = spines * up2
-    spine = TierSizing("spine", spines, down2, up2, leaf.links_up + spine_links, spines * k,
-                       spine_links, down2 / up2 if up2 else math.inf)
-    needed = math.ceil(pods * up2 / k)
-    core = up1 * smallest_divisor_at_least(up2, needed)
-    top = TierSizing("core", core, k, 0, spine_links, core * k, 0, math.inf)
-    return (leaf, spine, top), pods, needed <= up2 and leaf.down_ports <= k
+def _max_endpoints(shape: FabricShape, max_leaves: int, down_max: int) -> int:
+    """Most endpoints `max_leaves` leaves of `down_max` downlinks serve (whole SUs only)."""
+    if shape.topology != "rail-optimized":
+        return max_leaves * down_max
+    nodes = (max_leaves // shape.rails) * down_max
+    if shape.su_nodes:
+        nodes = nodes // shape.su_nodes * shape.su_nodes
+    return nodes * shape.rails
+
+
+def _three_tiers(shape: FabricShape, leaves: _Leaves, up_min: int
+                 ) -> tuple[tuple[TierSizing, ...], int, int, bool]:
+    """(tiers, pods, leaves per pod, feasible): pods of at most ``down2`` leaves, the leaves
+    spread evenly over the pods; then spines per pod and core per plane by :func:`spread`."""
+    k, ratio2 = shape.radix, shape.oversubscription[1]
+    down2_max, _ = split_ports(k, ratio2)
+    pods = math.ceil(leaves.count / down2_max)
+    pod_leaves = math.ceil(leaves.count / pods)
+    in_pod = spread(pod_leaves, up_min, k - leaves.down, down2_max)
+    per_pod, up1 = in_pod or (math.ceil(pod_leaves * up_min / down2_max), up_min)
+    leaf = _tier("leaf", leaves.count, leaves.down, up1, shape.endpoints, k)
+    down2 = math.ceil(pod_leaves * up1 / per_pod)
+    up2_min = math.ceil(down2 / ratio2)
+    in_plane = spread(pods, up2_min, k - down2, k)
+    per_plane, up2 = in_plane or (math.ceil(pods * up2_min / k), up2_min)
+    spine = _tier("spine", pods * per_pod, down2, up2, leaf.links_up, k)
+    core = _top_tier("core", spine, per_pod * per_plane, k)
+    return (leaf, spine, core), pods, pod_leaves, in_pod is not None and in_plane is not None
 
 
 def max_endpoints(radix: int, tiers: int, oversubscription: tuple[float, ...] = (1.0, 1.0)

@@ -51,10 +51,24 @@ class Placed:
 
 @dataclass(frozen=True)
 class CableRun:
+    """A cable group resolved: the placed trays at each end of its full mesh."""
+
     group: CableGroup
     cable: Cable
     from_parts: tuple[Placed, ...]
     to_parts: tuple[Placed, ...]
+
+    @property
+    def links(self) -> int:
+        """Links of the mesh: every from-tray to every to-tray, ``cables_per_pair`` each (the
+        group's key counts links, which is what the trays' ports terminate)."""
+        return len(self.from_parts) * len(self.to_parts) * self.group.cables_per_pair
+
+    @property
+    def cables(self) -> int:
+        """Physical cables: ``cable.cables_per_link`` per link (an NVLink 5 spine link is four
+        twinax cables, so the NVL72's 1,296 links are 5,184 cables)."""
+        return self.links * self.cable.cables_per_link
 
 
 @dataclass(frozen=True)

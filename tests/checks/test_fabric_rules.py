@@ -7,6 +7,7 @@ switches, 40-GPU racks).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -45,12 +46,25 @@ def test_ports_short_when_two_tiers_cannot_reach(mini_catalog):
     assert f[("FABRIC-PORTS", "scale-out fabric")].limit == 32
 
 
-def test_oversubscription_above_declared(mini_catalog):
-    # 6 nodes per SU on 8-port rail leaves: 6 down, only 2 up -> 3:1 against a declared 1:1.
+def test_su_larger_than_a_leaf_is_packed_not_oversubscribed(mini_catalog):
+    # SUs of 6 nodes on 8-port rail leaves (4 down / 4 up at 1:1): the sizer packs 4 nodes per
+    # rail leaf across the SUs, so the declared 1:1 holds. (Before packing the leaf took the
+    # whole SU, 6 down / 2 up = 3:1, and this rule failed.)
     data = scenario(topology="rail-optimized", su_nodes=6)
-    f = rules(mini_catalog, data)
+    o = rules(mini_catalog, data)[("FABRIC-OVERSUBSCRIPTION", "scale-out leaf")]
+    assert (o.severity, o.value, o.limit) == ("pass", 1.0, 1.0)
+
+
+def test_oversubscription_above_declared(mini_catalog):
+    # A leaf tier wired 6 down / 2 up (3:1) against a declared 1:1 fails the rule.
+    r = sized(mini_catalog, scenario(topology="rail-optimized"))
+    sizing = r.fabric.sizing
+    leaf = replace(sizing.tiers[0], down_ports=6, up_ports=2, oversubscription=3.0)
+    fabric = replace(r.fabric, sizing=replace(sizing, tiers=(leaf, *sizing.tiers[1:])))
+    f = {(x.rule, x.subject): x for x in check_cluster(replace(r, fabric=fabric))}
     o = f[("FABRIC-OVERSUBSCRIPTION", "scale-out leaf")]
     assert (o.severity, o.value, o.limit) == ("error", 3.0, 1.0)
+    assert "wire more uplinks" in o.message
 
 
 def test_link_beyond_reach(mini_catalog):
@@ -116,7 +130,10 @@ def test_cli_example_json_and_exit_codes(tmp_path):
     small, big = out["clusters"]
     assert (small["accelerators"], big["accelerators"]) == (1152, 100_008)
     fabric = small["fabrics"]["scale-out"]
-    assert [t["switches"] for t in fabric["tiers"]] == [32, 9]   # 8 SUs x 4 rails; 1152 / 128
+    # 288 trays packed 58 per rail leaf: 5 leaves x 4 rails; 20 x 60 uplinks over 10 spines.
+    # (Before packing: one 36-tray SU per rail leaf, [32, 9].)
+    assert [t["switches"] for t in fabric["tiers"]] == [20, 10]
+    assert (fabric["leaf_nodes"], fabric["su_nodes"], fabric["scalable_units"]) == (58, 36, 8)
     assert big["fabrics"]["scale-out"]["feasible"] is True
     assert [t["name"] for t in big["tiers"]] == ["scale-up", "leaf", "spine", "core"]
     data = yaml.safe_load(EXAMPLE.read_text())

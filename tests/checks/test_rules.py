@@ -119,6 +119,29 @@ def test_ports_used_exactly_pass(mini_catalog, mini_scenario):
         (8, 8, "pass"), (40, 40, "pass")]
 
 
+def test_cable_count_is_physical_cables_ports_and_reach_stay_on_links(mini_catalog,
+                                                                      mini_scenario):
+    # The spine cable as an NVLink-5-like part: each link is 4 cables (2 lanes x TX/RX) of
+    # 0.025 kg/m. 10 x 2 tray pairs x 4 links = 80 links = 320 cables; the ports still see
+    # 8 and 40 links, the reach one link's run; the cable mass is 320 cables of the runs
+    # worked in the first test: (120 x 44.45 mm + 20 x 0.9 m) x 4 links x 4 x 0.025 kg/m.
+    mini_scenario["parts"] = [{
+        "kind": "cable", "id": "cu-200g", "name": "copper 200G, 4 cables a link",
+        "replaces": True, "medium": "passive-copper", "lane_gbps": 200, "lanes": 2,
+        "reach_m": 2.0, "power_w": 0, "cables_per_link": 4, "mass_kg_per_m": 0.025,
+        "source": {"title": "rackforge test fixture", "publisher": "rackforge", "year": 2026}}]
+    _mutate(mini_scenario, ("cabling", 0, "port"), "nvlink")
+    f = run(mini_catalog, mini_scenario)
+    count = by_rule(f, "CABLE-COUNT")
+    assert (count.value, count.unit) == (320, "cables")
+    assert "80 links x 4 cables" in count.message
+    ports = sorted(x.value for k, x in f.items() if k.startswith("CABLE-PORTS"))
+    assert ports == [8, 40]
+    assert by_rule(f, "CABLE-REACH").value == pytest.approx(11 * 0.04445 + 0.9)
+    cable_kg = (120 * 0.04445 + 20 * 0.9) * 4 * 4 * 0.025
+    assert by_rule(f, "MECH-PAYLOAD").value == pytest.approx(680 + 20 + cable_kg)
+
+
 def test_sidecar_power_rack_capacity(mini_catalog, mini_scenario):
     # 62 kW / 0.975 = 63.6 kW of input power on a 60 kW sidecar: short by 6%.
     _mutate(mini_scenario, ("power", "power_rack"), "sidecar-60k")

@@ -203,31 +203,43 @@ REFERENCE = Path(__file__).parents[2] / "scenarios" / "reference.yaml"
 
 
 def test_reference_cluster_and_100k_variant():
-    # 16 NVL72 racks = 288 trays; SUs of 36 trays, 4 rails -> 8 SUs x 4 = 32 leaves of
-    # 36 down / 36 up at radix 128 (64 x 800G as 400G); 1,152 uplinks / 128 = 9 spines (9 | 36).
+    # 16 NVL72 racks = 288 trays, 4 rails; rail leaves of radix 128 (64 x 800G as 400G) at 1:1
+    # take 64 trays each, packed across the SUs of 36 trays: ceil(288 / 64) = 5 leaves per rail
+    # = 20 leaves of ceil(288 / 5) = 58 trays. Uplinks spread evenly: spines >= ceil(20 x 58 /
+    # 128) = 10, and 10 spines take 60 uplinks per leaf (58 <= 60 <= 128 - 58; 1,200 <= 1,280).
+    # (Before packing: one SU of 36 trays per rail leaf, 32 leaves + 9 spines = 41.)
     scen = load(REFERENCE)
     r = size_scenario(scen)
     s = r.fabric.sizing
     assert (r.accelerators, r.racks, r.nodes) == (1152, 16, 288)
-    assert [t.switches for t in s.tiers] == [32, 9] and s.links == (1152, 1152)
-    assert [t.ports_spare for t in s.tiers] == [32 * 128 - 2 * 1152, 0]
-    assert r.max_accelerators == (128 // 4) * 36 * 4            # 32 SUs fit under 128 leaves
-    assert [(t.name, t.span_gpus) for t in r.tiers] == [("scale-up", 72), ("leaf", 144),
+    assert [t.switches for t in s.tiers] == [20, 10] and s.links == (1152, 1200)
+    assert [(t.down_ports, t.up_ports) for t in s.tiers] == [(58, 60), (120, 0)]
+    assert [t.ports_spare for t in s.tiers] == [20 * 128 - 1152 - 1200, 10 * 128 - 1200]
+    # 128 leaves of 64 trays = 32 leaves per rail = 2,048 trays, in whole SUs of 36: 56 SUs.
+    assert r.max_accelerators == 2048 // 36 * 36 * 4
+    assert [(t.name, t.span_gpus) for t in r.tiers] == [("scale-up", 72), ("leaf", 58 * 4),
                                                           ("spine", 1152)]
+    assert r.tiers[2].bandwidth_bytes_per_s_per_gpu == r.tiers[1].bandwidth_bytes_per_s_per_gpu
     # 400G NIC links ride 800G twin-port optics: 1,152 links on 576 parts; 576 switch-side
     # modules + 1,152 NIC-side modules; leaf-spine parts have a twin-port module at each end.
     nl, ls = r.fabric.links
     assert (nl.cables, nl.transceivers) == (576, 576 + 1152)
-    assert (ls.cables, ls.transceivers) == (576, 1152)
+    assert (ls.cables, ls.transceivers) == (600, 1200)
     assert not [f for f in check_cluster(r) if f.severity == "error"]
-    # 100,000 GPUs -> 1,389 racks, 25,002 trays, SUs of 64 -> 391 SUs = 1,564 leaves; pods of
-    # 64 leaves -> 25 pods x 64 spines = 1,600; core per plane ceil(25 x 64 / 128) = 13 -> 16
-    # (divisor of 64) x 64 planes = 1,024.
+    # 100,000 GPUs -> 1,389 racks, 25,002 trays, SUs of 64 -> 391 SUs = 1,564 leaves of 64
+    # down / 64 up; pods of at most 64 leaves -> 25 pods of ceil(1,564 / 25) = 63 leaves, 64
+    # spines each (a divisor of 64 with 63 x 64 <= 64 x 64) = 1,600, 63 down per spine; core per
+    # plane >= ceil(25 x 63 / 128) = 13, and 13 takes 65 uplinks per spine (63 <= 65 <= 65;
+    # 25 x 65 <= 13 x 128): 13 x 64 planes = 832. (Before: 64 uplinks, 16 per plane, 1,024.)
     big = size_scenario(scen, "100k")
     assert (big.accelerators, big.racks) == (100_008, 1389)
-    assert [t.switches for t in big.fabric.sizing.tiers] == [1564, 1600, 1024]
+    tiers = big.fabric.sizing.tiers
+    assert [t.switches for t in tiers] == [1564, 1600, 832]
+    assert [(t.down_ports, t.up_ports) for t in tiers] == [(64, 64), (63, 65), (125, 0)]
+    assert big.fabric.sizing.links == (100_008, 1564 * 64, 1600 * 65)
     assert big.max_accelerators == 128 * 64 * 64
-    assert [t.name for t in big.tiers] == ["scale-up", "leaf", "spine", "core"]
+    assert [(t.name, t.span_gpus) for t in big.tiers] == [
+        ("scale-up", 72), ("leaf", 256), ("spine", 63 // 4 * 256), ("core", 100_008)]
     assert not [f for f in check_cluster(big) if f.severity == "error"]
 
 

@@ -26,10 +26,10 @@ def tiers_of(oversubscription: float) -> tuple[tuple[int, float, float], ...]:
                  for t in result.tiers[1:])
 
 
-def breakdown(tiers, dp: int) -> dict[str, float]:
+def breakdown(tiers, dp: int, pp: int = 4) -> dict[str, float]:
     ctx = training_context("gb200-nvl72", "llama3-70b",
-                           TrainingOptions(global_batch=1024, scaleout_tiers=tiers))
-    layout = single(tp=4, pp=4, dp=dp, mb=1, zero=1)
+                           TrainingOptions(global_batch=1152, scaleout_tiers=tiers))
+    layout = single(tp=4, pp=pp, dp=dp, mb=1, zero=1)
     return estimate_training(ctx, layout)[0].breakdown_s
 
 
@@ -40,10 +40,11 @@ def test_tiers_divide_bandwidth_by_the_spine_oversubscription():
 
 
 def test_three_to_one_spine_slows_traffic_that_crosses_it():
-    # dp=72 x tp*pp=16 spans all 1,152 GPUs, so the gradient reduction crosses the spine, and so
-    # does the point-to-point traffic between pipeline stages 288 ranks apart (a scalable unit
-    # holds 144 GPUs). Tensor-parallel traffic stays in the NVLink domain.
-    flat, over = breakdown(tiers_of(1), 72), breakdown(tiers_of(3), 72)
+    # dp=144 x tp=4 x pp=2 spans all 1,152 GPUs: the data-parallel ring of 576 GPUs is wider
+    # than the 384 GPUs one packed 3:1 leaf reaches, so the gradient reduction crosses the
+    # spine, and so does the point-to-point traffic between pipeline stages 576 ranks apart.
+    # Tensor-parallel traffic stays in the NVLink domain.
+    flat, over = breakdown(tiers_of(1), 144, 2), breakdown(tiers_of(3), 144, 2)
     assert over["dp_comm"] > 1.5 * flat["dp_comm"] > 0
     assert over["pp_comm"] > flat["pp_comm"]
     for part in ("gemm", "tp_comm", "attention"):

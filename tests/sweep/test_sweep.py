@@ -85,7 +85,7 @@ def test_a_point_runs_through_the_loader_and_the_checks(shared):
 
 @pytest.mark.parametrize(("overrides", "where"), [
     ({"racks[0].cooling.delta_t_k": "warm"}, "racks[0].cooling.delta_t_k"),
-    ({"racks[3].cooling.delta_t_k": 9}, "racks[3].cooling.delta_t_k"),
+    ({"racks[9].cooling.delta_t_k": 9}, "racks[9].cooling.delta_t_k"),
 ])
 def test_a_point_with_bad_input_is_a_row_not_a_crash(shared, overrides, where):
     row = run_point(shared, 1, overrides)

@@ -1,7 +1,9 @@
 """Time to plan the ramp and compare candidates.
 
-- the reference ramp (14 quarters, 4 sites, 2 parts): build + solve, and with the elastic
-  re-solve that says what must grow;
+- the reference ramp (14 quarters, 4 generations, 4 sites with transformers and crews, 5
+  parts): build + solve, and with the elastic re-solve that says what must grow;
+- the same generations on 10 sites, each with its power chain and crews (the issue's bound:
+  under 5 s);
 - a large ramp (40 quarters, 50 sites, 20 parts, about 2,000 columns and 3,000 rows) to show how
   the vectorized construction and HiGHS scale;
 - the reference comparison with performance given (TCO, ranking and 10 sensitivity cases).
@@ -15,15 +17,16 @@ from pathlib import Path
 import numpy as np
 from timing import timed
 
+from rackforge import pipeline
 from rackforge.calendar import add_quarters, format_quarter, parse_quarter
 from rackforge.compare import CompareInputs, compare
 from rackforge.deploy.demand import DeployedRack, racks_wanted
 from rackforge.deploy.plan_inputs import plan_inputs
 from rackforge.deploy.ramp import plan_ramp
+from rackforge.deploy.sites import chain_limits, crew_racks_per_quarter, crews, site_pue
 from rackforge.deploy.spec import PlanSpec
 from rackforge.economics import EconomicsSpec, PerfPoint
 from rackforge.scenario import load
-from rackforge.stages import demand
 
 REFERENCE = Path(__file__).parent.parent / "scenarios" / "reference.yaml"
 
@@ -44,15 +47,47 @@ def large_inputs(n_quarters: int = 40, n_sites: int = 50, n_parts: int = 20):
     return plan_inputs(spec, racks_wanted(spec, rack, EconomicsSpec().pue), EconomicsSpec())
 
 
-def main() -> None:
+def reference_inputs():
+    """The reference ramp's inputs, from the stages it reads (cached after the first run)."""
     scen = load(REFERENCE)
+    run = pipeline.run(scen, ["plan"])
+    spec, outcomes = scen.spec, run.outcomes
+    plan = spec.plan
+    energize = [add_quarters(q, plan.commissioning_quarters) for q in
+                outcomes["demand"].result.quarters]
+    return scen, plan, outcomes, energize
+
+
+def ten_sites(plan: PlanSpec) -> PlanSpec:
+    """The reference plan on 10 sites: its 4 sites, and copies of them renamed."""
+    sites = [site.model_copy(update={"name": f"{site.name}-{k}"})
+             for k in range(3) for site in plan.sites][:10]
+    return plan.model_copy(update={"sites": sites})
+
+
+def main() -> None:
+    scen, plan, outcomes, energize = reference_inputs()
     spec = scen.spec
-    wanted = demand.run(spec.plan, scen.catalog, scen.layouts, spec.compare, spec.economics)
-    inp = plan_inputs(spec.plan, wanted, spec.economics)
+    wanted = outcomes["demand"].result
+    variants = {n: float(r.racks_per_week.mean) for n, r in outcomes["lines"].result.items()}
+    line = float(outcomes["build"].result.racks_per_week.mean)
+
+    def inputs(plan_spec: PlanSpec, demand_result):
+        return plan_inputs(plan_spec, demand_result, spec.economics, line, (), variants,
+                           chain_limits(plan_spec, energize, demand_result.site_pue),
+                           crews(plan_spec, energize), crew_racks_per_quarter())
+
+    inp = inputs(plan, wanted)
     no_target = replace(inp, demand=replace(inp.demand, target_w=None))
     solve_s = timed(lambda: plan_ramp(no_target), 5)[0]
     print(f"reference ramp, solve only      {solve_s * 1e3:7.1f} ms")
     print(f"reference ramp + what must grow {timed(lambda: plan_ramp(inp), 5)[0] * 1e3:7.1f} ms")
+    wide = ten_sites(plan)
+    wide_demand = replace(wanted, site_pue=tuple(
+        site_pue(site, i, wanted.pue) for i, site in enumerate(wide.sites)))
+    wide_inp = inputs(wide, wide_demand)
+    print(f"4 generations x 10 sites with power chain and crews + growth "
+          f"{timed(lambda: plan_ramp(wide_inp), 3)[0] * 1e3:7.1f} ms (bound 5,000 ms)")
     big = large_inputs()
     print(f"large ramp (40 q, 50 sites, 20 parts) + growth "
           f"{timed(lambda: plan_ramp(big), 3)[0] * 1e3:7.1f} ms")

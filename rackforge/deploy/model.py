@@ -120,21 +120,24 @@ def _site_power_rows(model: LinearModel, name: str, inp: PlanInputs, variables: 
                      sites: np.ndarray, upper: np.ndarray, labels: list[str],
                      elastic: bool) -> np.ndarray:
     """Rows ``name``: facility power of the racks shipped to site sites[k] by t (- extra W)
-    <= upper[k, t] [W]; with `elastic`, extra W at every row, priced per rack-equivalent."""
+    <= upper[k, t] [W], written in rack-equivalents (W / the largest rack's facility power, so
+    the matrix stays well scaled); with `elastic`, extra W at every row, priced per
+    rack-equivalent."""
     T = inp.n_quarters
     rt, ct = _tril(T)
-    rows = model.add_rows(name, -INF, upper.ravel(), len(sites) * T, labels=labels)
-    facility = inp.facility_w
+    scale = inp.rack_facility_w
+    rows = model.add_rows(name, -INF, upper.ravel() / scale, len(sites) * T, labels=labels)
+    facility = inp.facility_w / scale
     for k, s in enumerate(sites):
         block = rows[k * T:(k + 1) * T]
         for g in range(inp.n_generations):
             model.add_terms(block[rt], variables.ship[g, s, ct], facility[g, s])
     if elastic:
         extra = model.add_columns(f"{name}-extra",
-                                  np.tile(_growth_cost(inp), len(sites)) / inp.rack_facility_w)
+                                  np.tile(_growth_cost(inp), len(sites)) / scale)
         variables.slack[name] = extra
         model.add_terms(rows.reshape(len(sites), T)[:, rt].ravel(),
-                        extra.reshape(len(sites), T)[:, ct].ravel(), -1.0)
+                        extra.reshape(len(sites), T)[:, ct].ravel(), -1.0 / scale)
     return rows
 
 
@@ -189,8 +192,10 @@ def define_target(model: LinearModel, inp: PlanInputs, variables: Vars) -> None:
     """Power (facility or IT, per the target's basis) energized by the last quarter >= target
     [W]."""
     cols, weight = _shipped_by_last(inp, variables)
-    rows = model.add_rows("program-target-lower", inp.target_w, INF, 1, labels=[inp.labels[-1]])
-    model.add_terms(np.repeat(rows, len(cols)), cols, weight)
+    scale = inp.rack_facility_w               # rack-equivalents, as the site rows
+    rows = model.add_rows("program-target-lower", inp.target_w / scale, INF, 1,
+                          labels=[inp.labels[-1]])
+    model.add_terms(np.repeat(rows, len(cols)), cols, weight / scale)
 
 
 def define_demand(model: LinearModel, inp: PlanInputs, variables: Vars) -> None:
@@ -200,8 +205,10 @@ def define_demand(model: LinearModel, inp: PlanInputs, variables: Vars) -> None:
         return
     G, S, T = inp.n_generations, len(inp.sites), inp.n_quarters
     rt, ct = _tril(T)
-    rows = model.add_rows("program-demand-upper", -INF, inp.target_w, T, labels=inp.labels)
-    weight = inp.target_rack_w
+    scale = inp.rack_facility_w               # rack-equivalents, as the site rows
+    rows = model.add_rows("program-demand-upper", -INF, inp.target_w / scale, T,
+                          labels=inp.labels)
+    weight = inp.target_rack_w / scale
     for g in range(G):
         for s in range(S):
             model.add_terms(rows[rt], variables.ship[g, s, ct], weight[g, s])

@@ -168,16 +168,14 @@ def _binding(inp: PlanInputs, model: LinearModel, arrays: Arrays,
     """
     T = inp.n_quarters
     best = [(0.0, 0.0, "-", "none") for _ in range(T)]
-    rack_w = inp.rack_facility_w
     crews = 0 if inp.crews is None else int(np.isfinite(inp.crews[:, 0]).sum())
     blocks = [("factory-output-upper", "factory", np.ones(1), False),
               ("supply-units-upper", "supply", inp.use.max(axis=1, initial=0.0), True),
-              ("site-power-upper", "site", np.full(len(inp.sites), rack_w), True),
-              ("site-chain-upper", "chain", np.full(len(inp.chain), rack_w), True),
+              ("site-power-upper", "site", np.ones(len(inp.sites)), True),
+              ("site-chain-upper", "chain", np.ones(len(inp.chain)), True),
               ("site-crew-upper", "crew", np.full(crews, 1.0 / inp.crew_rate.min()
                                                   if inp.crew_rate is not None else 1.0), False),
-              ("program-demand-upper", "demand", np.array([float(inp.target_rack_w.max())
-                                                           if inp.sites else 1.0]), True)]
+              ("program-demand-upper", "demand", np.ones(1), True)]
     for name, family, per_rack, cumulative in blocks:
         block = model.rows.get(name)
         if block is None:

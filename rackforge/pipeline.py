@@ -44,7 +44,7 @@ from rackforge.errors import InputError, RackforgeError
 from rackforge.jsonable import jsonable
 from rackforge.scenario import Scenario, ScenarioSpec
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 Status = Literal["ok", "failed", "skipped"]
 RESOLVED_INPUTS = ("layouts", "catalog")   # derived at load: racks resolved, catalog with parts
 PROGRESS = "progress"    # a run parameter of this name receives progress(done, total)

@@ -1,10 +1,11 @@
 """Candidate comparison: buy now or wait, against hand calculations.
 
-Two candidates with the same 100 kW, 100-GPU rack at $1 M: "now" (delivered 2026Q3, 1,000
-tokens/s per GPU) and "later" (2027Q1, twice as fast). The halls take 10 MW of IT, so either fleet
-is 100 racks = 10,000 GPUs; at 50 % utilization "now" does 1.8e10 tokens an hour and "later"
-3.6e10. The portfolio is 9e13 tokens: 5,000 h of "now" or 2,500 h of "later". With one quarter
-of commissioning, "now" works from 2026-10-01 and "later" from 2027-04-01.
+Two candidates with the same 100 kW, 100-GPU rack at $1 M, plus $2,000 of network per GPU
+($0.2 M a rack): "now" (delivered 2026Q3, 1,000 tokens/s per GPU) and "later" (2027Q1, twice as
+fast). The halls take 10 MW of IT, so either fleet is 100 racks = 10,000 GPUs; at 50 %
+utilization "now" does 1.8e10 tokens an hour and "later" 3.6e10. The portfolio is 9e13
+tokens: 5,000 h of "now" or 2,500 h of "later". With one quarter of commissioning, "now" works
+from 2026-10-01 and "later" from 2027-04-01.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from rackforge.stages.compare import summary
 ECON = EconomicsSpec(energy_price_usd_per_kwh=0.10, pue=1.0, facility_capex_usd_per_mw=0.0,
                      depreciation_years=5, cost_of_capital_per_year=0.0,
                      maintenance_fraction_per_year=0.0, integration_usd_per_rack=0.0,
-                     utilization=0.5, idle_power_fraction=0.0)
+                     utilization=0.5, idle_power_fraction=0.0,
+                     scaleout_network_usd_per_gpu=1_500, frontend_network_usd_per_gpu=500,
+                     storage_usd_per_gpu=0.0, grid_interconnect_usd_per_mw=0.0,
+                     land_usd_per_acre=0.0)
 RACK = RackCost(accelerators=100, price_usd=1e6, it_power_w=100e3)
 NOW = CandidateData("now", "sys-a", parse_quarter("2026Q3"), RACK, "liquid", 0.70)
 LATER = CandidateData("later", "sys-b", parse_quarter("2027Q1"), RACK, "liquid", 0.50)
@@ -66,13 +70,15 @@ def test_later_faster_system_wins_when_the_deadline_is_loose():
     result = run("2027Q4")
     assert result.ranking == ("later", "now")
     later, now = result.results
-    # per rack: $1 M / 5 a = 200,000; 100 kW x 0.5 x 8760 h x $0.10 = 43,800 -> 243,800 a year
-    assert now.tco.annual_cost_usd == pytest.approx(243_800)
-    assert now.tco.cost_per_accelerator_hour_usd == pytest.approx(243_800 / 438_000)
+    # per rack: ($1 M + 100 GPUs x $2,000 network) / 5 a = 240,000; 100 kW x 0.5 x 8760 h x
+    # $0.10 = 43,800 -> 283,800 a year
+    assert now.tco.network_capex_usd == pytest.approx(200_000)
+    assert now.tco.annual_cost_usd == pytest.approx(283_800)
+    assert now.tco.cost_per_accelerator_hour_usd == pytest.approx(283_800 / 438_000)
     # the fleet of 100 racks busy for 5,000 h
-    assert now.cost_of_work_usd == pytest.approx(100 * 243_800 * 5000 / 8760)
+    assert now.cost_of_work_usd == pytest.approx(100 * 283_800 * 5000 / 8760)
     assert later.cost_of_work_usd == pytest.approx(now.cost_of_work_usd / 2)
-    assert now.tokens["pretrain"].cost_per_mtok_usd == pytest.approx(243_800 / 438_000 / 3.6)
+    assert now.tokens["pretrain"].cost_per_mtok_usd == pytest.approx(283_800 / 438_000 / 3.6)
     assert later.finish == date(2027, 7, 14)          # 2027-04-01 + 2,500 h (104.2 days)
     rec = result.recommendation
     assert (rec.candidate_id, rec.action, rec.quarter) == ("later", "wait", date(2027, 1, 1))
@@ -99,7 +105,7 @@ def test_sensitivity_to_the_deadline():
 def test_fleet_from_budget_and_hall_fit():
     result = run("2027Q4", fleet={"budget_usd": 10e6},
                  halls={"max_rack_power_w": "50 kW", "cooling": ["liquid"]})
-    assert [r.racks for r in result.results] == [10, 10]
+    assert [r.racks for r in result.results] == [8, 8]     # $10 M / $1.2 M a rack = 8.3
     assert not any(r.fits_hall for r in result.results)
     assert "100 kW rack > 50 kW hall limit" in result.results[0].fit_note
     air = CandidateData("air", "sys-c", parse_quarter("2026Q3"),
@@ -124,7 +130,8 @@ def test_json_has_quarters_and_derived_costs():
     data = to_dict(run("2027Q2"))
     assert data["deadline"] == "2027Q2"
     assert data["results"][0]["available"] == "2026Q3"
-    assert data["results"][0]["tco"]["annual_cost_usd"] == pytest.approx(243_800)
+    assert data["results"][0]["tco"]["annual_cost_usd"] == pytest.approx(283_800)
+    assert data["results"][0]["tco"]["capex_usd"] == pytest.approx(1_200_000)
 
 
 SCENARIO = {

@@ -44,14 +44,24 @@ def test_racks_sourced_built_and_deployed_agree(first_run):
     plan = first_run.outcomes["plan"].result
     source = first_run.outcomes["source"].result
     built = plan.racks_built_whole()
-    assert source.racks == built                        # sourcing buys for what the ramp builds
-    assert source.racks_total == plan.racks_total > 50_000
+    # sourcing buys each generation's parts for the racks of it the ramp builds; the first
+    # design sourced, nvl72-us, is generation gb200 (the single-design figures are its)
+    by_generation = {d.generation: d for d in source.designs}
+    assert set(by_generation) == {"gb200", "gb300", "vr144", "kyber"}
+    for generation, design in by_generation.items():
+        assert design.racks == plan.racks_built_whole(generation), generation
+    assert source.racks == plan.racks_built_whole("gb200")
+    whole = {g: sum(plan.racks_built_whole(g).values()) for g in by_generation}
+    assert sum(d.racks_total for d in source.designs) == sum(whole.values())
+    assert plan.racks_total - len(whole) < sum(whole.values()) <= plan.racks_total
     for q in plan.quarters:                             # the ramp ships what it builds
         assert abs(q.racks_shipped - q.racks_built) < 1.0, format_quarter(q.quarter)
         assert abs(built[q.quarter] - q.racks_built) < 1.0
     assert plan.final.racks_in_stock < 1.0
     data = first_run.to_json()["stages"]
-    assert data["plan"]["data"]["racks_total"] == data["source"]["data"]["racks_total"]
+    assert data["plan"]["data"]["racks_total_by_system"]["gb200"] == \
+        data["source"]["data"]["racks_total"]
+    assert data["source"]["data"]["overall"]["racks_total"] == sum(whole.values())
 
 
 def test_compare_and_source_agree_on_domestic_share(first_run):
@@ -62,6 +72,11 @@ def test_compare_and_source_agree_on_domestic_share(first_run):
     assert gb200.domestic_share == pytest.approx(source.domestic_share)
     assert gb200.domestic_share >= 0.65                 # every year's FAR 25 floor is met
     assert gb200.landed_cost_usd == pytest.approx(source.bom.total_usd)
+    # every generation meets the FAR 25 threshold of every delivery year, 75 % in 2029
+    years = [(d.generation, y) for d in source.designs for y in d.result.share_by_year
+             if y.share is not None]
+    assert all(y.test == "threshold" and y.share >= y.floor - 1e-9 for _, y in years)
+    assert {g for g, y in years if y.year == 2029 and y.floor == y.threshold == 0.75}
     others = [r for r in results.values() if r.id != "gb200-nvl72"]
     assert len(others) >= 3 and all(r.domestic_basis == "not sourced" for r in others)
 

@@ -67,7 +67,7 @@ def findings_table(title: str, findings: list[Finding]) -> Table:
     """Rule, severity, subject, value, limit and margin of each finding, worst first; the
     messages of failing and warning rules follow as the table's caption."""
     table = Table(title=f"Rack {title}", title_justify="left", caption_justify="left",
-                  box=box.SIMPLE_HEAD, pad_edge=False)
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for col in ("rule", "severity", "subject", "value", "limit", "margin"):
         table.add_column(col, justify="right" if col in ("value", "limit", "margin") else "left",
                          overflow="fold", no_wrap=col == "rule",

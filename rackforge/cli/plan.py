@@ -60,8 +60,8 @@ def compare_cmd(file: ScenarioFile, json: JsonFlag = False, no_cache: NoCacheFla
 
 def _candidates_table(result: Comparison) -> Table:
     table = simple_table(f"Candidates, deadline {format_quarter(result.deadline)} (best first)",
-                   ["candidate", "system", "delivery", "GPUs", "fleet capex", "$/GPU-h",
-                    "finish", "by deadline", "cost of work"], 3)
+                   ["candidate", "system", "delivery", "GPUs", "capex", "$/GPU-h",
+                    "finish", "by deadline", "work cost"], 3)
     for r in result.results:
         table.add_row(
             r.id, r.system_id, format_quarter(r.available), f"{r.accelerators:,}",

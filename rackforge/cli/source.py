@@ -26,7 +26,8 @@ from rackforge.cli.app import (
     simple_table,
 )
 from rackforge.errors import InputError
-from rackforge.sourcing.report import SourcingReport, with_what_if
+from rackforge.sourcing.content import FALLBACKS
+from rackforge.sourcing.report import DesignSourcing, SourcingReport, with_what_if
 from rackforge.sourcing.results import SourcingResult
 from rackforge.sourcing.solve import PlanOptions
 from rackforge.sourcing.whatif import WhatIfResult
@@ -42,8 +43,10 @@ def source_cmd(file: ScenarioFile, what_if: WhatIf = None, json: JsonFlag = Fals
     """Plan sourcing at least landed cost under a domestic-content floor.
 
     Shows the bill of materials per rack, the racks it buys for (the deployment ramp's racks
-    built per quarter, when the scenario has a plan), the plan by supplier, the domestic share
-    per year by the scenario's rule (FAR 25 or IRA), binding limits with their shadow prices and
+    built per quarter, when the scenario has a plan: for each rack design sourced, the racks of
+    its generation), the plan by supplier, the domestic share per design and delivery year by
+    the scenario's rule (FAR 25 or IRA) against the floor, whether it meets the year's threshold,
+    only the fallback threshold or neither, binding limits with their shadow prices and
     suppliers at capacity. An infeasible plan says which limit must give and by how much
     (exit 1).
     """
@@ -64,32 +67,41 @@ def source_cmd(file: ScenarioFile, what_if: WhatIf = None, json: JsonFlag = Fals
         print_json(report.to_dict())
     else:
         _show(report)
-    if report.result.status == "infeasible":
+    if report.whole.status == "infeasible":
         raise typer.Exit(EXIT_FAILED)
 
 
 def _show(report: SourcingReport) -> None:
-    r = report.result
+    r = report.whole
+    parts = report.by_design
     flag = " [yellow](example supplier data)[/]" if report.resolved.example else ""
-    console.print(f"[bold]Sourcing {report.resolved.design.id}[/]{flag}: {r.status}; "
+    console.print(f"[bold]Sourcing {', '.join(d.design for d in parts)}[/]{flag}: {r.status}; "
                   f"rule {r.rule}: {r.rule_text}")
-    racks = ", ".join(f"{format_quarter(q)} {n:,.0f}" for q, n in report.racks.items() if n)
-    console.print(f"parts for {report.racks_total:,.0f} racks: {racks}", highlight=False)
-    bom = simple_table("BOM per rack, priced at the plan's landed cost",
-                 ["part", "count", "unit $", "extended $"])
-    for line in report.bom.lines:
-        bom.add_row(line.part, f"{line.count:,.2f}".rstrip("0").rstrip("."),
-                    f"{line.unit_price_usd:,.0f}", f"{line.extended_usd:,.0f}")
-    bom.add_row("[bold]total[/]", "", "", f"[bold]{report.bom.total_usd:,.0f}[/]")
-    console.print(bom)
-    if report.bom.unpriced:
-        console.print(f"[yellow]not sourced (no supplier):[/] {', '.join(report.bom.unpriced)}")
-    _show_result(r)
+    for d in parts:
+        racks = ", ".join(f"{format_quarter(q)} {n:,.0f}" for q, n in d.racks.items() if n)
+        who = f"{d.design} (generation {d.generation}): " if len(parts) > 1 else ""
+        console.print(f"{who}parts for {d.racks_total:,.0f} racks: {racks or 'none'}",
+                      highlight=False)
+        title = "BOM per rack, priced at the plan's landed cost" if len(parts) == 1 else \
+            f"BOM per rack of {d.design}, priced at the plan's landed cost"
+        bom = simple_table(title, ["part", "count", "unit $", "extended $"])
+        for line in d.bom.lines:
+            bom.add_row(line.part, f"{line.count:,.2f}".rstrip("0").rstrip("."),
+                        f"{line.unit_price_usd:,.0f}", f"{line.extended_usd:,.0f}")
+        bom.add_row("[bold]total[/]", "", "", f"[bold]{d.bom.total_usd:,.0f}[/]")
+        console.print(bom)
+        if d.bom.unpriced:
+            console.print(f"[yellow]not sourced (no supplier):[/] {', '.join(d.bom.unpriced)}")
+    _show_result(r, parts)
     if report.what_if is not None:
         _show_what_if(report.what_if)
 
 
-def _show_result(r: SourcingResult) -> None:
+_TEST_WORDS = {"threshold": "meets threshold", "fallback": "[yellow]fallback only[/]",
+               "neither": "[red]neither[/]", None: "-"}
+
+
+def _show_result(r: SourcingResult, parts: tuple[DesignSourcing, ...] = ()) -> None:
     if r.cost is not None:
         c = r.cost
         console.print(f"cost {money(c.total_usd)}: price {money(c.price_usd)}, freight "
@@ -97,16 +109,49 @@ def _show_result(r: SourcingResult) -> None:
                       f"{money(c.holding_usd)}, risk {money(c.risk_usd)}"
                       + (f"; gap {r.gap:.3%} ({r.method}, {r.solve_s:.1f} s)"
                          if r.status != "infeasible" else ""))
-    years = simple_table("Domestic share by delivery year", ["year", "share", "floor", "purchases"])
-    for y in r.share_by_year:
-        share = "-" if y.share is None else f"{y.share:.1%}"
-        ok = y.share is None or y.share >= y.floor - 1e-9
-        years.add_row(str(y.year), share if ok else f"[red]{share}[/]", f"{y.floor:.0%}",
-                      money(y.total_usd))
+    several = len(parts) > 1
+    views = [(d.generation or d.design, d.result) for d in parts] if several else [("", r)]
+    title = "Domestic share by delivery year" + (" and generation" if several else "")
+    columns = ["year", "share", "floor", "threshold", "test", "purchases"]
+    years = simple_table(title, (["generation"] if several else []) + columns,
+                         2 if several else 1)
+    for name, view in views:
+        for y in view.share_by_year:
+            if several and y.share is None:
+                continue
+            share = "-" if y.share is None else f"{y.share:.1%}"
+            ok = y.share is None or y.share >= y.floor - 1e-9
+            threshold = "-" if y.threshold is None else f"{y.threshold:.0%}" + (
+                f" ({y.fallback:.0%})" if y.fallback is not None else "")
+            row = [str(y.year), share if ok else f"[red]{share}[/]", f"{y.floor:.0%}",
+                   threshold, _TEST_WORDS[y.test], money(y.total_usd)]
+            years.add_row(*(([name] if several else []) + row))
     console.print(years)
-    by_quarter = ", ".join(f"{format_quarter(q)} {s:.1%}" for q, s in r.share_by_quarter.items()
-                           if s is not None)
-    console.print(f"domestic share by delivery quarter: {by_quarter}", highlight=False)
+    console.print("threshold: the rule's for the delivery year, its fallback in brackets "
+                  f"({_fallback_source(r.rule)})", highlight=False, markup=False)
+    for name, view in views:
+        fallback = [str(y.year) for y in view.share_by_year if y.test == "fallback"]
+        neither = [y for y in view.share_by_year if y.test == "neither"]
+        who = f"{name}: " if several else ""
+        if fallback:
+            console.print(f"[yellow]{who}meets only the fallback threshold in "
+                          f"{', '.join(fallback)}[/] (it applies only when no domestic offer "
+                          "meets the threshold, or its cost is unreasonable)", highlight=False)
+        if neither:
+            what = "meets neither the threshold nor the fallback" if any(
+                y.fallback is not None for y in neither) else "misses the threshold"
+            console.print(f"[red]{who}{what} in {', '.join(str(y.year) for y in neither)}[/]",
+                          highlight=False)
+    for name, view in views:
+        by_quarter = ", ".join(f"{format_quarter(q)} {s:.1%}"
+                               for q, s in view.share_by_quarter.items() if s is not None)
+        who = f" ({name})" if several else ""
+        console.print(f"domestic share by delivery quarter{who}: {by_quarter}", highlight=False)
+    if several and r.cost is not None:
+        for name, view in views:
+            if view.cost is not None:
+                console.print(f"{name}: landed cost {money(view.cost.landed_usd)}, domestic "
+                              f"share {_share(view)}", highlight=False)
     _show_plan(r)
     if r.explanation is not None:
         err_console.print(f"[bold red]{r.explanation.summary}[/]", highlight=False)
@@ -133,17 +178,31 @@ def _show_result(r: SourcingResult) -> None:
         console.print(f"[dim]note: {note}[/]", highlight=False)
 
 
+def _share(view: SourcingResult) -> str:
+    total = sum(y.total_usd for y in view.share_by_year)
+    return f"{sum(y.domestic_usd for y in view.share_by_year) / total:.1%}" if total else "-"
+
+
+def _fallback_source(rule: str) -> str:
+    found = next(iter(FALLBACKS.get(rule, ())), None)
+    return found.source if found else "this rule has no fallback threshold"
+
+
 def _show_plan(r: SourcingResult) -> None:
-    totals: dict[tuple[str, str, str], list[float]] = {}
+    totals: dict[tuple[str, str, str, str], list[float]] = {}
     for line in r.plan:
-        key = (line.part, line.supplier, line.country_of_origin)
+        key = (line.design, line.part, line.supplier, line.country_of_origin)
         acc = totals.setdefault(key, [0.0, 0.0])
         acc[0] += line.quantity
         acc[1] += line.cost_usd
+    several = any(design for design, *_ in totals)
     plan = simple_table(f"Plan {format_quarter(r.quarters[0])}-{format_quarter(r.quarters[-1])}, "
-                  "by supplier", ["part", "supplier", "origin", "units", "landed cost"], 3)
-    for (part, supplier, origin), (units, cost) in sorted(totals.items()):
-        plan.add_row(part, supplier, origin, f"{units:,.0f}", money(cost))
+                        "by supplier", (["design"] if several else [])
+                        + ["part", "supplier", "origin", "units", "landed cost"],
+                        4 if several else 3)
+    for (design, part, supplier, origin), (units, cost) in sorted(totals.items()):
+        plan.add_row(*([design] if several else []), part, supplier, origin, f"{units:,.0f}",
+                     money(cost))
     console.print(plan)
 
 
@@ -152,5 +211,10 @@ def _show_what_if(w: WhatIfResult) -> None:
     for year, delta in w.delta_share_by_year.items():
         if delta is not None:
             console.print(f"  domestic share {year}: {(round(delta * 100, 1) or 0.0):+.1f} pp")
+    for design, deltas in w.delta_share_by_design.items():
+        moved = ", ".join(f"{year} {(round(d * 100, 1) or 0.0):+.1f} pp"
+                          for year, d in deltas.items() if d is not None)
+        if moved:
+            console.print(f"  {design}: {moved}", highlight=False)
     if w.shortfall_units:
         console.print(f"  [red]shortfall: {w.shortfall_units:,.0f} units[/]")

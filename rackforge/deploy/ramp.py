@@ -110,7 +110,13 @@ class RampResult:
     def racks_built_whole(self, generation: str | None = None) -> dict[date, float]:
         """Whole racks built per quarter (of one generation, or of all): the cumulative LP
         count rounded down, differenced (so the whole-rack total never exceeds what the LP
-        built) [racks]."""
+        built) [racks]. Of all generations, the sum of each generation's whole racks, so the
+        plan's total is the racks sourcing buys for, design by design."""
+        systems = self.final.racks_by_system
+        if generation is None and len(systems) > 1:
+            by_system = [self.racks_built_whole(g) for g in systems]
+            return {q.quarter: sum(racks[q.quarter] for racks in by_system)
+                    for q in self.quarters}
         per_quarter = [q.racks_built if generation is None else
                        q.racks_by_system.get(generation, 0.0) for q in self.quarters]
         built = np.floor(np.cumsum(per_quarter) + 1e-6)
@@ -134,8 +140,10 @@ class RampResult:
         out["racks_total"] = self.racks_total
         out["racks_by_quarter"] = {format_quarter(q): n
                                    for q, n in self.racks_built_whole().items()}
-        out["racks_total_by_system"] = {
-            g: sum(self.racks_built_whole(g).values()) for g in self.final.racks_by_system}
+        by_system = {g: self.racks_built_whole(g) for g in self.final.racks_by_system}
+        out["racks_total_by_system"] = {g: sum(racks.values()) for g, racks in by_system.items()}
+        out["whole_racks_by_system_by_quarter"] = {
+            g: {format_quarter(q): n for q, n in racks.items()} for g, racks in by_system.items()}
         return out
 
 

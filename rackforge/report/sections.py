@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import accumulate
 
 from rackforge.calendar import add_quarters
 from rackforge.calendar import format_quarter as quarter
@@ -342,9 +343,55 @@ def source_totals_section(outcome: Outcome, run: RunResult) -> Section:
               r.rule_text)])
 
 
+def cost_section(outcome: Outcome, run: RunResult) -> Section:
+    """The program's whole cost per facility GW, item by item with the source of each rate,
+    the check against public all-in estimates, and the cash flow per quarter."""
+    c = outcome.result
+    total, gw = c.total_usd, c.facility_power_w / 1e9
+    rows = [[txt(i.name), txt(i.basis), num(i.quantity, i.unit),
+             num(i.unit_cost_usd, "/a" if i.kind == "carrying" else "USD"),
+             num(i.total_usd, "USD"), num(c.item_usd_per_gw(i.id), "USD/GW"),
+             num(i.total_usd / total * 100 if total else None, "%"),
+             txt(i.origin), txt(", ".join(i.flags),
+                                "flag-example" if {"example", "assumption"} & set(i.flags)
+                                else "")]
+            for i in c.items]
+    rows.append([txt("total"), txt(""), num(None), num(None), num(total, "USD"),
+                 num(c.usd_per_gw, "USD/GW"), num(100.0 if total else None, "%"), txt(""),
+                 txt("")])
+    check = c.check
+    refs = [[txt(r.label), num(r.low_usd_per_gw, "USD/GW"), num(r.high_usd_per_gw, "USD/GW"),
+             num(None if r.non_it_share is None else r.non_it_share * 100, "%"), txt(r.cite)]
+            for r in check.references]
+    refs.append([txt("this plan"), num(check.usd_per_gw, "USD/GW"),
+                 num(check.usd_per_gw, "USD/GW"),
+                 num(None if check.non_it_share is None else check.non_it_share * 100, "%"),
+                 txt(f"envelope {format_value(check.low_usd_per_gw, 'USD')}-"
+                     f"{format_value(check.high_usd_per_gw, 'USD')} per GW, non-IT "
+                     f"{check.non_it_share_low:.0%}-{check.non_it_share_high:.0%}",
+                     "" if check.within and check.non_it_within else "sev-warning")])
+    cash = list(accumulate(c.cash_flow_usd))
+    flows = [[txt(quarter(q)), *(num(i.by_quarter_usd[k], "USD") for i in c.items),
+              num(c.cash_flow_usd[k], "USD"), num(cash[k], "USD")]
+             for k, q in enumerate(c.quarters)]
+    flagged = sum(1 for i in c.items if {"example", "assumption"} & set(i.flags))
+    return Section("cost", "Program cost per facility GW", outcome.status, outcome.summary, [
+        table(["item", "scales with", "quantity", "unit cost", "total", "per facility GW",
+               "share", "source", "flags"], rows,
+              f"{c.facility}; {c.racks_built:,.0f} racks built, "
+              f"{format_value(c.facility_power_w, 'W')} facility power online at the end of "
+              f"the plan ({gw:,.2f} GW). Carrying cost at {c.carrying_rate_per_year:.0%} a "
+              f"year of the value held. Left out: {'; '.join(c.left_out)}."),
+        table(["public estimate", "low", "high", "non-IT share", "source"], refs,
+              check.message),
+        table(["quarter", *(i.id for i in c.items), "cash out", "cumulative"], flows,
+              f"Cash flow: {c.convention}.")], flagged)
+
+
 BUILDERS = {"checks": checks_section, "evaluate": evaluate_section, "cluster": cluster_section,
             "source": source_section, "compare": compare_section, "build": build_section,
-            "plan": plan_section, "demand": demand_section, "supply": supply_section}
+            "plan": plan_section, "demand": demand_section, "supply": supply_section,
+            "cost": cost_section}
 
 
 def build_sections(run: RunResult, withhold_suppliers: bool = False) -> list[Section]:

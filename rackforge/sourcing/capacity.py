@@ -14,7 +14,7 @@ racks the ramp builds, within them.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,13 +32,16 @@ class PartSupply:
     `added_per_quarter` holds steps ``(first quarter index from the start, units)``: an offer
     adds its capacity every quarter from its first delivery on. `lost_per_quarter` holds
     ``(quarter index, units)`` taken off single quarters while a supplier is out, so a part's
-    capacity can drop (to zero when every supplier is out) and come back.
+    capacity can drop (to zero when every supplier is out) and come back. `used_by` holds
+    ``(design id, units per rack)`` of each sourced design that uses it; `units_per_rack` is the
+    most of these.
     """
 
     part: str
     units_per_rack: float
     added_per_quarter: tuple[tuple[int, float], ...]
     lost_per_quarter: tuple[tuple[int, float], ...] = ()
+    used_by: tuple[tuple[str, float], ...] = ()
 
     def capacity(self, n_quarters: int) -> np.ndarray:
         """Units deliverable in each of the first `n_quarters` quarters from the start
@@ -63,11 +66,27 @@ class PartSupply:
 
 @dataclass(frozen=True)
 class Supply:
-    """The sourcing section resolved for one rack design, and its parts' supply limits."""
+    """The sourcing section resolved for each rack design it sources, and the supply limits of
+    their parts. `resolved` is the first design's (the one single-design figures describe);
+    `designs` every design's, the first first (empty: `resolved` alone)."""
 
     resolved: ResolvedSourcing
     start: date                     # first quarter orders can be placed
     parts: tuple[PartSupply, ...]   # BOM parts some supplier offers, by part id
+    designs: tuple[ResolvedSourcing, ...] = ()
+
+    @property
+    def sourced(self) -> tuple[ResolvedSourcing, ...]:
+        """Every design sourced, the first first."""
+        return self.designs or ((self.resolved,) if self.resolved is not None else ())
+
+    def generations(self, part: PartSupply, built_of: Mapping[str | None, Sequence[str]]
+                    ) -> str | list[str]:
+        """The generations whose rack designs use `part` (`built_of`: design id -> the ids of
+        the generations built of it): one id, or a list when several share the part."""
+        users = [d for d, _ in part.used_by] or [r.design.id for r in self.sourced]
+        ids = [g for d in users for g in built_of.get(d, ())]
+        return ids[0] if len(ids) == 1 else ids
 
 
 def first_delivery(lead_time_weeks: float) -> int:
@@ -75,15 +94,22 @@ def first_delivery(lead_time_weeks: float) -> int:
     return math.ceil(lead_time_weeks / WEEKS_PER_QUARTER - 1e-9)
 
 
-def supply(resolved: ResolvedSourcing, start: date) -> Supply:
-    """Supply limits of every BOM part some offer covers (parts nobody offers are reported by
-    the sourcing plan as not sourced); an offer whose supplier is out in every quarter adds
-    nothing."""
-    counts = resolved.bom.counts()
-    down = outage_quarters(resolved.spec.outages, start)
+def supply(resolved: ResolvedSourcing | Sequence[ResolvedSourcing], start: date) -> Supply:
+    """Supply limits of every BOM part (of one design or of several, the first first) some
+    offer covers (parts nobody offers are reported by the sourcing plan as not sourced); an
+    offer whose supplier is out in every quarter adds nothing."""
+    designs = (resolved,) if isinstance(resolved, ResolvedSourcing) else tuple(resolved)
+    main = designs[0]
+    used: dict[str, dict[str, float]] = {}
+    for design in designs:
+        for part, count in design.bom.counts().items():
+            if count > 0:
+                used.setdefault(part, {})[design.design.id] = count
+    counts = {part: max(by.values()) for part, by in used.items()}
+    down = outage_quarters(main.spec.outages, start)
     added: dict[str, dict[int, float]] = {}
     lost: dict[str, dict[int, float]] = {}
-    for offer in resolved.offers:
+    for offer in main.offers:
         quarters = down.get(offer.supplier, ())
         if counts.get(offer.part, 0.0) <= 0 or quarters is None:
             continue
@@ -93,10 +119,12 @@ def supply(resolved: ResolvedSourcing, start: date) -> Supply:
         gaps = lost.setdefault(offer.part, {})
         for k in (k for k in quarters if k >= first):
             gaps[k] = gaps.get(k, 0.0) + offer.capacity_per_quarter
+    several = len(designs) > 1
     parts = tuple(PartSupply(part, counts[part], tuple(sorted(steps.items())),
-                             tuple(sorted(lost[part].items())))
+                             tuple(sorted(lost[part].items())),
+                             tuple(used[part].items()) if several else ())
                   for part, steps in sorted(added.items()))
-    return Supply(resolved, start, parts)
+    return Supply(main, start, parts, designs if several else ())
 
 
 def outage_quarters(outages: Sequence[SupplierOutage], start: date

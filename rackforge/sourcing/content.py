@@ -7,7 +7,11 @@ Two rules, named after their sources:
     components of the end product. The cost of a bought component is its purchase price plus
     freight to the assembly site plus duty [1]_; assembly and test labour are excluded; each
     component is domestic (US-manufactured) or not *as a whole*. The threshold rises with the
-    delivery year [2]_: 60 % through 2023, 65 % for 2024-2028, 75 % from 2029.
+    delivery year [2]_: 60 % through 2023, 65 % for 2024-2028, 75 % from 2029. A *fallback
+    threshold* of 60 % [2]_ [5]_ applies through calendar year 2029 when no offer of a domestic
+    end product meets the threshold of its year (or its cost is unreasonable): a product that
+    meets 60 % is then treated as domestic. :func:`content_test` says per delivery year whether a
+    share meets the threshold, only the fallback, or neither.
 ``ira``
     Domestic-content method of the IRA credits [3]_ [4]_: only the US-origin content counts, so a
     component contributes its ``us_content_fraction`` of its cost (no whole-component rounding).
@@ -27,6 +31,7 @@ References
 .. [3] Inflation Reduction Act of 2022, Pub. L. 117-169, sec. 13101-13102: 26 U.S.C. 45(b)(9)
    and 48(a)(12) domestic content bonus.
 .. [4] IRS Notice 2023-38, "Domestic Content Bonus Credit Guidance" (May 2023).
+.. [5] FAR 25.101(a)(2)(ii) and FAR 52.225-1 (fallback threshold), as amended by [2]_.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 import numpy as np
 
@@ -70,6 +76,32 @@ THRESHOLDS: dict[str, tuple[Threshold, ...]] = {
     ),
 }
 
+# The fallback threshold, as data with its source: a share that misses the year's threshold but
+# meets this one is treated as domestic while no domestic offer meets the threshold (or its cost
+# is unreasonable). It applies from the first year the threshold exceeds it through `until`.
+@dataclass(frozen=True)
+class Fallback:
+    """A fallback threshold [-] available for deliveries from `since` through `until`."""
+
+    since: date
+    until: date
+    share: float
+    source: str
+
+
+FALLBACKS: dict[str, tuple[Fallback, ...]] = {
+    "far25": (
+        Fallback(date(2024, 1, 1), date(2029, 12, 31), 0.60,
+                 "87 FR 12780; FAR 25.101(a)(2)(ii) / 52.225-1: 60% fallback threshold through "
+                 "calendar year 2029 when no domestic offer meets the threshold or its cost is "
+                 "unreasonable"),
+    ),
+    "ira": (),
+}
+
+ContentTest = Literal["threshold", "fallback", "neither"]
+SHARE_TOL = 1e-6   # a share this close below a threshold meets it (solver tolerances) [-]
+
 RULE_TEXT = {
     "far25": "FAR 25 component test: domestic components' cost (price + freight + duty) over all "
              "components' cost; each component domestic or not as a whole (" + FAR25_SOURCE + ")",
@@ -95,6 +127,26 @@ def threshold(rule: ContentRule, day: date) -> Threshold:
 def year_threshold(rule: ContentRule, year: int) -> Threshold:
     """The highest threshold of `rule` in force during `year` (its last day) [-]."""
     return threshold(rule, date(year, 12, 31))
+
+
+def year_fallback(rule: ContentRule, year: int) -> Fallback | None:
+    """The fallback threshold of `rule` available for deliveries in `year`, if any."""
+    day = date(year, 12, 31)
+    return next((f for f in FALLBACKS[rule] if f.since <= day <= f.until), None)
+
+
+def content_test(rule: ContentRule, year: int, share: float | None) -> ContentTest | None:
+    """Whether a domestic `share` [-] of `year`'s deliveries meets the rule's threshold of that
+    year, only its fallback threshold (FAR 25: 60 % through 2029 [5]_), or neither; None when
+    nothing was delivered (no share)."""
+    if share is None:
+        return None
+    if share >= year_threshold(rule, year).share - SHARE_TOL:
+        return "threshold"
+    fallback = year_fallback(rule, year)
+    if fallback is not None and share >= fallback.share - SHARE_TOL:
+        return "fallback"
+    return "neither"
 
 
 @dataclass(frozen=True)

@@ -54,19 +54,25 @@ def explain_infeasible(problem: SourcingProblem, solver: Solver, options: SolveO
 
 
 def _floor(problem: SourcingProblem, cols: Columns, x: np.ndarray) -> list[Relaxation]:
-    _, by_year = shares(problem, cols, x)
     out = []
-    for ys in by_year:
-        slack = x[cols.floor_slack[ys.year]]
-        if slack <= TOL * max(ys.total_usd, 1.0) or ys.share is None or ys.share >= ys.floor:
-            continue
-        points = 100.0 * (ys.floor - ys.share)
-        out.append(Relaxation(
-            "domestic_floor", "year-domestic_floor-lower", str(ys.year), points, "pp",
-            PENALTY["floor_per_usd"] * slack,
-            f"domestic floor {ys.year}: best plan reaches {ys.share:.1%} of {ys.floor:.0%}; "
-            f"lower it by {points:.1f} pp or shift about {slack:,.0f} USD of purchases to "
-            "domestic suppliers"))
+    for d in range(max(len(problem.designs), 1)):
+        _, by_year = shares(problem, cols, x, d if problem.several else None)
+        name = f"{problem.designs[d]} " if problem.several else ""
+        for ys in by_year:
+            column = cols.floor_slack.get((d, ys.year))
+            slack = x[column] if column is not None else 0.0
+            if slack <= TOL * max(ys.total_usd, 1.0) or ys.share is None or \
+                    ys.share >= ys.floor:
+                continue
+            points = 100.0 * (ys.floor - ys.share)
+            fallback = (f"; it meets the {ys.fallback:.0%} fallback threshold"
+                        if ys.test == "fallback" else "")
+            out.append(Relaxation(
+                "domestic_floor", "year-domestic_floor-lower", f"{name}{ys.year}", points, "pp",
+                PENALTY["floor_per_usd"] * slack,
+                f"domestic floor {name}{ys.year}: best plan reaches {ys.share:.1%} of "
+                f"{ys.floor:.0%}{fallback}; lower it by {points:.1f} pp or shift about "
+                f"{slack:,.0f} USD of purchases to domestic suppliers"))
     return out
 
 
@@ -75,7 +81,7 @@ def _capacity(problem: SourcingProblem, cols: Columns, x: np.ndarray) -> list[Re
     slack = x[cols.capacity_slack]
     out = []
     for j in np.nonzero(slack > 0.5)[0]:
-        k, t = cols.order_offer[j], cols.order_quarter[j]
+        k, t = cols.pool_offer[j], cols.pool_quarter[j]
         cap, units = int(o.capacity[k, t]), float(np.ceil(slack[j] - TOL))
         part, quarter = problem.parts[o.part[k]], format_quarter(problem.quarters[t])
         out.append(Relaxation(
@@ -92,7 +98,7 @@ def _late(problem: SourcingProblem, cols: Columns, x: np.ndarray) -> list[Relaxa
     last = format_quarter(problem.quarters[-1])
     out = []
     for p in np.nonzero(backlog.max(axis=1) > 0.5)[0]:
-        part, late = problem.parts[p], backlog[p, :-1].sum()
+        part, late = problem.item_label(p), backlog[p, :-1].sum()
         if late > 0.5:
             first = format_quarter(problem.quarters[int(np.argmax(backlog[p] > 0.5))])
             out.append(Relaxation(

@@ -5,10 +5,13 @@ relaxation is nearly integral: only the domestic-floor and supplier-share rows m
 quantities fractional. The pipeline is therefore
 
 1. LP relaxation -> a lower bound on cost [USD];
-2. fix each order-made binary to 1 where the LP orders anything and re-solve the LP with the
-   floor and share rows tightened by the most that rounding up can cost them;
+2. fix each order-made binary, open where the LP orders at least the minimum order (else
+   closed: its units move to other offers), and re-solve the LP with the floor and share rows
+   tightened by the most that rounding up can cost them (floor rows where the LP buys);
 3. round the quantities up (inventory absorbs the surplus) -> an integer-feasible plan;
-4. if its cost is within the gap of the LP bound, stop: the gap is proven by the LP bound;
+4. if that fails, or costs more than the gap above the LP bound, try again opening every order
+   the LP makes at all, and tightening every floor row; keep the cheapest plan;
+5. if its cost is within the gap of the LP bound, stop: the gap is proven by the LP bound;
    otherwise hand the plan to the MIP solver as a starting solution.
 
 This is the classic relax-and-fix / rounding heuristic of lot-sizing MIPs [1]_.
@@ -91,14 +94,37 @@ def solve_mip(model: LinearModel, cols: Columns, solver: Solver,
 
 def _round(model: LinearModel, cols: Columns, arrays: Arrays, x_lp: np.ndarray,
            solver: Solver, options: SolveOptions) -> np.ndarray | None:
-    """An integer-feasible plan from the LP solution `x_lp`, or None if rounding fails."""
+    """The cheapest integer-feasible plan rounded from the LP solution `x_lp` (module
+    docstring, steps 2-4), or None if rounding fails."""
+    has_made = cols.made >= 0
+    pooled = np.bincount(cols.pool_row, weights=x_lp[cols.order],
+                         minlength=len(cols.pool_offer))[cols.pool_row[has_made]]
+    best, best_cost = None, np.inf
+    bound = float(arrays.cost @ x_lp)
+    for opened, scope in ((pooled >= cols.order_minimum[has_made] - TOL, "bought"),
+                          (pooled > TOL, "bought"), (pooled > TOL, "all")):
+        x = _round_with(model, cols, arrays, x_lp, opened, scope, solver, options)
+        if x is not None and float(arrays.cost @ x) < best_cost:
+            best, best_cost = x, float(arrays.cost @ x)
+        if best is not None and (best_cost - bound) <= options.mip_gap * max(abs(best_cost),
+                                                                             1e-9):
+            break
+    return best
+
+
+def _round_with(model: LinearModel, cols: Columns, arrays: Arrays, x_lp: np.ndarray,
+                opened: np.ndarray, scope: str, solver: Solver, options: SolveOptions
+                ) -> np.ndarray | None:
+    """One rounding: order-made binaries fixed at `opened` (per order column with one), floor
+    rows tightened where the LP buys (`scope` "bought") or all of them ("all")."""
     made = cols.made[cols.made >= 0]
     x = x_lp.copy()
-    x[made] = (x_lp[cols.order[cols.made >= 0]] > TOL).astype(float)
+    x[made] = opened.astype(float)
     fix = np.zeros(len(x), bool)
     fix[made] = True
-    lp2 = solver.solve(_tightened(model, fixed_relaxation(arrays, x, fix),
-                                        cols.inventory.shape[1]), options)
+    tight = _tightened(model, fixed_relaxation(arrays, x, fix), cols,
+                       _bought(arrays, x_lp) if scope == "bought" else None)
+    lp2 = solver.solve(tight, options)
     if lp2.status != "optimal":
         return None
     x = lp2.x.copy()
@@ -111,6 +137,14 @@ def _round(model: LinearModel, cols: Columns, arrays: Arrays, x_lp: np.ndarray,
     return trimmed if _feasible(arrays, trimmed) else x
 
 
+def _bought(arrays: Arrays, x: np.ndarray) -> np.ndarray:
+    """Per row, whether `x` has a non-zero entry in it (a floor row whose year has purchases)."""
+    cols = np.repeat(np.arange(len(arrays.cost)), np.diff(arrays.start))
+    size = np.bincount(arrays.index, weights=np.abs(arrays.value * x[cols]),
+                       minlength=len(arrays.row_lower))
+    return size > TOL
+
+
 def _feasible(arrays: Arrays, x: np.ndarray) -> bool:
     return violation(arrays, x) <= 1e-9
 
@@ -118,26 +152,35 @@ def _feasible(arrays: Arrays, x: np.ndarray) -> bool:
 def _trim_surplus(cols: Columns, x: np.ndarray) -> np.ndarray:
     """Take back units that rounding up left in stock at the end, latest orders first.
 
-    An order is cut only as far as the stock of every later quarter allows, and either to zero
-    (its order-made binary then 0) or not below its minimum. One pass per part with surplus.
+    An order is cut only as far as the stock of every later quarter allows, and so that its
+    pool's order in that quarter goes either to zero (its order-made binary then 0) or not below
+    its minimum. One pass per part with surplus.
     """
     stock = x[cols.inventory]
+    pooled = np.bincount(cols.pool_row, weights=x[cols.order], minlength=len(cols.pool_offer))
     for p in np.nonzero(stock[:, -1] > 0.5)[0]:
         js = np.nonzero(cols.order_part == p)[0]
         for j in js[np.argsort(-cols.order_quarter[js], kind="stable")]:
-            t, qty = cols.order_quarter[j], x[cols.order[j]]
+            t, qty, r = cols.order_quarter[j], x[cols.order[j]], cols.pool_row[j]
             room = np.floor(stock[p, t:].min() + TOL)
-            cut = qty if room >= qty else min(room, qty - cols.order_minimum[j])
+            rest = pooled[r] - qty          # the pool's other orders that quarter
+            if room >= qty and (rest < 0.5 or rest >= cols.order_minimum[j]):
+                cut = qty
+            else:
+                cut = min(room, qty, pooled[r] - cols.order_minimum[j])
             if cut >= 1:
                 x[cols.order[j]] -= cut
                 stock[p, t:] -= cut
-                if cols.made[j] >= 0 and x[cols.order[j]] == 0:
+                pooled[r] -= cut
+                if cols.made[j] >= 0 and pooled[r] < 0.5:
                     x[cols.made[j]] = 0.0
     return x
 
 
-def _tightened(model: LinearModel, arrays: Arrays, n_quarters: int) -> Arrays:
-    """Floor and share rows tightened by what rounding up a few quantities can cost them."""
+def _tightened(model: LinearModel, arrays: Arrays, cols: Columns,
+               bought: np.ndarray | None = None) -> Arrays:
+    """Floor and share rows tightened by what rounding up a few quantities can cost them; only
+    the floor rows `bought` marks, when given (rows without purchases stay as they are)."""
     lower, upper = arrays.row_lower.copy(), arrays.row_upper.copy()
     n_fractional = 2 + len(model.rows["offer-supplier_share-upper"].index)
     floor = model.rows["year-domestic_floor-lower"]
@@ -145,10 +188,12 @@ def _tightened(model: LinearModel, arrays: Arrays, n_quarters: int) -> Arrays:
         negative = np.minimum(arrays.value, 0.0)
         worst = np.zeros(len(lower))
         np.minimum.at(worst, arrays.index, negative)
-        rows = floor.index
+        rows = floor.index if bought is None else floor.index[bought[floor.index]]
         lower[rows] = -worst[rows] * n_fractional
     share = model.rows["offer-supplier_share-upper"].index
-    upper[share] = -float(n_quarters)  # rounding up adds < 1 unit per quarter to an offer
+    # rounding up adds < 1 unit per order column: per quarter, per design sharing the pool
+    per_pool = np.bincount(cols.pool_row, minlength=len(cols.pool_offer)).max(initial=1)
+    upper[share] = -float(cols.inventory.shape[1] * per_pool)
     return replace(arrays, row_lower=lower, row_upper=upper)
 
 
@@ -170,11 +215,12 @@ def _settle_continuous(model: LinearModel, cols: Columns, arrays: Arrays,
 def _settle_slacks(model: LinearModel, cols: Columns, arrays: Arrays, x: np.ndarray) -> None:
     """Elastic version: set capacity and floor slacks to exactly what the rounded plan needs."""
     x[cols.capacity_slack] = 0.0
-    years = sorted(cols.floor_slack)
-    x[[cols.floor_slack[y] for y in years]] = 0.0
+    x[list(cols.floor_slack.values())] = 0.0
     act = row_activity(arrays, x)
-    cap_rows = model.rows["offer-capacity-upper"].index  # one per order column, same order
+    cap_rows = model.rows["offer-capacity-upper"].index  # one per pool row, same order
     x[cols.capacity_slack] = np.maximum(act[cap_rows] - arrays.row_upper[cap_rows], 0.0)
     floor = model.rows["year-domestic_floor-lower"]
-    for row, year in zip(floor.index, floor.keys["year"], strict=True):
-        x[cols.floor_slack[int(year)]] = max(arrays.row_lower[row] - act[row], 0.0)
+    for row, design, year in zip(floor.index, floor.keys["design"], floor.keys["year"],
+                                 strict=True):
+        x[cols.floor_slack[(int(design), int(year))]] = max(arrays.row_lower[row] - act[row],
+                                                            0.0)

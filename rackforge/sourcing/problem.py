@@ -3,6 +3,13 @@
 Everything the optimization model needs, as NumPy arrays in base units: money [USD], quantities
 [units], lead times [weeks], rates [-]. Built from validated inputs by :func:`make_problem`, or at
 random by :func:`random_problem` for benchmarks and tests.
+
+One problem may buy for several rack designs (:attr:`SourcingProblem.designs`). Its rows of
+demand are then *items*, a (design, part) pair each (:attr:`SourcingProblem.part_design`), and a
+supplier's offer of a part the designs share is one row per item, the rows of one offer forming a
+*pool* (:attr:`Offers.pool`) that shares the offer's capacity, minimum order and supplier share;
+the domestic floor holds for each design's purchases on their own. With one design an item is a
+part and a pool an offer.
 """
 
 from __future__ import annotations
@@ -33,9 +40,16 @@ class Offers:
     lead_time_weeks: np.ndarray
     min_order_units: np.ndarray
     risk: np.ndarray  # [-]
+    pool: np.ndarray | None = None  # offers sharing capacity (same supplier and part); None:
+                                    # each offer its own
 
     def __len__(self) -> int:
         return len(self.supplier)
+
+    @property
+    def pools(self) -> np.ndarray:
+        """Pool of each offer row (the offer it shares capacity with), 0..n_pools-1."""
+        return np.arange(len(self.supplier)) if self.pool is None else self.pool
 
     @property
     def landed_usd(self) -> np.ndarray:
@@ -43,7 +57,7 @@ class Offers:
         return landed_unit_usd(self.unit_price_usd, self.freight_usd_per_unit, self.tariff_rate)
 
     def subset(self, keep: np.ndarray) -> Offers:
-        return Offers(**{k: v[keep] for k, v in self.__dict__.items()})
+        return Offers(**{k: (v if v is None else v[keep]) for k, v in self.__dict__.items()})
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,27 @@ class SourcingProblem:
     settings: Settings
     max_share: np.ndarray  # (parts,) largest share of one supplier [-]; 1 = no cap
     unsourced: tuple[str, ...] = ()
+    designs: tuple[str, ...] = ()            # rack designs bought for; () one, unnamed
+    part_design: np.ndarray | None = None    # (parts,) index into designs; None: all the first
+    design_unsourced: tuple[tuple[str, ...], ...] = ()   # per design, parts no one offers
+
+    @property
+    def item_design(self) -> np.ndarray:
+        """(parts,) the design each item (row of demand) is bought for."""
+        if self.part_design is None:
+            return np.zeros(len(self.parts), np.int64)
+        return self.part_design
+
+    @property
+    def several(self) -> bool:
+        """Whether the problem buys for more than one design (items name their design)."""
+        return len(self.designs) > 1
+
+    def item_label(self, i: int) -> str:
+        """Item `i` in words: its part, after its design when there are several."""
+        if self.several:
+            return f"{self.designs[self.item_design[i]]} {self.parts[i]}"
+        return self.parts[i]
 
     @property
     def domestic_weight(self) -> np.ndarray:
@@ -115,12 +150,18 @@ def demand_table(counts: Mapping[str, float], racks: Mapping[date, float],
 
 def offers_table(offers: Sequence[SupplierOffer], parts: Sequence[str],
                  quarters: Sequence[date], tariffs: Mapping[str, float]) -> Offers:
-    """Offers of `parts` as arrays; capacity repeated over `quarters`.
+    """Offers of `parts` (items: a part may appear once per design) as arrays, one row per
+    offer and item of its part, the rows of one offer a pool; capacity repeated over
+    `quarters`.
 
     Duty rate: the offer's own ``tariff_rate`` if given, else ``tariffs[origin]``, else 0 [-].
     """
-    index = {p: i for i, p in enumerate(parts)}
-    rows = [o for o in offers if o.part in index]
+    items: dict[str, list[int]] = {}
+    for i, p in enumerate(parts):
+        items.setdefault(p, []).append(i)
+    used = [o for o in offers if o.part in items]
+    pairs = [(k, i) for k, o in enumerate(used) for i in items[o.part]]
+    rows = [used[k] for k, _ in pairs]
     nan = float("nan")
 
     def col(get, dtype=float):  # noqa: ANN001, ANN202
@@ -128,7 +169,7 @@ def offers_table(offers: Sequence[SupplierOffer], parts: Sequence[str],
 
     capacity = col(lambda o: o.capacity_per_quarter, np.int64)
     return Offers(
-        supplier=col(lambda o: o.supplier, object), part=col(lambda o: index[o.part], np.int64),
+        supplier=col(lambda o: o.supplier, object), part=np.array([i for _, i in pairs], np.int64),
         origin=col(lambda o: o.country_of_origin, object),
         unit_price_usd=col(lambda o: o.unit_price_usd),
         freight_usd_per_unit=col(lambda o: o.freight_usd_per_unit),
@@ -139,7 +180,8 @@ def offers_table(offers: Sequence[SupplierOffer], parts: Sequence[str],
         capacity=np.repeat(capacity[:, None], len(quarters), axis=1),
         lead_time_weeks=col(lambda o: o.lead_time_weeks),
         min_order_units=col(lambda o: o.min_order_units, np.int64),
-        risk=col(lambda o: o.risk))
+        risk=col(lambda o: o.risk),
+        pool=np.array([k for k, _ in pairs], np.int64) if len(pairs) != len(used) else None)
 
 
 def default_floors(rule: ContentRule, quarters: Sequence[date]) -> dict[int, float]:
@@ -148,8 +190,18 @@ def default_floors(rule: ContentRule, quarters: Sequence[date]) -> dict[int, flo
 
 
 @dataclass(frozen=True)
+class DesignDemand:
+    """A rack design bought for: its BOM counts per rack and racks built per quarter."""
+
+    design: str
+    counts: Mapping[str, float]  # BOM count per rack [units]
+    racks: Mapping[date, float]  # build schedule [racks per quarter]
+
+
+@dataclass(frozen=True)
 class ProblemInputs:
-    """What :func:`make_problem` turns into tables."""
+    """What :func:`make_problem` turns into tables: `counts` and `racks` are those of the first
+    (or only) design, `more` those of further designs bought for in the same plan."""
 
     offers: Sequence[SupplierOffer]
     counts: Mapping[str, float]  # BOM count per rack [units]
@@ -157,20 +209,43 @@ class ProblemInputs:
     quarters: Sequence[date]
     tariffs: Mapping[str, float] = field(default_factory=dict)
     max_share: Mapping[str, float] = field(default_factory=dict)
+    design: str = ""  # id of the first design
+    more: tuple[DesignDemand, ...] = ()
+
+    @property
+    def demands(self) -> tuple[DesignDemand, ...]:
+        """Every design bought for, the first first."""
+        return (DesignDemand(self.design, self.counts, self.racks), *self.more)
 
 
 def make_problem(inputs: ProblemInputs, settings: Settings, start: date | None = None
                  ) -> SourcingProblem:
-    """Tables of the sourcing problem; parts no supplier offers are listed in ``unsourced``."""
+    """Tables of the sourcing problem; parts no supplier offers are listed in ``unsourced``.
+    With several designs (``inputs.more``) each design's parts are items of their own, in
+    design order, and offers of a shared part one pool (module docstring)."""
     offered = {o.part for o in inputs.offers}
-    counts = {p: c for p, c in inputs.counts.items() if p in offered and c > 0}
-    unsourced = tuple(sorted(p for p, c in inputs.counts.items() if p not in offered and c > 0))
     quarters = tuple(inputs.quarters)
-    parts, demand = demand_table(counts, inputs.racks, quarters)
+    parts: list[str] = []
+    tables, item_design, missing = [], [], []
+    for d, wanted in enumerate(inputs.demands):
+        counts = {p: c for p, c in wanted.counts.items() if p in offered and c > 0}
+        missing.append(tuple(sorted(p for p, c in wanted.counts.items()
+                                    if p not in offered and c > 0)))
+        names, demand = demand_table(counts, wanted.racks, quarters)
+        parts += names
+        tables.append(demand)
+        item_design += [d] * len(names)
+    demand = np.concatenate(tables) if tables else np.zeros((0, len(quarters)), np.int64)
     offers = offers_table(inputs.offers, parts, quarters, inputs.tariffs)
     share = np.array([inputs.max_share.get(p, 1.0) for p in parts], float)
-    return SourcingProblem(parts, quarters, start or quarters[0], demand, offers, settings,
-                           share, unsourced)
+    unsourced = tuple(sorted({p for m in missing for p in m}))
+    several = len(inputs.demands) > 1
+    return SourcingProblem(
+        tuple(parts), quarters, start or quarters[0], demand.astype(np.int64), offers,
+        settings, share, unsourced,
+        designs=tuple(d.design for d in inputs.demands) if several else (),
+        part_design=np.array(item_design, np.int64) if several else None,
+        design_unsourced=tuple(missing) if several else ())
 
 
 def random_problem(n_parts: int, n_suppliers: int, n_quarters: int, seed: int = 0,

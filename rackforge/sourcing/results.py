@@ -12,6 +12,7 @@ from datetime import date
 import numpy as np
 
 from rackforge.highs import Arrays, LinearModel, Solution
+from rackforge.sourcing.content import ContentTest, content_test, year_fallback, year_threshold
 from rackforge.sourcing.model import Columns, order_cost, part_reference_cost
 from rackforge.sourcing.problem import SourcingProblem
 from rackforge.sourcing.spec import format_quarter
@@ -30,6 +31,7 @@ class PlanLine:
     country_of_origin: str
     landed_unit_usd: float
     cost_usd: float
+    design: str = ""  # the rack design it is bought for, when a plan buys for several
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,19 @@ class CostBreakdown:
 
 @dataclass(frozen=True)
 class YearShare:
-    """Domestic share of a delivery year's purchases [-] against its floor [-]."""
+    """Domestic share of a delivery year's purchases [-] against its floor [-] (the plan's
+    constraint) and the rule's threshold and fallback threshold of that year [-]: `test` says
+    which one the share meets, "threshold", "fallback" (only the fallback) or "neither" (None:
+    nothing delivered that year)."""
 
     year: int
     share: float | None
     floor: float
     domestic_usd: float
     total_usd: float
+    threshold: float | None = None
+    fallback: float | None = None   # None where the rule has none that year
+    test: ContentTest | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,8 @@ class Binding:
     bound: float
     shadow_price_usd: float
     note: str = ""
+    design: str = ""  # the rack design the row is about, when a plan buys for several; "" for
+                      # a row several designs share (a shared offer's capacity)
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,8 @@ class SourcingResult:
     quarters: tuple[date, ...]
     risk: RiskExposure | None = None
     notes: tuple[str, ...] = ()
+    design: str = ""    # the rack design this result covers; "" the whole plan
+    by_design: tuple[SourcingResult, ...] = ()   # per design, when the plan buys for several
 
     def deliveries(self) -> dict[str, dict[date, int]]:
         """Planned deliveries per part and quarter [units], for the deploy stage."""
@@ -156,6 +168,7 @@ class SourcingResult:
     def to_dict(self) -> dict:
         """JSON-ready dictionary; quarters as ``2027Q1``."""
         data = asdict(self)
+        del data["by_design"]   # each design's is reported on its own (SourcingReport)
         data["share_by_quarter"] = {format_quarter(q): s for q, s in self.share_by_quarter.items()}
         data["quarters"] = [format_quarter(q) for q in self.quarters]
         for key in ("plan", "at_capacity"):
@@ -192,37 +205,68 @@ def _used(cols: Columns, x: np.ndarray) -> np.ndarray:
     return np.nonzero(x[cols.order] > 0.5)[0]
 
 
-def plan_lines(problem: SourcingProblem, cols: Columns, x: np.ndarray) -> tuple[PlanLine, ...]:
-    """Non-zero orders, sorted by quarter, part and supplier."""
+def _of_design(problem: SourcingProblem, cols: Columns, design: int | None) -> np.ndarray:
+    """Mask of the order columns bought for `design` (every column when None)."""
+    if design is None:
+        return np.ones(len(cols.order), bool)
+    return problem.item_design[cols.order_part] == design
+
+
+def plan_lines(problem: SourcingProblem, cols: Columns, x: np.ndarray,
+               design: int | None = None) -> tuple[PlanLine, ...]:
+    """Non-zero orders (of one design, when given), sorted by quarter, part and supplier."""
     o = problem.offers
     landed = o.landed_usd
+    mine = _of_design(problem, cols, design)
     out = []
     for j in _used(cols, x):
+        if not mine[j]:
+            continue
         k, t = cols.order_offer[j], cols.order_quarter[j]
         qty = int(round(x[cols.order[j]]))
+        name = problem.designs[problem.item_design[o.part[k]]] if problem.several else ""
         out.append(PlanLine(str(o.supplier[k]), problem.parts[o.part[k]], problem.quarters[t],
-                            qty, str(o.origin[k]), float(landed[k]), qty * float(landed[k])))
-    return tuple(sorted(out, key=lambda r: (r.quarter, r.part, r.supplier)))
+                            qty, str(o.origin[k]), float(landed[k]), qty * float(landed[k]),
+                            name))
+    return tuple(sorted(out, key=lambda r: (r.quarter, r.design, r.part, r.supplier)))
 
 
-def cost_breakdown(problem: SourcingProblem, cols: Columns, x: np.ndarray) -> CostBreakdown:
-    """Price, freight, duty, holding and risk cost of the plan `x` [USD]."""
+def cost_breakdown(problem: SourcingProblem, cols: Columns, x: np.ndarray,
+                   design: int | None = None) -> CostBreakdown:
+    """Price, freight, duty, holding and risk cost of the plan `x` (of one design's orders and
+    stock, when given) [USD]."""
     o = problem.offers
-    k, qty = cols.order_offer, np.round(x[cols.order])
+    mine = _of_design(problem, cols, design)
+    k, qty = cols.order_offer[mine], np.round(x[cols.order[mine]])
     price = float(qty @ o.unit_price_usd[k])
     freight = float(qty @ o.freight_usd_per_unit[k])
     duty = float(qty @ (o.unit_price_usd[k] * o.tariff_rate[k]))
     risk = float(qty @ (order_cost(problem)[k] - o.landed_usd[k]))
     hold_rate = problem.settings.holding_rate_per_quarter * part_reference_cost(problem)
-    holding = float((x[cols.inventory] * hold_rate[:, None]).sum())
+    items = np.ones(len(problem.parts), bool) if design is None else \
+        problem.item_design == design
+    holding = float((x[cols.inventory[items]] * hold_rate[items, None]).sum())
     return CostBreakdown(price, freight, duty, holding, risk)
 
 
-def shares(problem: SourcingProblem, cols: Columns, x: np.ndarray
+def year_share(problem: SourcingProblem, year: int, domestic_usd: float, total_usd: float
+               ) -> YearShare:
+    """A delivery year's share [-] with the plan's floor and the rule's thresholds."""
+    rule = problem.settings.rule
+    share = domestic_usd / total_usd if total_usd > 0 else None
+    fallback = year_fallback(rule, year)
+    return YearShare(year, share, problem.floor_of_year(year), domestic_usd, total_usd,
+                     year_threshold(rule, year).share, fallback.share if fallback else None,
+                     content_test(rule, year, share))
+
+
+def shares(problem: SourcingProblem, cols: Columns, x: np.ndarray, design: int | None = None
            ) -> tuple[dict[date, float | None], tuple[YearShare, ...]]:
-    """Domestic share of purchases per delivery quarter and per year under the rule [-]."""
+    """Domestic share of purchases (of one design's, when given) per delivery quarter and per
+    year under the rule [-]."""
     n_t = len(problem.quarters)
-    k, qty = cols.order_offer, np.round(x[cols.order])
+    mine = _of_design(problem, cols, design)
+    k, qty = cols.order_offer, np.where(mine, np.round(x[cols.order]), 0.0)
     cost = qty * problem.offers.landed_usd[k]
     total = np.bincount(cols.order_quarter, weights=cost, minlength=n_t)
     domestic = np.bincount(cols.order_quarter, weights=cost * problem.domestic_weight[k],
@@ -233,32 +277,56 @@ def shares(problem: SourcingProblem, cols: Columns, x: np.ndarray
     by_year = []
     for year in np.unique(years):
         tot, dom = float(total[years == year].sum()), float(domestic[years == year].sum())
-        by_year.append(YearShare(int(year), dom / tot if tot > 0 else None,
-                                 problem.floor_of_year(int(year)), dom, tot))
+        by_year.append(year_share(problem, int(year), dom, tot))
     return by_quarter, tuple(by_year)
 
 
-def capacity_hits(problem: SourcingProblem, cols: Columns, x: np.ndarray
-                  ) -> tuple[AtCapacity, ...]:
-    """Offers delivering their full capacity in a quarter."""
+def capacity_hits(problem: SourcingProblem, cols: Columns, x: np.ndarray,
+                  design: int | None = None) -> tuple[AtCapacity, ...]:
+    """Offers delivering their full capacity in a quarter (those of offers one design buys
+    from, when given); an offer several designs share counts their orders together."""
     o = problem.offers
-    cap = o.capacity[cols.order_offer, cols.order_quarter]
-    qty = np.round(x[cols.order])
-    hit = np.nonzero((cap > 0) & (qty >= cap))[0]
-    return tuple(AtCapacity(str(o.supplier[cols.order_offer[j]]),
-                            problem.parts[cols.order_part[j]],
-                            problem.quarters[cols.order_quarter[j]], int(qty[j]), int(cap[j]))
-                 for j in hit)
+    cap = o.capacity[cols.pool_offer, cols.pool_quarter]
+    qty = np.bincount(cols.pool_row, weights=np.round(x[cols.order]),
+                      minlength=len(cols.pool_offer))
+    hit = (cap > 0) & (qty >= cap)
+    if design is not None:
+        mine = np.zeros(len(cols.pool_offer), bool)
+        mine[cols.pool_row[_of_design(problem, cols, design)]] = True
+        hit &= mine
+    return tuple(AtCapacity(str(o.supplier[cols.pool_offer[r]]),
+                            problem.parts[o.part[cols.pool_offer[r]]],
+                            problem.quarters[cols.pool_quarter[r]], int(qty[r]), int(cap[r]))
+                 for r in np.nonzero(hit)[0])
+
+
+def row_design(problem: SourcingProblem, keys: dict[str, np.ndarray], i: int) -> str:
+    """The design row `i` of a family is about, when the plan buys for several ("" for one,
+    or for an offer several designs share)."""
+    if not problem.several:
+        return ""
+    if "design" in keys:
+        return problem.designs[keys["design"][i]]
+    if "part" in keys:
+        return problem.designs[problem.item_design[keys["part"][i]]]
+    if "offer" in keys:
+        o = problem.offers
+        members = o.pools == o.pools[keys["offer"][i]]
+        designs = np.unique(problem.item_design[o.part[members]])
+        return problem.designs[designs[0]] if len(designs) == 1 else ""
+    return ""
 
 
 def row_subject(problem: SourcingProblem, keys: dict[str, np.ndarray], i: int) -> str:
     """A readable name of row `i` of a family, from its keys."""
     words = []
+    if "design" in keys and problem.several:
+        words.append(problem.designs[keys["design"][i]])
     if "offer" in keys:
         k = keys["offer"][i]
         words += [str(problem.offers.supplier[k]), problem.parts[problem.offers.part[k]]]
     if "part" in keys:
-        words.append(problem.parts[keys["part"][i]])
+        words.append(problem.item_label(keys["part"][i]))
     if "quarter" in keys:
         words.append(format_quarter(problem.quarters[keys["quarter"][i]]))
     if "year" in keys:
@@ -285,7 +353,8 @@ def binding_constraints(problem: SourcingProblem, model: LinearModel, arrays: Ar
             bound = arrays.row_upper[row] if duals[i] < 0 else arrays.row_lower[row]
             out.append(Binding(name, row_subject(problem, block.keys, i),
                                float(lp.row_activity[row]), float(bound), float(duals[i]),
-                               _note(problem, name, block.keys, i, float(duals[i]))))
+                               _note(problem, name, block.keys, i, float(duals[i])),
+                               row_design(problem, block.keys, i)))
     return tuple(sorted(out, key=lambda b: -abs(b.shadow_price_usd)))
 
 

@@ -28,7 +28,6 @@ from rackforge.sourcing.results import (
     Explanation,
     PlanLine,
     SourcingResult,
-    YearShare,
     binding_constraints,
     capacity_hits,
     cost_breakdown,
@@ -94,35 +93,73 @@ def _result(problem: SourcingProblem, built: tuple[LinearModel, Columns], run: M
         options.say("pricing binding constraints (LP with binaries fixed)")
         binding = _duals(problem, built, x, options)
     status = "optimal" if run.solution.status == "optimal" else "feasible"
-    by_quarter, by_year = shares(problem, cols, x)
-    binding = tuple(_floor_note(b, by_year) for b in binding)
-    plan = plan_lines(problem, cols, x)
+    binding = tuple(_floor_note(b, problem, cols, x) for b in binding)
+    whole = replace(
+        _read_back(problem, cols, x, None), status=status, objective_usd=run.solution.objective,
+        lp_bound_usd=run.lp_bound, gap=run.solution.gap, binding=binding, build_s=build_s,
+        solve_s=run.solution.solve_s, method=run.method,
+        dual_method=DUAL_METHOD if options.duals else None)
+    return replace(whole, by_design=_views(problem, cols, x, whole))
+
+
+_SOLVE_FIGURES = ("status", "objective_usd", "lp_bound_usd", "gap", "build_s", "solve_s",
+                  "method", "dual_method", "explanation")
+
+
+def _read_back(problem: SourcingProblem, cols: Columns, x: np.ndarray, design: int | None
+               ) -> SourcingResult:
+    """The plan `x` (one design's part of it, when given) as a result; the solve's figures
+    (objective, bound, gap, times, method, binding limits) are left for the caller."""
+    by_quarter, by_year = shares(problem, cols, x, design)
+    plan = plan_lines(problem, cols, x, design)
+    unsourced = problem.unsourced if design is None else problem.design_unsourced[design]
     return SourcingResult(
-        status=status, rule=problem.settings.rule, rule_text=RULE_TEXT[problem.settings.rule],
-        plan=plan, cost=cost_breakdown(problem, cols, x),
-        objective_usd=run.solution.objective, lp_bound_usd=run.lp_bound,
-        gap=run.solution.gap, share_by_quarter=by_quarter, share_by_year=by_year,
-        binding=binding, at_capacity=capacity_hits(problem, cols, x), explanation=None,
-        build_s=build_s, solve_s=run.solution.solve_s, method=run.method,
-        dual_method=DUAL_METHOD if options.duals else None, unsourced=problem.unsourced,
-        quarters=problem.quarters, risk=risk_exposure(problem, plan),
-        notes=result_notes(problem))
+        status="optimal", rule=problem.settings.rule, rule_text=RULE_TEXT[problem.settings.rule],
+        plan=plan, cost=cost_breakdown(problem, cols, x, design), objective_usd=float("nan"),
+        lp_bound_usd=float("nan"), gap=float("nan"), share_by_quarter=by_quarter,
+        share_by_year=by_year, binding=(), at_capacity=capacity_hits(problem, cols, x, design),
+        explanation=None, build_s=0.0, solve_s=0.0, method="", dual_method=None,
+        unsourced=unsourced, quarters=problem.quarters, risk=risk_exposure(problem, plan),
+        notes=result_notes(problem, unsourced),
+        design=problem.designs[design] if design is not None else "")
 
 
-def result_notes(problem: SourcingProblem) -> tuple[str, ...]:
+def _views(problem: SourcingProblem, cols: Columns, x: np.ndarray, whole: SourcingResult
+           ) -> tuple[SourcingResult, ...]:
+    """Each design's part of the plan `x`, when the problem buys for several (else ()), with
+    the solve's figures of the `whole` plan and the binding limits about that design (or
+    shared by several)."""
+    if not problem.several:
+        return ()
+    solve = {k: getattr(whole, k) for k in _SOLVE_FIGURES}
+    views = tuple(replace(_read_back(problem, cols, x, d), **solve,
+                          binding=tuple(b for b in whole.binding if b.design in ("", name)))
+                  for d, name in enumerate(problem.designs))
+    if whole.status == "infeasible":   # the plan of the elastic version: no capacity is kept
+        views = tuple(replace(v, at_capacity=()) for v in views)
+    return views
+
+
+def result_notes(problem: SourcingProblem, unsourced: tuple[str, ...] | None = None
+                 ) -> tuple[str, ...]:
     """Caveats a reader of the numbers needs: exemptions, proxies, parts left out."""
     notes = [RULE_NOTES[problem.settings.rule]]
-    if problem.unsourced:
+    unsourced = problem.unsourced if unsourced is None else unsourced
+    if unsourced:
         notes.append("not sourced (no supplier offers them, left out of cost and share): "
-                     + ", ".join(problem.unsourced))
+                     + ", ".join(unsourced))
     return tuple(notes)
 
 
-def _floor_note(b: Binding, by_year: tuple[YearShare, ...]) -> Binding:
+def _floor_note(b: Binding, problem: SourcingProblem, cols: Columns, x: np.ndarray
+                ) -> Binding:
     """Restate a floor row's dual as the cost of one percentage point of floor [USD/pp]."""
     if b.constraint != "year-domestic_floor-lower":
         return b
-    total = next((y.total_usd for y in by_year if str(y.year) == b.subject), 0.0)
+    design = problem.designs.index(b.design) if b.design else None
+    year = int(b.subject.rsplit(" ", 1)[-1])
+    _, by_year = shares(problem, cols, x, design)
+    total = next((y.total_usd for y in by_year if y.year == year), 0.0)
     per_point = b.shadow_price_usd * total / 100.0
     return replace(b, note=f"raising the {b.subject} floor by 1 pp costs about "
                            f"{per_point:,.0f} USD (dual x purchases / 100)")
@@ -147,13 +184,15 @@ def _infeasible(problem: SourcingProblem, options: PlanOptions, build_s: float,
     cost: CostBreakdown | None = None
     by_quarter: dict[date, float | None] = {}
     by_year: tuple = ()
+    views: tuple[SourcingResult, ...] = ()
+    x = None
     if options.explain:
         options.say("infeasible: solving with priced slack to find what must give")
         explanation, (cols, x) = explain_infeasible(problem, options.solver,
                                                     options.solve_options())
         plan, cost = plan_lines(problem, cols, x), cost_breakdown(problem, cols, x)
         by_quarter, by_year = shares(problem, cols, x)
-    return SourcingResult(
+    whole = SourcingResult(
         status="infeasible", rule=problem.settings.rule,
         rule_text=RULE_TEXT[problem.settings.rule], plan=plan, cost=cost,
         objective_usd=float("nan"), lp_bound_usd=float("nan"), gap=float("nan"),
@@ -162,3 +201,6 @@ def _infeasible(problem: SourcingProblem, options: PlanOptions, build_s: float,
         method=run.method, dual_method=None, unsourced=problem.unsourced,
         quarters=problem.quarters, risk=risk_exposure(problem, plan) if plan else None,
         notes=result_notes(problem))
+    if x is not None:
+        views = _views(problem, cols, x, whole)
+    return replace(whole, by_design=views)

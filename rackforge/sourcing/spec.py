@@ -6,7 +6,7 @@ quarter) inside. Money is in US dollars [USD]; tariff and share figures are frac
 Example::
 
     sourcing:
-      design: nvl72-reference
+      design: nvl72-reference      # or designs: [nvl72-us, gb300-us], one plan for them all
       build_schedule: {2027Q1: 40, 2027Q2: 80}
       suppliers_csv: suppliers-reference.csv
       tariffs: {CN: 0.25, TW: 0.10}
@@ -101,7 +101,14 @@ class WhatIfSpec(Frozen):
 class SourcingSpec(Frozen):
     """The ``sourcing:`` section of a scenario."""
 
-    design: str | None = Field(default=None, description="rack design id; default: the only one")
+    design: str | None = Field(default=None, description="rack design id; default: the rack "
+                               "designs the plan deploys, else the only one")
+    designs: list[str] | None = Field(
+        default=None, min_length=1,
+        description="rack design ids to source in one plan (their parts share the suppliers' "
+                    "capacity; each meets the domestic floor on its own). `designs` wins over "
+                    "`design`: given both, `design` must be one of `designs` and comes first; "
+                    "the first design is the one the single-design figures describe")
     build_schedule: dict[Quarter, float] | Literal["plan"] = Field(
         default="plan", description="'plan' (the default): the racks the deployment ramp "
         "builds; or racks built per quarter, in a scenario without a plan: section")
@@ -112,9 +119,11 @@ class SourcingSpec(Frozen):
     tariffs: dict[Country, TariffRate] = Field(default_factory=dict,
                                              description="duty rate by country of origin [-]")
     content_rule: ContentRule = "far25"
-    domestic_floor: Share | dict[int, Share] | None = Field(
+    domestic_floor: Share | dict[int, Share] | Literal["fallback"] | None = Field(
         default=None, description="floor on domestic share per delivery year [-]; default: the "
-                                  "rule's threshold by year; 0 switches it off")
+                                  "rule's threshold by year; 'fallback': the rule's fallback "
+                                  "threshold where one applies (FAR 25: 60% through 2029), "
+                                  "else its threshold; 0 switches it off")
     critical_parts: list[CriticalPart] = Field(default_factory=list)
     extra_lines: list[ExtraLine] = Field(default_factory=list)
     fabric: Literal["cluster", "none"] = Field(
@@ -142,8 +151,26 @@ class SourcingSpec(Frozen):
                              "least one quarter")
         if not self.suppliers and not self.suppliers_csv:
             raise ValueError("give suppliers (a list) or suppliers_csv (a file)")
+        self._check_designs()
         self._schedule_after_start()
         return self
+
+    def _check_designs(self) -> None:
+        if self.designs is None:
+            return
+        if len(set(self.designs)) != len(self.designs):
+            raise ValueError("designs: name each rack design once")
+        if self.design is not None and self.design not in self.designs:
+            raise ValueError(f"design {self.design} is not one of designs "
+                             f"({', '.join(self.designs)}): give one of them, or only designs")
+
+    @property
+    def design_ids(self) -> list[str]:
+        """The designs named, `design` first (it wins the first place); [] when none is."""
+        if self.designs is None:
+            return [self.design] if self.design else []
+        first = [self.design] if self.design else []
+        return first + [d for d in self.designs if d != self.design]
 
     def _schedule_after_start(self) -> None:
         """No rack may be scheduled before `start`, the first quarter orders can be placed."""

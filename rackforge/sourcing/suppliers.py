@@ -198,6 +198,27 @@ def _check_quarters(located: list[tuple[str, date]], quarters: tuple[date, ...],
                              f"to {format_quarter(quarters[-1])}")
 
 
+def pick_designs(spec: SourcingSpec, designs: Sequence[RackDesign],
+                 deployed: Sequence[str] = ()) -> list[RackDesign]:
+    """The rack designs to source, the first first: ``sourcing.designs`` (with
+    ``sourcing.design`` moved first when both are given) or ``sourcing.design``; else every
+    design the plan deploys (`deployed`, in the plan's order), else the scenario's only design.
+    Raises InputError naming the key of an unknown id."""
+    if not spec.design_ids:
+        if deployed:
+            return [pick_design(spec, designs, d) for d in dict.fromkeys(deployed)]
+        return [pick_design(spec, designs)]
+    if spec.designs is None:
+        return [pick_design(spec, designs)]
+    by_id = {d.id: d for d in designs}
+    for i, wanted in enumerate(spec.designs):
+        if wanted not in by_id:
+            raise InputError("unknown rack design", None, f"sourcing.designs[{i}]", wanted,
+                             f"one of {', '.join(by_id)}" if by_id else "a scenario with racks",
+                             closest(wanted, list(by_id)))
+    return [by_id[d] for d in spec.design_ids]
+
+
 def pick_design(spec: SourcingSpec, designs: Sequence[RackDesign],
                 preferred: str | None = None) -> RackDesign:
     """The rack design to source: ``sourcing.design``, else `preferred` (the rack the plan

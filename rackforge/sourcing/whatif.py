@@ -15,7 +15,10 @@ from datetime import date
 
 import numpy as np
 
+from rackforge.calendar import quarter_range
+from rackforge.sourcing.content import year_fallback
 from rackforge.sourcing.problem import (
+    DesignDemand,
     ProblemInputs,
     Settings,
     SourcingProblem,
@@ -51,11 +54,16 @@ class SourcingCase:
         return replace(problem, offers=replace(problem.offers, capacity=capacity))
 
 
-def floors(spec: SourcingSpec) -> dict[int, float]:
-    """The domestic floor per delivery year [-]: given, or the rule's threshold by year."""
-    by_rule = default_floors(spec.content_rule, spec.quarters)
+def floors(spec: SourcingSpec, quarters: Sequence[date] | None = None) -> dict[int, float]:
+    """The domestic floor per delivery year of `quarters` (default: the spec's horizon) [-]:
+    given, the rule's fallback threshold where it has one ('fallback'), or the rule's threshold
+    by year."""
+    by_rule = default_floors(spec.content_rule, spec.quarters if quarters is None else quarters)
     if spec.domestic_floor is None:
         return by_rule
+    if spec.domestic_floor == "fallback":
+        fallback = {y: year_fallback(spec.content_rule, y) for y in by_rule}
+        return {y: fallback[y].share if fallback[y] else f for y, f in by_rule.items()}
     if isinstance(spec.domestic_floor, dict):
         return {y: spec.domestic_floor.get(y, f) for y, f in by_rule.items()}
     return {y: float(spec.domestic_floor) for y in by_rule}
@@ -68,26 +76,40 @@ def outage_pairs(outages: Sequence[SupplierOutage]
                  for lost in outages)
 
 
-def build_case(resolved: ResolvedSourcing) -> SourcingCase:
-    """The base case of a resolved sourcing section, its suppliers' outages included."""
-    spec = resolved.spec
+def build_case(resolved: ResolvedSourcing | Sequence[ResolvedSourcing]) -> SourcingCase:
+    """The base case of a resolved sourcing section (one design, or several bought for in one
+    plan, the first first, each with its racks as its ``build_schedule``), its suppliers'
+    outages included. The section's settings are the first design's; the horizon runs from
+    the start to the last quarter any design is built in."""
+    designs = (resolved,) if isinstance(resolved, ResolvedSourcing) else tuple(resolved)
+    first = designs[0]
+    spec = first.spec
+    quarters = spec.quarters
+    if len(designs) > 1:
+        last = max(max(d.spec.build_schedule) for d in designs)
+        quarters = tuple(quarter_range(min(d.spec.quarters[0] for d in designs), last))
     inputs = ProblemInputs(
-        offers=resolved.offers, counts=resolved.bom.counts(),
-        racks=dict(spec.build_schedule), quarters=spec.quarters, tariffs=dict(spec.tariffs),
-        max_share={c.part: c.max_supplier_share for c in spec.critical_parts})
-    settings = Settings(spec.content_rule, floors(spec), spec.holding_rate_per_quarter,
-                        spec.risk_penalty)
-    return SourcingCase(inputs, settings, spec.quarters[0], outage_pairs(spec.outages))
+        offers=first.offers, counts=first.bom.counts(),
+        racks=dict(spec.build_schedule), quarters=quarters, tariffs=dict(spec.tariffs),
+        max_share={c.part: c.max_supplier_share for c in spec.critical_parts},
+        design=first.design.id,
+        more=tuple(DesignDemand(d.design.id, d.bom.counts(), dict(d.spec.build_schedule))
+                   for d in designs[1:]))
+    settings = Settings(spec.content_rule, floors(spec, quarters),
+                        spec.holding_rate_per_quarter, spec.risk_penalty)
+    return SourcingCase(inputs, settings, quarters[0], outage_pairs(spec.outages))
 
 
 def apply_what_if(case: SourcingCase, change: WhatIfSpec) -> SourcingCase:
     """`case` with `change` applied: new tariffs, outages (added to the base case's), scaled or
-    extra racks."""
+    extra racks (scaled for every design; extra racks are of the first design)."""
     racks = {q: n * change.demand_factor for q, n in case.inputs.racks.items()}
     for q, n in change.extra_racks.items():
         racks[q] = racks.get(q, 0.0) + n
+    more = tuple(replace(d, racks={q: n * change.demand_factor for q, n in d.racks.items()})
+                 for d in case.inputs.more)
     inputs = replace(case.inputs, tariffs={**case.inputs.tariffs, **change.tariffs},
-                     racks=racks)
+                     racks=racks, more=more)
     outages = case.outages + outage_pairs(change.supplier_lost)
     return replace(case, inputs=inputs, outages=outages)
 
@@ -103,10 +125,12 @@ class WhatIfResult:
     delta_share_by_year: dict[int, float | None] = field(default_factory=dict)
     shortfall_units: float = 0.0
     summary: str = ""
+    delta_share_by_design: dict[str, dict[int, float | None]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "delta_cost_usd": self.delta_cost_usd,
                 "delta_share_by_year": self.delta_share_by_year,
+                "delta_share_by_design": self.delta_share_by_design,
                 "shortfall_units": self.shortfall_units, "summary": self.summary,
                 "base": self.base.to_dict(), "case": self.case.to_dict()}
 
@@ -122,18 +146,26 @@ def run_what_if(case: SourcingCase, name: str, change: WhatIfSpec,
     return compare(name, base, changed)
 
 
+def _share_deltas(base: SourcingResult, case: SourcingResult) -> dict[int, float | None]:
+    base_share = {y.year: y.share for y in base.share_by_year}
+    return {y.year: (y.share - base_share[y.year]
+                     if y.share is not None and base_share.get(y.year) is not None else None)
+            for y in case.share_by_year}
+
+
 def compare(name: str, base: SourcingResult, case: SourcingResult) -> WhatIfResult:
-    """Differences of `case` against `base`; infeasible cases report their shortfall."""
+    """Differences of `case` against `base` (shares of all the plan's purchases, and of each
+    design's when it buys for several); infeasible cases report their shortfall."""
     delta = (case.cost.total_usd - base.cost.total_usd
              if case.cost is not None and base.cost is not None else None)
-    base_share = {y.year: y.share for y in base.share_by_year}
-    shares = {y.year: (y.share - base_share[y.year]
-                       if y.share is not None and base_share.get(y.year) is not None else None)
-              for y in case.share_by_year}
+    shares = _share_deltas(base, case)
+    base_views = {v.design: v for v in base.by_design}
+    by_design = {v.design: _share_deltas(base_views[v.design], v) for v in case.by_design
+                 if v.design in base_views}
     if case.status == "infeasible":
         text = case.explanation.summary if case.explanation else "infeasible"
     else:
         text = f"cost changes by {delta:+,.0f} USD ({delta / base.cost.total_usd:+.2%})"
     lost = sum(r.amount for r in case.explanation.relaxations
                if r.kind in ("shortfall", "capacity")) if case.explanation else 0.0
-    return WhatIfResult(name, base, case, delta, shares, lost, f"{name}: {text}")
+    return WhatIfResult(name, base, case, delta, shares, lost, f"{name}: {text}", by_design)

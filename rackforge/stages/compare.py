@@ -1,5 +1,5 @@
 """The ``compare`` stage: candidate systems side by side with TCO, buy now or wait
-(:mod:`rackforge.compare`). A candidate built of the rack design the sourcing plan covers takes
+(:mod:`rackforge.compare`). A candidate built of a rack design the sourcing plan buys for takes
 that plan's domestic share and landed cost; training figures the ``evaluate`` stage computed
 for the same system, model, GPU count and precision are reused, so the two stages agree."""
 
@@ -25,12 +25,13 @@ def run(compare: CompareSpec, catalog: Catalog,
         layouts: Mapping[str, RackLayout] | None = None, economics: EconomicsSpec | None = None,
         evaluate: list[TrainingEvaluation] | None = None,
         source: SourcingReport | None = None) -> Comparison:
-    """Rank the candidates; the sourced rack design's figures come from `source` (unless its
-    plan is infeasible), training rates from `evaluate` where it ran the same case."""
+    """Rank the candidates; each sourced rack design's figures (those the plan buys racks of)
+    come from `source` (unless its plan is infeasible), training rates from `evaluate` where
+    it ran the same case."""
     sourced = {}
-    if source is not None and source.result.status != "infeasible":
-        design = source.resolved.design.id
-        sourced[design] = SourcedRack(design, source.bom.total_usd, source.domestic_share)
+    if source is not None and source.whole.status != "infeasible":
+        sourced = {d.design: SourcedRack(d.design, d.bom.total_usd, d.domestic_share)
+                   for d in source.by_design if d.racks_total > 0}
     inputs = CompareInputs(catalog, layouts or {}, economics or EconomicsSpec(), sourced=sourced,
                            rates=_evaluated(compare, evaluate or []))
     return compare_candidates(compare, inputs)

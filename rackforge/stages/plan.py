@@ -38,13 +38,13 @@ def run(plan: PlanSpec, demand: Demand, economics: EconomicsSpec | None = None,
                              "a name under line.variants", closest(rack.line_variant,
                                                                    list(variants)))
     parts = []
-    if supply is not None:
-        sourced = None   # the generation of the sourced design uses the parts
-        if len(demand.racks) > 1:
-            sourced = next(r.id for r in demand.racks
-                           if r.design == supply.resolved.design.id)
+    if supply is not None:   # a part limits the generations built of the designs using it
+        built_of: dict[str | None, list[str]] = {}
+        for rack in demand.racks:
+            built_of.setdefault(rack.design, []).append(rack.id)
         parts = [PartLimit(p.part, p.units_per_rack, p.delivered_by(supply.start,
-                                                                    demand.quarters), sourced)
+                                                                    demand.quarters),
+                           supply.generations(p, built_of) if len(demand.racks) > 1 else None)
                  for p in supply.parts]
     energize = [add_quarters(q, demand.lag) for q in demand.quarters]
     inputs = plan_inputs(plan, demand, economics or EconomicsSpec(), line, parts, variants,

@@ -1,6 +1,7 @@
-"""The ``supply`` stage: the bill of materials of the rack the program deploys and what its
-suppliers can deliver by each quarter (:mod:`rackforge.sourcing.capacity`). The ramp reads it
-as parts limits; sourcing buys from it for the racks the ramp builds."""
+"""The ``supply`` stage: the bills of materials of the racks the program deploys (every rack
+design sourcing buys for) and what their suppliers can deliver by each quarter
+(:mod:`rackforge.sourcing.capacity`). The ramp reads it as parts limits; sourcing buys from it
+for the racks the ramp builds."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from rackforge.errors import InputError
 from rackforge.sourcing.bom import per_rack
 from rackforge.sourcing.capacity import Supply, supply
 from rackforge.sourcing.spec import SourcingSpec
-from rackforge.sourcing.suppliers import pick_design, resolve_sourcing
+from rackforge.sourcing.suppliers import pick_designs, resolve_sourcing
 
 TITLE = "Parts supply"
 SECTIONS = ("sourcing", "layouts", "catalog")
@@ -26,21 +27,30 @@ SECTIONS = ("sourcing", "layouts", "catalog")
 
 def run(sourcing: SourcingSpec, layouts: Mapping[str, RackLayout], catalog: Catalog,
         cluster: ClusterCheck | None = None, demand: Demand | None = None) -> Supply:
-    """The deployed rack's BOM (with the cluster's fabric per rack when the cluster is built of
-    it) and, per part, the units its offers can deliver by each quarter."""
+    """Each sourced design's BOM (with the cluster's fabric per rack for the design the cluster
+    is built of) and, per part, the units its offers can deliver by each quarter. Sourced:
+    ``sourcing.designs`` or ``sourcing.design``, else every design the plan deploys."""
     deployed = demand.designs() if demand is not None else []
-    design = pick_design(sourcing, [layout.design for layout in layouts.values()],
-                         deployed[0] if deployed else None)
-    if demand is not None and design.id not in deployed:
-        raise InputError("sourcing a rack the plan does not deploy", None, "sourcing.design",
-                         design.id, "a rack the plan deploys ("
-                         + (", ".join(deployed) or "it names no rack design")
-                         + "), so that sourcing buys for the racks the ramp builds")
-    extra: list[tuple[str, float, str]] = []
-    if cluster is not None and sourcing.fabric == "cluster" and \
-            cluster.base.spec.rack == design.id:
-        extra = per_rack(fabric_bom(cluster.base), cluster.base.racks)
-    resolved = resolve_sourcing(sourcing, catalog, design, extra)
+    designs = pick_designs(sourcing, [layout.design for layout in layouts.values()], deployed)
+    if len(designs) > 1 and isinstance(sourcing.build_schedule, dict):
+        raise InputError("a build schedule of racks per quarter is for one design", None,
+                         "sourcing.designs", ", ".join(d.id for d in designs),
+                         "one design, or racks from the plan (build_schedule: plan)")
+    for design in designs:
+        if demand is not None and design.id not in deployed:
+            key = "sourcing.design" if sourcing.designs is None else \
+                f"sourcing.designs[{sourcing.designs.index(design.id)}]"
+            raise InputError("sourcing a rack the plan does not deploy", None, key, design.id,
+                             "a rack the plan deploys ("
+                             + (", ".join(deployed) or "it names no rack design")
+                             + "), so that sourcing buys for the racks the ramp builds")
+    resolved = []
+    for design in designs:
+        extra: list[tuple[str, float, str]] = []
+        if cluster is not None and sourcing.fabric == "cluster" and \
+                cluster.base.spec.rack == design.id:
+            extra = per_rack(fabric_bom(cluster.base), cluster.base.racks)
+        resolved.append(resolve_sourcing(sourcing, catalog, design, extra))
     return supply(resolved, _start(sourcing, demand))
 
 
@@ -54,17 +64,23 @@ def _start(sourcing: SourcingSpec, demand: Demand | None) -> date:
 
 
 def summary(result: Supply) -> str:
-    design = result.resolved.design.id
-    return (f"{design}: {len(result.resolved.bom.lines)} BOM lines, {len(result.parts)} parts "
-            f"offered by {len({o.supplier for o in result.resolved.offers})} suppliers, orders "
-            f"from {format_quarter(result.start)}")
+    designs = result.sourced
+    lines = sum(len(d.bom.lines) for d in designs)
+    parts = {p.part for p in result.parts}
+    suppliers = {o.supplier for o in result.resolved.offers if o.part in parts}
+    return (f"{', '.join(d.design.id for d in designs)}: {lines} BOM lines, {len(parts)} parts "
+            f"offered by {len(suppliers)} suppliers, orders from {format_quarter(result.start)}")
 
 
 def data(result: Supply) -> dict[str, Any]:
     return {"design": result.resolved.design.id, "start": format_quarter(result.start),
+            "designs": [d.design.id for d in result.sourced],
             "example_data": result.resolved.example,
             "bom_per_rack": [vars(line) for line in result.resolved.bom.lines],
+            "bom_per_rack_by_design": {d.design.id: [vars(line) for line in d.bom.lines]
+                                       for d in result.sourced},
             "parts": [{"part": p.part, "units_per_rack": p.units_per_rack,
+                       "used_by": [{"design": d, "units_per_rack": n} for d, n in p.used_by],
                        "capacity_added": [{"from_quarter": format_quarter(
                            add_quarters(result.start, first)), "units_per_quarter": units}
                            for first, units in p.added_per_quarter],

@@ -36,10 +36,14 @@ def data_values(html: str) -> list[float]:
 
 def test_results_json_is_versioned_and_complete(report):
     doc, _, _ = report
-    assert doc["schema_version"] == "1.1"
+    assert doc["schema_version"] == "1.2"
     assert doc["scenario"]["name"].startswith("Reference")
+    schema = (Path(__file__).parents[2] / "docs" / "results-schema.md").read_text()
+    assert f'"schema_version": "{doc["schema_version"]}"' in schema
+    for stage in doc["stages"]:
+        assert f"| `{stage}` |" in schema, f"docs/results-schema.md describes no {stage} stage"
     for stage in ("checks", "cluster", "evaluate", "source", "compare", "build", "plan",
-                  "demand", "supply"):
+                  "demand", "supply", "lines", "cost"):
         assert doc["stages"][stage]["status"] == "ok", doc["stages"][stage]
         assert doc["stages"][stage]["data"] is not None
         assert len(doc["stages"][stage]["key"]) == 64
@@ -83,8 +87,12 @@ def test_report_numbers_equal_results_json(report):
                    for v in values)
     for cand in doc["stages"]["compare"]["data"]["results"]:
         assert any(v == pytest.approx(cand["cost_of_work_usd"], rel=1e-12) for v in values)
-    for q, racks in source["racks_by_quarter"].items():   # sourced = built, quarter by quarter
-        assert doc["stages"]["plan"]["data"]["racks_by_quarter"][q] == racks
+    built = doc["stages"]["plan"]["data"]["whole_racks_by_system_by_quarter"]
+    for design in source["designs"]:        # sourced = built, generation by generation
+        generations = design["generation"].split("+")
+        for q, racks in design["racks_by_quarter"].items():
+            assert sum(built[g][q] for g in generations) == racks
+    for racks in source["racks_by_quarter"].values():
         assert any(v == racks for v in values)
 
 

@@ -152,7 +152,7 @@ def test_project_pages_render(app, maker):
     assert f'action="/versions/{v1.id}/run"' in project.text
     assert f'href="/projects/{v1.project_id}/edit"' in project.text
     version = maker.get(f"/versions/{v1.id}")
-    assert "Reference NVL72-class rack, US build" in version.text
+    assert "Reference program, four rack generations, US build" in version.text
     assert "suppliers-reference.csv" in version.text and WITHHELD not in version.text
     editor = maker.get(f"/projects/{v1.project_id}/edit")
     assert editor.status_code == 200 and 'name="scenario_yaml"' in editor.text
@@ -300,7 +300,7 @@ def test_runs_and_reports_follow_the_confidentiality_rule(app, maker, lab):
     assert answer.status_code == 303
     run_path = answer.headers["location"]
     page = maker.get(run_path)
-    assert page.status_code == 200 and "queued" in page.text and "0 of 10 stages" in page.text
+    assert page.status_code == 200 and "queued" in page.text and "0 of 12 stages" in page.text
     assert maker.get(run_path + "/report").status_code == 409
     assert maker.get("/api" + run_path).json()["status"] == "queued"    # the cookie, on the API
     assert TestClient(app).get("/api" + run_path).status_code == 401

@@ -47,6 +47,8 @@ from rackforge.economics import (
 from rackforge.errors import InputError
 from rackforge.inputs import closest
 from rackforge.perf import Serving, TrainingOptions, evaluate_inference, evaluate_training
+from rackforge.perf.api import training_context
+from rackforge.perf.goodput import job_goodput
 
 PerfTable = Mapping[tuple[str, str], PerfPoint]
 DomesticBasis = Literal["sourced", "stated", "not sourced"]
@@ -214,7 +216,7 @@ def evaluate(spec: CompareSpec, cand: CandidateData, perf: PerfTable, case: Case
     racks = _fleet_racks(spec, t, cand.rack)
     gpus = racks * cand.rack.accelerators
     points = {w.id: perf[(cand.id, w.id)] for w in spec.workloads}
-    rate = {w: gpus * p.tokens_per_s_per_gpu * econ.utilization * 3600.0
+    rate = {w: gpus * p.useful_tokens_per_s_per_gpu * econ.utilization * 3600.0
             for w, p in points.items()}                       # tokens per wall-clock hour
     hours = sum(w.tokens / rate[w.id] for w in spec.workloads) if gpus else math.inf
     available_h = max(0.0, hours_between(start, quarter_end(spec.deadline)))
@@ -364,14 +366,29 @@ def _perf_table(spec: CompareSpec, cands: list[CandidateData], inputs: CompareIn
                 table[key] = inputs.perf[key]
                 continue
             rate = c_spec.performance.get(w.id, inputs.rates.get(key))
-            if rate is None:
-                system = inputs.catalog.get(cand.system_id, System)
-                try:
+            system = inputs.catalog.get(cand.system_id, System)
+            try:
+                if rate is None:
                     rate = estimate_performance(system, w, inputs.catalog)
-                except InputError as exc:
-                    raise exc.at(None, f"compare.workloads[{i}]") from None
-            table[key] = PerfPoint(rate, power)
+                useful = training_goodput(system, w, rate, inputs.catalog)
+            except InputError as exc:
+                raise exc.at(None, f"compare.workloads[{i}]") from None
+            table[key] = PerfPoint(rate, power, useful)
     return table
+
+
+def training_goodput(system: System, workload: WorkloadItem, rate: float, catalog: Catalog
+                     ) -> float:
+    """Useful share of wall time of one training job of `workload` on `system` at `rate`
+    tokens/s per GPU (failures, checkpoints and restarts: :mod:`rackforge.perf.goodput`, with
+    its default storage and spares); 1 for serving."""
+    if workload.mode != "training" or rate <= 0:
+        return 1.0
+    options = TrainingOptions(dtype=workload.dtype or "bf16")
+    ctx = training_context(system, workload.model, options, catalog)
+    ideal_s = workload.tokens / (workload.gpus * rate)
+    return job_goodput(ideal_s, workload.gpus, ctx.counts.params, system.host_gpus,
+                       system.scaleup_domain).fraction
 
 
 def compare(spec: CompareSpec, inputs: CompareInputs) -> Comparison:

@@ -267,6 +267,13 @@ class PerfPoint:
 
     tokens_per_s_per_gpu: float   # trained or served tokens per second per accelerator [1/s]
     power_per_gpu_w: float        # IT power per accelerator while running, system share incl. [W]
+    goodput: float = 1.0          # useful share of wall time (training: failures, checkpoints,
+                                  # restarts) [-]
+
+    @property
+    def useful_tokens_per_s_per_gpu(self) -> float:
+        """Tokens per second of wall time, goodput included [1/s]."""
+        return self.tokens_per_s_per_gpu * self.goodput
 
 
 @dataclass(frozen=True)
@@ -280,13 +287,14 @@ class TokenEconomics:
 
 
 def token_economics(t: Tco, perf: PerfPoint, spec: EconomicsSpec) -> TokenEconomics:
-    """Cost and energy per million tokens from a rack's TCO and one accelerator's throughput."""
-    tokens_per_hour = perf.tokens_per_s_per_gpu * 3600.0
-    cost_per_mtok = t.cost_per_accelerator_hour_usd / tokens_per_hour * TOKENS_PER_MTOK
-    energy_j = perf.power_per_gpu_w * spec.pue / perf.tokens_per_s_per_gpu * TOKENS_PER_MTOK
+    """Cost and energy per million tokens from a rack's TCO and one accelerator's throughput
+    over wall time (goodput included: the time lost to failures is paid for and powered)."""
+    rate = perf.useful_tokens_per_s_per_gpu
+    cost_per_mtok = t.cost_per_accelerator_hour_usd / (rate * 3600.0) * TOKENS_PER_MTOK
+    energy_j = perf.power_per_gpu_w * spec.pue / rate * TOKENS_PER_MTOK
     return TokenEconomics(
         cost_per_mtok_usd=cost_per_mtok,
         energy_per_mtok_kwh=energy_j / J_PER_KWH,
         tokens_per_usd=TOKENS_PER_MTOK / cost_per_mtok,
-        tokens_per_s_per_kw=perf.tokens_per_s_per_gpu / perf.power_per_gpu_w * 1e3,
+        tokens_per_s_per_kw=rate / perf.power_per_gpu_w * 1e3,
     )

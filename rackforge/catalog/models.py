@@ -346,10 +346,18 @@ class System(PartBase):
     kind: Literal["system"] = "system"
     accelerator: str
     scaleup_domain: int = Field(ge=1, description="GPUs sharing NVLink-class links")
+    gpus_per_host: int | None = Field(
+        default=None, ge=1, description="GPUs on one server or compute tray: what a host "
+        "failure takes out (None: min(8, scaleup_domain))")
     scaleout_gbps_per_gpu: Gbps = Field(gt=0)
     power_per_gpu_w: Power = Field(gt=0, description="system IT power per GPU incl. CPU, "
                                    "switches, fans, at full load")
     cooling: Literal["air", "liquid", "hybrid"]
+
+    @property
+    def host_gpus(self) -> int:
+        """GPUs a host-level failure takes out [count]."""
+        return self.gpus_per_host or min(8, self.scaleup_domain)
 
 
 Part = Annotated[

@@ -119,7 +119,7 @@ class RampResult:
                     for q in self.quarters}
         per_quarter = [q.racks_built if generation is None else
                        q.racks_by_system.get(generation, 0.0) for q in self.quarters]
-        built = np.floor(np.cumsum(per_quarter) + 1e-6)
+        built = np.floor(np.cumsum(per_quarter) + 1e-3)     # LP values within tolerance
         return {q.quarter: float(n)
                 for q, n in zip(self.quarters, np.diff(built, prepend=0.0), strict=True)}
 

@@ -19,10 +19,12 @@ from rackforge.catalog import Catalog, load_catalog
 from rackforge.catalog.models import Accelerator, Dtype, System
 from rackforge.errors import InputError
 from rackforge.perf.context import Context
+from rackforge.perf.goodput import CheckpointSpec, Goodput, Recovery, job_goodput
 from rackforge.perf.inference import Serving, search_inference
 from rackforge.perf.layout import Execution, Layouts
 from rackforge.perf.params import load_params, machine_from_system
 from rackforge.perf.search import Progress, SearchSpace, search_training
+from rackforge.perf.serving import Limits, check_precision, serve
 from rackforge.perf.training import estimate_arrays
 from rackforge.perf.workload import Workload, get_workload
 
@@ -44,6 +46,9 @@ class TrainingOptions:
     space: SearchSpace = field(default_factory=SearchSpace)
     # scale-out tiers of a sized cluster (see Machine.scaleout_tiers); () for a flat fabric
     scaleout_tiers: tuple[tuple[int, float, float], ...] = ()
+    # checkpoint storage and recovery for goodput (None: the defaults of failures.yaml)
+    checkpoint: CheckpointSpec | None = None
+    recovery: Recovery | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,9 @@ class TrainingEvaluation:
     search_s: float
     top: list[LayoutEstimate]
     dtype: str = "bf16"                     # training precision of the evaluation
+    # the best layout's run with failures and checkpoints (when tokens to train are given):
+    # its time_to_train_s is the wall time, the layouts' train_time_s the failure-free one
+    goodput: Goodput | None = None
 
     @property
     def best(self) -> LayoutEstimate:
@@ -143,9 +151,21 @@ def evaluate_training(system: str | System, workload: str | Workload, n_gpus: in
     if len(idx) == 0:
         res.best_index()
     top = [_estimate(ctx, res.layouts, res.arrays, int(i), options.tokens) for i in idx]
-    return TrainingEvaluation(get_system(system, catalog).id, ctx.workload.id, n_gpus,
-                              res.n_candidates, res.n_fitting, res.elapsed_s, top,
-                              options.dtype)
+    sys_ = get_system(system, catalog)
+    return TrainingEvaluation(sys_.id, ctx.workload.id, n_gpus, res.n_candidates,
+                              res.n_fitting, res.elapsed_s, top, options.dtype,
+                              training_goodput(ctx, sys_, n_gpus, top[0].train_time_s, options))
+
+
+def training_goodput(ctx: Context, system: System, n_gpus: int, train_s: float | None,
+                     options: TrainingOptions) -> Goodput | None:
+    """Goodput of the job (:func:`rackforge.perf.goodput.job_goodput`): its checkpoint is the
+    model's parameters and optimizer state; hosts and scale-up domains are the system's. None
+    without a failure-free training time (no tokens to train given)."""
+    if not train_s:
+        return None
+    return job_goodput(train_s, n_gpus, ctx.counts.params, system.host_gpus,
+                       system.scaleup_domain, options.checkpoint, options.recovery)
 
 
 def estimate_training(ctx: Context, layout: Layouts, tokens: float | None = None
@@ -171,14 +191,21 @@ class InferenceEvaluation:
     kv_bytes_per_token: float               # per GPU
     memory_bytes: float
     decode_bound: str                       # "compute" or "memory" at the chosen batch
+    # Throughput-interactivity Pareto front of the continuous-batching model
+    # (rackforge.perf.serving.serve): dicts with tokens_per_s_per_gpu, tokens_per_s_per_user,
+    # ttft_s, tpot_s (p99), batch, layout, memory_bytes; fastest per user first.
+    curve: list[dict[str, Any]] = field(default_factory=list)
 
 
 def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: int,
                        serving: Serving, dtype: str = "fp8",
                        catalog: Catalog | None = None) -> InferenceEvaluation:
-    """Highest output tokens/s per GPU that fits (and meets ``serving.tpot_target_s``)."""
+    """Highest output tokens/s per GPU that fits (and meets ``serving.tpot_target_s``), with
+    the throughput-interactivity curve. A precision the accelerator lacks is an InputError."""
     check_gpus(n_gpus)
     ctx = training_context(system, workload, TrainingOptions(dtype=dtype), catalog)
+    check_precision(ctx, dtype)
+    curve = [vars(p) for p in serve(ctx, serving, n_gpus, Limits(), dtype).curve]
     out = search_inference(ctx, serving, n_gpus)
     if not out["ok"].any():
         raise InputError("no serving layout fits or meets the latency target", None,
@@ -190,4 +217,4 @@ def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: i
         int(out["batch"][i]), float(out["ttft_s"][i]), float(out["tpot_s"][i]),
         float(out["tokens_per_s_per_gpu"][i]), int(out["batch"][fits_tp].max()),
         float(out["kv_bytes_per_token"][i]), float(out["memory_bytes"][i]),
-        "compute" if out["decode_compute_bound"][i] else "memory")
+        "compute" if out["decode_compute_bound"][i] else "memory", curve)

@@ -9,6 +9,9 @@
       workloads: [llama3-70b, my-moe]
       gpus: 1024
       tokens: 15e12            # optional: time and energy to train this many tokens
+      goodput:                 # optional: checkpoint storage and spares (defaults: failures.yaml)
+        storage_write_bytes_per_s: 2 TB/s
+        spare_domains: 16
 """
 
 from __future__ import annotations
@@ -18,7 +21,30 @@ from pydantic import Field
 from rackforge.catalog import Catalog
 from rackforge.catalog.models import Dtype, Frozen, System
 from rackforge.errors import InputError
+from rackforge.perf.goodput import CheckpointSpec, Recovery
 from rackforge.perf.workload import Workload, get_workload
+from rackforge.units import BytesPerS, Seconds
+
+
+class GoodputSpec(Frozen):
+    """How a training job checkpoints and recovers; what is left out takes the default of
+    ``perf/data/failures.yaml`` (Llama 3's storage rate, a 10-minute restart, 1 % spares)."""
+
+    storage_write_bytes_per_s: BytesPerS | None = Field(default=None, gt=0, le=1e16)
+    storage_read_bytes_per_s: BytesPerS | None = Field(default=None, gt=0, le=1e16)
+    asynchronous_checkpoint: bool = False
+    restart_s: Seconds | None = Field(default=None, ge=0, le=1e6)
+    repair_s: Seconds | None = Field(default=None, ge=0, le=1e7)
+    spare_domains: int | None = Field(default=None, ge=0, le=1_000_000)
+
+    def checkpoint(self) -> CheckpointSpec:
+        """The checkpoint settings (parameters filled in per workload) [B/s]."""
+        return CheckpointSpec(params=1.0, write_bytes_per_s=self.storage_write_bytes_per_s,
+                              read_bytes_per_s=self.storage_read_bytes_per_s,
+                              asynchronous=self.asynchronous_checkpoint)
+
+    def recovery(self) -> Recovery:
+        return Recovery(self.restart_s, self.repair_s, self.spare_domains)
 
 
 class EvaluateSpec(Frozen):
@@ -30,6 +56,7 @@ class EvaluateSpec(Frozen):
     tokens: float | None = Field(default=None, gt=0, le=1e20, description="[tokens]")
     dtype: Dtype = "bf16"
     top: int = Field(default=3, ge=1)
+    goodput: GoodputSpec = Field(default_factory=GoodputSpec)
     fabric_from_cluster: bool = Field(
         default=False, description="systems whose accelerator and scale-up domain match the "
         "scenario's cluster racks take its per-tier scale-out bandwidth and latency")

@@ -18,15 +18,16 @@ from typing import Any
 import numpy as np
 
 from rackforge.catalog import load_catalog
-from rackforge.catalog.models import Accelerator, Source
+from rackforge.catalog.models import Accelerator, Source, System
 from rackforge.errors import InputError
 from rackforge.inputs import read_csv_rows, read_yaml
 from rackforge.perf.context import Context
-from rackforge.perf.inference import Serving, search_inference
+from rackforge.perf.inference import Serving
 from rackforge.perf.layout import RECOMPUTE, Execution, from_columns
-from rackforge.perf.params import Machine, load_params
+from rackforge.perf.params import Machine, load_params, machine_from_system
+from rackforge.perf.serving import Limits, benchmark_for, serve
 from rackforge.perf.training import estimate_arrays
-from rackforge.perf.workload import Moe, Workload, load_workloads
+from rackforge.perf.workload import Moe, Workload, get_workload, load_workloads
 
 FRAMEWORKS_FILE = Path(__file__).parent / "data" / "frameworks.yaml"
 MICROBATCHES = (1, 2, 4, 8, 16)
@@ -206,7 +207,8 @@ COUNTS = ("n_gpus", "scaleup_domain", "layers", "hidden", "ffn_hidden", "heads",
           "seq_len", "vocab", "experts", "top_k", "moe_ffn_hidden", "tp", "pp", "dp", "cp", "ep",
           "vp", "global_batch", "microbatch")
 ZERO_OK = ("shared_experts", "dense_layers")
-AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s")
+AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s", "ttft_limit_s",
+           "tpot_limit_s")
 CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no")}
 
 
@@ -250,9 +252,12 @@ def _check_row(row: dict[str, str]) -> str | None:
 # error): what the predictors read without a default, and the measurement.
 TRAINING_COLUMNS = ("case", "accelerator", "layers", "hidden", "heads", "seq_len",
                     "global_batch", "measured_step_s")
-INFERENCE_COLUMNS = ("case", "accelerator", "n_gpus", "model", "layers", "hidden", "ffn_hidden",
-                     "heads", "vocab", "scenario", "measured_tokens_per_s")
-INFERENCE_DTYPES = ("fp8", "bf16", "fp16")
+INFERENCE_COLUMNS = ("case", "accelerator", "n_gpus", "model", "scenario", "precision",
+                     "measured_tokens_per_s")
+INFERENCE_SCENARIOS = ("offline", "server", "interactive")
+# Precision column -> serving dtype (rackforge.perf.serving.PEAK_KEY).
+INFERENCE_DTYPES = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4": "fp4",
+                    "nvfp4": "nvfp4", "mxfp4": "mxfp4"}
 
 
 def validate_training(path: str | Path) -> Report:
@@ -292,48 +297,65 @@ def _validate(path: str | Path, rows: list[dict[str, str]],
     return Report(results, skipped, metric)
 
 
-SERVING_FILE = Path(__file__).parent / "data" / "serving.yaml"
-
-
 def serving_for(model: str) -> Serving:
-    """Request-length statistics of the benchmark that uses `model` (``data/serving.yaml``)."""
-    for bench in read_yaml(SERVING_FILE)["benchmarks"].values():
-        if bench["model"] == model:
-            return Serving(bench["input_tokens"], bench["output_tokens"], bench["kv_bytes"])
-    raise InputError("no serving statistics for model", None, "model", model,
-                     "a model listed in perf/data/serving.yaml")
+    """Mean request lengths of the benchmark that uses `model` (``data/serving.yaml``)."""
+    return benchmark_for(model).serving()
+
+
+def _row_limits(row: dict[str, str], scenario: str) -> Limits:
+    """The row's p99 TTFT / TPOT limits [s]: its own columns, else the benchmark's."""
+    if scenario == "offline":
+        return Limits()
+    ttft, tpot = ((row.get(k) or "").strip() for k in ("ttft_limit_s", "tpot_limit_s"))
+    if ttft and tpot:
+        return Limits(float(ttft), float(tpot))
+    return benchmark_for(row["model"].strip()).limits(scenario)
+
+
+def _row_system_machine(row: dict[str, str]) -> Machine:
+    """The row's hardware: the catalog system built on its accelerator (scale-up domain and
+    NIC rate), the first one listed where several are."""
+    acc = _accelerator(row)
+    for sys_ in load_catalog():
+        if isinstance(sys_, System) and sys_.accelerator == acc.id:
+            return machine_from_system(sys_, acc)
+    return row_machine(row)
 
 
 def predict_inference_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
-    """Predicted offline throughput of the whole system [tokens/s] and the best layout."""
-    fw_row = dict(row, case="bridge-" + row["case"])   # Llama-style SwiGLU model columns
-    wl = row_workload(fw_row | {"seq_len": "4096"})
-    machine = row_machine(row)
+    """Predicted throughput of the whole system [output tokens/s] in the row's scenario, and
+    the layout chosen (offline: best that fits; server / interactive: best meeting the limits).
+    """
+    model, scenario = row["model"].strip(), row["scenario"].strip()
+    dtype = INFERENCE_DTYPES[row["precision"].strip()]
     n_gpus = _int(row, "n_gpus")
-    ctx = Context(wl, machine, Execution(dtype=(row.get("dtype") or "fp8").strip()),
-                  load_params())
-    out = search_inference(ctx, serving_for(row["model"].strip()), n_gpus)
-    best = int(np.argmax(np.where(out["ok"], out["tokens_per_s_per_gpu"], -np.inf)))
-    info = {"tp": int(out["tp"][best]), "batch": int(out["batch"][best]),
-            "tpot_s": float(out["tpot_s"][best]), "ttft_s": float(out["ttft_s"][best])}
-    return float(out["tokens_per_s_per_gpu"][best]) * n_gpus, info
+    ctx = Context(get_workload(model, where="model"), _row_system_machine(row),
+                  Execution(dtype=dtype), load_params())
+    res = serve(ctx, serving_for(model), n_gpus, _row_limits(row, scenario), dtype)
+    if res.best is None:
+        raise InputError(res.shortfall() or "no layout", None, row["case"])
+    best = res.best
+    info = best.layout | {"batch": best.batch, "tpot_ms": round(best.tpot_s * 1e3, 1),
+                          "ttft_ms": round(best.ttft_s * 1e3, 1)}
+    return best.tokens_per_s_per_gpu * n_gpus, info
 
 
 def validate_inference(path: str | Path) -> Report:
-    """Predict ``measured_tokens_per_s`` for every row of an inference-throughput CSV."""
+    """Predict ``measured_tokens_per_s`` for every row (offline, server and interactive) of an
+    MLPerf inference CSV (columns: ``INFERENCE_COLUMNS``; see ``tests/data/README.md``)."""
     rows = read_csv(path, INFERENCE_COLUMNS, "inference-throughput")
     return _validate(path, rows, _inference_skip, predict_inference_row, "tokens_per_s")
 
 
 def _inference_skip(row: dict[str, str]) -> str | None:
     """Why an inference row cannot be modelled, or None."""
-    if (row.get("scenario") or "").strip() != "offline":
-        return f"scenario {row.get('scenario')!r} not modelled (only offline)"
-    if (row.get("accelerator") or "").strip() not in load_catalog():
-        return f"accelerator {row.get('accelerator')!r} not in the catalog"
     for key in INFERENCE_COLUMNS:
         if not (row.get(key) or "").strip():
             return f"column {key} is blank"
-    if (row.get("dtype") or "fp8").strip() not in INFERENCE_DTYPES:
-        return f"dtype {row.get('dtype')!r} is not modelled ({', '.join(INFERENCE_DTYPES)})"
+    if row["accelerator"].strip() not in load_catalog():
+        return f"accelerator {row['accelerator']!r} not in the catalog"
+    if row["scenario"].strip() not in INFERENCE_SCENARIOS:
+        return f"scenario {row['scenario']!r} is not one of {', '.join(INFERENCE_SCENARIOS)}"
+    if row["precision"].strip() not in INFERENCE_DTYPES:
+        return f"precision {row['precision']!r} is not modelled ({', '.join(INFERENCE_DTYPES)})"
     return None

@@ -133,13 +133,18 @@ def evaluate_section(outcome: Outcome, run: RunResult) -> Section:
     for e in evals:
         b = e.best
         lay = " ".join(f"{k}={v}" for k, v in b.layout.items())
+        g = e.goodput
         rows.append([txt(e.system), txt(e.workload), num(e.n_gpus), num(b.step_s, "s"),
                      num(b.tokens_per_s_per_gpu, "tokens/s"), num(b.mfu * 100, "%"),
                      num(b.memory_bytes, "B"), txt(lay),
                      num(b.train_time_s / 86400 if b.train_time_s else None, "days"),
+                     num(g.fraction * 100 if g else None, "%"),
+                     num(g.interruptions_per_day if g else None, "per day"),
+                     num(g.time_to_train_s / 86400 if g else None, "days"),
                      num(b.train_energy_j / 3.6e12 if b.train_energy_j else None, "GWh")])
     headers = ["system", "workload", "GPUs", "step", "per GPU", "MFU", "memory/GPU",
-               "best layout", "time to train", "energy"]
+               "best layout", "without failures", "goodput", "interruptions",
+               "time to train", "energy"]
     return Section("evaluate", "Performance (training, best layout)", outcome.status,
                    outcome.summary, [table(headers, rows),
                                      Figure(charts.step_breakdown(evals))])
@@ -198,7 +203,7 @@ def compare_section(outcome: Outcome, run: RunResult) -> Section:
              num(r.landed_cost_usd, "USD")]
             for r in c.results]
     per_workload = [[txt(r.id), txt(w), num(p.tokens_per_s_per_gpu, "tokens/s"),
-                     num(r.tokens[w].cost_per_mtok_usd, "USD/Mtok"),
+                     num(p.goodput * 100, "%"), num(r.tokens[w].cost_per_mtok_usd, "USD/Mtok"),
                      num(r.tokens[w].energy_per_mtok_kwh, "kWh/Mtok"),
                      num(r.tokens[w].tokens_per_s_per_kw, "tokens/s/kW")]
                     for r in c.results for w, p in r.perf.items()]
@@ -214,8 +219,9 @@ def compare_section(outcome: Outcome, run: RunResult) -> Section:
                "landed cost per rack (sourcing)"], rows,
               f"Decision {quarter(c.decision)}, deadline {quarter(c.deadline)}: "
               f"{rec.action} {rec.candidate_id}. {rec.reason}"),
-        table(["candidate", "workload", "per GPU", "cost", "energy", "per kW"], per_workload,
-              "Per workload, from the performance model"),
+        table(["candidate", "workload", "per GPU", "goodput", "cost", "energy", "per kW"],
+              per_workload, "Per workload, from the performance model; cost and energy over "
+              "wall time, so training pays for the time lost to failures (goodput)"),
         table(["case", "winner", "ranking", "winner changes"], sens,
               "Sensitivity of the ranking to the key assumptions"),
         Figure(charts.compare_scatter(c))])

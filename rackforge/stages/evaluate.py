@@ -28,7 +28,9 @@ def run(evaluate: EvaluateSpec, catalog: Catalog, workloads: Sequence[Workload] 
     for system_id in evaluate.systems:
         system = catalog.get(system_id, System)
         options = TrainingOptions(dtype=evaluate.dtype, tokens=evaluate.tokens, top=evaluate.top,
-                                  scaleout_tiers=cluster_tiers(base, system) if base else ())
+                                  scaleout_tiers=cluster_tiers(base, system) if base else (),
+                                  checkpoint=evaluate.goodput.checkpoint(),
+                                  recovery=evaluate.goodput.recovery())
         try:
             out += [evaluate_training(system, get_workload(wid, extra, "evaluate.workloads"),
                                       evaluate.gpus, options, catalog)
@@ -50,5 +52,11 @@ def cluster_tiers(fabric: MachineFabric, system: System) -> Tiers:
 
 def summary(result: list[TrainingEvaluation]) -> str:
     best = max(result, key=lambda e: e.best.mfu)
-    return (f"{len(result)} system x workload searches; highest MFU {best.best.mfu:.1%} "
+    line = (f"{len(result)} system x workload searches; highest MFU {best.best.mfu:.1%} "
             f"({best.system}, {best.workload}, {best.n_gpus} GPUs)")
+    with_goodput = [e for e in result if e.goodput is not None]
+    if with_goodput:
+        low = min(with_goodput, key=lambda e: e.goodput.fraction)
+        line += (f"; goodput {low.goodput.fraction:.1%} at the lowest ({low.system}, "
+                 f"{low.workload}: {low.goodput.interruptions_per_day:.1f} interruptions a day)")
+    return line

@@ -294,7 +294,7 @@ def test_validate_training_bad_cell(tmp_path, column, value, expected):
 
 
 @pytest.mark.parametrize(("column", "value"), [
-    ("n_gpus", "x"), ("n_gpus", "0"), ("layers", "-1"),
+    ("n_gpus", "x"), ("n_gpus", "0"), ("ttft_limit_s", "-1"),
     ("measured_tokens_per_s", "x"), ("measured_tokens_per_s", "0"),
 ])
 def test_validate_inference_bad_cell(tmp_path, column, value):

@@ -1,8 +1,8 @@
 """The models against published measurements (tests/data, see its README for the sources).
 
 Bounds are the issue's targets: training MAPE <= 10 % and no row worse than 25 %, with one
-parameter set for all rows. Inference: within 25 % of the MLPerf offline result (the prompt-length
-statistic it depends on is documented in perf/data/serving.yaml).
+parameter set for all rows. Inference: MLPerf offline, server and interactive rows of the
+development and held-out files (targets MAPE <= 15 %, worst row <= 30 %; not met yet, xfail).
 """
 
 from __future__ import annotations
@@ -43,10 +43,34 @@ def test_unmodelled_rows_are_reported_as_skipped(tmp_path):
     assert "tpu-v5p" in report.skipped[0][1]
 
 
-def test_inference_offline_throughput():
+@pytest.fixture(scope="module", params=["inference_throughput.csv", "inference_heldout.csv"])
+def inference(request):
+    return request.param, validate_inference(DATA / request.param)
+
+
+def test_inference_models_every_row_and_scenario(inference):
+    # Offline, server and interactive rows are all modelled; none is skipped for its scenario.
+    name, report = inference
+    assert not report.skipped, report.skipped
+    scenarios = {r.case.split("-")[-1] if not r.case[-1].isdigit() else r.case.split("-")[-2]
+                 for r in report.rows}
+    assert scenarios == {"offline", "server", "interactive"}
+    assert all(0 < r.predicted < float("inf") for r in report.rows)
+
+
+def test_inference_h100_llama2_offline_within_25_percent():
+    # The original single row (MLPerf v4.1, DGX H100, Llama 2 70B offline, 24,524.9 tok/s).
     report = validate_inference(DATA / "inference_throughput.csv")
-    assert len(report.rows) == 1
-    assert abs(report.rows[0].error) <= 0.25
+    row = next(r for r in report.rows if r.case == "v4.1-nvidia-h100-sxm-80gbx8-llama2-70b-offline")
+    assert row.measured == 24524.9 and abs(row.error) <= 0.25
+
+
+@pytest.mark.xfail(strict=True, reason="issue-12 targets not met: development MAPE 41.6 %, "
+                   "worst 254 %; held-out 43.6 %, worst 335 % (see tests/data/README.md)")
+def test_inference_targets(inference):
+    # Targets on both files: MAPE <= 15 %, no row worse than 30 %.
+    _, report = inference
+    assert report.mape <= 0.15 and report.max_abs_error <= 0.30
 
 
 def test_rows_matching_a_catalog_model_take_its_attention_and_ffn():

@@ -1,0 +1,43 @@
+"""Speed of the latency-bound serving search (rackforge.perf.serving.serve).
+
+One search = every (replica size, attention TP, batch) candidate of DeepSeek-R1 in FP4 on a
+GB200 NVL72 (72 GPUs, wide expert parallelism; the largest grid of the shipped benchmarks) and
+of Llama 2 70B in FP8 on an HGX H100, evaluated with NumPy at once, the best layout meeting the
+MLPerf server limits picked and the throughput-interactivity curve built. Printed: candidates,
+median and best time over 20 runs. Target: median under 50 ms; the exit status is 1 if not.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from timing import timed
+
+from rackforge.perf.api import TrainingOptions, training_context
+from rackforge.perf.serving import benchmark_for, serve
+
+TARGET_S = 0.050
+CASES = (("gb200-nvl72", "deepseek-r1", "fp4", 72), ("hgx-h100-8", "llama2-70b", "fp8", 8))
+
+
+def main() -> int:
+    worst = 0.0
+    for system, model, dtype, gpus in CASES:
+        ctx = training_context(system, model, TrainingOptions(dtype=dtype))
+        bench = benchmark_for(model)
+        srv, limits = bench.serving(), bench.limits("server")
+        res = serve(ctx, srv, gpus, limits, dtype)         # warm caches
+        median, best = timed(lambda c=ctx, s=srv, lim=limits, d=dtype, g=gpus:
+                             serve(c, s, g, lim, d), 20)
+        worst = max(worst, median)
+        print(f"{system} {model} {dtype} x{gpus}: {res.candidates} candidates, "
+              f"{len(res.curve)} curve points, median {median * 1e3:.2f} ms, "
+              f"best {best * 1e3:.2f} ms")
+    ok = worst < TARGET_S
+    print(f"{'PASS' if ok else 'FAIL'}: slowest median {worst * 1e3:.2f} ms "
+          f"(target {TARGET_S * 1e3:.0f} ms)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

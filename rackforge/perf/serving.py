@@ -1,0 +1,429 @@
+"""Latency-bound serving with continuous batching: throughput as users feel it.
+
+One replica of ``g`` GPUs inside the scale-up domain serves ``B`` sequences at once. Prefill and
+decode share the GPUs (chunked prefill [1], [2]): in steady state ``B / O`` requests finish per
+decode step, so ``B / O`` new ones join, each bringing ``I`` prompt tokens; one step therefore
+processes ``T = B + B I / O`` tokens. The step time is the sum of kernel-family rooflines [3]:
+
+* GEMMs: the larger of ``2 N_active T / g`` FLOPs at the achievable rate of the weight dtype and
+  the weights read once per step (for MoE, the experts the step touches,
+  ``E (1 - (1 - k/E)^T)`` per layer [4]);
+* attention: the larger of its FLOPs (decode over the mean context ``I + O/2``, prefill causal
+  over ``I/2``; MLA decode in the absorbed form [5]) and the KV-cache bytes read;
+* communication inside the scale-up domain: two tensor-parallel all-reduces per dense layer,
+  one per MoE layer plus the expert-parallel all-to-all (dispatch in FP8, combine in BF16) [6];
+* a fixed per-step overhead (scheduling, sampling, launch gaps).
+
+TPOT is the step time; its 99th percentile adds the spread of the prompt work that shares a
+request's steps under Poisson arrivals [7]. TTFT is half a step of waiting plus one step that
+carries the whole prompt, times the p99 / mean factor of ``serving_params.yaml``.
+Throughput per GPU is ``B / (step x g)`` output tokens/s. MLPerf *offline* is the best fitting
+candidate; *server* and *interactive* the best one whose p99 TTFT and TPOT meet the limits.
+
+MoE layouts: experts are spread over the whole replica (wide EP, ``ep = g``), attention runs
+tensor-parallel over ``tp`` GPUs and data-parallel over ``g / tp`` groups.
+
+References
+----------
+[1] Agrawal et al., Taming Throughput-Latency Tradeoff in LLM Inference with Sarathi-Serve,
+    OSDI 2024, Sec. 4 (chunked prefills, stall-free batching).
+[2] vLLM documentation, Optimization and Tuning: chunked prefill (decode first, prefill chunks
+    fill the token budget of each step).
+[3] Williams, Waterman and Patterson, Roofline, CACM 2009.
+[4] Pope et al., Efficiently Scaling Transformer Inference, MLSys 2023, Sec. 2-3.
+[5] DeepSeek-AI, DeepSeek-V2, 2024, Sec. 2.1 and App. C (MLA, absorbed projections).
+[6] Shoeybi et al., Megatron-LM, 2019 (two all-reduces per layer); Lepikhin et al., GShard,
+    2020 (all-to-all dispatch and combine per MoE layer).
+[7] Ross, Introduction to Probability Models, 12th ed., 2019, Sec. 5.4.2 (compound Poisson:
+    variance ``n E[X^2]``) and the central limit theorem for its 99th percentile.
+[8] TensorRT-LLM documentation, Tuning Max Batch Size and Max Num Tokens: the in-flight batching
+    scheduler admits at most ``max_batch_size`` requests and ``max_num_tokens`` tokens per step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from rackforge.catalog.models import Frozen, Source
+from rackforge.errors import InputError
+from rackforge.inputs import read_yaml, validate
+from rackforge.perf.context import Context, hbm_bandwidth
+from rackforge.perf.inference import Serving
+
+PARAMS_FILE = Path(__file__).parent / "data" / "serving_params.yaml"
+BATCHES = np.unique(np.round(np.geomspace(1, 16384, 72)).astype(np.int64))
+PEAK_KEY = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4": "fp4", "nvfp4": "fp4",
+            "mxfp4": "fp4"}
+BYTES_KEY = {"nvfp4": "fp4"}
+Z99 = 2.3263  # standard normal 99th percentile
+
+
+class Figure(Frozen):
+    """One number with its provenance: a source, or an assumption and why."""
+
+    value: float = Field(gt=0)
+    source: Source | None = None
+    assumption: bool = False
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _provenance(self) -> Figure:
+        if self.source is None and not (self.assumption and self.reason):
+            raise ValueError("give a source, or assumption: true with a reason")
+        return self
+
+
+class ServingParams(Frozen):
+    """Inference-only parameters (``data/serving_params.yaml``)."""
+
+    weight_bytes: dict[str, Figure]
+    kv_bytes_per_element: Figure
+    gemm_efficiency_fp4: dict[str, Figure]
+    ttft_p99_over_mean: Figure
+    prompt_length_cv: Figure
+    output_length_cv: Figure
+    max_batch_size: Figure
+    max_num_tokens: Figure
+
+
+@lru_cache(maxsize=2)
+def load_serving_params(path: Path = PARAMS_FILE) -> ServingParams:
+    """The shipped inference parameters."""
+    return validate(ServingParams, read_yaml(path), str(path))
+
+
+BENCHMARKS_FILE = Path(__file__).parent / "data" / "serving.yaml"
+
+
+class LimitSpec(Frozen):
+    """99th-percentile TTFT and TPOT limits of one MLPerf scenario [s]."""
+
+    ttft_s: float = Field(gt=0)
+    tpot_s: float = Field(gt=0)
+
+
+class Benchmark(Frozen):
+    """One MLPerf LLM benchmark (``data/serving.yaml``)."""
+
+    model: str
+    input_tokens: Figure
+    output_tokens: Figure
+    server: LimitSpec | None = None
+    interactive: LimitSpec | None = None
+    limits_source: Source
+    kv_bytes: float = Field(default=1.0, gt=0)
+
+    def serving(self) -> Serving:
+        """Mean request lengths as a :class:`Serving` [tokens]."""
+        return Serving(self.input_tokens.value, self.output_tokens.value, self.kv_bytes)
+
+    def limits(self, scenario: str) -> Limits:
+        """The scenario's limits (offline: none); InputError for a scenario it lacks."""
+        if scenario == "offline":
+            return Limits()
+        spec = getattr(self, scenario, None) if scenario in ("server", "interactive") else None
+        if spec is None:
+            raise InputError("benchmark has no such scenario", None, "scenario", scenario,
+                             "offline, server" + (", interactive" if self.interactive else ""))
+        return Limits(spec.ttft_s, spec.tpot_s)
+
+
+@lru_cache(maxsize=2)
+def load_benchmarks(path: Path = BENCHMARKS_FILE) -> dict[str, Benchmark]:
+    """The MLPerf LLM benchmarks by name."""
+    data = read_yaml(path)
+    return {name: validate(Benchmark, entry, str(path), f"benchmarks.{name}")
+            for name, entry in data["benchmarks"].items()}
+
+
+def benchmark_for(model: str) -> Benchmark:
+    """The benchmark that serves workload `model`; InputError if none does."""
+    for bench in load_benchmarks().values():
+        if bench.model == model:
+            return bench
+    raise InputError("no serving benchmark for model", None, "model", model,
+                     "a model listed in perf/data/serving.yaml")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """99th-percentile latency limits [s]; None: no limit (the offline scenario)."""
+
+    ttft_s: float | None = None
+    tpot_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ServingPoint:
+    """One serving operating point (per GPU unless named otherwise); latencies are p99."""
+
+    tokens_per_s_per_gpu: float
+    tokens_per_s_per_user: float
+    ttft_s: float
+    tpot_s: float
+    batch: int                              # sequences in flight per replica
+    layout: dict[str, int]                  # gpus (replica), tp (attention), ep, dp
+    memory_bytes: float
+
+
+@dataclass(frozen=True)
+class ServingResult:
+    """The search: the best point meeting the limits (or None), the throughput-interactivity
+    Pareto front (fastest per user first) and the fastest p99 TPOT / TTFT any fitting layout
+    reaches [s], so a caller can say what a too-tight limit would need."""
+
+    best: ServingPoint | None
+    curve: list[ServingPoint]
+    fastest_tpot_s: float
+    fastest_ttft_s: float
+    candidates: int
+    fitting: int
+    dtype: str
+    limits: Limits = field(default_factory=Limits)
+
+    def shortfall(self) -> str | None:
+        """Why no layout meets the limits, in one line; None when one does."""
+        if self.best is not None:
+            return None
+        if not self.fitting:
+            return "no layout fits the GPU memory"
+        lim = self.limits
+        parts = []
+        if lim.tpot_s is not None and self.fastest_tpot_s > lim.tpot_s:
+            parts.append(f"no layout meets TPOT {lim.tpot_s * 1e3:g} ms; the fastest reaches "
+                         f"{self.fastest_tpot_s * 1e3:.3g} ms")
+        if lim.ttft_s is not None and self.fastest_ttft_s > lim.ttft_s:
+            parts.append(f"no layout meets TTFT {lim.ttft_s * 1e3:g} ms; the fastest reaches "
+                         f"{self.fastest_ttft_s * 1e3:.3g} ms")
+        return "; ".join(parts) or "no layout meets TTFT and TPOT together"
+
+
+def check_precision(ctx: Context, dtype: str) -> str:
+    """The peak-FLOP/s key of `dtype`; InputError when the accelerator lacks that precision."""
+    key = PEAK_KEY.get(dtype)
+    acc = ctx.machine.accelerator
+    if key is None:
+        raise InputError("unknown serving precision", None, "dtype", dtype,
+                         f"one of {', '.join(PEAK_KEY)}")
+    if key not in acc.peak_flops:
+        raise InputError(f"{acc.id} has no {key} tensor cores", None, "dtype", dtype,
+                         f"a precision it supports: {', '.join(sorted(acc.peak_flops))}")
+    return key
+
+
+def weight_bytes_per_element(dtype: str, sp: ServingParams | None = None) -> float:
+    """Bytes of one stored weight element, block scales included [bytes]."""
+    sp = sp or load_serving_params()
+    return sp.weight_bytes[BYTES_KEY.get(dtype, dtype)].value
+
+
+def gemm_rate(ctx: Context, dtype: str, sp: ServingParams | None = None) -> float:
+    """Achievable GEMM rate of one GPU in `dtype` [FLOP/s]: peak x efficiency x the sustained
+    fraction of perf_params.yaml (FP8 / BF16 efficiency: MAMF; FP4: serving_params.yaml)."""
+    sp = sp or load_serving_params()
+    key, machine = check_precision(ctx, dtype), ctx.machine
+    if key == "fp4":
+        table = sp.gemm_efficiency_fp4
+        eff = table.get(machine.accelerator.id, table["default"]).value
+    else:
+        eff = machine.gemm_efficiency(key)
+    return machine.peak_flops(key) * eff * ctx.params.gemm_sustained_fraction
+
+
+def layouts(ctx: Context, n_gpus: int) -> tuple[np.ndarray, np.ndarray]:
+    """Replica sizes ``g`` (dividing `n_gpus`, within the scale-up domain) and attention TP
+    sizes (``tp = g`` for dense models; any power of two up to ``g`` for MoE, ``g <= E``)."""
+    cap = min(n_gpus, ctx.machine.scaleup_domain)
+    sizes = sorted({s for s in (1, 2, 4, 8, 16, 32, 64, 72, 128, 144, cap)
+                    if s <= cap and n_gpus % s == 0})
+    moe = ctx.workload.moe
+    if moe is None:
+        return np.array(sizes, dtype=np.int64), np.array(sizes, dtype=np.int64)
+    pairs = [(g, t) for g in sizes if g <= max(moe.experts, 1)
+             for t in (1, 2, 4, 8, 16, 32, 64) if t <= g and g % t == 0]
+    pairs = pairs or [(1, 1)]
+    g_arr, t_arr = zip(*pairs, strict=True)
+    return np.array(g_arr, dtype=np.int64), np.array(t_arr, dtype=np.int64)
+
+
+def _model_sizes(ctx: Context) -> dict[str, float]:
+    """Weight counts the step model needs [parameters]."""
+    w, c = ctx.workload, ctx.counts
+    out_proj = float(w.vocab * w.hidden)
+    body_active = c.active_params - c.embedding_params
+    experts = 0.0 if w.moe is None else c.moe_layers * w.moe.experts * c.expert_params
+    body = c.params - c.embedding_params
+    return {"dense": body - experts + out_proj, "experts": experts,
+            "active": body_active, "out_proj": out_proj}
+
+
+def _attention_ctx_flops(ctx: Context) -> tuple[float, float]:
+    """Attention FLOPs per query token per context token, all layers: (decode, prefill) [FLOP].
+    MLA decode uses the absorbed form: per head, scores over ``kv_lora + rope`` and values over
+    ``kv_lora`` dimensions [5]."""
+    w, c = ctx.workload, ctx.counts
+    prefill = c.attn_flops_fwd_per_ctx * w.layers
+    if w.mla is None:
+        return prefill, prefill
+    m = w.mla
+    decode = 2.0 * w.heads * (2 * m.kv_lora_rank + m.qk_rope_head_dim) * w.layers
+    return decode, prefill
+
+
+def _expert_tiles(ctx: Context, tokens: np.ndarray) -> np.ndarray | float:
+    """Tile quantization of the grouped expert GEMMs [GEMM]: each of the E experts gets
+    ``T k / E`` rows, padded to the row tile (next power of two, 16 to ``tile_m``); applied to
+    the whole step's GEMM rate, weighted by the experts' share of the active FLOPs."""
+    w, c = ctx.workload, ctx.counts
+    if w.moe is None:
+        return 1.0
+    rows = np.maximum(tokens * w.moe.top_k / w.moe.experts, 1.0)
+    tile = np.clip(2.0 ** np.ceil(np.log2(rows)), 16, ctx.machine.device.tile_m)
+    fill = rows / (np.ceil(rows / tile) * tile)
+    share = c.moe_layers * w.moe.top_k * c.expert_params / (c.active_params - c.embedding_params)
+    return 1.0 / ((1.0 - share) + share / fill)
+
+
+def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
+                   batch: np.ndarray, dtype: str) -> dict[str, np.ndarray]:
+    """Step time, latencies, throughput and memory of every (g, tp, batch) candidate at once.
+
+    Units: seconds, bytes, output tokens/s per GPU. `g`, `tp`, `batch` broadcast together.
+    """
+    sp, w, c, params = load_serving_params(), ctx.workload, ctx.counts, ctx.params
+    g, tp, batch = (np.asarray(a, dtype=float) for a in (g, tp, batch))
+    i_len, o_len = float(srv.input_tokens), float(srv.output_tokens)
+    sizes, rate, bw = _model_sizes(ctx), gemm_rate(ctx, dtype, sp), hbm_bandwidth(ctx)
+    w_elem = weight_bytes_per_element(dtype, sp)
+    kv_elem = sp.kv_bytes_per_element.value if PEAK_KEY[dtype] in ("fp8", "fp4") else 2.0
+    dp = g / tp
+    kv_split = np.ones_like(tp) if w.mla else np.minimum(tp, w.kv_heads)
+    kv_tok = w.layers * c.kv_cache_bytes_per_elem_token * kv_elem / kv_split  # per GPU
+    held = w_elem * (sizes["dense"] / tp + sizes["experts"] / g)
+    # Mean context of the sequences in flight: long requests stay longer (length-biased
+    # sampling, the inspection paradox [7]): I + E[O^2] / (2 E[O]) = I + O (1 + cv^2) / 2.
+    ctx_mean = i_len + o_len * (1.0 + sp.output_length_cv.value ** 2) / 2.0
+    attn_dec, attn_pre = _attention_ctx_flops(ctx)
+    machine = ctx.machine
+    attn_rate = machine.peak_flops("bf16") * machine.device.attention_efficiency
+    link = machine.accelerator.scaleup_bandwidth_bytes_per_s * machine.device.scaleup_efficiency
+    lat = params.scaleup_latency_s
+    dense_layers = w.layers - c.moe_layers
+    # Per step: scheduling and sampling, plus the launch gap of every kernel of the forward.
+    overhead = params.decode_step_overhead_s \
+        + w.layers * params.kernels_per_layer_forward * params.kernel_overhead_s
+
+    def step(prefill: np.ndarray) -> np.ndarray:
+        """Time of one step with `batch` decode tokens and `prefill` prompt tokens [s]."""
+        tokens = batch + prefill
+        share = 1.0 if w.moe is None else 1.0 - (1.0 - w.moe.top_k / w.moe.experts) ** tokens
+        read = w_elem * (sizes["dense"] / tp + sizes["experts"] / g * share)
+        flops = 2.0 * (sizes["active"] * tokens + sizes["out_proj"] * batch) / g
+        t_gemm = np.maximum(flops / (rate * _expert_tiles(ctx, tokens)), read / bw)
+        kv_read = batch / dp * ctx_mean * kv_tok
+        a_flops = (batch * ctx_mean * attn_dec + prefill * i_len / 2.0 * attn_pre) / g
+        t_attn = np.maximum(a_flops / attn_rate, kv_read / bw)
+        n_ar = w.layers + dense_layers
+        ar = 2.0 * (tp - 1) / tp * (tokens / dp) * w.hidden * 2.0 / link \
+            + lat * (1.0 + np.log2(tp))
+        t_comm = np.where(tp > 1, n_ar * ar, 0.0)
+        if w.moe is not None:
+            a2a = (tokens / g) * w.moe.top_k * w.hidden * 3.0 * (g - 1) / g / link + 2 * lat
+            t_comm = t_comm + np.where(g > 1, c.moe_layers * a2a, 0.0)
+        parts.update(gemm=t_gemm, attn=t_attn, comm=t_comm)
+        return t_gemm + t_attn + t_comm + overhead
+
+    parts: dict[str, np.ndarray] = {}
+    per_step_prefill = batch * i_len / o_len
+    tau = step(per_step_prefill)
+    mean_parts = dict(parts)
+    # p99 TPOT: a request's TPOT averages its ~O steps, during which ~B new requests arrive
+    # (Poisson) and share its steps with their prompts: the prompt tokens it sees are a compound
+    # Poisson sum, relative spread sqrt((1 + cv^2) / B) [7]; the p99 adds z99 of that spread to
+    # the prefill part of the step.
+    spread = np.sqrt((1.0 + sp.prompt_length_cv.value ** 2) / batch)
+    tpot_p99 = tau + (tau - step(np.zeros_like(batch))) * Z99 * spread
+    ttft = 0.5 * tau + step(np.maximum(per_step_prefill, i_len))
+    memory = held + batch / dp * ctx_mean * kv_tok + params.reserved_bytes
+    # Scheduler caps of the serving framework, per engine (attention group) [8].
+    in_caps = (batch / dp <= sp.max_batch_size.value) \
+        & (batch / dp * (1.0 + i_len / o_len) <= sp.max_num_tokens.value)
+    return {"step_s": tau, "tpot_s": tpot_p99,
+            "ttft_s": ttft * sp.ttft_p99_over_mean.value,
+            "tokens_per_s_per_gpu": batch / (tau * g), "tokens_per_s_per_user": 1.0 / tau,
+            "memory_bytes": memory, "fits": (memory <= machine.accelerator.hbm_bytes) & in_caps,
+            "weight_bytes": held, "kv_bytes_per_token": kv_tok,
+            **{f"{k}_s": v for k, v in mean_parts.items()}}
+
+
+def pareto(per_user: np.ndarray, per_gpu: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Indices of the throughput-interactivity front among `ok` points, fastest user first:
+    no other point is both faster per user and higher per GPU."""
+    idx = np.flatnonzero(ok)
+    if idx.size == 0:
+        return idx
+    idx = idx[np.lexsort((-per_gpu[idx], -per_user[idx]))]
+    gpu = per_gpu[idx]
+    best_before = np.concatenate(([-np.inf], np.maximum.accumulate(gpu)[:-1]))
+    return idx[gpu > best_before]
+
+
+def _point(out: dict[str, np.ndarray], i: int) -> ServingPoint:
+    lay = {"gpus": int(out["g"][i]), "tp": int(out["tp"][i]), "ep": int(out["ep"][i]),
+           "dp": int(out["g"][i] // out["tp"][i])}
+    return ServingPoint(float(out["tokens_per_s_per_gpu"][i]),
+                        float(out["tokens_per_s_per_user"][i]), float(out["ttft_s"][i]),
+                        float(out["tpot_s"][i]), int(out["batch"][i]), lay,
+                        float(out["memory_bytes"][i]))
+
+
+def search_serving(ctx: Context, srv: Serving, n_gpus: int,
+                   dtype: str | None = None) -> dict[str, np.ndarray]:
+    """Every (replica, attention TP, batch) candidate for `n_gpus` GPUs, evaluated at once."""
+    dtype = dtype or ctx.execution.dtype
+    check_precision(ctx, dtype)
+    g_lay, t_lay = layouts(ctx, n_gpus)
+    pick = np.repeat(np.arange(g_lay.size), BATCHES.size)
+    g, tp, batch = g_lay[pick], t_lay[pick], np.tile(BATCHES, g_lay.size)
+    out = serving_arrays(ctx, srv, g, tp, batch, dtype)
+    ep = g if ctx.workload.moe is not None else np.ones_like(g)
+    out.update(g=g, tp=tp, ep=ep, batch=batch)
+    return out
+
+
+def serve(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None = None,
+          dtype: str | None = None) -> ServingResult:
+    """Best output tokens/s per GPU of `srv` on `n_gpus` GPUs whose p99 TTFT and TPOT meet
+    `limits` (none: the offline scenario), with the throughput-interactivity curve."""
+    limits = limits or Limits()
+    dtype = dtype or ctx.execution.dtype
+    out = search_serving(ctx, srv, n_gpus, dtype)
+    fits = out["fits"]
+    ok = fits.copy()
+    if limits.ttft_s is not None:
+        ok &= out["ttft_s"] <= limits.ttft_s
+    if limits.tpot_s is not None:
+        ok &= out["tpot_s"] <= limits.tpot_s
+    best = None
+    if ok.any():
+        best = _point(out, int(np.argmax(np.where(ok, out["tokens_per_s_per_gpu"], -np.inf))))
+    front = pareto(out["tokens_per_s_per_user"], out["tokens_per_s_per_gpu"], fits)
+    fastest_tpot = float(out["tpot_s"][fits].min()) if fits.any() else 0.0
+    fastest_ttft = float(out["ttft_s"][fits].min()) if fits.any() else 0.0
+    return ServingResult(best, [_point(out, int(i)) for i in front], fastest_tpot, fastest_ttft,
+                         int(fits.size), int(fits.sum()), dtype, limits)
+
+
+def describe(result: ServingResult) -> dict[str, Any]:
+    """A JSON-ready summary of a :class:`ServingResult` (no NaN or infinity)."""
+    best = result.best
+    return {"dtype": result.dtype, "best": None if best is None else vars(best),
+            "shortfall": result.shortfall(), "fastest_tpot_s": result.fastest_tpot_s,
+            "fastest_ttft_s": result.fastest_ttft_s,
+            "curve": [vars(p) for p in result.curve]}

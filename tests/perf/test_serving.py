@@ -1,0 +1,128 @@
+"""Latency-bound serving (rackforge.perf.serving): expected values from hand calculations with
+datasheet figures and the parameter files, or from properties any serving system has."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from rackforge.errors import InputError
+from rackforge.perf.api import TrainingOptions, training_context
+from rackforge.perf.inference import Serving
+from rackforge.perf.serving import (
+    Limits,
+    benchmark_for,
+    load_benchmarks,
+    serve,
+    serving_arrays,
+)
+
+
+def _ctx(system: str, model: str, dtype: str = "fp8"):
+    return training_context(system, model, TrainingOptions(dtype=dtype))
+
+
+def test_decode_step_at_batch_one_is_weights_over_bandwidth_plus_overhead():
+    # Llama 3.1 8B, FP8 weights, one H100 (3.35 TB/s datasheet x 0.85 achievable HBM).
+    # Matmul weights: 8.03e9 parameters minus the 128,256 x 4,096 input embedding (a lookup),
+    # 1 byte each. Overhead: 200 us per step + 32 layers x 25 kernels x 3 us.
+    ctx = _ctx("hgx-h100-8", "llama3.1-8b")
+    out = serving_arrays(ctx, Serving(1, 10_000), np.array([1]), np.array([1]),
+                         np.array([1]), "fp8")
+    weights_s = (8.029995008e9 - 128256 * 4096) * 1.0 / (3.35e12 * 0.85)
+    # fp8 KV over the length-biased mean context I + O (1 + cv^2) / 2 = 1 + 10,000 (cv = 1)
+    kv_s = (1 + 10_000) * 32 * 2 * 8 * 128 * 1.0 / (3.35e12 * 0.85)
+    overhead_s = 200e-6 + 32 * 25 * 3e-6
+    assert out["step_s"][0] == pytest.approx(weights_s + kv_s + overhead_s, rel=0.02)
+
+
+def test_tpot_grows_with_batch_and_throughput_per_gpu_too():
+    ctx = _ctx("hgx-h100-8", "llama2-70b")
+    batch = np.array([1, 8, 64, 256])
+    out = serving_arrays(ctx, benchmark_for("llama2-70b").serving(), np.full(4, 2),
+                         np.full(4, 2), batch, "fp8")
+    assert np.all(np.diff(out["tpot_s"]) > 0)
+    assert np.all(np.diff(out["tokens_per_s_per_gpu"]) > 0)
+
+
+def test_tighter_tpot_never_raises_throughput_and_server_below_offline():
+    ctx = _ctx("hgx-h200-8", "llama2-70b")
+    srv = benchmark_for("llama2-70b").serving()
+    offline = serve(ctx, srv, 8).best.tokens_per_s_per_gpu
+    last = offline
+    for tpot in (0.2, 0.1, 0.04, 0.02):
+        best = serve(ctx, srv, 8, Limits(ttft_s=2.0, tpot_s=tpot)).best
+        got = best.tokens_per_s_per_gpu if best else 0.0
+        assert got <= last * (1 + 1e-12)
+        last = got
+    assert serve(ctx, srv, 8, Limits(2.0, 0.2)).best.tokens_per_s_per_gpu <= offline
+
+
+def test_impossible_limit_gives_no_layout_and_the_fastest_reached():
+    ctx = _ctx("hgx-h100-8", "llama2-70b")
+    res = serve(ctx, benchmark_for("llama2-70b").serving(), 8, Limits(ttft_s=10.0, tpot_s=1e-3))
+    assert res.best is None and res.fastest_tpot_s > 1e-3
+    assert "no layout meets TPOT 1 ms; the fastest reaches" in res.shortfall()
+
+
+def test_curve_is_a_pareto_front_with_finite_fields():
+    ctx = _ctx("gb200-nvl72", "deepseek-r1", "fp4")
+    res = serve(ctx, benchmark_for("deepseek-r1").serving(), 72)
+    per_user = [p.tokens_per_s_per_user for p in res.curve]
+    per_gpu = [p.tokens_per_s_per_gpu for p in res.curve]
+    assert len(res.curve) >= 3
+    assert per_user == sorted(per_user, reverse=True) and per_gpu == sorted(per_gpu)
+    for p in res.curve:
+        assert {"tp", "ep", "gpus", "dp"} <= set(p.layout)
+        assert all(math.isfinite(v) for v in (p.ttft_s, p.tpot_s, p.tokens_per_s_per_gpu))
+    assert res.best.tokens_per_s_per_gpu == pytest.approx(max(per_gpu))
+
+
+def test_moe_decode_reads_only_the_touched_experts():
+    # Mixtral 8x7B, top-2 of 8: at one token a step reads 2 of 8 experts (1 - (1 - 2/8)^1).
+    ctx = _ctx("hgx-h200-8", "mixtral-8x7b")
+    one = serving_arrays(ctx, Serving(1, 10_000), np.array([1]), np.array([1]), np.array([1]),
+                         "fp8")
+    big = serving_arrays(ctx, Serving(1, 10_000), np.array([1]), np.array([1]),
+                         np.array([64]), "fp8")
+    assert one["step_s"][0] < 0.5 * big["step_s"][0]
+
+
+@pytest.mark.parametrize(("system", "dtype"), [("hgx-h100-8", "fp4"), ("hgx-h200-8", "fp4"),
+                                               ("mi300x-8", "fp4"), ("hgx-a100-8", "fp8")])
+def test_precision_the_accelerator_lacks_is_an_input_error(system, dtype):
+    ctx = _ctx(system, "llama2-70b", "bf16")
+    with pytest.raises(InputError, match="has no"):
+        serve(ctx, Serving(512, 256), 8, dtype=dtype)
+
+
+def test_benchmarks_carry_limits_and_provenance():
+    benches = load_benchmarks()
+    assert set(benches) == {"llama2-70b", "llama3.1-405b", "llama3.1-8b", "mixtral-8x7b",
+                            "deepseek-r1"}
+    assert benches["llama2-70b"].limits("interactive") == Limits(0.45, 0.04)
+    assert benches["deepseek-r1"].limits("server") == Limits(2.0, 0.08)
+    assert benches["llama2-70b"].output_tokens.value == 294.45
+    with pytest.raises(InputError):
+        benches["mixtral-8x7b"].limits("interactive")
+
+
+def test_p99_tpot_adds_compound_poisson_spread_of_prompt_work_and_caps_bound_the_batch():
+    # Llama 3.1 8B on one H100. With no prompt tokens the p99 TPOT is the step itself. With
+    # prompts, TPOT_p99 = step + (step - decode-only step) x 2.3263 x sqrt((1 + 0.577^2) / B);
+    # at B = 64 the spread factor is 2.3263 x sqrt(1.333 / 64) = 0.336.
+    ctx = _ctx("hgx-h100-8", "llama3.1-8b")
+    one = np.array([1])
+    bare = serving_arrays(ctx, Serving(1e-9, 128), one, one, np.array([64]), "fp8")
+    assert bare["tpot_s"][0] == pytest.approx(bare["step_s"][0], rel=1e-6)
+    out = serving_arrays(ctx, Serving(1000, 128), one, one, np.array([64]), "fp8")
+    spread = 2.3263 * math.sqrt((1 + 0.577 ** 2) / 64)
+    prefill_s = (out["tpot_s"][0] - out["step_s"][0]) / spread
+    assert 0 < prefill_s < out["step_s"][0]
+    # Caps (TensorRT-LLM defaults): B (1 + I / O) <= 8,192 tokens per step, B <= 2,048.
+    # (TP 2, so that the KV cache of 910 sequences fits in memory.)
+    two = np.array([2])
+    cap = serving_arrays(ctx, Serving(1024, 128), two, two, np.array([910, 911]), "fp8")
+    assert cap["fits"].tolist() == [True, False]            # 910 x 9 = 8,190; 911 x 9 = 8,199

@@ -175,10 +175,7 @@ def estimate_performance(system: System, workload: WorkloadItem, catalog: Catalo
         options = TrainingOptions(dtype=workload.dtype or "bf16", top=1)
         ev = evaluate_training(system, workload.model, workload.gpus, options, catalog)
         return ev.best.tokens_per_s_per_gpu
-    shape = workload.serving
-    serving = Serving(shape.input_tokens, shape.output_tokens,
-                      tpot_target_s=shape.tpot_target_s)
-    inf = evaluate_inference(system, workload.model, system.scaleup_domain, serving,
+    inf = evaluate_inference(system, workload.model, system.scaleup_domain, _serving(workload),
                              workload.dtype or "fp8", catalog)
     return inf.tokens_per_s_per_gpu
 
@@ -367,14 +364,32 @@ def _perf_table(spec: CompareSpec, cands: list[CandidateData], inputs: CompareIn
                 continue
             rate = c_spec.performance.get(w.id, inputs.rates.get(key))
             system = inputs.catalog.get(cand.system_id, System)
+            computed = rate is None
             try:
                 if rate is None:
                     rate = estimate_performance(system, w, inputs.catalog)
                 useful = training_goodput(system, w, rate, inputs.catalog)
             except InputError as exc:
                 raise exc.at(None, f"compare.workloads[{i}]") from None
-            table[key] = PerfPoint(rate, power, useful)
+            table[key] = PerfPoint(rate, power, useful,
+                                   serving_curve(system, w, inputs.catalog) if computed else ())
     return table
+
+
+def serving_curve(system: System, workload: WorkloadItem, catalog: Catalog
+                  ) -> tuple[tuple[float, float], ...]:
+    """The throughput-interactivity front of a serving workload on one scale-up domain
+    (tokens/s per user, tokens/s per GPU); () for training."""
+    if workload.mode != "serving":
+        return ()
+    inf = evaluate_inference(system, workload.model, system.scaleup_domain,
+                             _serving(workload), workload.dtype or "fp8", catalog)
+    return tuple((p.tokens_per_s_per_user, p.tokens_per_s_per_gpu) for p in inf.result.curve)
+
+
+def _serving(workload: WorkloadItem) -> Serving:
+    shape = workload.serving
+    return Serving(shape.input_tokens, shape.output_tokens, tpot_target_s=shape.tpot_target_s)
 
 
 def training_goodput(system: System, workload: WorkloadItem, rate: float, catalog: Catalog

@@ -269,6 +269,9 @@ class PerfPoint:
     power_per_gpu_w: float        # IT power per accelerator while running, system share incl. [W]
     goodput: float = 1.0          # useful share of wall time (training: failures, checkpoints,
                                   # restarts) [-]
+    # serving: the throughput-interactivity front, (tokens/s per user, tokens/s per GPU) pairs,
+    # fastest per user first; () for training or a rate stated in the scenario
+    curve: tuple[tuple[float, float], ...] = ()
 
     @property
     def useful_tokens_per_s_per_gpu(self) -> float:

@@ -88,7 +88,7 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
     served = [evaluate_inference(r.system, get_workload(r.workload, extra), r.n_gpus, serving,
                                  catalog=catalog) for r in results] if serving else []
     if json:
-        print_json([_as_dict(r) | ({"inference": vars(s)} if served else {})
+        print_json([_as_dict(r) | ({"inference": s.to_dict()} if served else {})
                     for r, s in zip(results, served or [None] * len(results), strict=True)])
         return
     for i, r in enumerate(results):
@@ -136,11 +136,16 @@ def _serving(text: str | None) -> Serving | None:
 
 
 def _serving_line(e: InferenceEvaluation) -> str:
-    return (f"Serving {e.workload} on {e.n_gpus} x {e.system}: TP {e.tp}, batch {e.batch} "
-            f"(at most {e.max_batch} fit), TTFT {e.ttft_s * 1e3:.0f} ms, TPOT "
-            f"{e.tpot_s * 1e3:.1f} ms ({e.decode_bound}-bound), {e.tokens_per_s_per_gpu:,.0f} "
-            f"output tokens/s per GPU, "
-            f"KV cache {format_si(e.kv_bytes_per_token, 'B')} per token per GPU")
+    """The best serving point (p99 latencies), or why no layout meets the targets."""
+    head = f"Serving {e.workload} on {e.n_gpus} x {e.system} ({e.result.dtype})"
+    b = e.best
+    if b is None:
+        return f"{head}: {e.result.shortfall()}"
+    layout = ", ".join(f"{k} {v}" for k, v in b.layout.items())
+    return (f"{head}: {layout}, batch {b.batch}, TTFT {b.ttft_s * 1e3:,.0f} ms, TPOT "
+            f"{b.tpot_s * 1e3:.1f} ms (p99), {b.tokens_per_s_per_gpu:,.0f} output tokens/s per "
+            f"GPU at {b.tokens_per_s_per_user:,.0f} tokens/s per user; {len(e.result.curve)} "
+            f"points on the throughput-interactivity curve (--json)")
 
 
 def _search(system: str, workload: str, n: int, opts: TrainingOptions,
@@ -184,8 +189,12 @@ def _table(r: TrainingEvaluation) -> Table:
         lay = e.layout
         table.add_row(*(str(lay[k]) for k in ("tp", "pp", "vp", "dp", "cp", "ep", "mb")),
                       lay["recompute"], lay["zero"], f"{e.step_s:.3g} s",
-                      f"{e.tokens_per_s_per_gpu:,.0f}", f"{e.mfu:.1%}",
-                      format_si(e.memory_bytes, "B"))
+                      f"{e.tokens_per_s_per_gpu:,.0f}", f"{e.mfu:.1%}"
+                      + ("" if e.validated_regime else " *"), format_si(e.memory_bytes, "B"))
+    if not all(e.validated_regime for e in r.top):
+        table.caption = ("* a layout family (sharding, pp, cp, ep) no validation row has: an "
+                         "extrapolation of the model")
+        table.caption_justify = "left"
     return table
 
 

@@ -20,11 +20,19 @@ from rackforge.catalog.models import Accelerator, Dtype, System
 from rackforge.errors import InputError
 from rackforge.perf.context import Context
 from rackforge.perf.goodput import CheckpointSpec, Goodput, Recovery, job_goodput
-from rackforge.perf.inference import Serving, search_inference
+from rackforge.perf.inference import Serving
 from rackforge.perf.layout import Execution, Layouts
 from rackforge.perf.params import load_params, machine_from_system
+from rackforge.perf.regimes import is_validated
 from rackforge.perf.search import Progress, SearchSpace, search_training
-from rackforge.perf.serving import Limits, check_precision, serve
+from rackforge.perf.serving import (
+    PEAK_KEY,
+    Limits,
+    ServingPoint,
+    ServingResult,
+    describe,
+    serve,
+)
 from rackforge.perf.training import estimate_arrays
 from rackforge.perf.workload import Workload, get_workload
 
@@ -66,6 +74,9 @@ class LayoutEstimate:
     memory_breakdown_bytes: dict[str, float]
     train_time_s: float | None = None
     train_energy_j: float | None = None
+    # False: no validation row has this layout's family (sharding, pp, cp, ep), so its
+    # estimate is an extrapolation (rackforge.perf.regimes)
+    validated_regime: bool = True
 
 
 @dataclass(frozen=True)
@@ -112,7 +123,7 @@ def training_context(system: str | System, workload: str | Workload,
     ex = Execution(dtype=options.dtype, seq_len=seq, global_batch=batch,
                    flash_attention=True, tp_comm_overlap=True)
     machine = replace(machine_from_system(sys_, acc), scaleout_tiers=options.scaleout_tiers)
-    machine.peak_flops(options.dtype)   # the accelerator has a peak for it (or bf16)
+    machine.peak_flops(options.dtype)   # InputError when the accelerator lacks it
     return Context(wl, machine, ex, load_params())
 
 
@@ -122,11 +133,12 @@ def _estimate(ctx: Context, lay: Layouts, arrays: dict[str, np.ndarray], i: int,
     n = int(lay.n_gpus[i])
     time_s = tokens / get["tokens_per_s"] if tokens else None
     energy = time_s * n * ctx.machine.power_per_gpu_w if time_s else None
+    row = lay.row(i)
     return LayoutEstimate(
-        lay.row(i), get["step_s"], get["tokens_per_s"], get["tokens_per_s_per_gpu"],
+        row, get["step_s"], get["tokens_per_s"], get["tokens_per_s_per_gpu"],
         get["model_flops_per_gpu"], get["mfu"], get["memory_bytes"],
         {k: get[f"t_{k}"] for k in BREAKDOWN}, {k: get[f"mem_{k}"] for k in MEMORY},
-        time_s, energy)
+        time_s, energy, is_validated(row))
 
 
 MAX_GPUS = 10_000_000   # beyond any planned cluster; keeps the layout arrays in int64
@@ -177,44 +189,40 @@ def estimate_training(ctx: Context, layout: Layouts, tokens: float | None = None
 
 @dataclass(frozen=True)
 class InferenceEvaluation:
-    """Best serving layout of a model on a system, with latencies and throughput."""
+    """The serving search of a model on a system (:func:`rackforge.perf.serving.serve`): the
+    best point meeting the latency targets (None, with the `shortfall` said, when none does)
+    and the throughput-interactivity curve."""
 
     system: str
     workload: str
     n_gpus: int
-    tp: int
-    batch: int
-    ttft_s: float
-    tpot_s: float
-    tokens_per_s_per_gpu: float
-    max_batch: int
-    kv_bytes_per_token: float               # per GPU
-    memory_bytes: float
-    decode_bound: str                       # "compute" or "memory" at the chosen batch
-    # Throughput-interactivity Pareto front of the continuous-batching model
-    # (rackforge.perf.serving.serve): dicts with tokens_per_s_per_gpu, tokens_per_s_per_user,
-    # ttft_s, tpot_s (p99), batch, layout, memory_bytes; fastest per user first.
-    curve: list[dict[str, Any]] = field(default_factory=list)
+    result: ServingResult
+
+    @property
+    def best(self) -> ServingPoint | None:
+        return self.result.best
+
+    @property
+    def tokens_per_s_per_gpu(self) -> float:
+        """Output tokens/s per GPU of the best point [1/s]; 0 when no layout meets the
+        targets."""
+        return self.best.tokens_per_s_per_gpu if self.best else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"system": self.system, "workload": self.workload, "gpus": self.n_gpus,
+                **describe(self.result)}
 
 
 def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: int,
                        serving: Serving, dtype: str = "fp8",
                        catalog: Catalog | None = None) -> InferenceEvaluation:
-    """Highest output tokens/s per GPU that fits (and meets ``serving.tpot_target_s``), with
-    the throughput-interactivity curve. A precision the accelerator lacks is an InputError."""
+    """Highest output tokens/s per GPU whose p99 TPOT and TTFT meet ``serving``'s targets (a
+    target no layout meets is an answer: ``best`` is None and ``result.shortfall()`` says
+    what the fastest layout reaches), with the throughput-interactivity curve. A precision the
+    accelerator lacks is an InputError."""
     check_gpus(n_gpus)
-    ctx = training_context(system, workload, TrainingOptions(dtype=dtype), catalog)
-    check_precision(ctx, dtype)
-    curve = [vars(p) for p in serve(ctx, serving, n_gpus, Limits(), dtype).curve]
-    out = search_inference(ctx, serving, n_gpus)
-    if not out["ok"].any():
-        raise InputError("no serving layout fits or meets the latency target", None,
-                         "tpot_target_s", serving.tpot_target_s, "a looser target or more GPUs")
-    i = int(np.argmax(np.where(out["ok"], out["tokens_per_s_per_gpu"], -np.inf)))
-    fits_tp = out["fits"] & (out["tp"] == out["tp"][i])
-    return InferenceEvaluation(
-        get_system(system, catalog).id, ctx.workload.id, n_gpus, int(out["tp"][i]),
-        int(out["batch"][i]), float(out["ttft_s"][i]), float(out["tpot_s"][i]),
-        float(out["tokens_per_s_per_gpu"][i]), int(out["batch"][fits_tp].max()),
-        float(out["kv_bytes_per_token"][i]), float(out["memory_bytes"][i]),
-        "compute" if out["decode_compute_bound"][i] else "memory", curve)
+    options = TrainingOptions(dtype=PEAK_KEY.get(dtype, dtype))     # nvfp4 / mxfp4: fp4 cores
+    ctx = training_context(system, workload, options, catalog)
+    limits = Limits(serving.ttft_target_s, serving.tpot_target_s)
+    return InferenceEvaluation(get_system(system, catalog).id, ctx.workload.id, n_gpus,
+                               serve(ctx, serving, n_gpus, limits, dtype))

@@ -95,18 +95,25 @@ class Machine:
     scaleout_tiers: tuple[tuple[int, float, float], ...] = ()
 
     def peak_flops(self, dtype: str) -> float:
-        """Dense peak FLOP/s of the tensor cores for `dtype` [FLOP/s]."""
+        """Dense peak FLOP/s of the tensor cores for `dtype` [FLOP/s]; a precision the
+        accelerator lacks (fp8 on an A100) is an InputError, never a fallback."""
         peaks = self.accelerator.peak_flops
-        for key in (dtype, "bf16", "fp16"):
-            if key in peaks:
-                return peaks[key]  # type: ignore[index]
-        raise InputError("accelerator has no peak for dtype", None, None, dtype,
-                         f"one of {', '.join(peaks)}")
+        if dtype not in peaks:
+            raise InputError(f"{self.accelerator.id} has no {dtype} tensor cores", None,
+                             "dtype", dtype, f"a precision it has: {', '.join(sorted(peaks))}")
+        return peaks[dtype]  # type: ignore[index]
 
     def gemm_efficiency(self, dtype: str) -> float:
-        key = "fp8" if dtype in ("fp8", "fp4", "fp6", "int8") else "bf16"
+        """Achievable share of the dense peak for GEMMs in `dtype` (perf_params.yaml, MAMF):
+        fp16 runs on the bf16 datapath at the same rate, so it takes bf16's figure; a dtype
+        without a figure is an InputError."""
+        key = "bf16" if dtype == "fp16" else dtype
         eff = self.device.gemm_efficiency
-        return eff.get(key, eff.get("bf16", 0.7))
+        if key not in eff:
+            raise InputError(f"no measured GEMM efficiency for {dtype} on "
+                             f"{self.accelerator.id}", None, "dtype", dtype,
+                             f"one of {', '.join(sorted(eff))}")
+        return eff[key]
 
 
 def machine_from_system(system: System, accelerator: Accelerator,

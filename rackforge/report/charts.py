@@ -106,6 +106,25 @@ def compare_scatter(comparison) -> go.Figure:
     return fig
 
 
+def serving_curves(comparison) -> go.Figure | None:
+    """Throughput-interactivity front of each candidate on each serving workload: output
+    tokens/s per GPU against tokens/s per user (as the public InferenceMAX charts); None when
+    no candidate's serving rate came from the model."""
+    fig = go.Figure()
+    for r in comparison.results:
+        for workload, point in r.perf.items():
+            if point.curve:
+                users, gpus = zip(*point.curve, strict=True)
+                fig.add_trace(go.Scatter(x=list(users), y=list(gpus), mode="lines+markers",
+                                         name=f"{r.id} {workload}"))
+    if not fig.data:
+        return None
+    fig.update_layout(title="Serving: output tokens/s per GPU vs tokens/s per user (p99 "
+                      "latencies, one scale-up domain)", xaxis_title="tokens/s per user",
+                      yaxis_title="tokens/s per GPU", **LAYOUT)
+    return fig
+
+
 def ramp(result) -> go.Figure:
     """Facility and IT power online by quarter [GW], with the target and binding limits."""
     qs = [format_quarter(q.quarter) for q in result.quarters]

@@ -132,7 +132,8 @@ def evaluate_section(outcome: Outcome, run: RunResult) -> Section:
     rows = []
     for e in evals:
         b = e.best
-        lay = " ".join(f"{k}={v}" for k, v in b.layout.items())
+        lay = " ".join(f"{k}={v}" for k, v in b.layout.items()) + (
+            "" if b.validated_regime else " (a family no validation row has: extrapolated)")
         g = e.goodput
         rows.append([txt(e.system), txt(e.workload), num(e.n_gpus), num(b.step_s, "s"),
                      num(b.tokens_per_s_per_gpu, "tokens/s"), num(b.mfu * 100, "%"),
@@ -224,7 +225,8 @@ def compare_section(outcome: Outcome, run: RunResult) -> Section:
               "wall time, so training pays for the time lost to failures (goodput)"),
         table(["case", "winner", "ranking", "winner changes"], sens,
               "Sensitivity of the ranking to the key assumptions"),
-        Figure(charts.compare_scatter(c))])
+        Figure(charts.compare_scatter(c)),
+        *([Figure(curves)] if (curves := charts.serving_curves(c)) else [])])
 
 
 def plan_section(outcome: Outcome, run: RunResult) -> Section:

@@ -58,10 +58,24 @@ def test_evaluate_with_serving_and_bad_serve_value():
                               "--gpus", "32", "--top", "1", "--serve", "2000:500:40", "--json"])
     assert res.exit_code == 0, res.output
     inf = json.loads(res.stdout)[0]["inference"]
-    assert inf["tpot_s"] <= 0.040 and inf["batch"] <= inf["max_batch"]
+    assert inf["best"]["tpot_s"] <= 0.040 and inf["curve"]
+    assert max(p["tokens_per_s_per_gpu"] for p in inf["curve"]) >= \
+        inf["best"]["tokens_per_s_per_gpu"]
     bad = runner.invoke(app, ["evaluate", "--system", "hgx-h200-8", "--model", "llama3-70b",
                               "--gpus", "8", "--serve", "2000"])
     assert bad.exit_code == 2 and "--serve" in bad.output
+    for value in ("2000:500:0", "2000:500:-5"):     # a zero or negative limit is bad input
+        bad = runner.invoke(app, ["evaluate", "--system", "hgx-h200-8", "--model",
+                                  "llama3-70b", "--gpus", "8", "--serve", value])
+        assert bad.exit_code == 2 and "--serve" in bad.output
+
+
+def test_a_tpot_no_layout_meets_is_an_answer():
+    """Issue 12: exit 0 and say what the fastest layout reaches."""
+    res = runner.invoke(app, ["evaluate", "--system", "hgx-h100-8", "--model", "llama3-8b",
+                              "--gpus", "8", "--top", "1", "--serve", "1000:200:0.01"])
+    assert res.exit_code == 0, res.output
+    assert "no layout meets TPOT 0.01 ms; the fastest reaches" in " ".join(res.output.split())
 
 
 # Issue 14: a bad validation CSV is one line and exit 2, never "MAPE nan%" or a traceback.

@@ -120,6 +120,22 @@ class Source(Frozen):
         return f"{self.title}, {self.publisher}, {self.year}"
 
 
+class SourcedValue(Frozen):
+    """One positive model constant with its provenance: a source, or ``assumption: true`` and
+    the reason."""
+
+    value: float = Field(gt=0)
+    source: Source | None = None
+    assumption: bool = False
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _sourced(self) -> SourcedValue:
+        if self.source is None and not (self.assumption and self.reason):
+            raise ValueError("give a source, or assumption: true with a reason")
+        return self
+
+
 class PartBase(Frozen):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9.+-]*$")
     name: str

@@ -142,10 +142,17 @@ def _serving_line(e: InferenceEvaluation) -> str:
     if b is None:
         return f"{head}: {e.result.shortfall()}"
     layout = ", ".join(f"{k} {v}" for k, v in b.layout.items())
-    return (f"{head}: {layout}, batch {b.batch}, TTFT {b.ttft_s * 1e3:,.0f} ms, TPOT "
+    line = (f"{head}: {layout}, batch {b.batch}, TTFT {b.ttft_s * 1e3:,.0f} ms, TPOT "
             f"{b.tpot_s * 1e3:.1f} ms (p99), {b.tokens_per_s_per_gpu:,.0f} output tokens/s per "
             f"GPU at {b.tokens_per_s_per_user:,.0f} tokens/s per user; {len(e.result.curve)} "
             f"points on the throughput-interactivity curve (--json)")
+    d = e.disaggregated
+    if d is not None:
+        line += (f"\nDisaggregated: {d.tokens_per_s_per_gpu:,.0f} output tokens/s per GPU with "
+                 f"{d.prefill_gpus_per_decode_gpu:.2f} prefill GPUs per decode GPU, TTFT "
+                 f"{d.ttft_s * 1e3:,.0f} ms (KV cache {d.kv_transfer_s * 1e3:.2f} ms over "
+                 f"{d.link}), TPOT {d.tpot_s * 1e3:.1f} ms")
+    return line
 
 
 def _search(system: str, workload: str, n: int, opts: TrainingOptions,

@@ -27,10 +27,12 @@ from rackforge.perf.regimes import is_validated
 from rackforge.perf.search import Progress, SearchSpace, search_training
 from rackforge.perf.serving import (
     PEAK_KEY,
+    Disaggregated,
     Limits,
     ServingPoint,
     ServingResult,
     describe,
+    disaggregated,
     serve,
 )
 from rackforge.perf.training import estimate_arrays
@@ -197,6 +199,8 @@ class InferenceEvaluation:
     workload: str
     n_gpus: int
     result: ServingResult
+    # the same GPUs as separate prefill and decode pools (None: no pair meets the targets)
+    disaggregated: Disaggregated | None = None
 
     @property
     def best(self) -> ServingPoint | None:
@@ -210,7 +214,8 @@ class InferenceEvaluation:
 
     def to_dict(self) -> dict[str, Any]:
         return {"system": self.system, "workload": self.workload, "gpus": self.n_gpus,
-                **describe(self.result)}
+                **describe(self.result),
+                "disaggregated": vars(self.disaggregated) if self.disaggregated else None}
 
 
 def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: int,
@@ -225,4 +230,5 @@ def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: i
     ctx = training_context(system, workload, options, catalog)
     limits = Limits(serving.ttft_target_s, serving.tpot_target_s)
     return InferenceEvaluation(get_system(system, catalog).id, ctx.workload.id, n_gpus,
-                               serve(ctx, serving, n_gpus, limits, dtype))
+                               serve(ctx, serving, n_gpus, limits, dtype),
+                               disaggregated(ctx, serving, n_gpus, limits, dtype))

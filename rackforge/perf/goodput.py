@@ -40,7 +40,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from rackforge.catalog.models import Frozen, Source
+from rackforge.catalog.models import Frozen, Source, SourcedValue
 from rackforge.errors import InputError
 from rackforge.inputs import read_yaml, validate
 from rackforge.jsonable import jsonable
@@ -59,19 +59,7 @@ GPUS_LOST: dict[str, str | int | None] = {
 
 
 # --------------------------------------------------------------------------------- the data
-class Figure(Frozen):
-    """One number about the world with its source, or flagged as an assumption with a reason."""
-
-    value: float = Field(gt=0)
-    source: Source | None = None
-    assumption: bool = False
-    reason: str | None = None
-
-    @model_validator(mode="after")
-    def _sourced(self) -> Figure:
-        if self.source is None and not (self.assumption and self.reason):
-            raise ValueError("a figure needs a source, or assumption: true with a reason")
-        return self
+Figure = SourcedValue      # a constant with its source (or assumption and reason)
 
 
 class Cause(Frozen):

@@ -38,6 +38,9 @@ References
     variance ``n E[X^2]``) and the central limit theorem for its 99th percentile.
 [8] TensorRT-LLM documentation, Tuning Max Batch Size and Max Num Tokens: the in-flight batching
     scheduler admits at most ``max_batch_size`` requests and ``max_num_tokens`` tokens per step.
+[9] Zhong et al., DistServe: Disaggregating Prefill and Decoding for Goodput-optimized Large
+    Language Model Serving, OSDI 2024, Sec. 3 (separate pools, the KV cache sent from the
+    prefill to the decode instance, pool sizes from each phase's per-request GPU time).
 """
 
 from __future__ import annotations
@@ -48,9 +51,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from rackforge.catalog.models import Frozen, Source
+from rackforge.catalog.models import Frozen, Source, SourcedValue
 from rackforge.errors import InputError
 from rackforge.inputs import read_yaml, validate
 from rackforge.perf.context import Context, hbm_bandwidth
@@ -64,19 +67,7 @@ BYTES_KEY = {"nvfp4": "fp4"}
 Z99 = 2.3263  # standard normal 99th percentile
 
 
-class Figure(Frozen):
-    """One number with its provenance: a source, or an assumption and why."""
-
-    value: float = Field(gt=0)
-    source: Source | None = None
-    assumption: bool = False
-    reason: str | None = None
-
-    @model_validator(mode="after")
-    def _provenance(self) -> Figure:
-        if self.source is None and not (self.assumption and self.reason):
-            raise ValueError("give a source, or assumption: true with a reason")
-        return self
+Figure = SourcedValue      # a constant with its source (or assumption and reason)
 
 
 class ServingParams(Frozen):
@@ -319,15 +310,17 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     overhead = params.decode_step_overhead_s \
         + w.layers * params.kernels_per_layer_forward * params.kernel_overhead_s
 
-    def step(prefill: np.ndarray) -> np.ndarray:
-        """Time of one step with `batch` decode tokens and `prefill` prompt tokens [s]."""
-        tokens = batch + prefill
+    def step(prefill: np.ndarray, decode: np.ndarray | None = None) -> np.ndarray:
+        """Time of one step with `decode` tokens (default `batch`) and `prefill` prompt
+        tokens [s]."""
+        dec = batch if decode is None else decode
+        tokens = dec + prefill
         share = 1.0 if w.moe is None else 1.0 - (1.0 - w.moe.top_k / w.moe.experts) ** tokens
         read = w_elem * (sizes["dense"] / tp + sizes["experts"] / g * share)
         flops = 2.0 * (sizes["active"] * tokens + sizes["out_proj"] * batch) / g
         t_gemm = np.maximum(flops / (rate * _expert_tiles(ctx, tokens)), read / bw)
-        kv_read = batch / dp * ctx_mean * kv_tok
-        a_flops = (batch * ctx_mean * attn_dec + prefill * i_len / 2.0 * attn_pre) / g
+        kv_read = dec / dp * ctx_mean * kv_tok
+        a_flops = (dec * ctx_mean * attn_dec + prefill * i_len / 2.0 * attn_pre) / g
         t_attn = np.maximum(a_flops / attn_rate, kv_read / bw)
         n_ar = w.layers + dense_layers
         ar = 2.0 * (tp - 1) / tp * (tokens / dp) * w.hidden * 2.0 / link \
@@ -354,8 +347,17 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     # Scheduler caps of the serving framework, per engine (attention group) [8].
     in_caps = (batch / dp <= sp.max_batch_size.value) \
         & (batch / dp * (1.0 + i_len / o_len) <= sp.max_num_tokens.value)
+    # Disaggregated pools [9]: a decode engine steps `batch` sequences with no prompt work; a
+    # prefill engine takes `batch` whole prompts per step (its logits: one token each).
+    decode_only = step(np.zeros_like(batch))
+    prefill_only = step(batch * i_len, np.zeros_like(batch))
+    prefill_fits = (held + batch / dp * i_len * kv_tok + params.reserved_bytes
+                    <= machine.accelerator.hbm_bytes) \
+        & (batch / dp * i_len <= sp.max_num_tokens.value)
     return {"step_s": tau, "tpot_s": tpot_p99,
             "ttft_s": ttft * sp.ttft_p99_over_mean.value,
+            "decode_step_s": decode_only, "prefill_step_s": prefill_only,
+            "prefill_fits": prefill_fits, "kv_bytes_per_token_all": kv_tok * kv_split,
             "tokens_per_s_per_gpu": batch / (tau * g), "tokens_per_s_per_user": 1.0 / tau,
             "memory_bytes": memory, "fits": (memory <= machine.accelerator.hbm_bytes) & in_caps,
             "weight_bytes": held, "kv_bytes_per_token": kv_tok,
@@ -427,3 +429,58 @@ def describe(result: ServingResult) -> dict[str, Any]:
             "shortfall": result.shortfall(), "fastest_tpot_s": result.fastest_tpot_s,
             "fastest_ttft_s": result.fastest_ttft_s,
             "curve": [vars(p) for p in result.curve]}
+
+
+@dataclass(frozen=True)
+class Disaggregated:
+    """Prefill and decode in separate pools [9]: the best layout of each that meets its limit
+    (TTFT for prefill, KV-cache transfer included; TPOT for decode), and the pool ratio that
+    keeps both busy (prefill GPUs per decode GPU = their GPU-seconds per request)."""
+
+    tokens_per_s_per_gpu: float         # output tokens/s per GPU of both pools together
+    prefill_gpus_per_decode_gpu: float
+    prefill: dict[str, int]             # layout and prompts per step
+    decode: dict[str, int]              # layout and sequences in flight
+    ttft_s: float                       # p99, with the KV-cache transfer [s]
+    tpot_s: float                       # decode step, no prompt work in it [s]
+    kv_transfer_s: float                # one request's KV cache, prefill -> decode [s]
+    link: str                           # the link it crosses: scale-up or scale-out
+    link_bytes_per_s: float             # per GPU, one direction [B/s]
+
+
+def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None = None,
+                  dtype: str | None = None) -> Disaggregated | None:
+    """Best disaggregated operating point of `srv` on `n_gpus` GPUs, or None when no prefill or
+    no decode layout meets the limits. Per request, the prefill pool spends ``t_p g / b`` GPU
+    seconds (a step of `b` prompts on `g` GPUs) and the decode pool ``O t_d g / B``; output
+    tokens/s per GPU is ``O`` over their sum [9]. The KV cache of ``I`` prompt tokens crosses
+    the scale-up link when both pools fit one scale-up domain, else each GPU's NIC."""
+    limits = limits or Limits()
+    dtype = dtype or ctx.execution.dtype
+    out = search_serving(ctx, srv, n_gpus, dtype)
+    sp, machine = load_serving_params(), ctx.machine
+    i_len, o_len = float(srv.input_tokens), float(srv.output_tokens)
+    g, batch = out["g"].astype(float), out["batch"].astype(float)
+    inside = n_gpus <= machine.scaleup_domain
+    link = (machine.accelerator.scaleup_bandwidth_bytes_per_s
+            * machine.device.scaleup_efficiency) if inside else machine.scaleout_bytes_per_s
+    transfer = i_len * out["kv_bytes_per_token_all"] / (link * g)
+    ttft = (1.5 * out["prefill_step_s"]) * sp.ttft_p99_over_mean.value + transfer
+    tpot = out["decode_step_s"]
+    ok_p = out["prefill_fits"] & (ttft <= (limits.ttft_s or np.inf))
+    ok_d = out["fits"] & (tpot <= (limits.tpot_s or np.inf))
+    if not (ok_p.any() and ok_d.any()):
+        return None
+    pre_s = out["prefill_step_s"] * g / batch               # GPU-seconds per request
+    dec_s = o_len * out["decode_step_s"] * g / batch
+    p = int(np.argmin(np.where(ok_p, pre_s, np.inf)))
+    d = int(np.argmin(np.where(ok_d, dec_s, np.inf)))
+
+    def layout(i: int) -> dict[str, int]:
+        return {"gpus": int(out["g"][i]), "tp": int(out["tp"][i]), "ep": int(out["ep"][i]),
+                "batch": int(out["batch"][i])}
+
+    return Disaggregated(
+        float(o_len / (pre_s[p] + dec_s[d])), float(pre_s[p] / dec_s[d]), layout(p), layout(d),
+        float(ttft[p]), float(tpot[d]), float(transfer[p]),
+        "scale-up" if inside else "scale-out", float(link))

@@ -13,14 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from rackforge.catalog import load_catalog
-from rackforge.catalog.models import Accelerator, Source, System
+from rackforge.catalog.models import Accelerator, Frozen, Source, System
 from rackforge.errors import InputError
-from rackforge.inputs import read_csv_rows, read_yaml
+from rackforge.inputs import read_csv_rows, read_yaml, validate
 from rackforge.perf.context import Context
 from rackforge.perf.inference import Serving
 from rackforge.perf.layout import RECOMPUTE, Execution, from_columns
@@ -82,16 +83,44 @@ def read_csv(path: str | Path, required: tuple[str, ...] = ("case",),
     return rows
 
 
+class FrameworkDefaults(Frozen):
+    """What one training framework does when a run does not say (``data/frameworks.yaml``)."""
+
+    flash_attention: bool
+    dp_overlap: bool
+    tp_comm_overlap: bool
+    pp_overlap: bool
+    zero: Literal[0, 1, 3]
+    recompute: Literal["none", "selective", "full"]
+    microbatch: Literal[1, "tuned"]
+    virtual_stages: Literal[1, "tuned"]
+    ffn: Literal["gelu", "swiglu"]
+    fp8_scaling: Literal["delayed", "current"] = "delayed"
+    grad_bytes: float | None = Field(default=None, gt=0)
+    source: Source
+
+
+class FrameworkFile(Frozen):
+    frameworks: dict[str, FrameworkDefaults]
+    default: str
+
+
 @lru_cache(maxsize=1)
 def frameworks() -> tuple[dict[str, dict[str, Any]], str]:
-    """Framework settings by case prefix (``data/frameworks.yaml``) and the default's name."""
-    data = read_yaml(FRAMEWORKS_FILE)
-    return data["frameworks"], data["default"]
+    """Framework defaults by name (``data/frameworks.yaml``, validated) and the name of the
+    one a blank ``framework`` column takes."""
+    data = validate(FrameworkFile, read_yaml(FRAMEWORKS_FILE), str(FRAMEWORKS_FILE))
+    if data.default not in data.frameworks:
+        raise InputError("default framework not defined", str(FRAMEWORKS_FILE), "default",
+                         data.default, f"one of {', '.join(data.frameworks)}")
+    return {k: v.model_dump() for k, v in data.frameworks.items()}, data.default
 
 
-def _framework(case: str) -> dict[str, Any]:
+def _framework(row: dict[str, str]) -> dict[str, Any]:
+    """The defaults of the row's ``framework`` column (blank: the documented default); the
+    column is checked by :func:`check_cells`."""
     table, default = frameworks()
-    return table.get(case.split("-")[0], table[default])
+    return table[(row.get("framework") or "").strip() or default]
 
 
 def _int(row: dict[str, str], key: str, default: int | None = None) -> int | None:
@@ -128,7 +157,7 @@ def row_workload(row: dict[str, str]) -> Workload:
     GELU FFN and dropout, see the data README) unless the shapes match a catalog model, whose
     attention (MLA, head size), FFN type and dropout are then used.
     """
-    fw, twin = _framework(row["case"]), _catalog_twin(row)
+    fw, twin = _framework(row), _catalog_twin(row)
     moe = None
     if _int(row, "experts"):
         moe = Moe(experts=_int(row, "experts"), top_k=_int(row, "top_k"),
@@ -164,7 +193,7 @@ def _candidates(row: dict[str, str], fw: dict[str, Any]) -> dict[str, np.ndarray
     mbs = [_int(row, "microbatch")] if _int(row, "microbatch") else tuned
     rc_text = (row.get("recompute") or "").strip()
     rcs = [RECOMPUTE.index(rc_text)] if rc_text else [0, 1, 2]
-    zero = 3 if "fsdp" in (row.get("note") or "").lower() else fw["zero"]
+    zero = _int(row, "zero_stage", fw["zero"])
     vps = [_int(row, "vp")] if _int(row, "vp") else \
         [v for v in VIRTUAL_STAGES if fw["virtual_stages"] == "tuned" or v == 1]
     grid = np.array([(mb, rc, vp) for mb in mbs for rc in rcs for vp in vps], dtype=np.int64)
@@ -178,7 +207,7 @@ def _candidates(row: dict[str, str], fw: dict[str, Any]) -> dict[str, np.ndarray
 
 def predict_training_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
     """Predicted step time [s] of one measurement row and the layout it used."""
-    fw = _framework(row["case"])
+    fw = _framework(row)
     dtype = (row.get("dtype") or "bf16").strip()
     ctx = Context(row_workload(row), row_machine(row), _execution(row, fw, dtype), load_params())
     lay = from_columns(_candidates(row, fw))
@@ -209,16 +238,22 @@ COUNTS = ("n_gpus", "scaleup_domain", "layers", "hidden", "ffn_hidden", "heads",
 ZERO_OK = ("shared_experts", "dense_layers")
 AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s", "ttft_limit_s",
            "tpot_limit_s")
-CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no")}
+CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no"),
+           "zero_stage": ("0", "1", "3")}
 
 
 def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
     """Raise InputError, located at the file, line and column, for a malformed cell of `row`."""
     for key, text in row.items():
         text = (text or "").strip() if isinstance(text, str) else ""
-        if not text or key not in (*COUNTS, *ZERO_OK, *AMOUNTS, *CHOICES):
+        if not text or key not in (*COUNTS, *ZERO_OK, *AMOUNTS, *CHOICES, "framework"):
             continue
         where = f"line {line_no}, column {key}"
+        if key == "framework":
+            if text not in frameworks()[0]:
+                raise InputError("unknown framework", file, where, text,
+                                 " or ".join(frameworks()[0]) + " (or blank: the default)")
+            continue
         if key in CHOICES:
             if text not in CHOICES[key]:
                 raise InputError("value not allowed", file, where, text,

@@ -31,8 +31,29 @@ def _share(years: Sequence[YearShare]) -> float | None:
     return sum(y.domestic_usd for y in years) / total if total > 0 else None
 
 
+class _Bought:
+    """What a plan (or one design's part of it) bought for: `resolved` and `result` fields."""
+
+    resolved: ResolvedSourcing
+    result: SourcingResult
+
+    @property
+    def racks(self) -> dict[date, float]:
+        """Racks sourced per quarter: the build schedule bought for [racks]."""
+        return dict(sorted(self.resolved.spec.build_schedule.items()))
+
+    @property
+    def racks_total(self) -> float:
+        return sum(self.racks.values())
+
+    @property
+    def domestic_share(self) -> float | None:
+        """Domestic share of the purchases over the horizon, under the rule [-]."""
+        return _share(self.result.share_by_year)
+
+
 @dataclass(frozen=True)
-class DesignSourcing:
+class DesignSourcing(_Bought):
     """One rack design's part of a sourcing plan: the racks it buys for, its BOM priced at the
     plan, and its purchases (cost, domestic share per delivery year against the floor and the
     rule's thresholds)."""
@@ -45,20 +66,6 @@ class DesignSourcing:
     @property
     def design(self) -> str:
         return self.resolved.design.id
-
-    @property
-    def racks(self) -> dict[date, float]:
-        """Racks sourced per quarter [racks]."""
-        return dict(sorted(self.resolved.spec.build_schedule.items()))
-
-    @property
-    def racks_total(self) -> float:
-        return sum(self.racks.values())
-
-    @property
-    def domestic_share(self) -> float | None:
-        """Domestic share of its purchases over the horizon, under the rule [-]."""
-        return _share(self.result.share_by_year)
 
     def to_dict(self) -> dict:
         """Totals only (no supplier names: the plan by supplier is the first design's
@@ -79,7 +86,7 @@ class DesignSourcing:
 
 
 @dataclass(frozen=True)
-class SourcingReport:
+class SourcingReport(_Bought):
     """Everything ``rackforge source`` shows: BOM per rack priced at the plan, the racks it
     buys for, the plan, and a what-if.
 
@@ -95,20 +102,6 @@ class SourcingReport:
     what_if: WhatIfResult | None = None
     designs: tuple[DesignSourcing, ...] = ()
     overall: SourcingResult | None = None
-
-    @property
-    def racks(self) -> dict[date, float]:
-        """Racks sourced per quarter: the build schedule the plan buys parts for [racks]."""
-        return dict(sorted(self.resolved.spec.build_schedule.items()))
-
-    @property
-    def racks_total(self) -> float:
-        return sum(self.racks.values())
-
-    @property
-    def domestic_share(self) -> float | None:
-        """Domestic share of the plan's purchases over its horizon, under its rule [-]."""
-        return _share(self.result.share_by_year)
 
     @property
     def whole(self) -> SourcingResult:

@@ -286,6 +286,8 @@ def mutate_csv(src: Path, column: str, value: str, tmp_path: Path) -> str:
     ("measured_step_s", "fast", "a number greater than 0"),
     ("recompute", "sometimes", "none or selective or full"),  # tuple.index traceback
     ("sequence_parallel", "maybe", "yes or no"),       # silently read as no
+    ("framework", "megatron9", "(or blank: the default)"),   # issue 11: explicit columns
+    ("zero_stage", "2", "0 or 1 or 3"),
 ])
 def test_validate_training_bad_cell(tmp_path, column, value, expected):
     path = mutate_csv(DATA / "training_throughput.csv", column, value, tmp_path)

@@ -48,3 +48,28 @@ def test_curve_is_a_pareto_front_with_the_promised_keys():
 def test_a_precision_the_part_lacks_is_bad_input(system, dtype):
     with pytest.raises(InputError, match="has no fp[48] tensor cores"):
         evaluate_inference(system, "llama3-8b", 8, Serving(1000, 200), dtype)
+
+
+def test_disaggregated_pools_inside_one_domain():
+    """Separate prefill and decode pools (DistServe, Zhong et al. 2024). The KV cache of a
+    2,048-token prompt of Llama 3 70B (80 layers x 2 x 8 KV heads x 128 x 1 byte fp8 = 163,840
+    B per token, 335.5 MB) crosses NVLink 5 inside the NVL72 domain."""
+    from rackforge.catalog import load_catalog
+    from rackforge.catalog.models import Accelerator
+    from rackforge.perf.params import load_params
+    ev = evaluate_inference("gb200-nvl72", "llama3-70b", 72, Serving(2048, 512, 1.0, 0.05, 2.0))
+    d = ev.disaggregated
+    assert d.link == "scale-up" and d.tpot_s <= 0.05 and d.ttft_s <= 2.0
+    gb200 = load_catalog().get("gb200", Accelerator)
+    nvlink = gb200.scaleup_bandwidth_bytes_per_s * load_params().device("gb200").scaleup_efficiency
+    assert d.link_bytes_per_s == pytest.approx(nvlink)
+    kv_bytes = 2048 * 80 * 2 * 8 * 128 * 1.0
+    assert d.kv_transfer_s == pytest.approx(kv_bytes / (nvlink * d.prefill["gpus"]))
+    # decode steps carry no prompt work, so they are faster than the colocated p99 TPOT
+    assert d.tpot_s < ev.best.tpot_s
+
+
+def test_disaggregated_across_nodes_uses_the_nic():
+    ev = evaluate_inference("hgx-h100-8", "llama3-70b", 16, Serving(1000, 200, 1.0, 0.1, 5.0))
+    assert ev.disaggregated.link == "scale-out"
+    assert ev.disaggregated.link_bytes_per_s == pytest.approx(400e9 / 8)   # 400 Gb/s NIC

@@ -86,13 +86,14 @@ def test_rows_matching_a_catalog_model_take_its_attention_and_ffn():
     assert row_workload(ds).mla is not None                   # DeepSeek-V3 uses MLA
 
 
-def test_unknown_framework_tunes_blank_knobs(tmp_path):
+def test_blank_framework_tunes_blank_knobs(tmp_path):
     # Llama 3 405B on 8,192 H100 (Llama 3 paper, Table 4: TP 8, PP 16, DP 64, 430 TFLOP/s per
-    # GPU). Its framework is not in frameworks.yaml: blank virtual stages and microbatch are
-    # tuned, so the interleaved schedule is used; the prediction lands within 25 % of 430.
+    # GPU). A blank framework column takes the documented default (generic): blank virtual
+    # stages and microbatch are tuned, so the interleaved schedule is used; the prediction
+    # lands within 25 % of 430. The case name says nothing to the model.
     from rackforge.perf.validate import predict_training_row, read_csv
     header = (DATA / "training_throughput.csv").read_text().splitlines()[0]
-    row = ("meta-405b,Llama 3 paper,h100-sxm-80gb,8192,8,400,126,16384,53248,128,8,8192,"
+    row = ("bridge-405b,Llama 3 paper,,,h100-sxm-80gb,8192,8,400,126,16384,53248,128,8,8192,"
            "128256,,,,,,bf16,8,16,64,1,1,,1024,,,yes,1,,,")
     path = tmp_path / "meta.csv"
     path.write_text(header + "\n" + row + "\n")

@@ -389,7 +389,8 @@ def serving_curve(system: System, workload: WorkloadItem, catalog: Catalog
 
 def _serving(workload: WorkloadItem) -> Serving:
     shape = workload.serving
-    return Serving(shape.input_tokens, shape.output_tokens, tpot_target_s=shape.tpot_target_s)
+    return Serving(shape.input_tokens, shape.output_tokens, tpot_target_s=shape.tpot_s,
+                   ttft_target_s=shape.ttft_target_s)
 
 
 def training_goodput(system: System, workload: WorkloadItem, rate: float, catalog: Catalog

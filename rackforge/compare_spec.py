@@ -49,7 +49,25 @@ class ServingShape(Frozen):
     input_tokens: float = Field(default=2048, gt=0, le=1e7, description="mean prompt length")
     output_tokens: float = Field(default=512, gt=0, le=1e7, description="mean generated length")
     tpot_target_s: Seconds | None = Field(default=None, gt=0,
-                                          description="latency target per output token")
+                                          description="p99 latency target per output token")
+    tokens_per_s_per_user: float | None = Field(
+        default=None, gt=0, le=1e5, description="interactivity to price serving at: the same "
+        "target as tpot_target_s = 1 / this (give one of the two)")
+    ttft_target_s: Seconds | None = Field(default=None, gt=0, le=3600,
+                                          description="p99 time-to-first-token target")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ServingShape:
+        if self.tpot_target_s is not None and self.tokens_per_s_per_user is not None:
+            raise ValueError("give tpot_target_s or tokens_per_s_per_user, not both")
+        return self
+
+    @property
+    def tpot_s(self) -> float | None:
+        """The TPOT target [s], from either input."""
+        if self.tokens_per_s_per_user is not None:
+            return 1.0 / self.tokens_per_s_per_user
+        return self.tpot_target_s
 
 
 class WorkloadItem(Frozen):

@@ -195,3 +195,13 @@ def test_a_dominating_candidate_never_ranks_behind(speed, faster, cheaper, token
         spec(deadline).workloads[0].model_copy(update={"tokens": tokens})]})
     result = compare_data(s, [worse, better], perf, ECON)
     assert result.ranking[0] == "better"
+
+
+def test_serving_priced_at_a_stated_interactivity():
+    """Issue 12: 20 tokens/s per user is the same target as a 50 ms TPOT; both at once is bad
+    input."""
+    from rackforge.compare_spec import ServingShape
+    assert ServingShape(tokens_per_s_per_user=20).tpot_s == pytest.approx(0.05)
+    assert ServingShape(tpot_target_s=0.05).tpot_s == 0.05
+    with pytest.raises(ValueError, match="not both"):
+        ServingShape(tpot_target_s=0.05, tokens_per_s_per_user=20)

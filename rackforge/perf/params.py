@@ -32,6 +32,7 @@ class DeviceEfficiency(Frozen):
     tile_m: int = Field(gt=0)
     tile_n: int = Field(gt=0)
     fp8_transpose: bool = False
+    grouped_gemm_kernel: bool = False
     note: str | None = None
     assumption: bool = False
 
@@ -68,6 +69,17 @@ class PerfParams(Frozen):
     kernels_per_layer_forward: float = Field(ge=0)
     kernels_per_layer_backward: float = Field(ge=0)
     decode_step_overhead_s: float = Field(ge=0)
+    moe_host_op_s: float = Field(ge=0)
+    moe_host_ops_forward: float = Field(ge=0)
+    moe_host_ops_backward: float = Field(ge=0)
+    moe_expert_ops_forward: float = Field(ge=0)
+    moe_expert_ops_backward: float = Field(ge=0)
+    moe_cuda_graph_attention: bool
+    moe_sync_drain_s: float = Field(ge=0)
+    moe_permute_copy_passes: float = Field(ge=0)
+    moe_a2a_buffer_passes: float = Field(ge=0)
+    moe_load_imbalance: float = Field(ge=1)
+    ep_node_dedup: bool
     sources: dict[str, Source]
 
     def device(self, accelerator_id: str) -> DeviceEfficiency:

@@ -15,7 +15,11 @@ so both use one model. Per microbatch and pipeline stage the model adds:
   collectives: ``2 (n-1)/n V / B + 2 (n-1) alpha`` for all-reduce [5]), with the share that
   overlaps compute removed;
 * the recompute pass of the chosen mode [2];
-* a fixed launch and scheduling gap per kernel, which matters for small, fast layers [8].
+* a fixed launch and scheduling gap per kernel, which matters for small, fast layers [8];
+* for MoE layers: grouped or per-expert GEMMs at the per-expert shape with the load imbalance,
+  permutation and all-to-all buffer traffic [MEGABLOCKS], hierarchical all-to-all (scale-up
+  share and deduplicated cross-domain share, [DEEPEP]) and a host floor: the layer takes
+  ``max(device, host issue)`` plus a drain per tokens-per-expert sync [MCOREMOE].
 
 The step is ``(m + (pp - 1) / vp) t_microbatch`` [1] plus exposed data-parallel gradient
 reduction (overlapped with the last microbatch's backward when enabled [3]) and the optimizer.
@@ -37,6 +41,12 @@ References
     launch overhead per kernel.
 [GEMM] NVIDIA Deep Learning Performance Guide, Matrix Multiplication Background.
 [TEFP8] NVIDIA Transformer Engine docs, FP8 Current Scaling: amax pass, transpose handling.
+[MCOREMOE] NVIDIA Megatron-Core MoE documentation (megatron/core/transformer/moe/README.md):
+    dropless dispatchers, tokens-per-expert sync, CUDA-graph scopes, force load balancing.
+[MEGABLOCKS] Gale et al., MegaBlocks, MLSys 2023, Sec. 3-5 (token permutation).
+[TEGG] NVIDIA Transformer Engine GroupedLinear: per-expert cuBLAS GEMMs on Hopper, grouped
+    GEMM on Blackwell.
+[DEEPEP] DeepSeek-AI DeepEP README: tokens cross RDMA once per node, forwarded over NVLink.
 [TEGEMM] NVIDIA Transformer Engine docs, GEMM Profiling Across Precisions (measured per-layer
     GEMM times, B300).
 """
@@ -54,7 +64,7 @@ from rackforge.perf.workload import training_flops_per_token
 
 def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
               count: np.ndarray | float = 1.0, dtype: str | None = None,
-              weight_share: np.ndarray | float = 1.0) -> np.ndarray:
+              weight_share: np.ndarray | float = 1.0, grouped: bool = True) -> np.ndarray:
     """Time of `count` GEMMs ``C = A B`` with ``shape = (m, n, k)`` [s] ([GEMM], [6]): C is
     m x n (m rows, usually tokens; n columns, usually output features), A is m x k and the
     weights B are k x n (k: the reduction depth) [elements].
@@ -64,7 +74,9 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
     fastest-call MAMF, from [TEGEMM] in ``perf_params.yaml``), where ``k0`` is the
     number of K-steps one SM completes during the fixed per-tile overhead
     (``gemm_tile_overhead_s x peak per SM / (2 tile_m tile_n)``); the memory roofline reads
-    A, the weights B (times `weight_share`) and writes C.
+    A, the weights B (times `weight_share`) and writes C. `grouped`: the `count` GEMMs share one
+    grid (batched or grouped GEMM); False: one launch each, so each quantizes its own waves
+    (per-expert GEMMs on Hopper [TEGG]).
     """
     device, machine = ctx.machine.device, ctx.machine
     dtype = dtype or ctx.execution.dtype
@@ -74,8 +86,9 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
     # between 16 and the device's tile_m.
     tile_m = np.clip(2.0 ** np.ceil(np.log2(np.maximum(m, 1.0))), 16, device.tile_m)
     # A batched / grouped GEMM schedules the tiles of all `count` GEMMs in one grid.
-    tiles = np.ceil(m / tile_m) * np.ceil(n / device.tile_n) * np.maximum(count, 1.0)
-    waves = np.ceil(tiles / device.sm_count)
+    tiles = np.ceil(m / tile_m) * np.ceil(n / device.tile_n)
+    waves = np.ceil(tiles * np.maximum(count, 1.0) / device.sm_count) if grouped \
+        else np.ceil(tiles / device.sm_count) * np.maximum(count, 1.0)
     quantization = (m * n * np.maximum(count, 1.0)) \
         / (waves * device.sm_count * tile_m * device.tile_n)
     k0 = ctx.params.gemm_tile_overhead_s * machine.peak_flops(dtype) / device.sm_count \
@@ -94,7 +107,11 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
 
     Attention projections and dense FFNs are split across `tp`; routed experts across `ep`
     (each GPU runs ``tokens / tp x top_k`` token copies through its ``experts / ep`` experts).
-    `expert_share` is the fraction of local experts whose weights are read (decode).
+    `expert_share` is the fraction of local experts whose weights are read (decode). Each
+    expert's GEMM has ``rows = copies / local experts x moe_load_imbalance`` rows (the busiest
+    rank sets the pace [MCOREMOE]) and the expert FFN width as n or k; the tiles of all local
+    experts share one grid on devices with a grouped-GEMM kernel, else each expert's GEMM
+    quantizes its own waves [TEGG].
     """
     workload, counts = ctx.workload, ctx.counts
     tp, hidden = tp.astype(float), float(workload.hidden)
@@ -111,12 +128,13 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     expert_ffn = float(experts.moe_ffn_hidden)
     up = (counts.ffn_matrices - 1) * expert_ffn
     copies = tokens / tp * experts.top_k                       # routed token copies per GPU
-    rows = copies * ep / experts.experts                       # rows of each grouped GEMM
+    rows = copies * ep / experts.experts * ctx.params.moe_load_imbalance  # per expert GEMM
     local = experts.experts / ep                               # experts on this GPU
+    grouped = ctx.machine.device.grouped_gemm_kernel
     total = total + gemm_time(ctx, (rows, up * one, hidden * one), local,
-                              weight_share=expert_share)
+                              weight_share=expert_share, grouped=grouped)
     total = total + gemm_time(ctx, (rows, hidden * one, expert_ffn * one), local,
-                              weight_share=expert_share)
+                              weight_share=expert_share, grouped=grouped)
     if experts.shared_experts:
         shared_ffn = experts.shared_experts * expert_ffn
         total = total + gemm_time(ctx, (tokens, (up / expert_ffn) * shared_ffn / tp,
@@ -157,8 +175,12 @@ def _elementwise(ctx: Context, lay: Layouts, moe: bool) -> np.ndarray:
     passes = 3.0 if workload.ffn == "swiglu" else 2.0           # read 2f write f / read f write f
     experts = workload.moe
     if moe and experts is not None:
-        traffic = traffic + tokens / tp * experts.top_k * act * (
-            passes * experts.moe_ffn_hidden + 4.0 * workload.hidden)
+        # Routed copies: activation function, permute / unpermute [MEGABLOCKS], all-to-all
+        # buffers when ep > 1; one write per token for the weighted combine.
+        copy_passes = params.moe_permute_copy_passes \
+            + np.where(lay.ep > 1, params.moe_a2a_buffer_passes, 0.0)
+        traffic = traffic + tokens / tp * act * (experts.top_k * (
+            passes * experts.moe_ffn_hidden + copy_passes * workload.hidden) + workload.hidden)
     else:
         traffic = traffic + tokens * act * passes * workload.ffn_hidden / tp
     if execution.dtype in ("fp8", "fp4"):
@@ -263,15 +285,62 @@ def _cp_comm(ctx: Context, lay: Layouts, tokens: np.ndarray,
 
 
 def _ep_comm(ctx: Context, lay: Layouts, tokens: np.ndarray) -> np.ndarray:
-    """Expert-parallel all-to-alls (dispatch and combine) per MoE layer [s]."""
-    workload = ctx.workload
+    """Expert-parallel all-to-alls (dispatch and combine) per MoE layer [s], hierarchical.
+
+    The ``ep`` ranks fill scale-up domains of ``g = min(ep, domain)`` ranks. A token copy goes
+    to each of the ``ep - 1`` other ranks with equal probability (balanced routing): the share
+    ``(g - 1) / ep`` stays on the scale-up links, ``(ep - g) / ep`` crosses the NICs. With
+    ``ep_node_dedup`` a token crosses once per distinct remote domain its top-k experts hit,
+    ``(N - 1)(1 - (1 - 1/N)^k)`` for ``N = ep / g`` domains (k draws with replacement), and is
+    forwarded to its experts' ranks over the scale-up links [DEEPEP]. Both tiers run at once,
+    each at its own bandwidth and latency (``1 + log2`` steps of its ranks).
+    """
+    workload, machine, params = ctx.workload, ctx.machine, ctx.params
     if workload.moe is None:
         return np.zeros(len(lay))
-    bandwidth, latency = _link(ctx, lay.ep)
-    volume = tokens / lay.tp * workload.moe.top_k * workload.hidden \
-        * ctx.params.activation_bytes * (lay.ep - 1) / lay.ep
-    one = volume / bandwidth + latency * (1.0 + np.log2(lay.ep))
+    # Every factor below depends on ep alone: evaluate them once per ep value (a table indexed
+    # by ep) and gather, which keeps the search fast.
+    ep = np.arange(1, int(lay.ep.max()) + 1, dtype=float)
+    top_k = workload.moe.top_k
+    g = np.minimum(ep, machine.scaleup_domain)
+    domains = ep / g
+    if params.ep_node_dedup:
+        cross = (domains - 1) * (1.0 - (1.0 - 1.0 / domains) ** top_k)
+        inside = top_k * (ep - 1) / ep
+    else:
+        cross, inside = top_k * (ep - g) / ep, top_k * (g - 1) / ep
+    bw_out, lat_out = _link(ctx, ep.astype(np.int64))
+    lat_up_s = params.scaleup_latency_s * (1.0 + np.log2(g))
+    lat_out_s = np.where(ep > g, lat_out * (1.0 + np.log2(domains)), 0.0)
+    bw_up = machine.accelerator.scaleup_bandwidth_bytes_per_s * machine.device.scaleup_efficiency
+    per_byte_up, per_byte_out = inside / bw_up, cross / bw_out
+    idx = lay.ep - 1
+    token_bytes = tokens / lay.tp * workload.hidden * params.activation_bytes
+    one = np.maximum(token_bytes * per_byte_up[idx] + lat_up_s[idx],
+                     token_bytes * per_byte_out[idx] + lat_out_s[idx])
     return np.where(lay.ep > 1, (4.0 + 2.0 * (lay.recompute == 2)) * one, 0.0)
+
+
+def _moe_host(ctx: Context, lay: Layouts, device_s: np.ndarray) -> np.ndarray:
+    """Time a MoE layer adds per microbatch beyond its device time `device_s` [s] [MCOREMOE]:
+    ``max(device, host) - device`` plus one sync drain per forward (the recompute forward
+    included). Host time = eager ops x ``moe_host_op_s``: the block's fixed ops, the per-expert
+    GEMM launches on devices without a grouped-GEMM kernel [TEGG], and the attention block's
+    kernels unless it is captured in a CUDA graph.
+    """
+    params, experts = ctx.params, ctx.workload.moe
+    full = (lay.recompute == 2).astype(float)
+    fwd = params.moe_host_ops_forward + 0.0 * lay.ep
+    bwd = params.moe_host_ops_backward + 0.0 * lay.ep
+    if not ctx.machine.device.grouped_gemm_kernel:
+        local = experts.experts / lay.ep.astype(float)
+        fwd = fwd + local * params.moe_expert_ops_forward
+        bwd = bwd + local * params.moe_expert_ops_backward
+    if not params.moe_cuda_graph_attention:
+        fwd = fwd + params.kernels_per_layer_forward
+        bwd = bwd + params.kernels_per_layer_backward
+    host = ((1.0 + full) * fwd + bwd) * params.moe_host_op_s
+    return np.maximum(host - device_s, 0.0) + (1.0 + full) * params.moe_sync_drain_s
 
 
 def _per_layer(ctx: Context, lay: Layouts, moe: bool) -> dict[str, np.ndarray]:
@@ -292,6 +361,8 @@ def _per_layer(ctx: Context, lay: Layouts, moe: bool) -> dict[str, np.ndarray]:
     kernels = params.kernels_per_layer_forward * (1.0 + (lay.recompute == 2)) \
         + params.kernels_per_layer_backward
     out["launch"] = kernels * params.kernel_overhead_s
+    out["moe_host"] = _moe_host(ctx, lay, sum(out.values())) if moe and ctx.workload.moe \
+        else np.zeros(len(lay))
     return out
 
 

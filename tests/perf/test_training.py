@@ -8,7 +8,7 @@ import pytest
 from rackforge.perf.api import TrainingOptions, training_context
 from rackforge.perf.layout import single
 from rackforge.perf.search import enumerate_layouts
-from rackforge.perf.training import _ring, estimate_arrays
+from rackforge.perf.training import _ep_comm, _link, _moe_host, _ring, estimate_arrays, gemm_time
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +94,53 @@ def test_bf16_gradients_halve_gradient_memory_and_reduction(ctx):
     assert bf16["mem_gradients"][0] == pytest.approx(fp32["mem_gradients"][0] / 2)
     assert bf16["memory_bytes"][0] < fp32["memory_bytes"][0]
     assert bf16["step_s"][0] <= fp32["step_s"][0]
+
+
+# Mixture-of-experts terms (issue 11), checked against hand calculations.
+
+@pytest.fixture(scope="module")
+def moe_ctx():
+    return training_context("hgx-h100-8", "qwen3-235b-a22b", TrainingOptions(global_batch=512))
+
+
+def test_per_expert_gemms_without_grouped_kernel_quantize_their_own_waves(moe_ctx):
+    # 8 GEMMs of 256 x 256 output tiles (2 tiles each) on 132 SMs: one grid of 16 tiles is one
+    # wave; eight separate launches are eight waves, so eight times the compute time [TEGG].
+    shape = (np.array([256.0]), np.array([256.0]), np.array([16384.0]))
+    grouped = gemm_time(moe_ctx, shape, 8.0, grouped=True)
+    separate = gemm_time(moe_ctx, shape, 8.0, grouped=False)
+    assert separate[0] == pytest.approx(8.0 * grouped[0], rel=1e-9)
+
+
+def test_moe_host_floor_and_sync_drain(moe_ctx):
+    # Hopper (no grouped kernel), 128 experts over ep 8 = 16 local experts: forward ops
+    # 40 + 16 x 2 = 72, backward 60 + 16 x 4 = 124; 196 ops x 10 us = 1.96 ms, plus 30 us drain.
+    p = moe_ctx.params
+    assert (p.moe_host_op_s, p.moe_sync_drain_s) == (1e-5, 3e-5)
+    lay = single(tp=1, ep=8, dp=8)
+    assert _moe_host(moe_ctx, lay, np.zeros(1))[0] == pytest.approx(196 * 1e-5 + 3e-5)
+    # Device-bound layer: only the drain is left; full recompute adds a second forward sync.
+    assert _moe_host(moe_ctx, lay, np.ones(1))[0] == pytest.approx(3e-5)
+    full = single(tp=1, ep=8, dp=8, recompute="full")
+    assert _moe_host(moe_ctx, full, np.ones(1))[0] == pytest.approx(6e-5)
+
+
+def test_hierarchical_all_to_all_with_node_dedup(moe_ctx):
+    # ep 16 on 8-GPU NVLink domains: 2 domains. Per token (h = 4096, bf16 = 8192 B) top-8:
+    # NVLink carries 8 x 15/16 copies, the NIC 1 x (1 - (1/2)^8) token copies (once per remote
+    # domain hit) [DEEPEP]; each tier at its own bandwidth, the slower sets the time; four
+    # all-to-alls (dispatch and combine, forward and backward).
+    ctx = moe_ctx
+    lay = single(tp=1, ep=16, dp=16)
+    tokens = np.array([4096.0])
+    token_bytes = 4096 * ctx.workload.hidden * 2.0
+    bw_up = ctx.machine.accelerator.scaleup_bandwidth_bytes_per_s \
+        * ctx.machine.device.scaleup_efficiency
+    bw_out, lat_out = _link(ctx, np.array([16]))
+    t_up = token_bytes * 8 * 15 / 16 / bw_up + ctx.params.scaleup_latency_s * (1 + 3)
+    t_out = token_bytes * (1 - 0.5 ** 8) / bw_out[0] + lat_out[0] * (1 + 1)
+    assert _ep_comm(ctx, lay, tokens)[0] == pytest.approx(4 * max(t_up, t_out), rel=1e-9)
+    # Inside one domain (ep 8) nothing crosses the NICs.
+    inside = single(tp=1, ep=8, dp=8)
+    t8 = token_bytes * 8 * 7 / 8 / bw_up + ctx.params.scaleup_latency_s * (1 + 3)
+    assert _ep_comm(ctx, inside, tokens)[0] == pytest.approx(4 * t8, rel=1e-9)

@@ -1,0 +1,48 @@
+"""The training model on mixture-of-experts and FSDP runs (issue 11).
+
+Rows: tests/data/training_moe_dev.csv (development, 24 rows) and
+tests/data/training_moe_heldout.csv (held-out, 10 rows), split from the modellable rows of
+training_moe_fsdp_candidates.csv before any MoE term was chosen (rule and sources in
+tests/data/README.md). Issue targets on both files: MAPE <= 12 %, worst row <= 25 %.
+
+Not met yet, so the bound tests are strict xfails that carry the current figures: development
+MAPE 18.0 %, worst 36.0 % (was 29.9 % / 70.7 % before the MoE terms); held-out MAPE 34.1 %,
+worst 68.0 % (run once, after the terms were chosen). The rows the model under-predicts most in
+development are gpt-oss-120b (bf16, all systems, about -30 %) and Mixtral on GB200 (about
+-25 %); no per-model term is added for them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rackforge.perf.validate import read_csv, validate_training
+
+DATA = Path(__file__).parents[1] / "data"
+FILES = {"dev": "training_moe_dev.csv", "heldout": "training_moe_heldout.csv"}
+
+
+@pytest.fixture(scope="module", params=sorted(FILES))
+def report(request):
+    return validate_training(DATA / FILES[request.param])
+
+
+def test_every_split_row_is_modelled(report):
+    assert report.rows and not report.skipped
+
+
+def test_split_files_are_disjoint_and_come_from_the_candidates():
+    dev = {r["case"] for r in read_csv(DATA / FILES["dev"])}
+    held = {r["case"] for r in read_csv(DATA / FILES["heldout"])}
+    candidates = {r["case"] for r in read_csv(DATA / "training_moe_fsdp_candidates.csv")}
+    assert not dev & held and (dev | held) <= candidates
+    assert (len(dev), len(held)) == (24, 10)
+
+
+@pytest.mark.xfail(strict=True, reason="MoE targets not met: dev MAPE 18.0 % worst 36.0 %, "
+                   "held-out MAPE 34.1 % worst 68.0 % (targets 12 % / 25 %)")
+def test_moe_mape_and_worst_error(report):
+    assert report.mape <= 0.12
+    assert report.max_abs_error <= 0.25

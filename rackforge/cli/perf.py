@@ -29,6 +29,7 @@ from rackforge.cli.app import (
 from rackforge.errors import InputError
 from rackforge.perf.api import (
     DTYPES,
+    FLOP_CONVENTIONS,
     InferenceEvaluation,
     TrainingEvaluation,
     TrainingOptions,
@@ -170,7 +171,7 @@ def _search(system: str, workload: str, n: int, opts: TrainingOptions,
 def _as_dict(r: TrainingEvaluation) -> dict:
     return {"system": r.system, "workload": r.workload, "gpus": r.n_gpus,
             "candidates": r.candidates, "fitting": r.fitting, "search_s": r.search_s,
-            "top": [vars(e) for e in r.top],
+            "top": [vars(e) for e in r.top], "flop_conventions": FLOP_CONVENTIONS,
             "goodput": r.goodput.to_dict() if r.goodput else None}
 
 

@@ -79,6 +79,20 @@ class LayoutEstimate:
     # False: no validation row has this layout's family (sharding, pp, cp, ep), so its
     # estimate is an extrapolation (rackforge.perf.regimes)
     validated_regime: bool = True
+    # the same rate under the other FLOP conventions (FLOP_CONVENTIONS): attention counted as
+    # causal (half the score matrix), and the hardware FLOPs executed, recompute included
+    mfu_causal: float = 0.0
+    hfu: float = 0.0
+
+
+# How `mfu`, `mfu_causal` and `hfu` count FLOPs (issue 11: say the convention).
+FLOP_CONVENTIONS = {
+    "mfu": "model FLOPs per token 6 N_active + 12 L h s (attention over the full score "
+           "matrix; Narayanan et al. SC21, PaLM App. B), no recompute, over the dense peak",
+    "mfu_causal": "as mfu with attention counted causal (half the score matrix)",
+    "hfu": "hardware FLOPs executed: causal attention kernels plus the forward work recompute "
+           "repeats (full: the whole forward; selective: the attention core)",
+}
 
 
 @dataclass(frozen=True)
@@ -136,11 +150,25 @@ def _estimate(ctx: Context, lay: Layouts, arrays: dict[str, np.ndarray], i: int,
     time_s = tokens / get["tokens_per_s"] if tokens else None
     energy = time_s * n * ctx.machine.power_per_gpu_w if time_s else None
     row = lay.row(i)
+    causal, hardware = _flops_per_token(ctx, row["recompute"])
+    peak = ctx.machine.peak_flops(ctx.execution.dtype)
+    rate = get["tokens_per_s_per_gpu"]
     return LayoutEstimate(
-        row, get["step_s"], get["tokens_per_s"], get["tokens_per_s_per_gpu"],
+        row, get["step_s"], get["tokens_per_s"], rate,
         get["model_flops_per_gpu"], get["mfu"], get["memory_bytes"],
         {k: get[f"t_{k}"] for k in BREAKDOWN}, {k: get[f"mem_{k}"] for k in MEMORY},
-        time_s, energy, is_validated(row))
+        time_s, energy, is_validated(row), causal * rate / peak, hardware * rate / peak)
+
+
+def _flops_per_token(ctx: Context, recompute: str) -> tuple[float, float]:
+    """Causal-convention model FLOPs and hardware FLOPs per trained token [FLOP]
+    (:data:`FLOP_CONVENTIONS`): 3 x (matmul + attention / 2), plus one more forward (full
+    recompute) or attention core (selective)."""
+    matmul = ctx.counts.matmul_flops_fwd
+    attention = ctx.counts.attention_flops_fwd(ctx.execution.seq_len, ctx.workload.layers) / 2
+    causal = 3.0 * (matmul + attention)
+    again = {"full": matmul + attention, "selective": attention}.get(recompute, 0.0)
+    return causal, causal + again
 
 
 MAX_GPUS = 10_000_000   # beyond any planned cluster; keeps the layout arrays in int64

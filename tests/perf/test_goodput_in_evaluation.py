@@ -15,6 +15,7 @@ from rackforge.compare import training_goodput
 from rackforge.compare_spec import WorkloadItem
 from rackforge.perf.api import TrainingOptions, evaluate_training
 from rackforge.perf.goodput import Recovery
+from rackforge.perf.search import SearchSpace
 
 runner = CliRunner()
 DAY_S = 86_400.0
@@ -92,3 +93,21 @@ def test_scenario_goodput_inputs_are_checked(tmp_path):
     res = runner.invoke(app, ["evaluate", "--scenario", str(path), "--no-cache"])
     assert res.exit_code == 0, res.output
     assert "Goodput" in res.output
+
+
+def test_mfu_conventions_are_apart():
+    """Issue 11: MFU counts attention over the full score matrix (12 L h s per token, PaLM
+    App. B); counted causal it is half, 6 L h s = 6 x 126 x 16,384 x 8,192 = 1.0146e14 FLOP per
+    token less for Llama 3.1 405B at 8k; a selective recompute layout executes the attention
+    core again (2 L h s per token, causal)."""
+    from rackforge.catalog.models import Accelerator
+    ev = evaluate_training("hgx-h100-8", "llama3.1-405b", 16_384,
+                           TrainingOptions(top=1, space=SearchSpace(recompute=(1,))))
+    b = ev.best
+    peak = load_catalog().get("h100-sxm-80gb", Accelerator).peak_flops["bf16"]
+    per_gpu = b.tokens_per_s_per_gpu / peak
+    assert b.mfu - b.mfu_causal == pytest.approx(6 * 126 * 16_384 * 8_192 * per_gpu, rel=1e-9)
+    assert b.hfu - b.mfu_causal == pytest.approx(2 * 126 * 16_384 * 8_192 * per_gpu, rel=1e-9)
+    res = runner.invoke(app, ["evaluate", "--system", "hgx-h100-8", "--model", "llama3-8b",
+                              "--gpus", "64", "--top", "1", "--json"])
+    assert "12 L h s" in json.loads(res.stdout)[0]["flop_conventions"]["mfu"]

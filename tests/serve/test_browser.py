@@ -151,7 +151,9 @@ def test_write_run_and_read_a_scenario_then_see_supplier_data_withheld(server, p
     shot(page, "06-run-done")
     page.click("#report")
     expect(page).to_have_title(re.compile("rackforge report"))
-    expect(page.locator("section#source")).to_contain_text("Sourcing plan over the horizon")
+    # the report is a few MB of HTML and charts: give the browser time to parse it on a busy CI
+    expect(page.locator("section#source")).to_contain_text("Sourcing plan over the horizon",
+                                                           timeout=RUN_TIMEOUT_MS)
     shot(page, "07-report", full_page=False)
 
     page.go_back()
@@ -177,7 +179,7 @@ def test_write_run_and_read_a_scenario_then_see_supplier_data_withheld(server, p
     wait_for_run(page)
     page.click("#report")
     source = page.locator("section#source")
-    expect(source).to_contain_text("Sourcing (totals)")
+    expect(source).to_contain_text("Sourcing (totals)", timeout=RUN_TIMEOUT_MS)
     expect(source).to_contain_text("are withheld")
     expect(source).not_to_contain_text("Sourcing plan over the horizon")
     source.scroll_into_view_if_needed()

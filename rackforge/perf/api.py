@@ -33,6 +33,7 @@ from rackforge.perf.serving import (
     ServingResult,
     describe,
     disaggregated,
+    search_serving,
     serve,
 )
 from rackforge.perf.training import estimate_arrays
@@ -257,6 +258,7 @@ def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: i
     options = TrainingOptions(dtype=PEAK_KEY.get(dtype, dtype))     # nvfp4 / mxfp4: fp4 cores
     ctx = training_context(system, workload, options, catalog)
     limits = Limits(serving.ttft_target_s, serving.tpot_target_s)
+    searched = search_serving(ctx, serving, n_gpus, dtype)      # one search, both answers
     return InferenceEvaluation(get_system(system, catalog).id, ctx.workload.id, n_gpus,
-                               serve(ctx, serving, n_gpus, limits, dtype),
-                               disaggregated(ctx, serving, n_gpus, limits, dtype))
+                               serve(ctx, serving, n_gpus, limits, dtype, searched),
+                               disaggregated(ctx, serving, n_gpus, limits, dtype, searched))

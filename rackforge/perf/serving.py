@@ -400,12 +400,14 @@ def search_serving(ctx: Context, srv: Serving, n_gpus: int,
 
 
 def serve(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None = None,
-          dtype: str | None = None) -> ServingResult:
+          dtype: str | None = None, searched: dict[str, np.ndarray] | None = None
+          ) -> ServingResult:
     """Best output tokens/s per GPU of `srv` on `n_gpus` GPUs whose p99 TTFT and TPOT meet
-    `limits` (none: the offline scenario), with the throughput-interactivity curve."""
+    `limits` (none: the offline scenario), with the throughput-interactivity curve.
+    `searched`: the :func:`search_serving` arrays of the same case, when already computed."""
     limits = limits or Limits()
     dtype = dtype or ctx.execution.dtype
-    out = search_serving(ctx, srv, n_gpus, dtype)
+    out = searched if searched is not None else search_serving(ctx, srv, n_gpus, dtype)
     fits = out["fits"]
     ok = fits.copy()
     if limits.ttft_s is not None:
@@ -449,7 +451,8 @@ class Disaggregated:
 
 
 def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None = None,
-                  dtype: str | None = None) -> Disaggregated | None:
+                  dtype: str | None = None, searched: dict[str, np.ndarray] | None = None
+                  ) -> Disaggregated | None:
     """Best disaggregated operating point of `srv` on `n_gpus` GPUs, or None when no prefill or
     no decode layout meets the limits. Per request, the prefill pool spends ``t_p g / b`` GPU
     seconds (a step of `b` prompts on `g` GPUs) and the decode pool ``O t_d g / B``; output
@@ -457,7 +460,7 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
     the scale-up link when both pools fit one scale-up domain, else each GPU's NIC."""
     limits = limits or Limits()
     dtype = dtype or ctx.execution.dtype
-    out = search_serving(ctx, srv, n_gpus, dtype)
+    out = searched if searched is not None else search_serving(ctx, srv, n_gpus, dtype)
     sp, machine = load_serving_params(), ctx.machine
     i_len, o_len = float(srv.input_tokens), float(srv.output_tokens)
     g, batch = out["g"].astype(float), out["batch"].astype(float)

@@ -14,9 +14,13 @@ processes ``T = B + B I / O`` tokens. The step time is the sum of kernel-family 
   one per MoE layer plus the expert-parallel all-to-all (dispatch in FP8, combine in BF16) [6];
 * a fixed per-step overhead (scheduling, sampling, launch gaps).
 
-TPOT is the step time; its 99th percentile adds the spread of the prompt work that shares a
-request's steps under Poisson arrivals [7]. TTFT is half a step of waiting plus one step that
-carries the whole prompt, times the p99 / mean factor of ``serving_params.yaml``.
+Offline (MLPerf *offline*: every prompt waits from the start) a step carries its share of prompt
+work, ``B I / O`` tokens, or whole chunks, whichever is faster. Under Poisson arrivals (*server*,
+*interactive*, the throughput-interactivity curve) prompts are prefilled in chunks of ``C``
+tokens per engine step, a searched dimension beside the batch (the framework's token budget
+[8]): a share ``f = (B I / O) / (dp C)`` of the steps carries a chunk, the mean step is
+``t_0 + f (t_C - t_0)``, and the p99 TTFT (an M/G/1 prompt queue) and p99 TPOT (the chunk steps
+a request's decode shares) come from :mod:`rackforge.perf.latency`.
 Throughput per GPU is ``B / (step x g)`` output tokens/s. MLPerf *offline* is the best fitting
 candidate; *server* and *interactive* the best one whose p99 TTFT and TPOT meet the limits.
 
@@ -45,7 +49,7 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -58,13 +62,14 @@ from rackforge.errors import InputError
 from rackforge.inputs import read_yaml, validate
 from rackforge.perf.context import Context, hbm_bandwidth
 from rackforge.perf.inference import Serving
+from rackforge.perf.latency import output_length_nodes, tpot_quantile, ttft_quantile
 
 PARAMS_FILE = Path(__file__).parent / "data" / "serving_params.yaml"
 BATCHES = np.unique(np.round(np.geomspace(1, 16384, 72)).astype(np.int64))
+CHUNKS = 2 ** np.arange(8, 15)      # prefill tokens per engine step: 256 to 16,384
 PEAK_KEY = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4": "fp4", "nvfp4": "fp4",
             "mxfp4": "fp4"}
 BYTES_KEY = {"nvfp4": "fp4"}
-Z99 = 2.3263  # standard normal 99th percentile
 
 
 Figure = SourcedValue      # a constant with its source (or assumption and reason)
@@ -282,10 +287,15 @@ def _expert_tiles(ctx: Context, tokens: np.ndarray) -> np.ndarray | float:
 
 
 def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
-                   batch: np.ndarray, dtype: str) -> dict[str, np.ndarray]:
-    """Step time, latencies, throughput and memory of every (g, tp, batch) candidate at once.
+                   batch: np.ndarray, dtype: str, chunk: np.ndarray | None = None
+                   ) -> dict[str, np.ndarray]:
+    """Step times, throughput and memory of every (g, tp, batch, chunk) candidate at once:
+    ``step_s`` / ``tokens_per_s_per_gpu`` in steady state with every step carrying its share of
+    prompt work (offline), ``served_*`` with prompts arriving at random and prefilled `chunk`
+    tokens per engine step (default: as many as the token cap leaves); tail latencies of the
+    latter come from :func:`tail_latencies`.
 
-    Units: seconds, bytes, output tokens/s per GPU. `g`, `tp`, `batch` broadcast together.
+    Units: seconds, bytes, output tokens/s per GPU. The arrays broadcast together.
     """
     sp, w, c, params = load_serving_params(), ctx.workload, ctx.counts, ctx.params
     g, tp, batch = (np.asarray(a, dtype=float) for a in (g, tp, batch))
@@ -336,32 +346,60 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     per_step_prefill = batch * i_len / o_len
     tau = step(per_step_prefill)
     mean_parts = dict(parts)
-    # p99 TPOT: a request's TPOT averages its ~O steps, during which ~B new requests arrive
-    # (Poisson) and share its steps with their prompts: the prompt tokens it sees are a compound
-    # Poisson sum, relative spread sqrt((1 + cv^2) / B) [7]; the p99 adds z99 of that spread to
-    # the prefill part of the step.
-    spread = np.sqrt((1.0 + sp.prompt_length_cv.value ** 2) / batch)
-    tpot_p99 = tau + (tau - step(np.zeros_like(batch))) * Z99 * spread
-    ttft = 0.5 * tau + step(np.maximum(per_step_prefill, i_len))
+    decode_only = step(np.zeros_like(batch))
+    # Under Poisson arrivals (server, interactive) prompts are prefilled in chunks of `chunk`
+    # tokens per engine step [1], [8]: a share f = prompt tokens per step / (dp x chunk) of the
+    # steps carries a chunk; the mean step interpolates between the two kinds of step.
+    chunk = np.broadcast_to(np.asarray(chunk if chunk is not None else
+                                       sp.max_num_tokens.value - batch / dp, dtype=float),
+                            batch.shape)
+    chunk_step = step(dp * chunk)
+    chunk_share = per_step_prefill / (dp * chunk)
+    served = decode_only + chunk_share * (chunk_step - decode_only)
     memory = held + batch / dp * ctx_mean * kv_tok + params.reserved_bytes
+    in_memory = memory <= machine.accelerator.hbm_bytes
     # Scheduler caps of the serving framework, per engine (attention group) [8].
     in_caps = (batch / dp <= sp.max_batch_size.value) \
         & (batch / dp * (1.0 + i_len / o_len) <= sp.max_num_tokens.value)
+    chunk_ok = (chunk_share < 1.0) & (batch / dp + chunk <= sp.max_num_tokens.value) \
+        & (batch / dp <= sp.max_batch_size.value)
     # Disaggregated pools [9]: a decode engine steps `batch` sequences with no prompt work; a
     # prefill engine takes `batch` whole prompts per step (its logits: one token each).
-    decode_only = step(np.zeros_like(batch))
     prefill_only = step(batch * i_len, np.zeros_like(batch))
     prefill_fits = (held + batch / dp * i_len * kv_tok + params.reserved_bytes
                     <= machine.accelerator.hbm_bytes) \
         & (batch / dp * i_len <= sp.max_num_tokens.value)
-    return {"step_s": tau, "tpot_s": tpot_p99,
-            "ttft_s": ttft * sp.ttft_p99_over_mean.value,
-            "decode_step_s": decode_only, "prefill_step_s": prefill_only,
-            "prefill_fits": prefill_fits, "kv_bytes_per_token_all": kv_tok * kv_split,
-            "tokens_per_s_per_gpu": batch / (tau * g), "tokens_per_s_per_user": 1.0 / tau,
-            "memory_bytes": memory, "fits": (memory <= machine.accelerator.hbm_bytes) & in_caps,
+    return {"step_s": tau, "decode_step_s": decode_only, "prefill_step_s": prefill_only,
+            "chunk_step_s": chunk_step, "chunk_share": chunk_share, "served_step_s": served,
+            "chunk_tokens": chunk, "prefill_fits": prefill_fits,
+            "kv_bytes_per_token_all": kv_tok * kv_split,
+            "tokens_per_s_per_gpu": batch / (tau * g),
+            "served_tokens_per_s_per_gpu": batch / (served * g),
+            "tokens_per_s_per_user": 1.0 / served,
+            # per engine: requests per second, and seconds of chunk lane per prompt token
+            "arrivals_per_s": batch / (dp * o_len * served), "prefill_s_per_token":
+                chunk_step / chunk,
+            "memory_bytes": memory, "fits": in_memory & in_caps,
+            "served_fits": in_memory & chunk_ok,
             "weight_bytes": held, "kv_bytes_per_token": kv_tok,
             **{f"{k}_s": v for k, v in mean_parts.items()}}
+
+
+def tail_latencies(out: dict[str, np.ndarray], srv: Serving, idx: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """p99 TTFT and TPOT [s] of the candidates `idx` of :func:`serving_arrays` under Poisson
+    arrivals (:mod:`rackforge.perf.latency`): the prompt queue of an engine, half a step to
+    the next step boundary, and the chunk steps a request's decode shares."""
+    sp = load_serving_params()
+    i_len = float(srv.input_tokens)
+    served = out["served_step_s"][idx]
+    ttft = ttft_quantile(out["arrivals_per_s"][idx], i_len * out["prefill_s_per_token"][idx],
+                         sp.prompt_length_cv.value) + 0.5 * served
+    intervals, weights = output_length_nodes(float(srv.output_tokens),
+                                             sp.output_length_cv.value)
+    tpot = tpot_quantile(out["decode_step_s"][idx], out["chunk_step_s"][idx],
+                         out["chunk_share"][idx], intervals, weights)
+    return ttft, tpot
 
 
 def pareto(per_user: np.ndarray, per_gpu: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -376,52 +414,85 @@ def pareto(per_user: np.ndarray, per_gpu: np.ndarray, ok: np.ndarray) -> np.ndar
     return idx[gpu > best_before]
 
 
-def _point(out: dict[str, np.ndarray], i: int) -> ServingPoint:
+def _point(out: dict[str, np.ndarray], i: int, ttft_s: float, tpot_s: float,
+           per_gpu_key: str = "served_tokens_per_s_per_gpu") -> ServingPoint:
     lay = {"gpus": int(out["g"][i]), "tp": int(out["tp"][i]), "ep": int(out["ep"][i]),
-           "dp": int(out["g"][i] // out["tp"][i])}
-    return ServingPoint(float(out["tokens_per_s_per_gpu"][i]),
-                        float(out["tokens_per_s_per_user"][i]), float(out["ttft_s"][i]),
-                        float(out["tpot_s"][i]), int(out["batch"][i]), lay,
+           "dp": int(out["g"][i] // out["tp"][i]), "chunk_tokens": int(out["chunk_tokens"][i])}
+    return ServingPoint(float(out[per_gpu_key][i]), float(out["tokens_per_s_per_user"][i]),
+                        float(ttft_s), float(tpot_s), int(out["batch"][i]), lay,
                         float(out["memory_bytes"][i]))
 
 
 def search_serving(ctx: Context, srv: Serving, n_gpus: int,
                    dtype: str | None = None) -> dict[str, np.ndarray]:
-    """Every (replica, attention TP, batch) candidate for `n_gpus` GPUs, evaluated at once."""
+    """Every (replica, attention TP, batch, prefill chunk) candidate for `n_gpus` GPUs,
+    evaluated at once. Chunks: the powers of two of ``CHUNKS`` and the most the token cap
+    leaves beside the batch."""
     dtype = dtype or ctx.execution.dtype
     check_precision(ctx, dtype)
     g_lay, t_lay = layouts(ctx, n_gpus)
-    pick = np.repeat(np.arange(g_lay.size), BATCHES.size)
-    g, tp, batch = g_lay[pick], t_lay[pick], np.tile(BATCHES, g_lay.size)
-    out = serving_arrays(ctx, srv, g, tp, batch, dtype)
+    per_layout = BATCHES.size * (CHUNKS.size + 1)
+    pick = np.repeat(np.arange(g_lay.size), per_layout)
+    g, tp = g_lay[pick], t_lay[pick]
+    batch = np.tile(np.repeat(BATCHES, CHUNKS.size + 1), g_lay.size)
+    cap = load_serving_params().max_num_tokens.value - batch / (g / tp)
+    chunk = np.minimum(np.tile(np.append(CHUNKS, np.inf), g_lay.size * BATCHES.size), cap)
+    out = serving_arrays(ctx, srv, g, tp, batch, dtype, np.maximum(chunk, 1.0))
     ep = g if ctx.workload.moe is not None else np.ones_like(g)
     out.update(g=g, tp=tp, ep=ep, batch=batch)
     return out
 
 
+_BLOCK = 32     # candidates whose tail latencies are solved at once (then 4x as many)
+
+
 def serve(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None = None,
           dtype: str | None = None, searched: dict[str, np.ndarray] | None = None
           ) -> ServingResult:
-    """Best output tokens/s per GPU of `srv` on `n_gpus` GPUs whose p99 TTFT and TPOT meet
-    `limits` (none: the offline scenario), with the throughput-interactivity curve.
-    `searched`: the :func:`search_serving` arrays of the same case, when already computed."""
+    """Best output tokens/s per GPU of `srv` on `n_gpus` GPUs whose p99 TTFT and TPOT under
+    Poisson arrivals meet `limits`; with no limit (the offline scenario) the best steady-state
+    throughput, every step carrying its share of prompt work. The throughput-interactivity
+    curve is that of Poisson arrivals. `searched`: the :func:`search_serving` arrays of the
+    same case, when already computed."""
     limits = limits or Limits()
     dtype = dtype or ctx.execution.dtype
     out = searched if searched is not None else search_serving(ctx, srv, n_gpus, dtype)
-    fits = out["fits"]
-    ok = fits.copy()
-    if limits.ttft_s is not None:
-        ok &= out["ttft_s"] <= limits.ttft_s
-    if limits.tpot_s is not None:
-        ok &= out["tpot_s"] <= limits.tpot_s
+    served_ok = out["served_fits"]
     best = None
-    if ok.any():
-        best = _point(out, int(np.argmax(np.where(ok, out["tokens_per_s_per_gpu"], -np.inf))))
-    front = pareto(out["tokens_per_s_per_user"], out["tokens_per_s_per_gpu"], fits)
-    fastest_tpot = float(out["tpot_s"][fits].min()) if fits.any() else 0.0
-    fastest_ttft = float(out["ttft_s"][fits].min()) if fits.any() else 0.0
-    return ServingResult(best, [_point(out, int(i)) for i in front], fastest_tpot, fastest_ttft,
-                         int(fits.size), int(fits.sum()), dtype, limits)
+    if limits.ttft_s is None and limits.tpot_s is None:
+        # Offline: every prompt waits from the start, so a step may carry its share of prompt
+        # work (steady state) or whole chunks, whichever is faster for the candidate.
+        # (A candidate that fits in steady state also fits with the largest chunk, so the
+        # latencies reported beside it, those of Poisson arrivals, stay finite.)
+        steady = np.where(out["fits"], out["tokens_per_s_per_gpu"], 0.0)
+        offline = np.where(served_ok, np.maximum(steady, out["served_tokens_per_s_per_gpu"]), 0.0)
+        if offline.max(initial=0.0) > 0:
+            i = int(np.argmax(offline))
+            ttft, tpot = tail_latencies(out, srv, np.array([i]))
+            best = replace(_point(out, i, ttft[0], tpot[0]), tokens_per_s_per_gpu=float(offline[i]))
+    else:
+        ok = served_ok.copy()
+        if limits.tpot_s is not None:           # the mean step is below its p99
+            ok &= out["served_step_s"] <= limits.tpot_s
+        idx = np.flatnonzero(ok)
+        idx = idx[np.argsort(-out["served_tokens_per_s_per_gpu"][idx], kind="stable")]
+        start, size = 0, _BLOCK
+        while start < idx.size:
+            block = idx[start:start + size]
+            start, size = start + size, size * 4
+            ttft, tpot = tail_latencies(out, srv, block)
+            meets = (ttft <= (limits.ttft_s or np.inf)) & (tpot <= (limits.tpot_s or np.inf))
+            if meets.any():
+                j = int(np.argmax(meets))
+                best = _point(out, int(block[j]), ttft[j], tpot[j])
+                break
+    front = pareto(out["tokens_per_s_per_user"], out["served_tokens_per_s_per_gpu"], served_ok)
+    ttft, tpot = tail_latencies(out, srv, front)
+    curve = [_point(out, int(i), ttft[k], tpot[k]) for k, i in enumerate(front)]
+    fastest_tpot = float(tpot.min()) if front.size else 0.0
+    fastest_ttft = float(ttft.min()) if front.size else 0.0
+    return ServingResult(best, curve, fastest_tpot, fastest_ttft,
+                         int(served_ok.size), int(served_ok.sum()), dtype, limits)
 
 
 def describe(result: ServingResult) -> dict[str, Any]:

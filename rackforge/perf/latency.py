@@ -1,0 +1,120 @@
+"""Tail latencies of a serving engine with chunked prefill under Poisson arrivals.
+
+An engine steps its ``B`` running sequences; prompts that arrive (Poisson) queue and are
+prefilled ``C`` tokens per step (a chunk) beside the decode tokens [1]. Two 99th percentiles
+follow, each as MLPerf measures it per request [2]:
+
+* **TTFT**: the prompt queue is an M/G/1 queue whose server is the chunk lane (service of a
+  prompt of ``L`` tokens: ``L`` times the chunk step time per chunk token). Its mean wait is
+  Pollaczek-Khinchine's ``E[W] = lambda E[S^2] / (2 (1 - rho))`` [3]; its tail is taken as
+  ``P(W > t) = rho exp(-rho t / E[W])``, which keeps the exact ``P(W > 0) = rho`` and ``E[W]``
+  of M/G/1 and is exact for M/M/1 [3]. TTFT is that wait plus the prompt's own service, with
+  prompt lengths uniform around their mean (the coefficient of variation of
+  ``serving_params.yaml``); its quantile is solved by bisection.
+* **TPOT**: a request of ``n`` output intervals shares its steps with chunks; each step carries a
+  chunk with probability ``f`` (the chunk lane's share of steps), so the chunk steps it sees are
+  binomial ``K ~ Bin(n, f)`` and its TPOT is ``t_0 + (t_c - t_0) K / n``. The p99 over requests
+  mixes the output-length distribution (gamma with the mean and coefficient of variation of the
+  benchmark; exponential at cv 1): short requests that catch a chunk set the tail [1].
+
+All functions take NumPy arrays that broadcast together; units are seconds and tokens.
+
+References
+----------
+[1] Agrawal et al., Taming Throughput-Latency Tradeoff in LLM Inference with Sarathi-Serve,
+    OSDI 2024, Sec. 3 (generation stalls: decodes that share a step with a long prefill) and
+    Sec. 4 (chunked prefill with a token budget per step).
+[2] MLCommons, MLPerf Inference rules (inference_rules.adoc), LLM latency metrics: TTFT is the
+    time to the first token; TPOT the mean interval between the later tokens of a request; both
+    are constrained at their 99th percentile over requests.
+[3] Kleinrock, Queueing Systems, Vol. 1: Theory, Wiley 1975, Sec. 5.6-5.7 (Pollaczek-Khinchine
+    mean wait; M/G/1 P(W > 0) = rho; the M/M/1 waiting-time distribution
+    P(W > t) = rho exp(-mu (1 - rho) t)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import betainc
+from scipy.stats import gamma
+
+# Cells of the output-length distribution (cumulative probability): fine in the short tail,
+# where the p99 TPOT is decided, coarse in the body.
+_CELLS = np.array([0.0, 0.001, 0.002, 0.004, 0.007, 0.01, 0.015, 0.02, 0.03, 0.05, 0.08, 0.12,
+                   0.2, 0.35, 0.5, 0.7, 0.9, 1.0])
+_BISECTIONS = 30        # TTFT: bracket / 2^30
+_TPOT_BISECTIONS = 16   # TPOT: chunk steps per interval to 1.5e-5
+
+
+def output_length_nodes(mean_tokens: float, cv: float) -> tuple[np.ndarray, np.ndarray]:
+    """Output intervals per request at the midpoints of `_CELLS` of a gamma distribution with
+    mean `mean_tokens` and coefficient of variation `cv` (at least one interval), and the
+    cells' probabilities."""
+    shape = 1.0 / cv ** 2
+    mid = (_CELLS[1:] + _CELLS[:-1]) / 2.0
+    tokens = gamma.ppf(mid, shape, scale=mean_tokens / shape)
+    return np.maximum(np.round(tokens) - 1.0, 1.0), np.diff(_CELLS)
+
+
+def tpot_quantile(decode_step_s: np.ndarray, chunk_step_s: np.ndarray,
+                  chunk_share: np.ndarray, intervals: np.ndarray, weights: np.ndarray,
+                  q: float = 0.99) -> np.ndarray:
+    """The `q` quantile over requests of TPOT [s]: a request of ``n`` intervals (the nodes
+    `intervals`, probabilities `weights`) sees ``K ~ Bin(n, f)`` chunk steps (`chunk_share`
+    ``f``) of `chunk_step_s` among decode-only steps of `decode_step_s`."""
+    t0, tc, f = np.broadcast_arrays(*(np.asarray(a, dtype=float)
+                                      for a in (decode_step_s, chunk_step_s, chunk_share)))
+    f = np.clip(f, 0.0, 1.0)[..., None]
+    n = intervals.astype(float)
+
+    def tail(frac: np.ndarray) -> np.ndarray:
+        """P(K / n > frac) for each candidate (frac: chunk steps per interval)."""
+        k = np.floor(frac[..., None] * n)
+        inside = k < n
+        # P(K >= k + 1) of Bin(n, f) is the regularized incomplete beta I_f(k + 1, n - k).
+        p = betainc(k + 1.0, np.where(inside, n - k, 1.0), f)
+        return (np.where(inside, p, 0.0) * weights).sum(axis=-1)
+
+    lo, hi = np.zeros_like(t0), np.ones_like(t0)
+    for _ in range(_TPOT_BISECTIONS):
+        mid = (lo + hi) / 2.0
+        over = tail(mid) > 1.0 - q
+        lo, hi = np.where(over, mid, lo), np.where(over, hi, mid)
+    return t0 + (tc - t0) * hi
+
+
+def ttft_quantile(arrivals_per_s: np.ndarray, service_s: np.ndarray, service_cv: float,
+                  q: float = 0.99) -> np.ndarray:
+    """The `q` quantile of wait plus service in an M/G/1 queue [s]: Poisson `arrivals_per_s`,
+    service times uniform with mean `service_s` and coefficient of variation `service_cv`
+    (0 < cv <= 1/sqrt(3), so that they stay non-negative). Infinite where ``rho >= 1``.
+
+    The wait is ``P(W > t) = rho exp(-rho t / E[W])`` with Pollaczek-Khinchine's ``E[W]`` [3]:
+    the exact ``P(W > 0)`` and mean of M/G/1, exact for M/M/1. Against a Lindley-recursion
+    simulation of uniform service the p99 of wait plus service comes out 0 to 11 % high for
+    rho from 0.05 to 0.9 (tests/perf/test_latency.py)."""
+    lam, mean = np.broadcast_arrays(np.asarray(arrivals_per_s, float),
+                                    np.asarray(service_s, float))
+    rho = lam * mean
+    stable = rho < 1.0
+    wait = lam * mean ** 2 * (1.0 + service_cv ** 2) / (2.0 * np.where(stable, 1.0 - rho, 1.0))
+    theta = np.where(rho > 0, wait / np.maximum(rho, 1e-300), 0.0)  # mean of W given W > 0
+    half = np.sqrt(3.0) * service_cv * mean
+    s_lo, s_hi = mean - half, mean + half
+    width = np.maximum(s_hi - s_lo, 1e-300)
+
+    def tail(t: np.ndarray) -> np.ndarray:
+        """P(W + S > t) for S uniform on [s_lo, s_hi] and W with an atom 1 - rho at 0."""
+        a = np.clip(t - s_hi, 0.0, None)       # W must exceed t - S; S spans [s_lo, s_hi]
+        b = np.clip(t - s_lo, 0.0, None)
+        safe = np.maximum(theta, 1e-300)
+        waited = rho * theta / width * (np.exp(-a / safe) - np.exp(-b / safe))
+        return np.clip((s_hi - t) / width, 0.0, 1.0) + np.where(theta > 0, waited, 0.0)
+
+    lo = s_lo.copy()
+    hi = s_hi + theta * np.log(np.maximum(rho, 1e-300) / (1.0 - q)).clip(0.0) + 1e-12
+    for _ in range(_BISECTIONS):
+        mid = (lo + hi) / 2.0
+        over = tail(mid) > 1.0 - q
+        lo, hi = np.where(over, mid, lo), np.where(over, hi, mid)
+    return np.where(stable, hi, np.inf)

@@ -97,20 +97,25 @@ def enumerate_layouts(ctx: Context, n_gpus: int, space: SearchSpace | None = Non
     base = _base_grid(ctx, n_gpus, space)
     eps = np.array([1], dtype=np.int64) if w.moe is None else \
         np.array([e for e in (1, 2, 4, 8, 16, 32, 64, 128, 256) if w.moe.experts % e == 0])
-    idx = _outer(i=np.arange(base["tp"].shape[0]), ep=eps,
-                 vp=np.array(space.virtual_stages), mb=np.array(space.microbatches),
-                 recompute=np.array(space.recompute), sp=np.array(space.sequence_parallel),
-                 zero=np.array(space.zero))
+    # Two stages, each filtered before the next multiplies it: the axes whose rules involve
+    # the batch, experts and pipeline first, then recompute, sequence parallelism and zero.
+    idx = _outer(i=np.arange(base["tp"].shape[0]), ep=eps, vp=np.array(space.virtual_stages),
+                 mb=np.array(space.microbatches))
     cols = {k: base[k][idx["i"]] for k in ("tp", "cp", "pp", "dp")}
-    cols.update({k: idx[k].astype(np.int64) for k in ("ep", "vp", "mb", "recompute", "sp",
-                                                       "zero")})
+    cols.update({k: idx[k].astype(np.int64) for k in ("ep", "vp", "mb")})
     group = cols["tp"] * cols["cp"] * cols["dp"]
     m = ex.global_batch // np.maximum(1, cols["dp"] * cols["mb"])
     ok = (ex.global_batch % (cols["dp"] * cols["mb"]) == 0)
     ok &= (group % cols["ep"] == 0)
-    ok &= (cols["sp"] == 0) | (cols["tp"] > 1)
     ok &= (cols["vp"] == 1) | ((cols["pp"] > 1) & (m % cols["pp"] == 0)
                                & (cols["vp"] * cols["pp"] <= w.layers))
+    first = np.flatnonzero(ok)
+    tail = _outer(recompute=np.array(space.recompute), sp=np.array(space.sequence_parallel),
+                  zero=np.array(space.zero))
+    row = np.repeat(first, tail["sp"].size)
+    cols = {k: v[row] for k, v in cols.items()}
+    cols.update({k: np.tile(v.astype(np.int64), first.size) for k, v in tail.items()})
+    ok = (cols["sp"] == 0) | (cols["tp"] > 1)
     ok &= (cols["zero"] != 3) | (cols["pp"] == 1)          # FSDP with pipelines is not offered
     if not ok.any():
         raise InputError("no valid layout", None, "gpus", n_gpus,

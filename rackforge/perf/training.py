@@ -343,10 +343,34 @@ def _moe_host(ctx: Context, lay: Layouts, device_s: np.ndarray) -> np.ndarray:
     return np.maximum(host - device_s, 0.0) + (1.0 + full) * params.moe_sync_drain_s
 
 
+def distinct(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The distinct rows of equal-length columns of small non-negative integers and, for each
+    element, its row's index: ``[c[inverse] for c in rows]`` gives the columns back. A search
+    holds a few hundred distinct (mb, cp, tp, ep) among 10^5 layouts, so per-row work is done
+    once per row. Counting, not sorting: O(n)."""
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    tables = []
+    for column in columns:
+        present = np.flatnonzero(np.bincount(column))
+        index = np.zeros(present[-1] + 1, dtype=np.int64)
+        index[present] = np.arange(present.size)
+        codes = codes * present.size + index[column]
+        tables.append(present)
+    used = np.flatnonzero(np.bincount(codes))
+    lookup = np.zeros(used[-1] + 1, dtype=np.int64)
+    lookup[used] = np.arange(used.size)
+    rows, rest = [], used
+    for present in reversed(tables):
+        rows.append(present[rest % present.size])
+        rest = rest // present.size
+    return rows[::-1], lookup[codes]
+
+
 def _per_layer(ctx: Context, lay: Layouts, moe: bool) -> dict[str, np.ndarray]:
     """Times per layer and microbatch: gemm, attention, elementwise, recompute, comm [s]."""
-    tokens = lay.mb * ctx.execution.seq_len / lay.cp.astype(float)
-    gemm = layer_gemm_time(ctx, tokens, lay.tp, lay.ep, moe)
+    (mb_u, cp_u, tp_u, ep_u), back = distinct(lay.mb, lay.cp, lay.tp, lay.ep)
+    tok_u = mb_u * ctx.execution.seq_len / cp_u.astype(float)
+    gemm = layer_gemm_time(ctx, tok_u, tp_u, ep_u, moe)[back]
     a_fwd, a_bwd = _attention_core(ctx, lay)
     elem = _elementwise(ctx, lay, moe)
     comm = _comm_per_layer(ctx, lay, a_fwd)
@@ -379,7 +403,9 @@ def _stage_microbatch(ctx: Context, lay: Layouts) -> dict[str, np.ndarray]:
     parts = {k: v * layers_stage for k, v in parts.items()}
     tokens = lay.mb * ctx.execution.seq_len / lay.cp
     hidden, vocab = float(workload.hidden), float(workload.vocab)
-    logits = gemm_time(ctx, (tokens, vocab / lay.tp, hidden + 0 * tokens), 1.0, "bf16")
+    (mb_u, cp_u, tp_u), back = distinct(lay.mb, lay.cp, lay.tp)
+    tok_u = mb_u * ctx.execution.seq_len / cp_u.astype(float)
+    logits = gemm_time(ctx, (tok_u, vocab / tp_u, hidden + 0 * tok_u), 1.0, "bf16")[back]
     parts["gemm"] = parts["gemm"] + 3.0 * logits
     ce_bytes = tokens * vocab / lay.tp * ctx.params.cross_entropy_bytes_per_logit
     parts["elementwise"] = parts["elementwise"] + ce_bytes / hbm_bandwidth(ctx)

@@ -8,7 +8,16 @@ import pytest
 from rackforge.perf.api import TrainingOptions, training_context
 from rackforge.perf.layout import single
 from rackforge.perf.search import enumerate_layouts
-from rackforge.perf.training import _ep_comm, _link, _moe_host, _ring, estimate_arrays, gemm_time
+from rackforge.perf.training import (
+    _ep_comm,
+    _link,
+    _moe_host,
+    _ring,
+    distinct,
+    estimate_arrays,
+    gemm_time,
+    layer_gemm_time,
+)
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +153,26 @@ def test_hierarchical_all_to_all_with_node_dedup(moe_ctx):
     inside = single(tp=1, ep=8, dp=8)
     t8 = token_bytes * 8 * 7 / 8 / bw_up + ctx.params.scaleup_latency_s * (1 + 3)
     assert _ep_comm(ctx, inside, tokens)[0] == pytest.approx(4 * t8, rel=1e-9)
+
+
+def test_distinct_rows_and_their_inverse_give_the_columns_back():
+    # (1, 4) three times, (2, 4), (2, 5), (3, 4): four distinct rows, in lexicographic order.
+    a = np.array([1, 2, 1, 2, 3, 1])
+    b = np.array([4, 4, 4, 5, 4, 4])
+    (rows_a, rows_b), back = distinct(a, b)
+    assert list(zip(rows_a.tolist(), rows_b.tolist(), strict=True)) == [(1, 4), (2, 4),
+                                                                        (2, 5), (3, 4)]
+    assert rows_a[back].tolist() == a.tolist() and rows_b[back].tolist() == b.tolist()
+
+
+def test_search_evaluates_distinct_shapes_once_with_the_same_answer():
+    # The per-layer GEMM times computed on distinct (mb, cp, tp, ep) rows equal those computed
+    # layout by layout.
+    ctx = training_context("hgx-h100-8", "mixtral-8x7b", TrainingOptions(dtype="bf16"))
+    lay = enumerate_layouts(ctx, 64)
+    tokens = lay.mb * ctx.execution.seq_len / lay.cp.astype(float)
+    direct = layer_gemm_time(ctx, tokens, lay.tp, lay.ep, True)
+    (mb, cp, tp, ep), back = distinct(lay.mb, lay.cp, lay.tp, lay.ep)
+    once = layer_gemm_time(ctx, mb * ctx.execution.seq_len / cp.astype(float), tp, ep, True)
+    assert np.allclose(once[back], direct, rtol=1e-12)
+    assert len(mb) < len(lay) / 20

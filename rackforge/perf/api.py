@@ -166,7 +166,8 @@ def _flops_per_token(ctx: Context, recompute: str) -> tuple[float, float]:
     (:data:`FLOP_CONVENTIONS`): 3 x (matmul + attention / 2), plus one more forward (full
     recompute) or attention core (selective)."""
     matmul = ctx.counts.matmul_flops_fwd
-    attention = ctx.counts.attention_flops_fwd(ctx.execution.seq_len, ctx.workload.layers) / 2
+    attention = ctx.counts.attn_flops_fwd_per_ctx \
+        * ctx.counts.mean_causal_context(ctx.execution.seq_len)
     causal = 3.0 * (matmul + attention)
     again = {"full": matmul + attention, "selective": attention}.get(recompute, 0.0)
     return causal, causal + again

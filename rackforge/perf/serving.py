@@ -260,15 +260,15 @@ def _model_sizes(ctx: Context) -> dict[str, float]:
 
 
 def _attention_ctx_flops(ctx: Context) -> tuple[float, float]:
-    """Attention FLOPs per query token per context token, all layers: (decode, prefill) [FLOP].
-    MLA decode uses the absorbed form: per head, scores over ``kv_lora + rope`` and values over
-    ``kv_lora`` dimensions [5]."""
+    """Attention FLOPs per query token per context token of one layer: (decode, prefill)
+    [FLOP]. MLA decode uses the absorbed form: per head, scores over ``kv_lora + rope`` and
+    values over ``kv_lora`` dimensions [5]."""
     w, c = ctx.workload, ctx.counts
-    prefill = c.attn_flops_fwd_per_ctx * w.layers
+    prefill = c.attn_flops_fwd_per_ctx
     if w.mla is None:
         return prefill, prefill
     m = w.mla
-    decode = 2.0 * w.heads * (2 * m.kv_lora_rank + m.qk_rope_head_dim) * w.layers
+    decode = 2.0 * w.heads * (2 * m.kv_lora_rank + m.qk_rope_head_dim)
     return decode, prefill
 
 
@@ -305,11 +305,13 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     kv_elem = sp.kv_bytes_per_element.value if PEAK_KEY[dtype] in ("fp8", "fp4") else 2.0
     dp = g / tp
     kv_split = np.ones_like(tp) if w.mla else np.minimum(tp, w.kv_heads)
-    kv_tok = w.layers * c.kv_cache_bytes_per_elem_token * kv_elem / kv_split  # per GPU
+    kv_layer = c.kv_cache_bytes_per_elem_token * kv_elem / kv_split  # per token, layer, GPU
     held = w_elem * (sizes["dense"] / tp + sizes["experts"] / g)
     # Mean context of the sequences in flight: long requests stay longer (length-biased
     # sampling, the inspection paradox [7]): I + E[O^2] / (2 E[O]) = I + O (1 + cv^2) / 2.
     ctx_mean = i_len + o_len * (1.0 + sp.output_length_cv.value ** 2) / 2.0
+    # Context tokens summed over the layers (sliding-window layers keep their window only).
+    in_flight, prompt = c.context_at(ctx_mean), c.context_at(i_len)
     attn_dec, attn_pre = _attention_ctx_flops(ctx)
     machine = ctx.machine
     attn_rate = machine.peak_flops("bf16") * machine.device.attention_efficiency
@@ -329,8 +331,9 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
         read = w_elem * (sizes["dense"] / tp + sizes["experts"] / g * share)
         flops = 2.0 * (sizes["active"] * tokens + sizes["out_proj"] * batch) / g
         t_gemm = np.maximum(flops / (rate * _expert_tiles(ctx, tokens)), read / bw)
-        kv_read = dec / dp * ctx_mean * kv_tok
-        a_flops = (dec * ctx_mean * attn_dec + prefill * i_len / 2.0 * attn_pre) / g
+        kv_read = dec / dp * in_flight * kv_layer
+        a_flops = (dec * in_flight * attn_dec
+                   + prefill * c.mean_causal_context(i_len) * attn_pre) / g
         t_attn = np.maximum(a_flops / attn_rate, kv_read / bw)
         n_ar = w.layers + dense_layers
         ar = 2.0 * (tp - 1) / tp * (tokens / dp) * w.hidden * 2.0 / link \
@@ -356,7 +359,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     chunk_step = step(dp * chunk)
     chunk_share = per_step_prefill / (dp * chunk)
     served = decode_only + chunk_share * (chunk_step - decode_only)
-    memory = held + batch / dp * ctx_mean * kv_tok + params.reserved_bytes
+    memory = held + batch / dp * in_flight * kv_layer + params.reserved_bytes
     in_memory = memory <= machine.accelerator.hbm_bytes
     # Scheduler caps of the serving framework, per engine (attention group) [8].
     in_caps = (batch / dp <= sp.max_batch_size.value) \
@@ -366,13 +369,13 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     # Disaggregated pools [9]: a decode engine steps `batch` sequences with no prompt work; a
     # prefill engine takes `batch` whole prompts per step (its logits: one token each).
     prefill_only = step(batch * i_len, np.zeros_like(batch))
-    prefill_fits = (held + batch / dp * i_len * kv_tok + params.reserved_bytes
+    prefill_fits = (held + batch / dp * prompt * kv_layer + params.reserved_bytes
                     <= machine.accelerator.hbm_bytes) \
         & (batch / dp * i_len <= sp.max_num_tokens.value)
     return {"step_s": tau, "decode_step_s": decode_only, "prefill_step_s": prefill_only,
             "chunk_step_s": chunk_step, "chunk_share": chunk_share, "served_step_s": served,
             "chunk_tokens": chunk, "prefill_fits": prefill_fits,
-            "kv_bytes_per_token_all": kv_tok * kv_split,
+            "kv_prompt_bytes": prompt * kv_layer * kv_split,
             "tokens_per_s_per_gpu": batch / (tau * g),
             "served_tokens_per_s_per_gpu": batch / (served * g),
             "tokens_per_s_per_user": 1.0 / served,
@@ -381,7 +384,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
                 chunk_step / chunk,
             "memory_bytes": memory, "fits": in_memory & in_caps,
             "served_fits": in_memory & chunk_ok,
-            "weight_bytes": held, "kv_bytes_per_token": kv_tok,
+            "weight_bytes": held,
             **{f"{k}_s": v for k, v in mean_parts.items()}}
 
 
@@ -533,12 +536,12 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
     dtype = dtype or ctx.execution.dtype
     out = searched if searched is not None else search_serving(ctx, srv, n_gpus, dtype)
     sp, machine = load_serving_params(), ctx.machine
-    i_len, o_len = float(srv.input_tokens), float(srv.output_tokens)
+    o_len = float(srv.output_tokens)
     g, batch = out["g"].astype(float), out["batch"].astype(float)
     inside = n_gpus <= machine.scaleup_domain
     link = (machine.accelerator.scaleup_bandwidth_bytes_per_s
             * machine.device.scaleup_efficiency) if inside else machine.scaleout_bytes_per_s
-    transfer = i_len * out["kv_bytes_per_token_all"] / (link * g)
+    transfer = out["kv_prompt_bytes"] / (link * g)
     ttft = (1.5 * out["prefill_step_s"]) * sp.ttft_p99_over_mean.value + transfer
     tpot = out["decode_step_s"]
     ok_p = out["prefill_fits"] & (ttft <= (limits.ttft_s or np.inf))

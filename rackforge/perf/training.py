@@ -153,7 +153,11 @@ def _attention_core(ctx: Context, lay: Layouts) -> tuple[np.ndarray, np.ndarray]
     full = queries * seq_len * counts.attn_flops_fwd_per_ctx / tp
     bf16_peak = ctx.machine.peak_flops("bf16")
     if execution.flash_attention:
-        fwd = 0.5 * full / (bf16_peak * ctx.machine.device.attention_efficiency)
+        # the fused kernel skips the masked half of a causal matrix and, on sliding-window
+        # layers, everything outside the band (the layers' mean context)
+        causal = queries * counts.attn_flops_fwd_per_ctx / tp \
+            * counts.mean_causal_context(seq_len) / workload.layers
+        fwd = causal / (bf16_peak * ctx.machine.device.attention_efficiency)
         return fwd, fwd * params.flash_backward_factor
     head_dim = float(counts.q_dim // workload.heads)
     gemm = gemm_time(ctx, (seq_len + 0 * tp, seq_len + 0 * tp, head_dim + 0 * tp),

@@ -142,7 +142,8 @@ def row_machine(row: dict[str, str]) -> Machine:
 
 def _catalog_twin(row: dict[str, str]) -> Workload | None:
     """The catalog model with the row's layers, hidden size, heads and experts, if any: it
-    supplies what the columns cannot say (MLA, head size, FFN type, dropout)."""
+    supplies what the columns cannot say (MLA, head size, FFN type, dropout, sliding-window
+    layers)."""
     key = (_int(row, "layers"), _int(row, "hidden"), _int(row, "heads"), _int(row, "experts"))
     for w in load_workloads().values():
         if (w.layers, w.hidden, w.heads, w.moe.experts if w.moe else None) == key:
@@ -169,7 +170,8 @@ def row_workload(row: dict[str, str]) -> Workload:
     arch = {"head_dim": hidden // heads, "ffn": ffn, "dropout": ffn == "gelu", "mla": None}
     if twin is not None:
         arch = {"head_dim": twin.head_dim or hidden // heads, "ffn": twin.ffn,
-                "dropout": twin.dropout, "mla": twin.mla}
+                "dropout": twin.dropout, "mla": twin.mla,
+                "attention_window": twin.attention_window}
     return Workload(
         id=row["case"].lower(), name=row["case"], source=Source(
             title=row.get("source") or "measurement row", publisher="see source", year=2024),

@@ -24,6 +24,10 @@ References
 [4] Korthikanti et al., Reducing Activation Recomputation in Large Transformer Models,
     MLSys 2023, Sec. 4 (activation bytes 34 s b h + 5 a s^2 b per layer).
 [5] DeepSeek-AI, DeepSeek-V3 Technical Report, 2024, Sec. 2.1.1 (MLA).
+[6] Beltagy, Peters and Cohan, Longformer: The Long-Document Transformer, 2020, Sec. 3.1
+    (sliding-window attention, cost linear in the window); OpenAI, gpt-oss-120b & gpt-oss-20b
+    Model Card, 2025, Sec. 2.1 (layers alternate between 128-token banded and dense attention;
+    a learned attention sink per head adds one logit to each softmax, negligible FLOPs).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from rackforge.catalog.models import Frozen, Source
@@ -69,6 +74,14 @@ class Mla(Frozen):
     v_head_dim: int = Field(gt=0)
 
 
+class Window(Frozen):
+    """Sliding-window (banded) attention on some layers [6]: each query of those layers attends
+    to the last `tokens` positions only, and their KV cache keeps that many tokens."""
+
+    tokens: int = Field(gt=0, description="window length [tokens]")
+    layers: int = Field(gt=0, description="how many of the model's layers use the window")
+
+
 class Workload(Frozen):
     """A decoder-only transformer and its default pre-training batch."""
 
@@ -94,6 +107,7 @@ class Workload(Frozen):
         "[tokens], at least one sequence (seq_len) and at most 1e12"))
     moe: Moe | None = None
     mla: Mla | None = None
+    attention_window: Window | None = None
     published_params: float | None = None
     published_active_params: float | None = None
 
@@ -103,6 +117,8 @@ class Workload(Frozen):
             raise ValueError("heads must be a multiple of kv_heads")
         if self.moe and self.moe.dense_layers > self.layers:
             raise ValueError("moe.dense_layers exceeds layers")
+        if self.attention_window and self.attention_window.layers > self.layers:
+            raise ValueError("attention_window.layers exceeds layers")
         if self.global_batch_tokens < self.seq_len:
             raise ValueError(f"global_batch_tokens {self.global_batch_tokens:g} is less than "
                              f"one sequence (seq_len {self.seq_len}): give at least "
@@ -128,10 +144,33 @@ class Counts:
     ffn_matrices: int           # 3 for SwiGLU, 2 for GELU
     matmul_flops_fwd: float     # 2 x active matmul params, per token
     attn_flops_fwd_per_ctx: float  # attention score+value FLOPs per token per context token
+    layers: int = 0             # attention layers, of which `window_layers` use a window of
+    window_tokens: int = 0      # `window_tokens` positions (0: none) [6]
+    window_layers: int = 0
 
-    def attention_flops_fwd(self, seq_len: float, layers: int) -> float:
-        """Forward attention FLOPs per token at `seq_len`, full score matrix [FLOP]."""
-        return self.attn_flops_fwd_per_ctx * seq_len * layers
+    def context_at(self, position: np.ndarray | float) -> np.ndarray | float:
+        """Context tokens a query at `position` attends to, summed over the layers (also the
+        tokens each layer caches, summed) [tokens]: a full layer sees every earlier position,
+        a sliding-window layer at most its window [6]."""
+        full = self.layers - self.window_layers
+        if not self.window_tokens:
+            return self.layers * position
+        return full * position + self.window_layers * np.minimum(position, self.window_tokens)
+
+    def mean_causal_context(self, seq_len: float) -> float:
+        """Mean over the queries of a sequence of `seq_len` of :meth:`context_at` [tokens]: a
+        full layer ``s / 2``, a window layer ``W - W^2 / (2 s)`` (``s / 2`` when ``W >= s``)."""
+        full = self.layers - self.window_layers
+        window = min(float(self.window_tokens), seq_len) if self.window_tokens else seq_len
+        return full * seq_len / 2.0 \
+            + self.window_layers * (window - window * window / (2.0 * seq_len))
+
+    def attention_flops_fwd(self, seq_len: float) -> float:
+        """Forward attention FLOPs per token at `seq_len`, the full score matrix convention of
+        [1] and [3]; a window layer's matrix is its band, ``min(W, s)`` wide [FLOP]."""
+        full = self.layers - self.window_layers
+        window = min(float(self.window_tokens), seq_len) if self.window_tokens else seq_len
+        return self.attn_flops_fwd_per_ctx * (full * seq_len + self.window_layers * window)
 
 
 def _attention(w: Workload) -> tuple[float, int, int, int, float]:
@@ -180,14 +219,16 @@ def counts(w: Workload) -> Counts:
         attn_params=attn, dense_ffn_params=dense_ffn, expert_params=expert,
         moe_layers=moe_layers, q_dim=q_dim, v_dim=v_dim, kv_dim=kv_dim,
         kv_cache_bytes_per_elem_token=cache, ffn_matrices=mats,
-        matmul_flops_fwd=2.0 * (body_active + out_proj), attn_flops_fwd_per_ctx=attn_per_ctx)
+        matmul_flops_fwd=2.0 * (body_active + out_proj), attn_flops_fwd_per_ctx=attn_per_ctx,
+        layers=w.layers, window_tokens=w.attention_window.tokens if w.attention_window else 0,
+        window_layers=w.attention_window.layers if w.attention_window else 0)
 
 
 def training_flops_per_token(w: Workload, seq_len: int | None = None) -> float:
     """Model FLOPs per trained token, 3 x forward: 6 N_active + attention [FLOP] [1], [3]."""
     c = counts(w)
     s = seq_len or w.seq_len
-    return 3.0 * (c.matmul_flops_fwd + c.attention_flops_fwd(s, w.layers))
+    return 3.0 * (c.matmul_flops_fwd + c.attention_flops_fwd(s))
 
 
 @lru_cache(maxsize=1)

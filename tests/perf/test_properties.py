@@ -29,7 +29,8 @@ def test_recompute_never_adds_memory_and_never_saves_time(lay):
     steps = [r["step_s"][0] for r in runs]
     mems = [r["mem_activations"][0] for r in runs]
     assert all(np.isfinite(steps)) and min(steps) > 0
-    assert steps[0] <= steps[1] <= steps[2]
+    # (equal up to rounding where the MoE host floor hides the recomputed work)
+    assert steps[0] <= steps[1] * (1 + 1e-12) and steps[1] <= steps[2] * (1 + 1e-12)
     assert mems[0] >= mems[1] >= mems[2] > 0
 
 

@@ -138,3 +138,14 @@ def test_chunked_prefill_step_interpolates_and_caps_bound_the_batch():
     chunks = serving_arrays(ctx, Serving(1024, 128), two, two, np.array([910, 910]), "fp8",
                             np.array([256.0, 8192.0 - 910]))
     assert chunks["served_fits"].tolist() == [False, True]
+
+
+def test_sliding_window_layers_cache_only_their_window():
+    # gpt-oss-120b, FP8 KV cache, one GPU: 8 KV heads x 64 dims x (K, V) = 1,024 bytes per
+    # token and layer. Prompt 1,000, output 2 (cv 1): in-flight context 1,000 + 2 = 1,002
+    # tokens on the 18 dense layers, the 128-token window on the other 18.
+    ctx = _ctx("hgx-h200-8", "gpt-oss-120b")
+    one = np.array([1])
+    out = serving_arrays(ctx, Serving(1000, 2), one, one, np.array([1, 2]), "fp8")
+    per_sequence = out["memory_bytes"][1] - out["memory_bytes"][0]
+    assert per_sequence == pytest.approx((18 * 1002 + 18 * 128) * 1024)

@@ -5,11 +5,19 @@ from __future__ import annotations
 import pytest
 
 from rackforge.errors import InputError
-from rackforge.perf.workload import counts, get_workload, load_workloads, training_flops_per_token
+from rackforge.perf.workload import (
+    Window,
+    Workload,
+    counts,
+    get_workload,
+    load_workloads,
+    training_flops_per_token,
+)
 
 
 @pytest.mark.parametrize("wid", ["llama3-70b", "deepseek-v3", "llama3.1-405b", "gpt3-175b",
-                                 "qwen3-235b-a22b", "qwen3-30b-a3b", "gpt-oss-120b"])
+                                 "qwen3-235b-a22b", "qwen3-30b-a3b", "gpt-oss-120b",
+                                 "gpt-oss-20b"])
 def test_total_parameters_within_1_percent_of_published(wid):
     w = get_workload(wid)
     assert counts(w).params == pytest.approx(w.published_params, rel=0.01)
@@ -63,3 +71,31 @@ def test_every_workload_has_a_source_and_unknown_id_hints():
     assert all(w.source.title for w in load_workloads().values())
     with pytest.raises(InputError, match="Did you mean llama3-70b"):
         get_workload("llama3-70")
+
+
+def test_sliding_window_layers_attend_to_their_window_only():
+    # gpt-oss-120b: 36 layers, 18 with a 128-token window; 64 query heads of 64 dims, so
+    # 2 (q_dim + v_dim) = 16,384 FLOPs per query per context token and layer.
+    c = counts(get_workload("gpt-oss-120b"))
+    s = 4096
+    # causal mean context: dense layers s / 2; window layers W - W^2 / (2 s) = 128 - 2 = 126
+    assert c.mean_causal_context(s) == pytest.approx(18 * 2048 + 18 * 126)
+    # full-matrix convention: dense layers s, window layers their band W
+    assert c.attention_flops_fwd(s) == pytest.approx(16384 * (18 * 4096 + 18 * 128))
+    # a query (or the KV cache) at position 10,000: 18 x 10,000 + 18 x 128 tokens
+    assert c.context_at(10_000) == 18 * 10_000 + 18 * 128
+    # a window longer than the sequence changes nothing
+    assert c.mean_causal_context(100) == pytest.approx(36 * 50)
+
+
+def test_models_without_a_window_keep_full_attention():
+    c = counts(get_workload("llama3-70b"))
+    assert c.mean_causal_context(8192) == 80 * 4096
+    assert c.attention_flops_fwd(8192) == c.attn_flops_fwd_per_ctx * 8192 * 80
+
+
+def test_window_on_more_layers_than_the_model_has_is_rejected():
+    base = get_workload("gpt-oss-20b").model_dump()
+    base["attention_window"] = Window(tokens=128, layers=25)
+    with pytest.raises(ValueError, match="attention_window.layers exceeds layers"):
+        Workload(**base)

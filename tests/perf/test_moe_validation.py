@@ -7,14 +7,16 @@ tests/data/README.md). Issue targets on both files: MAPE <= 12 %, worst row <= 2
 
 Not met yet, so the bound tests are strict xfails that carry the current figures: development
 MAPE 18.7 %, worst 38.8 % (was 29.9 % / 70.7 % before the MoE terms, 18.0 % / 36.0 % before
-gpt-oss's sliding-window layers were costed as such); held-out MAPE 34.7 %, worst 64.6 % (run
-after each model change, never used to choose a term). The rows the model under-predicts most
+gpt-oss's sliding-window layers were costed as such); held-out MAPE 36.3 %, worst 80.3 % (run
+after each model change, never used to choose a term; 34.7 % / 64.6 % before the FSDP2 rows'
+zero_stage cells were corrected to what their sources say). The rows the model under-predicts most
 in development are gpt-oss-120b in Megatron-Bridge (bf16, all systems, -30 to -39 %) and
 Mixtral on GB200 (about -25 %); no per-model term is added for them.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,16 @@ def test_every_split_row_is_modelled(report):
     assert report.rows and not report.skipped
 
 
+@pytest.mark.parametrize("name", [*FILES.values(), "training_moe_fsdp_candidates.csv"])
+def test_zero_stage_says_what_the_source_says(name):
+    # A source table's "FSDP N" (N ranks sharding parameters, gradients and optimizer state;
+    # FSDP2 is ZeRO-3-like) is zero stage 3; "FSDP 0" or no FSDP is not.
+    for row in read_csv(DATA / name):
+        ranks = re.search(r"FSDP (\d+)", row["source"])
+        if ranks:
+            assert (row["zero_stage"].strip() == "3") == (int(ranks.group(1)) > 0), row["case"]
+
+
 def test_split_files_are_disjoint_and_come_from_the_candidates():
     dev = {r["case"] for r in read_csv(DATA / FILES["dev"])}
     held = {r["case"] for r in read_csv(DATA / FILES["heldout"])}
@@ -43,7 +55,7 @@ def test_split_files_are_disjoint_and_come_from_the_candidates():
 
 
 @pytest.mark.xfail(strict=True, reason="MoE targets not met: dev MAPE 18.7 % worst 38.8 %, "
-                   "held-out MAPE 34.7 % worst 64.6 % (targets 12 % / 25 %)")
+                   "held-out MAPE 36.3 % worst 80.3 % (targets 12 % / 25 %)")
 def test_moe_mape_and_worst_error(report):
     assert report.mape <= 0.12
     assert report.max_abs_error <= 0.25

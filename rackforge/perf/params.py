@@ -43,6 +43,7 @@ class PerfParams(Frozen):
     devices: dict[str, DeviceEfficiency]
     default_device: DeviceEfficiency
     gemm_tile_overhead_s: float = Field(ge=0)
+    gemm_min_tile_m: float = Field(gt=0)
     gemm_sustained_fraction: float = Frac
     scaleout_efficiency: float = Frac
     scaleup_latency_s: float = Field(ge=0)

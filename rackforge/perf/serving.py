@@ -274,13 +274,15 @@ def _attention_ctx_flops(ctx: Context) -> tuple[float, float]:
 
 def _expert_tiles(ctx: Context, tokens: np.ndarray) -> np.ndarray | float:
     """Tile quantization of the grouped expert GEMMs [GEMM]: each of the E experts gets
-    ``T k / E`` rows, padded to the row tile (next power of two, 16 to ``tile_m``); applied to
-    the whole step's GEMM rate, weighted by the experts' share of the active FLOPs."""
+    ``T k / E`` rows, padded to the row tile (next power of two, ``gemm_min_tile_m`` to
+    ``tile_m``); applied to the whole step's GEMM rate, weighted by the experts' share of the
+    active FLOPs."""
     w, c = ctx.workload, ctx.counts
     if w.moe is None:
         return 1.0
     rows = np.maximum(tokens * w.moe.top_k / w.moe.experts, 1.0)
-    tile = np.clip(2.0 ** np.ceil(np.log2(rows)), 16, ctx.machine.device.tile_m)
+    tile = np.clip(2.0 ** np.ceil(np.log2(rows)), ctx.params.gemm_min_tile_m,
+                   ctx.machine.device.tile_m)
     fill = rows / (np.ceil(rows / tile) * tile)
     share = c.moe_layers * w.moe.top_k * c.expert_params / (c.active_params - c.embedding_params)
     return 1.0 / ((1.0 - share) + share / fill)

@@ -83,8 +83,9 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
     m, n, k = shape
     flops = 2.0 * m * n * k * count
     # Libraries pick narrower tiles for skinny GEMMs: rows per tile = next power of 2 of m,
-    # between 16 and the device's tile_m.
-    tile_m = np.clip(2.0 ** np.ceil(np.log2(np.maximum(m, 1.0))), 16, device.tile_m)
+    # between gemm_min_tile_m and the device's tile_m.
+    tile_m = np.clip(2.0 ** np.ceil(np.log2(np.maximum(m, 1.0))), ctx.params.gemm_min_tile_m,
+                     device.tile_m)
     # A batched / grouped GEMM schedules the tiles of all `count` GEMMs in one grid.
     tiles = np.ceil(m / tile_m) * np.ceil(n / device.tile_n)
     waves = np.ceil(tiles * np.maximum(count, 1.0) / device.sm_count) if grouped \
@@ -284,8 +285,10 @@ def _cp_comm(ctx: Context, lay: Layouts, tokens: np.ndarray,
     params = ctx.params
     bandwidth, latency = _link(ctx, lay.tp * lay.cp, lay.tp)
     kv = tokens * 2.0 * ctx.counts.kv_dim / lay.tp * params.activation_bytes * (lay.cp - 1)
-    return overlap(3.0 * (kv / bandwidth + (lay.cp - 1) * latency), 3.5 * attn_fwd,
-                   params.comm_sm_share)
+    # K/V pass around the ring in the forward and twice in the backward (K/V and their
+    # gradients), hidden under the attention forward and its backward
+    return overlap(3.0 * (kv / bandwidth + (lay.cp - 1) * latency),
+                   (1.0 + params.flash_backward_factor) * attn_fwd, params.comm_sm_share)
 
 
 def _ep_comm(ctx: Context, lay: Layouts, tokens: np.ndarray) -> np.ndarray:

@@ -164,20 +164,31 @@ class Case:
     slip_quarters: int = 0
 
 
-def estimate_performance(system: System, workload: WorkloadItem, catalog: Catalog) -> float:
+@dataclass(frozen=True)
+class Estimate:
+    """What :func:`estimate_performance` computes for one (system, workload): tokens/s per GPU
+    and, for serving, the throughput-interactivity front (tokens/s per user, per GPU)."""
+
+    tokens_per_s_per_gpu: float
+    curve: tuple[tuple[float, float], ...] = ()
+
+
+def estimate_performance(system: System, workload: WorkloadItem, catalog: Catalog) -> Estimate:
     """Adapter to :mod:`rackforge.perf`: tokens/s per GPU of `system` on `workload`.
 
     Training: the best layout of the parallelism search on ``workload.gpus`` GPUs. Serving: the
     highest output tokens/s per GPU on one scale-up domain that fits (and meets the latency
-    target, if any).
+    target, if any), with the throughput-interactivity front of the same search.
     """
     if workload.mode == "training":
         options = TrainingOptions(dtype=workload.dtype or "bf16", top=1)
         ev = evaluate_training(system, workload.model, workload.gpus, options, catalog)
-        return ev.best.tokens_per_s_per_gpu
+        return Estimate(ev.best.tokens_per_s_per_gpu)
     inf = evaluate_inference(system, workload.model, system.scaleup_domain, _serving(workload),
                              workload.dtype or "fp8", catalog)
-    return inf.tokens_per_s_per_gpu
+    return Estimate(inf.tokens_per_s_per_gpu,
+                    tuple((p.tokens_per_s_per_user, p.tokens_per_s_per_gpu)
+                          for p in inf.result.curve))
 
 
 def _fleet_racks(spec: CompareSpec, t: Tco, rack: RackCost) -> int:
@@ -364,27 +375,15 @@ def _perf_table(spec: CompareSpec, cands: list[CandidateData], inputs: CompareIn
                 continue
             rate = c_spec.performance.get(w.id, inputs.rates.get(key))
             system = inputs.catalog.get(cand.system_id, System)
-            computed = rate is None
             try:
-                if rate is None:
-                    rate = estimate_performance(system, w, inputs.catalog)
-                useful = training_goodput(system, w, rate, inputs.catalog)
+                estimate = Estimate(rate) if rate is not None \
+                    else estimate_performance(system, w, inputs.catalog)
+                useful = training_goodput(system, w, estimate.tokens_per_s_per_gpu,
+                                          inputs.catalog)
             except InputError as exc:
                 raise exc.at(None, f"compare.workloads[{i}]") from None
-            table[key] = PerfPoint(rate, power, useful,
-                                   serving_curve(system, w, inputs.catalog) if computed else ())
+            table[key] = PerfPoint(estimate.tokens_per_s_per_gpu, power, useful, estimate.curve)
     return table
-
-
-def serving_curve(system: System, workload: WorkloadItem, catalog: Catalog
-                  ) -> tuple[tuple[float, float], ...]:
-    """The throughput-interactivity front of a serving workload on one scale-up domain
-    (tokens/s per user, tokens/s per GPU); () for training."""
-    if workload.mode != "serving":
-        return ()
-    inf = evaluate_inference(system, workload.model, system.scaleup_domain,
-                             _serving(workload), workload.dtype or "fp8", catalog)
-    return tuple((p.tokens_per_s_per_user, p.tokens_per_s_per_gpu) for p in inf.result.curve)
 
 
 def _serving(workload: WorkloadItem) -> Serving:

@@ -172,7 +172,7 @@ def test_the_adapter_can_be_replaced(monkeypatch):
 
     def fake(system, workload, catalog):
         calls.append((system.id, workload.id))
-        return 500.0
+        return compare_mod.Estimate(500.0)
 
     monkeypatch.setattr(compare_mod, "estimate_performance", fake)
     result = compare_scenario(SCENARIO)

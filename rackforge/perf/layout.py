@@ -38,6 +38,13 @@ class Execution:
     grad_bytes: float | None = None     # bytes per gradient element, in the accumulation buffer
                                         # and the data-parallel reduction; None: the parameter
                                         # set's grad_bytes_per_param / grad_reduce_bytes
+    moe_dispatcher: str | None = None   # MoE token dispatcher: "alltoall" (a copy per remote
+                                        # rank) or "deepep" / "hybridep" (once per remote
+                                        # node, forwarded over NVLink); None: ep_node_dedup
+    cuda_graphs: str | None = None      # CUDA-graph capture: "none", "attn" (the attention
+                                        # block; MoE ops issued eagerly) or "full_iteration"
+                                        # (no host issue, no tokens-per-expert sync); None:
+                                        # moe_cuda_graph_attention of the parameter set
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,11 @@ from rackforge.perf.memory import memory_arrays
 from rackforge.perf.params import Machine
 from rackforge.perf.workload import training_flops_per_token
 
+# Token dispatchers that send a token once per remote node and forward it over NVLink [DEEPEP].
+NODE_DEDUP_DISPATCHERS = ("deepep", "hybridep")
+MOE_DISPATCHERS = ("alltoall", *NODE_DEDUP_DISPATCHERS)
+CUDA_GRAPHS = ("none", "attn", "full_iteration")
+
 
 def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
               count: np.ndarray | float = 1.0, dtype: str | None = None,
@@ -311,7 +316,8 @@ def _ep_comm(ctx: Context, lay: Layouts, tokens: np.ndarray) -> np.ndarray:
     top_k = workload.moe.top_k
     g = np.minimum(ep, machine.scaleup_domain)
     domains = ep / g
-    if params.ep_node_dedup:
+    dispatcher = ctx.execution.moe_dispatcher
+    if (params.ep_node_dedup if dispatcher is None else dispatcher in NODE_DEDUP_DISPATCHERS):
         cross = (domains - 1) * (1.0 - (1.0 - 1.0 / domains) ** top_k)
         inside = top_k * (ep - 1) / ep
     else:
@@ -333,9 +339,12 @@ def _moe_host(ctx: Context, lay: Layouts, device_s: np.ndarray) -> np.ndarray:
     ``max(device, host) - device`` plus one sync drain per forward (the recompute forward
     included). Host time = eager ops x ``moe_host_op_s``: the block's fixed ops, the per-expert
     GEMM launches on devices without a grouped-GEMM kernel [TEGG], and the attention block's
-    kernels unless it is captured in a CUDA graph.
+    kernels unless it is captured in a CUDA graph. A full-iteration CUDA graph (fixed expert
+    capacity, no tokens-per-expert sync) adds nothing.
     """
-    params, experts = ctx.params, ctx.workload.moe
+    params, experts, graphs = ctx.params, ctx.workload.moe, ctx.execution.cuda_graphs
+    if graphs == "full_iteration":      # the whole step is one graph: nothing issued eagerly
+        return np.zeros(len(lay))
     full = (lay.recompute == 2).astype(float)
     fwd = params.moe_host_ops_forward + 0.0 * lay.ep
     bwd = params.moe_host_ops_backward + 0.0 * lay.ep
@@ -343,7 +352,7 @@ def _moe_host(ctx: Context, lay: Layouts, device_s: np.ndarray) -> np.ndarray:
         local = experts.experts / lay.ep.astype(float)
         fwd = fwd + local * params.moe_expert_ops_forward
         bwd = bwd + local * params.moe_expert_ops_backward
-    if not params.moe_cuda_graph_attention:
+    if not (params.moe_cuda_graph_attention if graphs is None else graphs == "attn"):
         fwd = fwd + params.kernels_per_layer_forward
         bwd = bwd + params.kernels_per_layer_backward
     host = ((1.0 + full) * fwd + bwd) * params.moe_host_op_s

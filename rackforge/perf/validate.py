@@ -27,7 +27,7 @@ from rackforge.perf.inference import Serving
 from rackforge.perf.layout import RECOMPUTE, Execution, from_columns
 from rackforge.perf.params import Machine, load_params, machine_from_system
 from rackforge.perf.serving import Limits, benchmark_for, serve
-from rackforge.perf.training import estimate_arrays
+from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS, estimate_arrays
 from rackforge.perf.workload import Moe, Workload, get_workload, load_workloads
 
 FRAMEWORKS_FILE = Path(__file__).parent / "data" / "frameworks.yaml"
@@ -186,7 +186,9 @@ def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution
                      flash_attention=fw["flash_attention"], tp_comm_overlap=fw["tp_comm_overlap"],
                      dp_overlap=fw["dp_overlap"], pp_overlap=fw["pp_overlap"],
                      grad_bytes=fw.get("grad_bytes"),
-                     fp8_scaling=fw.get("fp8_scaling", "delayed"))
+                     fp8_scaling=fw.get("fp8_scaling", "delayed"),
+                     moe_dispatcher=(row.get("moe_dispatcher") or "").strip() or None,
+                     cuda_graphs=(row.get("cuda_graphs") or "").strip() or None)
 
 
 def _candidates(row: dict[str, str], fw: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -241,7 +243,8 @@ ZERO_OK = ("shared_experts", "dense_layers")
 AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s", "ttft_limit_s",
            "tpot_limit_s")
 CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no"),
-           "zero_stage": ("0", "1", "3")}
+           "zero_stage": ("0", "1", "3"), "moe_dispatcher": MOE_DISPATCHERS,
+           "cuda_graphs": CUDA_GRAPHS}
 
 
 def check_cells(row: dict[str, str], file: str, line_no: int) -> None:

@@ -181,3 +181,22 @@ def test_validate_bad_bound_exit_2(value):
     assert res.output.strip().splitlines() == [
         f"Error: --max-mape: bound out of range; got {float(value)}; expected a fraction above 0, "
         "e.g. 0.1 for 10 %"]
+
+
+@pytest.mark.parametrize(("column", "value", "expected"), [
+    ("moe_dispatcher", "nccl", "alltoall or deepep or hybridep"),
+    ("cuda_graphs", "everything", "none or attn or full_iteration"),
+    ("zero_stage", "2", "0 or 1 or 3"),
+])
+def test_validate_training_bad_framework_setting_exit_2(tmp_path, column, value, expected):
+    source = DATA / "training_moe_dev.csv"
+    with source.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[0][column] = value
+    path = tmp_path / "moe.csv"
+    with path.open("w", newline="") as fh:
+        out = csv.DictWriter(fh, list(rows[0]))
+        out.writeheader()
+        out.writerows(rows)
+    res = runner.invoke(app, ["validate", "training", str(path)])
+    _one_line_error(res, "moe.csv", f"column {column}", value, expected)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -153,6 +155,38 @@ def test_hierarchical_all_to_all_with_node_dedup(moe_ctx):
     inside = single(tp=1, ep=8, dp=8)
     t8 = token_bytes * 8 * 7 / 8 / bw_up + ctx.params.scaleup_latency_s * (1 + 3)
     assert _ep_comm(ctx, inside, tokens)[0] == pytest.approx(4 * t8, rel=1e-9)
+
+
+def test_alltoall_dispatcher_sends_a_copy_per_remote_rank(moe_ctx):
+    # Same ep 16 as above with the plain all-to-all dispatcher: of a token's 8 copies, 8 x 7/16
+    # stay on NVLink (the other 7 ranks of its domain) and 8 x 8/16 cross the NICs.
+    ctx = replace(moe_ctx, execution=replace(moe_ctx.execution, moe_dispatcher="alltoall"))
+    lay = single(tp=1, ep=16, dp=16)
+    tokens = np.array([4096.0])
+    token_bytes = 4096 * ctx.workload.hidden * 2.0
+    bw_up = ctx.machine.accelerator.scaleup_bandwidth_bytes_per_s \
+        * ctx.machine.device.scaleup_efficiency
+    bw_out, lat_out = _link(ctx, np.array([16]))
+    t_up = token_bytes * 8 * 7 / 16 / bw_up + ctx.params.scaleup_latency_s * (1 + 3)
+    t_out = token_bytes * 8 * 8 / 16 / bw_out[0] + lat_out[0] * (1 + 1)
+    assert _ep_comm(ctx, lay, tokens)[0] == pytest.approx(4 * max(t_up, t_out), rel=1e-9)
+    deepep = replace(moe_ctx, execution=replace(moe_ctx.execution, moe_dispatcher="deepep"))
+    assert _ep_comm(deepep, lay, tokens)[0] == pytest.approx(_ep_comm(moe_ctx, lay, tokens)[0])
+
+
+def test_cuda_graph_scope_sets_what_the_host_issues(moe_ctx):
+    # As in test_moe_host_floor_and_sync_drain, 196 MoE ops; without the attention graph the
+    # layer's 25 + 45 attention-block kernels are issued too; a full-iteration graph issues
+    # nothing and has no tokens-per-expert sync.
+    lay = single(tp=1, ep=8, dp=8)
+
+    def host(graphs):
+        ctx = replace(moe_ctx, execution=replace(moe_ctx.execution, cuda_graphs=graphs))
+        return _moe_host(ctx, lay, np.zeros(1))[0]
+
+    assert host("attn") == pytest.approx(196 * 1e-5 + 3e-5)
+    assert host("none") == pytest.approx((196 + 25 + 45) * 1e-5 + 3e-5)
+    assert host("full_iteration") == 0.0
 
 
 def test_distinct_rows_and_their_inverse_give_the_columns_back():

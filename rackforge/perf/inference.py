@@ -15,3 +15,5 @@ class Serving:
     kv_bytes: float = 1.0               # bytes per cached element (fp8 KV cache)
     tpot_target_s: float | None = None  # p99 latency target per output token [s]
     ttft_target_s: float | None = None  # p99 latency target to the first token [s]
+    input_cv: float | None = None       # coefficient of variation of the prompt length and
+    output_cv: float | None = None      # of the output length; None: serving_params.yaml

@@ -110,6 +110,8 @@ class Benchmark(Frozen):
     model: str
     input_tokens: Figure
     output_tokens: Figure
+    input_cv: Figure | None = None      # coefficients of variation of the lengths
+    output_cv: Figure | None = None
     server: LimitSpec | None = None
     interactive: LimitSpec | None = None
     limits_source: Source
@@ -117,7 +119,9 @@ class Benchmark(Frozen):
 
     def serving(self) -> Serving:
         """Mean request lengths as a :class:`Serving` [tokens]."""
-        return Serving(self.input_tokens.value, self.output_tokens.value, self.kv_bytes)
+        return Serving(self.input_tokens.value, self.output_tokens.value, self.kv_bytes,
+                       input_cv=self.input_cv.value if self.input_cv else None,
+                       output_cv=self.output_cv.value if self.output_cv else None)
 
     def limits(self, scenario: str) -> Limits:
         """The scenario's limits (offline: none); InputError for a scenario it lacks."""
@@ -288,6 +292,16 @@ def _expert_tiles(ctx: Context, tokens: np.ndarray) -> np.ndarray | float:
     return 1.0 / ((1.0 - share) + share / fill)
 
 
+def input_cv(srv: Serving, sp: ServingParams) -> float:
+    """Coefficient of variation of the prompt length: the workload's, else the default."""
+    return srv.input_cv if srv.input_cv is not None else sp.prompt_length_cv.value
+
+
+def output_cv(srv: Serving, sp: ServingParams) -> float:
+    """Coefficient of variation of the output length: the workload's, else the default."""
+    return srv.output_cv if srv.output_cv is not None else sp.output_length_cv.value
+
+
 def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
                    batch: np.ndarray, dtype: str, chunk: np.ndarray | None = None
                    ) -> dict[str, np.ndarray]:
@@ -311,7 +325,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     held = w_elem * (sizes["dense"] / tp + sizes["experts"] / g)
     # Mean context of the sequences in flight: long requests stay longer (length-biased
     # sampling, the inspection paradox [7]): I + E[O^2] / (2 E[O]) = I + O (1 + cv^2) / 2.
-    ctx_mean = i_len + o_len * (1.0 + sp.output_length_cv.value ** 2) / 2.0
+    ctx_mean = i_len + o_len * (1.0 + output_cv(srv, sp) ** 2) / 2.0
     # Context tokens summed over the layers (sliding-window layers keep their window only).
     in_flight, prompt = c.context_at(ctx_mean), c.context_at(i_len)
     attn_dec, attn_pre = _attention_ctx_flops(ctx)
@@ -399,9 +413,9 @@ def tail_latencies(out: dict[str, np.ndarray], srv: Serving, idx: np.ndarray
     i_len = float(srv.input_tokens)
     served = out["served_step_s"][idx]
     ttft = ttft_quantile(out["arrivals_per_s"][idx], i_len * out["prefill_s_per_token"][idx],
-                         sp.prompt_length_cv.value) + 0.5 * served
+                         input_cv(srv, sp)) + 0.5 * served
     intervals, weights = output_length_nodes(float(srv.output_tokens),
-                                             sp.output_length_cv.value)
+                                             output_cv(srv, sp))
     tpot = tpot_quantile(out["decode_step_s"][idx], out["chunk_step_s"][idx],
                          out["chunk_share"][idx], intervals, weights)
     return ttft, tpot

@@ -59,14 +59,16 @@ def test_inference_models_every_row_and_scenario(inference):
 
 
 def test_inference_h100_llama2_offline_within_25_percent():
-    # The original single row (MLPerf v4.1, DGX H100, Llama 2 70B offline, 24,524.9 tok/s).
+    # DGX H100, Llama 2 70B offline, MLPerf v5.0 (31,306.8 tok/s). The same machine gave
+    # 24,524.9 in v4.1: software alone made it 28 % faster, and the model stands for the
+    # current software, so the newest round is the one it must meet.
     report = validate_inference(DATA / "inference_throughput.csv")
-    row = next(r for r in report.rows if r.case == "v4.1-nvidia-h100-sxm-80gbx8-llama2-70b-offline")
-    assert row.measured == 24524.9 and abs(row.error) <= 0.25
+    row = next(r for r in report.rows if r.case == "v5.0-nvidia-h100-sxm-80gbx8-llama2-70b-offline")
+    assert row.measured == 31306.8 and abs(row.error) <= 0.25
 
 
-@pytest.mark.xfail(strict=True, reason="issue-12 targets not met: development MAPE 36.5 %, "
-                   "worst 252 %; held-out 38.5 %, worst 334 % (see tests/data/README.md)")
+@pytest.mark.xfail(strict=True, reason="issue-12 targets not met: development MAPE 44.9 %, "
+                   "worst 265 %; held-out 46.4 %, worst 279 % (see tests/data/README.md)")
 def test_inference_targets(inference):
     # Targets on both files: MAPE <= 15 %, no row worse than 30 %.
     _, report = inference

@@ -22,7 +22,7 @@ from rackforge.perf.layout import Layouts, from_columns
 from rackforge.perf.training import estimate_arrays
 
 Progress = Callable[[int, int], None]
-CHUNK = 65536
+CHUNK = 262144      # layouts per estimate call (a progress step); ~0.5 kB of arrays each
 
 
 @dataclass(frozen=True)
@@ -110,17 +110,20 @@ def enumerate_layouts(ctx: Context, n_gpus: int, space: SearchSpace | None = Non
     ok &= (cols["vp"] == 1) | ((cols["pp"] > 1) & (m % cols["pp"] == 0)
                                & (cols["vp"] * cols["pp"] <= w.layers))
     first = np.flatnonzero(ok)
-    tail = _outer(recompute=np.array(space.recompute), sp=np.array(space.sequence_parallel),
-                  zero=np.array(space.zero))
-    row = np.repeat(first, tail["sp"].size)
-    cols = {k: v[row] for k, v in cols.items()}
-    cols.update({k: np.tile(v.astype(np.int64), first.size) for k, v in tail.items()})
-    ok = (cols["sp"] == 0) | (cols["tp"] > 1)
-    ok &= (cols["zero"] != 3) | (cols["pp"] == 1)          # FSDP with pipelines is not offered
-    if not ok.any():
+    tail = {k: v.astype(np.int64) for k, v in _outer(
+        recompute=np.array(space.recompute), sp=np.array(space.sequence_parallel),
+        zero=np.array(space.zero)).items()}
+    # The second stage's rules, row by tail combination, before any column is built for it.
+    keep = ((tail["sp"] == 0)[None, :] | (cols["tp"][first] > 1)[:, None]) \
+        & ((tail["zero"] != 3)[None, :] | (cols["pp"][first] == 1)[:, None])  # no FSDP + PP
+    if not keep.any():
         raise InputError("no valid layout", None, "gpus", n_gpus,
                          "a GPU count that divides the global batch and the model's shapes")
-    return from_columns({k: v[ok] for k, v in cols.items()})
+    row, combo = np.nonzero(keep)
+    row = first[row]
+    out = {k: v[row] for k, v in cols.items()}
+    out.update({k: v[combo] for k, v in tail.items()})
+    return from_columns(out)
 
 
 def search_training(ctx: Context, n_gpus: int, space: SearchSpace | None = None,
@@ -135,7 +138,8 @@ def search_training(ctx: Context, n_gpus: int, space: SearchSpace | None = None,
         if progress:
             progress(min(lo + CHUNK, n), n)
     arrays = {k: np.concatenate([np.broadcast_to(c[k], (min(CHUNK, n - i * CHUNK),))
-                                 for i, c in enumerate(chunks)]) for k in chunks[0]}
+                                 for i, c in enumerate(chunks)]) if len(chunks) > 1
+              else np.broadcast_to(chunks[0][k], (n,)) for k in chunks[0]}
     fit = np.flatnonzero(arrays["fits"])
     order = fit[np.argsort(arrays["step_s"][fit], kind="stable")]
     return SearchResult(lay, arrays, order, n, time.perf_counter() - start)

@@ -136,6 +136,16 @@ def test_moe_host_floor_and_sync_drain(moe_ctx):
     assert _moe_host(moe_ctx, full, np.ones(1))[0] == pytest.approx(6e-5)
 
 
+def _ep16_links(ctx):
+    """4,096 tokens of h-wide bf16 activations, the NVLink rate and the NIC rate and latency of
+    ep 16 (two 8-GPU domains)."""
+    token_bytes = 4096 * ctx.workload.hidden * 2.0
+    bw_up = ctx.machine.accelerator.scaleup_bandwidth_bytes_per_s \
+        * ctx.machine.device.scaleup_efficiency
+    bw_out, lat_out = _link(ctx, np.array([16]))
+    return np.array([4096.0]), token_bytes, bw_up, bw_out[0], lat_out[0]
+
+
 def test_hierarchical_all_to_all_with_node_dedup(moe_ctx):
     # ep 16 on 8-GPU NVLink domains: 2 domains. Per token (h = 4096, bf16 = 8192 B) top-8:
     # NVLink carries 8 x 15/16 copies, the NIC 1 x (1 - (1/2)^8) token copies (once per remote
@@ -143,13 +153,9 @@ def test_hierarchical_all_to_all_with_node_dedup(moe_ctx):
     # all-to-alls (dispatch and combine, forward and backward).
     ctx = moe_ctx
     lay = single(tp=1, ep=16, dp=16)
-    tokens = np.array([4096.0])
-    token_bytes = 4096 * ctx.workload.hidden * 2.0
-    bw_up = ctx.machine.accelerator.scaleup_bandwidth_bytes_per_s \
-        * ctx.machine.device.scaleup_efficiency
-    bw_out, lat_out = _link(ctx, np.array([16]))
+    tokens, token_bytes, bw_up, bw_out, lat_out = _ep16_links(ctx)
     t_up = token_bytes * 8 * 15 / 16 / bw_up + ctx.params.scaleup_latency_s * (1 + 3)
-    t_out = token_bytes * (1 - 0.5 ** 8) / bw_out[0] + lat_out[0] * (1 + 1)
+    t_out = token_bytes * (1 - 0.5 ** 8) / bw_out + lat_out * (1 + 1)
     assert _ep_comm(ctx, lay, tokens)[0] == pytest.approx(4 * max(t_up, t_out), rel=1e-9)
     # Inside one domain (ep 8) nothing crosses the NICs.
     inside = single(tp=1, ep=8, dp=8)
@@ -162,13 +168,9 @@ def test_alltoall_dispatcher_sends_a_copy_per_remote_rank(moe_ctx):
     # stay on NVLink (the other 7 ranks of its domain) and 8 x 8/16 cross the NICs.
     ctx = replace(moe_ctx, execution=replace(moe_ctx.execution, moe_dispatcher="alltoall"))
     lay = single(tp=1, ep=16, dp=16)
-    tokens = np.array([4096.0])
-    token_bytes = 4096 * ctx.workload.hidden * 2.0
-    bw_up = ctx.machine.accelerator.scaleup_bandwidth_bytes_per_s \
-        * ctx.machine.device.scaleup_efficiency
-    bw_out, lat_out = _link(ctx, np.array([16]))
+    tokens, token_bytes, bw_up, bw_out, lat_out = _ep16_links(ctx)
     t_up = token_bytes * 8 * 7 / 16 / bw_up + ctx.params.scaleup_latency_s * (1 + 3)
-    t_out = token_bytes * 8 * 8 / 16 / bw_out[0] + lat_out[0] * (1 + 1)
+    t_out = token_bytes * 8 * 8 / 16 / bw_out + lat_out * (1 + 1)
     assert _ep_comm(ctx, lay, tokens)[0] == pytest.approx(4 * max(t_up, t_out), rel=1e-9)
     deepep = replace(moe_ctx, execution=replace(moe_ctx.execution, moe_dispatcher="deepep"))
     assert _ep_comm(deepep, lay, tokens)[0] == pytest.approx(_ep_comm(moe_ctx, lay, tokens)[0])

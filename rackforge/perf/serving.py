@@ -396,8 +396,8 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
             "served_tokens_per_s_per_gpu": batch / (served * g),
             "tokens_per_s_per_user": 1.0 / served,
             # per engine: requests per second, and seconds of chunk lane per prompt token
-            "arrivals_per_s": batch / (dp * o_len * served), "prefill_s_per_token":
-                chunk_step / chunk,
+            "arrivals_per_s": batch / (dp * o_len * served),
+            "prefill_s_per_token": chunk_step / chunk,
             "memory_bytes": memory, "fits": in_memory & in_caps,
             "served_fits": in_memory & chunk_ok,
             "weight_bytes": held,
@@ -469,10 +469,10 @@ def serve(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None = None,
           dtype: str | None = None, searched: dict[str, np.ndarray] | None = None
           ) -> ServingResult:
     """Best output tokens/s per GPU of `srv` on `n_gpus` GPUs whose p99 TTFT and TPOT under
-    Poisson arrivals meet `limits`; with no limit (the offline scenario) the best steady-state
-    throughput, every step carrying its share of prompt work. The throughput-interactivity
-    curve is that of Poisson arrivals. `searched`: the :func:`search_serving` arrays of the
-    same case, when already computed."""
+    Poisson arrivals meet `limits`; with no limit (the offline scenario) the best throughput of
+    steps that carry their share of prompt work or whole chunks, whichever is faster. The
+    throughput-interactivity curve is that of Poisson arrivals. `searched`: the
+    :func:`search_serving` arrays of the same case, when already computed."""
     limits = limits or Limits()
     dtype = dtype or ctx.execution.dtype
     out = searched if searched is not None else search_serving(ctx, srv, n_gpus, dtype)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import math
 from datetime import date
 
 import numpy as np
+import pytest
 
 from rackforge.calendar import add_quarters
 from rackforge.sourcing.model import order_cost, part_reference_cost
 from rackforge.sourcing.problem import ProblemInputs, Settings, SourcingProblem, make_problem
+from rackforge.sourcing.solve import PlanOptions, SourcingResult, plan_sourcing
 from rackforge.sourcing.spec import SupplierOffer
 
 Q0 = date(2027, 1, 1)
@@ -68,3 +71,15 @@ def brute_force(p: SourcingProblem) -> float:
     hold = p.settings.holding_rate_per_quarter * part_reference_cost(p)
     cost = grid @ order_cost(p)[o_idx] + (stock * hold[None, :, None]).sum(axis=(1, 2))
     return float(cost[ok].min()) if ok.any() else float("inf")
+
+
+def solved_like_brute_force(p: SourcingProblem, best: float) -> SourcingResult:
+    """Solve `p` to a tight gap and check it against the exhaustive optimum `best` (infinite:
+    infeasible); the plan is returned for further checks."""
+    result = plan_sourcing(p, PlanOptions(mip_gap=1e-9, duals=False, explain=False))
+    if math.isinf(best):
+        assert result.status == "infeasible"
+    else:
+        assert result.status == "optimal"
+        assert result.cost.total_usd == pytest.approx(best, rel=1e-7, abs=1e-6)
+    return result

@@ -118,7 +118,8 @@ class Workload(Frozen):
         if self.moe and self.moe.dense_layers > self.layers:
             raise ValueError("moe.dense_layers exceeds layers")
         if self.attention_window and self.attention_window.layers > self.layers:
-            raise ValueError("attention_window.layers exceeds layers")
+            raise ValueError(f"attention_window.layers {self.attention_window.layers} exceeds "
+                             f"layers {self.layers}; expected at most {self.layers}")
         if self.global_batch_tokens < self.seq_len:
             raise ValueError(f"global_batch_tokens {self.global_batch_tokens:g} is less than "
                              f"one sequence (seq_len {self.seq_len}): give at least "

@@ -97,5 +97,6 @@ def test_models_without_a_window_keep_full_attention():
 def test_window_on_more_layers_than_the_model_has_is_rejected():
     base = get_workload("gpt-oss-20b").model_dump()
     base["attention_window"] = Window(tokens=128, layers=25)
-    with pytest.raises(ValueError, match="attention_window.layers exceeds layers"):
+    with pytest.raises(ValueError, match="attention_window.layers 25 exceeds layers 24; "
+                                         "expected at most 24"):
         Workload(**base)

@@ -34,6 +34,9 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
+
 import numpy as np
 from scipy.special import betainc
 from scipy.stats import gamma
@@ -46,6 +49,18 @@ _BISECTIONS = 30        # TTFT: bracket / 2^30
 _TPOT_BISECTIONS = 16   # TPOT: chunk steps per interval to 1.5e-5
 
 
+def _upper_quantile(tail: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarray,
+                    q: float, steps: int) -> np.ndarray:
+    """The `q` quantile of a distribution given by its `tail` (``P(X > x)``, non-increasing),
+    bracketed by `lo` and `hi`: bisection, returning the upper end of the last bracket."""
+    for _ in range(steps):
+        mid = (lo + hi) / 2.0
+        over = tail(mid) > 1.0 - q
+        lo, hi = np.where(over, mid, lo), np.where(over, hi, mid)
+    return hi
+
+
+@lru_cache(maxsize=64)
 def output_length_nodes(mean_tokens: float, cv: float) -> tuple[np.ndarray, np.ndarray]:
     """Output intervals per request at the midpoints of `_CELLS` of a gamma distribution with
     mean `mean_tokens` and coefficient of variation `cv` (at least one interval), and the
@@ -53,7 +68,7 @@ def output_length_nodes(mean_tokens: float, cv: float) -> tuple[np.ndarray, np.n
     shape = 1.0 / cv ** 2
     mid = (_CELLS[1:] + _CELLS[:-1]) / 2.0
     tokens = gamma.ppf(mid, shape, scale=mean_tokens / shape)
-    return np.maximum(np.round(tokens) - 1.0, 1.0), np.diff(_CELLS)
+    return _frozen(np.maximum(np.round(tokens) - 1.0, 1.0)), _frozen(np.diff(_CELLS))
 
 
 def tpot_quantile(decode_step_s: np.ndarray, chunk_step_s: np.ndarray,
@@ -75,12 +90,8 @@ def tpot_quantile(decode_step_s: np.ndarray, chunk_step_s: np.ndarray,
         p = betainc(k + 1.0, np.where(inside, n - k, 1.0), f)
         return (np.where(inside, p, 0.0) * weights).sum(axis=-1)
 
-    lo, hi = np.zeros_like(t0), np.ones_like(t0)
-    for _ in range(_TPOT_BISECTIONS):
-        mid = (lo + hi) / 2.0
-        over = tail(mid) > 1.0 - q
-        lo, hi = np.where(over, mid, lo), np.where(over, hi, mid)
-    return t0 + (tc - t0) * hi
+    frac = _upper_quantile(tail, np.zeros_like(t0), np.ones_like(t0), q, _TPOT_BISECTIONS)
+    return t0 + (tc - t0) * frac
 
 
 def ttft_quantile(arrivals_per_s: np.ndarray, service_s: np.ndarray, service_cv: float,
@@ -114,11 +125,7 @@ def ttft_quantile(arrivals_per_s: np.ndarray, service_s: np.ndarray, service_cv:
     lo = np.zeros_like(mean)
     hi = service[..., -1] + theta * np.log(np.maximum(rho, 1e-300) / (1.0 - q)).clip(0.0) \
         + 1e-12
-    for _ in range(_BISECTIONS):
-        mid = (lo + hi) / 2.0
-        over = tail(mid) > 1.0 - q
-        lo, hi = np.where(over, mid, lo), np.where(over, hi, mid)
-    return np.where(stable, hi, np.inf)
+    return np.where(stable, _upper_quantile(tail, lo, hi, q, _BISECTIONS), np.inf)
 
 
 # Cells of the prompt-length distribution: fine in the upper tail, where the p99 TTFT is decided.
@@ -126,9 +133,16 @@ _SERVICE_CELLS = np.array([0.0, 0.1, 0.25, 0.4, 0.55, 0.7, 0.8, 0.88, 0.93, 0.96
                            0.99, 0.993, 0.996, 0.998, 0.999, 1.0])
 
 
+@lru_cache(maxsize=64)
 def _service_nodes(cv: float) -> tuple[np.ndarray, np.ndarray]:
     """Service times over their mean at the midpoints of `_SERVICE_CELLS` of a gamma
     distribution with coefficient of variation `cv`, and the cells' probabilities."""
     shape = 1.0 / max(cv, 1e-3) ** 2
     mid = (_SERVICE_CELLS[1:] + _SERVICE_CELLS[:-1]) / 2.0
-    return gamma.ppf(mid, shape, scale=1.0 / shape), np.diff(_SERVICE_CELLS)
+    return _frozen(gamma.ppf(mid, shape, scale=1.0 / shape)), _frozen(np.diff(_SERVICE_CELLS))
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    """`values`, read-only: the node tables are cached and shared by every caller."""
+    values.setflags(write=False)
+    return values

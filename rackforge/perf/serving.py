@@ -378,10 +378,10 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     memory = held + batch / dp * in_flight * kv_layer + params.reserved_bytes
     in_memory = memory <= machine.accelerator.hbm_bytes
     # Scheduler caps of the serving framework, per engine (attention group) [8].
-    in_caps = (batch / dp <= sp.max_batch_size.value) \
-        & (batch / dp * (1.0 + i_len / o_len) <= sp.max_num_tokens.value)
-    chunk_ok = (chunk_share < 1.0) & (batch / dp + chunk <= sp.max_num_tokens.value) \
-        & (batch / dp <= sp.max_batch_size.value)
+    in_batch_cap = batch / dp <= sp.max_batch_size.value
+    in_caps = in_batch_cap & (batch / dp * (1.0 + i_len / o_len) <= sp.max_num_tokens.value)
+    chunk_ok = in_batch_cap & (chunk_share < 1.0) \
+        & (batch / dp + chunk <= sp.max_num_tokens.value)
     # Disaggregated pools [9]: a decode engine steps `batch` sequences with no prompt work; a
     # prefill engine takes `batch` whole prompts per step (its logits: one token each).
     prefill_only = step(batch * i_len, np.zeros_like(batch))

@@ -12,6 +12,8 @@ processes ``T = B + B I / O`` tokens. The step time is the sum of kernel-family 
   over ``I/2``; MLA decode in the absorbed form [5]) and the KV-cache bytes read;
 * communication inside the scale-up domain: two tensor-parallel all-reduces per dense layer,
   one per MoE layer plus the expert-parallel all-to-all (dispatch in FP8, combine in BF16) [6];
+* element-wise traffic: the fused residual-add + RMSNorm kernels, rotary embedding, the gated
+  activation and, for MoE, the permute / unpermute copies, all memory-bound [10];
 * a fixed per-step overhead (scheduling, sampling, launch gaps).
 
 Offline (MLPerf *offline*: every prompt waits from the start) a step carries its share of prompt
@@ -86,6 +88,8 @@ class ServingParams(Frozen):
     output_length_cv: Figure
     max_batch_size: Figure
     max_num_tokens: Figure
+    elementwise_hidden_passes: Figure
+    rope_passes: Figure
 
 
 @lru_cache(maxsize=2)
@@ -292,6 +296,37 @@ def _expert_tiles(ctx: Context, tokens: np.ndarray) -> np.ndarray | float:
     return 1.0 / ((1.0 - share) + share / fill)
 
 
+def elementwise_bytes(ctx: Context, tokens: np.ndarray, g: np.ndarray, tp: np.ndarray,
+                      sp: ServingParams) -> np.ndarray:
+    """HBM traffic of the memory-bound element-wise kernels of one forward step on one GPU
+    [bytes], for `tokens` tokens in a replica of `g` GPUs with attention TP `tp` [10].
+
+    Per token and layer, at the activations' width (``activation_bytes``): the two fused
+    residual-add + RMSNorm kernels (``elementwise_hidden_passes`` h-wide passes; with ``tp > 1``
+    they run inside the all-reduce on each rank's ``1 / tp`` share of the tokens), rotary
+    embedding of this rank's q and k heads (``rope_passes``), the activation of each FFN (SwiGLU reads gate and
+    up and writes their product: 3 passes over the FFN width; GELU 2) and, per routed copy,
+    the permute / unpermute copies of training's ``moe_permute_copy_passes`` plus one
+    h-wide write per token for the weighted combine.
+    """
+    w, c, params = ctx.workload, ctx.counts, ctx.params
+    act = params.activation_bytes
+    dp = g / tp
+    ffn_passes = 3.0 if w.ffn == "swiglu" else 2.0
+    # q and k heads are split over the attention group (k heads at most kv_heads ways)
+    rope = sp.rope_passes.value * (c.q_dim / tp + c.kv_dim / np.minimum(tp, w.kv_heads))
+    hidden = w.layers * (w.hidden * sp.elementwise_hidden_passes.value / tp + rope)
+    traffic = tokens / dp * act * (hidden + (w.layers - c.moe_layers) * ffn_passes
+                                   * w.ffn_hidden / tp)
+    experts = w.moe
+    if experts is not None:
+        per_copy = ffn_passes * experts.moe_ffn_hidden + params.moe_permute_copy_passes * w.hidden
+        shared = experts.shared_experts * ffn_passes * experts.moe_ffn_hidden / tp
+        traffic = traffic + c.moe_layers * act * (tokens * experts.top_k / g * per_copy
+                                                  + tokens / dp * (w.hidden + shared))
+    return traffic
+
+
 def input_cv(srv: Serving, sp: ServingParams) -> float:
     """Coefficient of variation of the prompt length: the workload's, else the default."""
     return srv.input_cv if srv.input_cv is not None else sp.prompt_length_cv.value
@@ -358,8 +393,9 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
         if w.moe is not None:
             a2a = (tokens / g) * w.moe.top_k * w.hidden * 3.0 * (g - 1) / g / link + 2 * lat
             t_comm = t_comm + np.where(g > 1, c.moe_layers * a2a, 0.0)
-        parts.update(gemm=t_gemm, attn=t_attn, comm=t_comm)
-        return t_gemm + t_attn + t_comm + overhead
+        t_elem = elementwise_bytes(ctx, tokens, g, tp, sp) / bw
+        parts.update(gemm=t_gemm, attn=t_attn, comm=t_comm, elementwise=t_elem)
+        return t_gemm + t_attn + t_comm + t_elem + overhead
 
     parts: dict[str, np.ndarray] = {}
     per_step_prefill = batch * i_len / o_len

@@ -16,6 +16,8 @@ from rackforge.perf.serving import (
     benchmark_for,
     load_benchmarks,
     serve,
+    elementwise_bytes,
+    load_serving_params,
     serving_arrays,
     tail_latencies,
 )
@@ -81,6 +83,30 @@ def test_curve_is_a_pareto_front_with_finite_fields():
         assert all(math.isfinite(v) for v in (p.ttft_s, p.tpot_s, p.tokens_per_s_per_gpu))
     # offline may also carry prompt work evenly in every step: at least the curve's best
     assert res.best.tokens_per_s_per_gpu >= max(per_gpu) * (1 - 1e-12)
+
+
+def test_elementwise_traffic_by_hand():
+    # Per token and layer, 2-byte activations: two fused residual-add + RMSNorm kernels
+    # (8 h-wide passes), rotary embedding reads and writes q (32 x 128) and k (8 x 128), and
+    # SwiGLU reads gate and up and writes their product (3 passes over the FFN width).
+    sp = load_serving_params()
+    dense = _ctx("hgx-h100-8", "llama3.1-8b")
+    per_token_layer = 2 * (8 * 4096 + 2 * (4096 + 1024) + 3 * 14336)        # 172,032 bytes
+    one_gpu = elementwise_bytes(dense, np.array([1000.0]), np.array([1.0]), np.array([1.0]), sp)
+    assert one_gpu[0] == pytest.approx(1000 * 32 * per_token_layer)
+    # Tensor parallel over 4: the add + RMSNorm runs on a quarter of the tokens inside the
+    # all-reduce (two-shot), rope and the FFN activation on this rank's quarter of the heads
+    # and of the FFN width.
+    tp4 = elementwise_bytes(dense, np.array([1000.0]), np.array([4.0]), np.array([4.0]), sp)
+    assert tp4[0] == pytest.approx(1000 * 32 * 2 * (8 * 4096 + 2 * 5120 + 3 * 14336) / 4)
+    # Mixtral 8x7B on 8 GPUs (attention TP 8, experts over 8): per token, 2 routed copies spread
+    # over 8 GPUs, each with SwiGLU over 14,336 and 3 h-wide permute / unpermute passes, plus
+    # one h-wide combine write per token on its attention group.
+    moe = _ctx("hgx-h200-8", "mixtral-8x7b")
+    got = elementwise_bytes(moe, np.array([800.0]), np.array([8.0]), np.array([8.0]), sp)
+    hidden = 32 * 800 * 2 * (8 * 4096 / 8 + 2 * (4096 / 8 + 1024 / 8))
+    routed = 32 * 2 * (800 * 2 / 8 * (3 * 14336 + 3 * 4096) + 800 * 4096)
+    assert got[0] == pytest.approx(hidden + routed)
 
 
 def test_moe_decode_reads_only_the_touched_experts():

@@ -14,10 +14,10 @@ from rackforge.perf.inference import Serving
 from rackforge.perf.serving import (
     Limits,
     benchmark_for,
-    load_benchmarks,
-    serve,
     elementwise_bytes,
+    load_benchmarks,
     load_serving_params,
+    serve,
     serving_arrays,
     tail_latencies,
 )

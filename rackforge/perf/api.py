@@ -19,6 +19,7 @@ from rackforge.catalog import Catalog, load_catalog
 from rackforge.catalog.models import Accelerator, Dtype, System
 from rackforge.errors import InputError
 from rackforge.perf.context import Context
+from rackforge.perf.disaggregated import Disaggregated, disaggregated
 from rackforge.perf.goodput import CheckpointSpec, Goodput, Recovery, job_goodput
 from rackforge.perf.inference import Serving
 from rackforge.perf.layout import Execution, Layouts
@@ -27,12 +28,10 @@ from rackforge.perf.regimes import is_validated
 from rackforge.perf.search import Progress, SearchSpace, search_training
 from rackforge.perf.serving import (
     PEAK_KEY,
-    Disaggregated,
     Limits,
     ServingPoint,
     ServingResult,
     describe,
-    disaggregated,
     search_serving,
     serve,
 )

@@ -1,0 +1,79 @@
+"""Disaggregated serving: prefill and decode in separate pools, the KV cache of each request sent
+from the prefill to the decode pool over the link the two share.
+
+Each pool is the best layout of :func:`rackforge.perf.serving.search_serving` that meets its own
+limit (TTFT for prefill, with the KV-cache transfer; TPOT for decode), and the pool ratio keeps
+both busy: prefill GPUs per decode GPU = their GPU-seconds per request.
+
+References
+----------
+[9] Zhong et al., DistServe: Disaggregating Prefill and Decoding for Goodput-optimized Large
+    Language Model Serving, OSDI 2024, Sec. 3 (separate pools, the KV cache sent from the
+    prefill to the decode instance, pool sizes from each phase's per-request GPU time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rackforge.perf.context import Context
+from rackforge.perf.inference import Serving
+from rackforge.perf.serving import Limits, load_serving_params, search_serving
+
+
+@dataclass(frozen=True)
+class Disaggregated:
+    """Prefill and decode in separate pools [9]: the best layout of each that meets its limit
+    (TTFT for prefill, KV-cache transfer included; TPOT for decode), and the pool ratio that
+    keeps both busy (prefill GPUs per decode GPU = their GPU-seconds per request)."""
+
+    tokens_per_s_per_gpu: float         # output tokens/s per GPU of both pools together
+    prefill_gpus_per_decode_gpu: float
+    prefill: dict[str, int]             # layout and prompts per step
+    decode: dict[str, int]              # layout and sequences in flight
+    ttft_s: float                       # p99, with the KV-cache transfer [s]
+    tpot_s: float                       # decode step, no prompt work in it [s]
+    kv_transfer_s: float                # one request's KV cache, prefill -> decode [s]
+    link: str                           # the link it crosses: scale-up or scale-out
+    link_bytes_per_s: float             # per GPU, one direction [B/s]
+
+
+def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None = None,
+                  dtype: str | None = None, searched: dict[str, np.ndarray] | None = None
+                  ) -> Disaggregated | None:
+    """Best disaggregated operating point of `srv` on `n_gpus` GPUs, or None when no prefill or
+    no decode layout meets the limits. Per request, the prefill pool spends ``t_p g / b`` GPU
+    seconds (a step of `b` prompts on `g` GPUs) and the decode pool ``O t_d g / B``; output
+    tokens/s per GPU is ``O`` over their sum [9]. The KV cache of ``I`` prompt tokens crosses
+    the scale-up link when both pools fit one scale-up domain, else each GPU's NIC."""
+    limits = limits or Limits()
+    dtype = dtype or ctx.execution.dtype
+    out = searched if searched is not None else search_serving(ctx, srv, n_gpus, dtype)
+    sp, machine = load_serving_params(), ctx.machine
+    o_len = float(srv.output_tokens)
+    g, batch = out["g"].astype(float), out["batch"].astype(float)
+    inside = n_gpus <= machine.scaleup_domain
+    link = (machine.accelerator.scaleup_bandwidth_bytes_per_s
+            * machine.device.scaleup_efficiency) if inside else machine.scaleout_bytes_per_s
+    transfer = out["kv_prompt_bytes"] / (link * g)
+    ttft = (1.5 * out["prefill_step_s"]) * sp.ttft_p99_over_mean.value + transfer
+    tpot = out["decode_step_s"]
+    ok_p = out["prefill_fits"] & (ttft <= (limits.ttft_s or np.inf))
+    ok_d = out["fits"] & (tpot <= (limits.tpot_s or np.inf))
+    if not (ok_p.any() and ok_d.any()):
+        return None
+    pre_s = out["prefill_step_s"] * g / batch               # GPU-seconds per request
+    dec_s = o_len * out["decode_step_s"] * g / batch
+    p = int(np.argmin(np.where(ok_p, pre_s, np.inf)))
+    d = int(np.argmin(np.where(ok_d, dec_s, np.inf)))
+
+    def layout(i: int) -> dict[str, int]:
+        return {"gpus": int(out["g"][i]), "tp": int(out["tp"][i]), "ep": int(out["ep"][i]),
+                "batch": int(out["batch"][i])}
+
+    return Disaggregated(
+        float(o_len / (pre_s[p] + dec_s[d])), float(pre_s[p] / dec_s[d]), layout(p), layout(d),
+        float(ttft[p]), float(tpot[d]), float(transfer[p]),
+        "scale-up" if inside else "scale-out", float(link))

@@ -305,10 +305,10 @@ def elementwise_bytes(ctx: Context, tokens: np.ndarray, g: np.ndarray, tp: np.nd
     residual-add + RMSNorm kernels (``elementwise_hidden_passes`` h-wide passes; with
     ``tp > 1`` they run inside the all-reduce on each rank's ``1 / tp`` share of the tokens),
     rotary embedding of this rank's q and k heads (``rope_passes``), the activation of each FFN
-    (SwiGLU reads gate and up and writes their product: 3 passes over the FFN width; GELU 2)
-    and, per routed copy,
-    the permute / unpermute copies of training's ``moe_permute_copy_passes`` plus one
-    h-wide write per token for the weighted combine.
+    (SwiGLU reads gate and up and writes their product: 3 passes over the FFN width; GELU 2;
+    shared experts split over ``tp``) and, per routed copy, the permute / unpermute copies of
+    training's ``moe_permute_copy_passes``, plus one h-wide write per token for the weighted
+    combine.
     """
     w, c, params = ctx.workload, ctx.counts, ctx.params
     act = params.activation_bytes

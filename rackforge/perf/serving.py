@@ -313,7 +313,9 @@ def elementwise_bytes(ctx: Context, tokens: np.ndarray, g: np.ndarray, tp: np.nd
     w, c, params = ctx.workload, ctx.counts, ctx.params
     act = params.activation_bytes
     dp = g / tp
-    ffn_passes = 3.0 if w.ffn == "swiglu" else 2.0
+    # the activation reads the up-projection outputs and writes one FFN-wide result: one pass
+    # per FFN matrix (SwiGLU: gate, up, product; GELU: in, out)
+    ffn_passes = float(c.ffn_matrices)
     # q and k heads are split over the attention group (k heads at most kv_heads ways)
     rope = sp.rope_passes.value * (c.q_dim / tp + c.kv_dim / np.minimum(tp, w.kv_heads))
     hidden = w.layers * (w.hidden * sp.elementwise_hidden_passes.value / tp + rope)

@@ -182,7 +182,7 @@ def _elementwise(ctx: Context, lay: Layouts, moe: bool) -> np.ndarray:
     tokens_rep = np.where(lay.sp > 0, tokens / tp, tokens)      # h-wide tensors, replicated
     act = params.activation_bytes
     traffic = tokens_rep * act * params.elementwise_hidden_passes * workload.hidden
-    passes = 3.0 if workload.ffn == "swiglu" else 2.0           # read 2f write f / read f write f
+    passes = float(counts.ffn_matrices)     # SwiGLU: read 2f write f; GELU: read f write f
     experts = workload.moe
     if moe and experts is not None:
         # Routed copies: activation function, permute / unpermute [MEGABLOCKS], all-to-all

@@ -5,9 +5,11 @@ decode share the GPUs (chunked prefill [1], [2]): in steady state ``B / O`` requ
 decode step, so ``B / O`` new ones join, each bringing ``I`` prompt tokens; one step therefore
 processes ``T = B + B I / O`` tokens. The step time is the sum of kernel-family rooflines [3]:
 
-* GEMMs: the larger of ``2 N_active T / g`` FLOPs at the achievable rate of the weight dtype and
-  the weights read once per step (for MoE, the experts the step touches,
-  ``E (1 - (1 - k/E)^T)`` per layer [4]);
+* GEMMs: each projection of each layer and the LM head at its own shape, with the training
+  model's GEMM time (:mod:`rackforge.perf.gemm`: tile and wave quantization and
+  the per-tile overhead at the step's rows, the larger of its FLOPs at the achievable rate of the
+  weight dtype and its weights and activations read [11]); for MoE, the experts the step touches,
+  ``E (1 - (1 - k/E)^T)`` per layer, are read [4];
 * attention: the larger of its FLOPs (decode over the mean context ``I + O/2``, prefill causal
   over ``I/2``; MLA decode in the absorbed form [5]) and the KV-cache bytes read;
 * communication inside the scale-up domain: two tensor-parallel all-reduces per dense layer,
@@ -47,6 +49,8 @@ References
 [9] Zhong et al., DistServe: Disaggregating Prefill and Decoding for Goodput-optimized Large
     Language Model Serving, OSDI 2024, Sec. 3 (separate pools, the KV cache sent from the
     prefill to the decode instance, pool sizes from each phase's per-request GPU time).
+[11] NVIDIA Deep Learning Performance Guide, Matrix Multiplication Background (tile and wave
+    quantization); rackforge.perf.gemm, the GEMM model training uses too.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ from rackforge.catalog.models import Frozen, Source, SourcedValue
 from rackforge.errors import InputError
 from rackforge.inputs import read_yaml, validate
 from rackforge.perf.context import Context, hbm_bandwidth
+from rackforge.perf.gemm import gemm_time, layer_gemm_time
 from rackforge.perf.inference import Serving
 from rackforge.perf.latency import output_length_nodes, tpot_quantile, ttft_quantile
 
@@ -257,14 +262,12 @@ def layouts(ctx: Context, n_gpus: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _model_sizes(ctx: Context) -> dict[str, float]:
-    """Weight counts the step model needs [parameters]."""
+    """Weights one replica holds: the dense part (attention, dense FFNs, norms, LM head; split
+    over the attention group) and the routed experts (spread over the replica) [parameters]."""
     w, c = ctx.workload, ctx.counts
-    out_proj = float(w.vocab * w.hidden)
-    body_active = c.active_params - c.embedding_params
     experts = 0.0 if w.moe is None else c.moe_layers * w.moe.experts * c.expert_params
     body = c.params - c.embedding_params
-    return {"dense": body - experts + out_proj, "experts": experts,
-            "active": body_active, "out_proj": out_proj}
+    return {"dense": body - experts + float(w.vocab * w.hidden), "experts": experts}
 
 
 def _attention_ctx_flops(ctx: Context) -> tuple[float, float]:
@@ -278,22 +281,6 @@ def _attention_ctx_flops(ctx: Context) -> tuple[float, float]:
     m = w.mla
     decode = 2.0 * w.heads * (2 * m.kv_lora_rank + m.qk_rope_head_dim)
     return decode, prefill
-
-
-def _expert_tiles(ctx: Context, tokens: np.ndarray) -> np.ndarray | float:
-    """Tile quantization of the grouped expert GEMMs [GEMM]: each of the E experts gets
-    ``T k / E`` rows, padded to the row tile (next power of two, ``gemm_min_tile_m`` to
-    ``tile_m``); applied to the whole step's GEMM rate, weighted by the experts' share of the
-    active FLOPs."""
-    w, c = ctx.workload, ctx.counts
-    if w.moe is None:
-        return 1.0
-    rows = np.maximum(tokens * w.moe.top_k / w.moe.experts, 1.0)
-    tile = np.clip(2.0 ** np.ceil(np.log2(rows)), ctx.params.gemm_min_tile_m,
-                   ctx.machine.device.tile_m)
-    fill = rows / (np.ceil(rows / tile) * tile)
-    share = c.moe_layers * w.moe.top_k * c.expert_params / (c.active_params - c.embedding_params)
-    return 1.0 / ((1.0 - share) + share / fill)
 
 
 def elementwise_bytes(ctx: Context, tokens: np.ndarray, g: np.ndarray, tp: np.ndarray,
@@ -330,6 +317,36 @@ def elementwise_bytes(ctx: Context, tokens: np.ndarray, g: np.ndarray, tp: np.nd
     return traffic
 
 
+def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarray,
+                tp: np.ndarray, precision: dict[str, Any]) -> np.ndarray:
+    """GEMM time of one step on one GPU [s] [11]: `tokens` tokens in a replica of `g` GPUs
+    with attention TP `tp`, each attention group's share through every layer's projections
+    (:func:`rackforge.perf.gemm.layer_gemm_time`; MoE: the experts the step touches,
+    ``1 - (1 - k/E)^T`` of them, are read) and the LM head for the `batch` sequences' next
+    tokens. `precision`: the dtype, rate and operand bytes of the weights. Each distinct
+    (tokens, batch, g, tp) is computed once: the search repeats them across prefill chunks."""
+    w, c = ctx.workload, ctx.counts
+    shape = np.broadcast(tokens, batch, g, tp).shape
+    columns = [np.broadcast_to(a, shape).ravel() for a in (tokens, batch, g, tp)]
+    order = np.lexsort(columns)
+    ordered = [col[order] for col in columns]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = np.any([np.diff(col) != 0 for col in ordered], axis=0)
+    back = np.empty(order.size, dtype=np.int64)
+    back[order] = np.cumsum(first) - 1
+    tokens, batch, g, tp = (col[first] for col in ordered)
+    dp = g / tp
+    t_gemm = gemm_time(ctx, (batch / dp, w.vocab / tp, w.hidden + 0.0 * tp), **precision)
+    if w.layers > c.moe_layers:
+        t_gemm = t_gemm + (w.layers - c.moe_layers) \
+            * layer_gemm_time(ctx, tokens / dp, tp, g, False, **precision)
+    if c.moe_layers:
+        share = 1.0 - (1.0 - w.moe.top_k / w.moe.experts) ** tokens
+        t_gemm = t_gemm + c.moe_layers \
+            * layer_gemm_time(ctx, tokens / dp, tp, g, True, share, **precision)
+    return t_gemm[back].reshape(shape)
+
+
 def input_cv(srv: Serving, sp: ServingParams) -> float:
     """Coefficient of variation of the prompt length: the workload's, else the default."""
     return srv.input_cv if srv.input_cv is not None else sp.prompt_length_cv.value
@@ -354,8 +371,10 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     sp, w, c, params = load_serving_params(), ctx.workload, ctx.counts, ctx.params
     g, tp, batch = (np.asarray(a, dtype=float) for a in (g, tp, batch))
     i_len, o_len = float(srv.input_tokens), float(srv.output_tokens)
-    sizes, rate, bw = _model_sizes(ctx), gemm_rate(ctx, dtype, sp), hbm_bandwidth(ctx)
+    sizes, bw = _model_sizes(ctx), hbm_bandwidth(ctx)
     w_elem = weight_bytes_per_element(dtype, sp)
+    gemm = {"dtype": check_precision(ctx, dtype), "rate": gemm_rate(ctx, dtype, sp),
+            "operand_bytes": w_elem}
     kv_elem = sp.kv_bytes_per_element.value if PEAK_KEY[dtype] in ("fp8", "fp4") else 2.0
     dp = g / tp
     kv_split = np.ones_like(tp) if w.mla else np.minimum(tp, w.kv_heads)
@@ -381,10 +400,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
         tokens [s]."""
         dec = batch if decode is None else decode
         tokens = dec + prefill
-        share = 1.0 if w.moe is None else 1.0 - (1.0 - w.moe.top_k / w.moe.experts) ** tokens
-        read = w_elem * (sizes["dense"] / tp + sizes["experts"] / g * share)
-        flops = 2.0 * (sizes["active"] * tokens + sizes["out_proj"] * batch) / g
-        t_gemm = np.maximum(flops / (rate * _expert_tiles(ctx, tokens)), read / bw)
+        t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm)
         kv_read = dec / dp * in_flight * kv_layer
         a_flops = (dec * in_flight * attn_dec
                    + prefill * c.mean_causal_context(i_len) * attn_pre) / g

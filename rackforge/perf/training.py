@@ -4,10 +4,8 @@
 arrays; the search calls it on every candidate at once and ``validate`` on arrays of length 1,
 so both use one model. Per microbatch and pipeline stage the model adds:
 
-* GEMM time from FLOPs at the achievable matmul rate, which depends on the GEMM shape through
-  tile and wave quantization [GEMM] and a fixed per-tile overhead (pipeline fill and
-  epilogue, ``gemm_tile_overhead_s``), capped by a memory
-  roofline (weights + activations over HBM bandwidth) [6];
+* GEMM time at each GEMM's shape (:mod:`rackforge.perf.gemm`: tile and wave quantization, the
+  per-tile overhead and the memory roofline, shared with the serving model);
 * attention-core time (flash kernels skip the masked half and recompute scores in backward [4];
   unfused kernels run batched GEMMs plus memory-bound softmax and dropout traffic [2]);
 * memory-bound element-wise time (norms, residuals, dropout, activation functions, fp8 casts);
@@ -35,11 +33,9 @@ References
 [4] Dao, FlashAttention-2, 2023, Sec. 3.
 [5] Thakur, Rabenseifner and Gropp, Optimization of Collective Communication Operations in
     MPICH, IJHPCA 2005 (ring all-reduce cost).
-[6] Williams, Waterman and Patterson, Roofline, CACM 2009.
 [7] Rajbhandari et al., ZeRO, SC20, Sec. 7 (communication of sharded data parallelism).
 [8] NVIDIA CUDA C++ Best Practices Guide, and the CUDA Graphs motivation: a few microseconds of
     launch overhead per kernel.
-[GEMM] NVIDIA Deep Learning Performance Guide, Matrix Multiplication Background.
 [TEFP8] NVIDIA Transformer Engine docs, FP8 Current Scaling: amax pass, transpose handling.
 [MCOREMOE] NVIDIA Megatron-Core MoE documentation (megatron/core/transformer/moe/README.md):
     dropless dispatchers, tokens-per-expert sync, CUDA-graph scopes, force load balancing.
@@ -47,8 +43,6 @@ References
 [TEGG] NVIDIA Transformer Engine GroupedLinear: per-expert cuBLAS GEMMs on Hopper, grouped
     GEMM on Blackwell.
 [DEEPEP] DeepSeek-AI DeepEP README: tokens cross RDMA once per node, forwarded over NVLink.
-[TEGEMM] NVIDIA Transformer Engine docs, GEMM Profiling Across Precisions (measured per-layer
-    GEMM times, B300).
 """
 
 from __future__ import annotations
@@ -56,6 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from rackforge.perf.context import Context, hbm_bandwidth
+from rackforge.perf.gemm import gemm_time, layer_gemm_time
 from rackforge.perf.layout import Layouts
 from rackforge.perf.memory import memory_arrays
 from rackforge.perf.params import Machine
@@ -65,88 +60,6 @@ from rackforge.perf.workload import training_flops_per_token
 NODE_DEDUP_DISPATCHERS = ("deepep", "hybridep")
 MOE_DISPATCHERS = ("alltoall", *NODE_DEDUP_DISPATCHERS)
 CUDA_GRAPHS = ("none", "attn", "full_iteration")
-
-
-def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
-              count: np.ndarray | float = 1.0, dtype: str | None = None,
-              weight_share: np.ndarray | float = 1.0, grouped: bool = True) -> np.ndarray:
-    """Time of `count` GEMMs ``C = A B`` with ``shape = (m, n, k)`` [s] ([GEMM], [6]): C is
-    m x n (m rows, usually tokens; n columns, usually output features), A is m x k and the
-    weights B are k x n (k: the reduction depth) [elements].
-
-    Efficiency = MAMF fraction x sustained fraction x tile/wave quantization x ``k / (k + k0)``
-    (the sustained fraction: mean over many calls at the layer's real shapes / the best-shape,
-    fastest-call MAMF, from [TEGEMM] in ``perf_params.yaml``), where ``k0`` is the
-    number of K-steps one SM completes during the fixed per-tile overhead
-    (``gemm_tile_overhead_s x peak per SM / (2 tile_m tile_n)``); the memory roofline reads
-    A, the weights B (times `weight_share`) and writes C. `grouped`: the `count` GEMMs share one
-    grid (batched or grouped GEMM); False: one launch each, so each quantizes its own waves
-    (per-expert GEMMs on Hopper [TEGG]).
-    """
-    device, machine = ctx.machine.device, ctx.machine
-    dtype = dtype or ctx.execution.dtype
-    m, n, k = shape
-    flops = 2.0 * m * n * k * count
-    # Libraries pick narrower tiles for skinny GEMMs: rows per tile = next power of 2 of m,
-    # between gemm_min_tile_m and the device's tile_m.
-    tile_m = np.clip(2.0 ** np.ceil(np.log2(np.maximum(m, 1.0))), ctx.params.gemm_min_tile_m,
-                     device.tile_m)
-    # A batched / grouped GEMM schedules the tiles of all `count` GEMMs in one grid.
-    tiles = np.ceil(m / tile_m) * np.ceil(n / device.tile_n)
-    waves = np.ceil(tiles * np.maximum(count, 1.0) / device.sm_count) if grouped \
-        else np.ceil(tiles / device.sm_count) * np.maximum(count, 1.0)
-    quantization = (m * n * np.maximum(count, 1.0)) \
-        / (waves * device.sm_count * tile_m * device.tile_n)
-    k0 = ctx.params.gemm_tile_overhead_s * machine.peak_flops(dtype) / device.sm_count \
-        / (2.0 * device.tile_m * device.tile_n)
-    efficiency = machine.gemm_efficiency(dtype) * ctx.params.gemm_sustained_fraction \
-        * np.minimum(quantization, 1.0) * k / (k + k0)
-    t_compute = flops / (machine.peak_flops(dtype) * efficiency)
-    elem_bytes = 1.0 if dtype in ("fp8", "int8") else 2.0
-    t_memory = count * elem_bytes * (m * k + weight_share * k * n + m * n) / hbm_bandwidth(ctx)
-    return np.maximum(t_compute, t_memory)
-
-
-def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.ndarray,
-                    moe: bool, expert_share: np.ndarray | float = 1.0) -> np.ndarray:
-    """Forward GEMM time of one layer on one GPU holding `tokens` tokens [s].
-
-    Attention projections and dense FFNs are split across `tp`; routed experts across `ep`
-    (each GPU runs ``tokens / tp x top_k`` token copies through its ``experts / ep`` experts).
-    `expert_share` is the fraction of local experts whose weights are read (decode). Each
-    expert's GEMM has ``rows = copies / local experts x moe_load_imbalance`` rows (the busiest
-    rank sets the pace [MCOREMOE]) and the expert FFN width as n or k; the tiles of all local
-    experts share one grid on devices with a grouped-GEMM kernel, else each expert's GEMM
-    quantizes its own waves [TEGG].
-    """
-    workload, counts = ctx.workload, ctx.counts
-    tp, hidden = tp.astype(float), float(workload.hidden)
-    one = np.ones_like(tokens, dtype=float)
-    n_in = (counts.attn_params - counts.v_dim * hidden) / hidden   # fused QKV (or MLA down/up)
-    total = gemm_time(ctx, (tokens, n_in / tp, hidden * one))
-    total = total + gemm_time(ctx, (tokens, hidden * one, counts.v_dim / tp))
-    if not moe:
-        ffn = float(workload.ffn_hidden)
-        up = (counts.ffn_matrices - 1) * ffn
-        total = total + gemm_time(ctx, (tokens, up / tp, hidden * one))
-        return total + gemm_time(ctx, (tokens, hidden * one, ffn / tp))
-    experts = workload.moe
-    expert_ffn = float(experts.moe_ffn_hidden)
-    up = (counts.ffn_matrices - 1) * expert_ffn
-    copies = tokens / tp * experts.top_k                       # routed token copies per GPU
-    rows = copies * ep / experts.experts * ctx.params.moe_load_imbalance  # per expert GEMM
-    local = experts.experts / ep                               # experts on this GPU
-    grouped = ctx.machine.device.grouped_gemm_kernel
-    total = total + gemm_time(ctx, (rows, up * one, hidden * one), local,
-                              weight_share=expert_share, grouped=grouped)
-    total = total + gemm_time(ctx, (rows, hidden * one, expert_ffn * one), local,
-                              weight_share=expert_share, grouped=grouped)
-    if experts.shared_experts:
-        shared_ffn = experts.shared_experts * expert_ffn
-        total = total + gemm_time(ctx, (tokens, (up / expert_ffn) * shared_ffn / tp,
-                                        hidden * one))
-        total = total + gemm_time(ctx, (tokens, hidden * one, shared_ffn / tp))
-    return total
 
 
 def _attention_core(ctx: Context, lay: Layouts) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rackforge.perf.api import TrainingOptions, training_context
+from rackforge.perf.gemm import gemm_time, layer_gemm_time
 from rackforge.perf.layout import single
 from rackforge.perf.search import enumerate_layouts
 from rackforge.perf.training import (
@@ -17,8 +18,6 @@ from rackforge.perf.training import (
     _ring,
     distinct,
     estimate_arrays,
-    gemm_time,
-    layer_gemm_time,
 )
 
 
@@ -117,10 +116,28 @@ def moe_ctx():
 def test_per_expert_gemms_without_grouped_kernel_quantize_their_own_waves(moe_ctx):
     # 8 GEMMs of 256 x 256 output tiles (2 tiles each) on 132 SMs: one grid of 16 tiles is one
     # wave; eight separate launches are eight waves, so eight times the compute time [TEGG].
-    shape = (np.array([256.0]), np.array([256.0]), np.array([16384.0]))
+    # k = 128 is shallower than two per-tile overheads (k0 = 1 us x 989 TFLOP/s / 132 SMs /
+    # (2 x 256 x 128) = 114 K-steps), so no launch splits K.
+    shape = (np.array([256.0]), np.array([256.0]), np.array([128.0]))
     grouped = gemm_time(moe_ctx, shape, 8.0, grouped=True)
     separate = gemm_time(moe_ctx, shape, 8.0, grouped=False)
     assert separate[0] == pytest.approx(8.0 * grouped[0], rel=1e-9)
+
+
+def test_a_grid_with_idle_sms_splits_k(moe_ctx):
+    # One bf16 GEMM 256 x 256 x 16384 on an H100: 2 output tiles of 256 x 128 for 132 SMs.
+    # Unsplit, 2 SMs work: about 190 us. Split along K (powers of two up to 64, one wave),
+    # the compute falls and the FP32 partials (8 B per element per split) add traffic. By hand,
+    # with rate 989 x 0.803 x 0.94 = 746 TFLOP/s, k0 = 114, and HBM 3.35 TB/s x 0.85:
+    #   split 16: compute 2.88 us / (32/132) / (16384 / (16384 + 16 k0)) = 13.2 us (> memory)
+    #   split 32: compute 7.3 us; memory (16.9 MB operands + 16.8 MB partials) = 11.8 us
+    #   split 64: compute 4.3 us; memory (16.9 + 33.6 MB) = 17.7 us
+    # so split 32 is the fastest and memory-bound.
+    bandwidth = 3.35e12 * 0.85
+    operands = 2.0 * (256 * 16384 + 16384 * 256 + 256 * 256)
+    expected = (operands + 8.0 * 256 * 256 * 32) / bandwidth
+    shape = (np.array([256.0]), np.array([256.0]), np.array([16384.0]))
+    assert gemm_time(moe_ctx, shape)[0] == pytest.approx(expected, rel=0.01)
 
 
 def test_moe_host_floor_and_sync_drain(moe_ctx):

@@ -1,0 +1,145 @@
+"""GEMM time at a GEMM's own shape, shared by the training and serving models.
+
+The achievable matmul rate (MAMF [MAMF] x the sustained fraction [TEGEMM]) falls with the shape
+through tile and wave quantization [GEMM] (a grid with idle SMs split along K [SPLITK]) and a
+fixed per-tile overhead (pipeline fill and epilogue, ``gemm_tile_overhead_s``); the time is
+capped below by a memory roofline (operands and result over HBM bandwidth) [ROOF]. A MoE
+layer's experts run as one grouped GEMM or one GEMM per expert [TEGG]. Training
+(:mod:`rackforge.perf.training`) and serving (:mod:`rackforge.perf.serving`) both take their
+GEMM times from here, so a layer's GEMMs cost the same in both.
+
+References
+----------
+[GEMM] NVIDIA Deep Learning Performance Guide, Matrix Multiplication Background (tile and wave
+    quantization).
+[ROOF] Williams, Waterman and Patterson, Roofline, CACM 2009.
+[MAMF] Bekman, Maximum Achievable Matmul FLOPS finder (ml-engineering), the per-device
+    efficiencies of perf_params.yaml.
+[TEGEMM] NVIDIA Transformer Engine docs, GEMM Profiling Across Precisions (measured per-layer
+    GEMM times, B300).
+[TEGG] NVIDIA Transformer Engine GroupedLinear: per-expert cuBLAS GEMMs on Hopper, grouped
+    GEMM on Blackwell.
+[MCOREMOE] NVIDIA Megatron-Core MoE documentation: the busiest rank sets the pace.
+[SPLITK] NVIDIA CUTLASS documentation, Efficient GEMM in CUDA, Parallelized Reductions: split-K
+    (partial products of K slices on separate thread blocks, then reduced); Osama et al.,
+    Stream-K: Work-centric Parallel Decomposition for Dense Matrix-Matrix Multiplication on the
+    GPU, PPoPP 2023 (the under-filled last wave and how splitting K recovers it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rackforge.perf.context import Context, hbm_bandwidth
+
+
+def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
+              count: np.ndarray | float = 1.0, dtype: str | None = None,
+              weight_share: np.ndarray | float = 1.0, grouped: bool = True,
+              rate: float | None = None, operand_bytes: float | None = None) -> np.ndarray:
+    """Time of `count` GEMMs ``C = A B`` with ``shape = (m, n, k)`` [s] ([GEMM], [ROOF]): C is
+    m x n (m rows, usually tokens; n columns, usually output features), A is m x k and the
+    weights B are k x n (k: the reduction depth) [elements].
+
+    Efficiency = MAMF fraction x sustained fraction x tile/wave quantization x ``k / (k + s k0)``
+    (the sustained fraction: mean over many calls at the layer's real shapes / the best-shape,
+    fastest-call MAMF, from [TEGEMM] in ``perf_params.yaml``), where ``k0`` is the
+    number of K-steps one SM completes during the fixed per-tile overhead
+    (``gemm_tile_overhead_s x peak per SM / (2 tile_m tile_n)``) and ``s`` the split-K factor
+    (1 unless the grid leaves SMs idle); the memory roofline reads A, the weights B (times
+    `weight_share`), writes C and, split, the FP32 partial sums. `grouped`: the `count` GEMMs
+    share one grid (batched or grouped GEMM); False: one launch each, so each quantizes its own
+    waves (per-expert GEMMs on Hopper [TEGG]). `rate`: the best-shape achievable rate [FLOP/s]
+    (default: peak x MAMF x sustained fraction; serving passes its own for FP4);
+    `operand_bytes`: bytes per element of A, B and C (default 1 for fp8 / int8, else 2).
+    """
+    device, machine = ctx.machine.device, ctx.machine
+    dtype = dtype or ctx.execution.dtype
+    m, n, k = shape
+    flops = 2.0 * m * n * k * count
+    # Libraries pick narrower tiles for skinny GEMMs: rows per tile = next power of 2 of m,
+    # between gemm_min_tile_m and the device's tile_m.
+    tile_m = np.clip(2.0 ** np.ceil(np.log2(np.maximum(m, 1.0))), ctx.params.gemm_min_tile_m,
+                     device.tile_m)
+    # A batched / grouped GEMM schedules the tiles of all `count` GEMMs in one grid.
+    tiles = np.ceil(m / tile_m) * np.ceil(n / device.tile_n)
+    per_grid = tiles * np.maximum(count, 1.0) if grouped else tiles
+    grids = 1.0 if grouped else np.maximum(count, 1.0)
+    k0 = ctx.params.gemm_tile_overhead_s * machine.peak_flops(dtype) / device.sm_count \
+        / (2.0 * device.tile_m * device.tile_n)
+    if rate is None:
+        rate = machine.peak_flops(dtype) * machine.gemm_efficiency(dtype) \
+            * ctx.params.gemm_sustained_fraction
+    if operand_bytes is None:
+        operand_bytes = 1.0 if dtype in ("fp8", "int8") else 2.0
+    operands = operand_bytes * (m * k + weight_share * k * n + m * n)
+    bandwidth = hbm_bandwidth(ctx)
+    # A grid with fewer tiles than SMs may be split along K over the idle SMs (split-K
+    # [SPLITK]); each split writes its FP32 partial sums and reads them back. The library picks
+    # the fastest split: powers of two that keep one wave and each split at least k0 deep.
+    most = np.minimum(device.sm_count / per_grid, k / k0)
+
+    def timed(split: float, at: np.ndarray | slice) -> np.ndarray:
+        waves = np.ceil(per_grid[at] * split / device.sm_count) * grids[at]
+        quantization = (m[at] * n[at] * np.maximum(count[at], 1.0) * split) \
+            / (waves * device.sm_count * tile_m[at] * device.tile_n)
+        t_compute = flops[at] / (rate * np.minimum(quantization, 1.0)
+                                 * k[at] / (k[at] + split * k0))
+        partials = 0.0 if split == 1.0 else 2.0 * 4.0 * m[at] * n[at] * split
+        return np.maximum(t_compute, count[at] * (operands[at] + partials) / bandwidth)
+
+    m, n, k, count, flops, tile_m, per_grid, grids, operands, most = np.broadcast_arrays(
+        m, n, k, count, flops, tile_m, per_grid, grids, operands, most)
+    best = timed(1.0, slice(None))
+    for split in 2.0 ** np.arange(1, np.log2(device.sm_count) + 1):  # where SMs are idle
+        at = np.flatnonzero(most >= split)
+        if at.size == 0:
+            break
+        best[at] = np.minimum(best[at], timed(split, at))
+    return best
+
+
+def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.ndarray,
+                    moe: bool, expert_share: np.ndarray | float = 1.0,
+                    **precision: Any) -> np.ndarray:
+    """Forward GEMM time of one layer on one GPU holding `tokens` tokens [s].
+
+    Attention projections and dense FFNs are split across `tp`; routed experts across `ep`
+    (each GPU runs ``tokens / tp x top_k`` token copies through its ``experts / ep`` experts).
+    `expert_share` is the fraction of local experts whose weights are read (decode). Each
+    expert's GEMM has ``rows = copies / local experts x moe_load_imbalance`` rows (the busiest
+    rank sets the pace [MCOREMOE]) and the expert FFN width as n or k; the tiles of all local
+    experts share one grid on devices with a grouped-GEMM kernel, else each expert's GEMM
+    quantizes its own waves [TEGG]. `precision`: the `dtype`, `rate` and `operand_bytes` of
+    :func:`gemm_time` (serving's precision; default the execution's).
+    """
+    workload, counts = ctx.workload, ctx.counts
+    tp, hidden = tp.astype(float), float(workload.hidden)
+    one = np.ones_like(tokens, dtype=float)
+    n_in = (counts.attn_params - counts.v_dim * hidden) / hidden   # fused QKV (or MLA down/up)
+    total = gemm_time(ctx, (tokens, n_in / tp, hidden * one), **precision)
+    total = total + gemm_time(ctx, (tokens, hidden * one, counts.v_dim / tp), **precision)
+    if not moe:
+        ffn = float(workload.ffn_hidden)
+        up = (counts.ffn_matrices - 1) * ffn
+        total = total + gemm_time(ctx, (tokens, up / tp, hidden * one), **precision)
+        return total + gemm_time(ctx, (tokens, hidden * one, ffn / tp), **precision)
+    experts = workload.moe
+    expert_ffn = float(experts.moe_ffn_hidden)
+    up = (counts.ffn_matrices - 1) * expert_ffn
+    copies = tokens / tp * experts.top_k                       # routed token copies per GPU
+    rows = copies * ep / experts.experts * ctx.params.moe_load_imbalance  # per expert GEMM
+    local = experts.experts / ep                               # experts on this GPU
+    grouped = ctx.machine.device.grouped_gemm_kernel
+    total = total + gemm_time(ctx, (rows, up * one, hidden * one), local,
+                              weight_share=expert_share, grouped=grouped, **precision)
+    total = total + gemm_time(ctx, (rows, hidden * one, expert_ffn * one), local,
+                              weight_share=expert_share, grouped=grouped, **precision)
+    if experts.shared_experts:
+        shared_ffn = experts.shared_experts * expert_ffn
+        total = total + gemm_time(ctx, (tokens, (up / expert_ffn) * shared_ffn / tp,
+                                        hidden * one), **precision)
+        total = total + gemm_time(ctx, (tokens, hidden * one, shared_ffn / tp), **precision)
+    return total

@@ -317,6 +317,18 @@ def elementwise_bytes(ctx: Context, tokens: np.ndarray, g: np.ndarray, tp: np.nd
     return traffic
 
 
+def _distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The distinct rows of equal-length float columns and each element's row index:
+    ``[c[back] for c in rows]`` gives the columns back (a lexicographic sort, O(n log n))."""
+    order = np.lexsort(columns)
+    ordered = [col[order] for col in columns]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = np.any([np.diff(col) != 0 for col in ordered], axis=0)
+    back = np.empty(order.size, dtype=np.int64)
+    back[order] = np.cumsum(first) - 1
+    return [col[first] for col in ordered], back
+
+
 def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarray,
                 tp: np.ndarray, precision: dict[str, Any]) -> np.ndarray:
     """GEMM time of one step on one GPU [s] [11]: `tokens` tokens in a replica of `g` GPUs
@@ -327,14 +339,8 @@ def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarr
     (tokens, batch, g, tp) is computed once: the search repeats them across prefill chunks."""
     w, c = ctx.workload, ctx.counts
     shape = np.broadcast(tokens, batch, g, tp).shape
-    columns = [np.broadcast_to(a, shape).ravel() for a in (tokens, batch, g, tp)]
-    order = np.lexsort(columns)
-    ordered = [col[order] for col in columns]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = np.any([np.diff(col) != 0 for col in ordered], axis=0)
-    back = np.empty(order.size, dtype=np.int64)
-    back[order] = np.cumsum(first) - 1
-    tokens, batch, g, tp = (col[first] for col in ordered)
+    (tokens, batch, g, tp), back = _distinct_rows(
+        *(np.broadcast_to(a, shape).ravel() for a in (tokens, batch, g, tp)))
     dp = g / tp
     t_gemm = gemm_time(ctx, (batch / dp, w.vocab / tp, w.hidden + 0.0 * tp), **precision)
     if w.layers > c.moe_layers:

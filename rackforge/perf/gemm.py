@@ -5,8 +5,9 @@ through tile and wave quantization [GEMM] (a grid with idle SMs split along K [S
 fixed per-tile overhead (pipeline fill and epilogue, ``gemm_tile_overhead_s``); the time is
 capped below by a memory roofline (operands and result over HBM bandwidth) [ROOF]. A MoE
 layer's experts run as one grouped GEMM or one GEMM per expert [TEGG]. Training
-(:mod:`rackforge.perf.training`) and serving (:mod:`rackforge.perf.serving`) both take their
-GEMM times from here, so a layer's GEMMs cost the same in both.
+(:mod:`rackforge.perf.training`) and serving (:mod:`rackforge.perf.serving`, through
+:func:`step_gemm_s`) both take their GEMM times from here, so a layer's GEMMs cost the same in
+both.
 
 References
 ----------
@@ -103,6 +104,7 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
 
 def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.ndarray,
                     moe: bool, expert_share: np.ndarray | float = 1.0,
+                    attention_in: dict[str, Any] | None = None,
                     **precision: Any) -> np.ndarray:
     """Forward GEMM time of one layer on one GPU holding `tokens` tokens [s].
 
@@ -113,13 +115,14 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     rank sets the pace [MCOREMOE]) and the expert FFN width as n or k; the tiles of all local
     experts share one grid on devices with a grouped-GEMM kernel, else each expert's GEMM
     quantizes its own waves [TEGG]. `precision`: the `dtype`, `rate` and `operand_bytes` of
-    :func:`gemm_time` (serving's precision; default the execution's).
+    :func:`gemm_time` (serving's precision; default the execution's); `attention_in`: those of
+    the attention's input projections where a checkpoint keeps them apart (default `precision`).
     """
     workload, counts = ctx.workload, ctx.counts
     tp, hidden = tp.astype(float), float(workload.hidden)
     one = np.ones_like(tokens, dtype=float)
     n_in = (counts.attn_params - counts.v_dim * hidden) / hidden   # fused QKV (or MLA down/up)
-    total = gemm_time(ctx, (tokens, n_in / tp, hidden * one), **precision)
+    total = gemm_time(ctx, (tokens, n_in / tp, hidden * one), **(attention_in or precision))
     total = total + gemm_time(ctx, (tokens, hidden * one, counts.v_dim / tp), **precision)
     if not moe:
         ffn = float(workload.ffn_hidden)
@@ -143,3 +146,42 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
                                         hidden * one), **precision)
         total = total + gemm_time(ctx, (tokens, hidden * one, shared_ffn / tp), **precision)
     return total
+
+
+def _distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The distinct rows of equal-length float columns and each element's row index:
+    ``[c[back] for c in rows]`` gives the columns back (a lexicographic sort, O(n log n))."""
+    order = np.lexsort(columns)
+    ordered = [col[order] for col in columns]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = np.any([np.diff(col) != 0 for col in ordered], axis=0)
+    back = np.empty(order.size, dtype=np.int64)
+    back[order] = np.cumsum(first) - 1
+    return [col[first] for col in ordered], back
+
+
+def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarray,
+                tp: np.ndarray, precision: dict[str, Any],
+                attention_in: dict[str, Any] | None = None) -> np.ndarray:
+    """GEMM time of one serving step on one GPU [s]: `tokens` tokens in a replica of `g` GPUs
+    with attention TP `tp`, each attention group's share through every layer's projections
+    (:func:`layer_gemm_time`; MoE: experts spread over the replica, those the step touches,
+    ``1 - (1 - k/E)^T`` of them, are read) and the LM head for the `batch` sequences' next
+    tokens. `precision`: the dtype, rate and operand bytes of the weights (`attention_in`:
+    of the attention's input projections, where the checkpoint keeps them apart). Each distinct
+    (tokens, batch, g, tp) is computed once: the search repeats them across prefill chunks."""
+    w, c = ctx.workload, ctx.counts
+    shape = np.broadcast(tokens, batch, g, tp).shape
+    (tokens, batch, g, tp), back = _distinct_rows(
+        *(np.broadcast_to(a, shape).ravel() for a in (tokens, batch, g, tp)))
+    dp = g / tp
+    t_gemm = gemm_time(ctx, (batch / dp, w.vocab / tp, w.hidden + 0.0 * tp), **precision)
+    if w.layers > c.moe_layers:
+        t_gemm = t_gemm + (w.layers - c.moe_layers) \
+            * layer_gemm_time(ctx, tokens / dp, tp, g, False, attention_in=attention_in,
+                              **precision)
+    if c.moe_layers:
+        share = 1.0 - (1.0 - w.moe.top_k / w.moe.experts) ** tokens
+        t_gemm = t_gemm + c.moe_layers \
+            * layer_gemm_time(ctx, tokens / dp, tp, g, True, share, attention_in, **precision)
+    return t_gemm[back].reshape(shape)

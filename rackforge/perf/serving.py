@@ -8,7 +8,8 @@ processes ``T = B + B I / O`` tokens. The step time is the sum of kernel-family 
 * GEMMs: each projection of each layer and the LM head at its own shape, with the training
   model's GEMM time (:mod:`rackforge.perf.gemm`: tile and wave quantization and
   the per-tile overhead at the step's rows, the larger of its FLOPs at the achievable rate of the
-  weight dtype and its weights and activations read [11]); for MoE, the experts the step touches,
+  weight dtype and its weights and activations read [11]; the MLA projections an FP4 checkpoint
+  keeps in BF16 at the BF16 rate); for MoE, the experts the step touches,
   ``E (1 - (1 - k/E)^T)`` per layer, are read [4];
 * attention: the larger of its FLOPs (decode over the mean context ``I + O/2``, prefill causal
   over ``I/2``; MLA decode in the absorbed form [5]) and the KV-cache bytes read;
@@ -67,7 +68,7 @@ from rackforge.catalog.models import Frozen, Source, SourcedValue
 from rackforge.errors import InputError
 from rackforge.inputs import read_yaml, validate
 from rackforge.perf.context import Context, hbm_bandwidth
-from rackforge.perf.gemm import gemm_time, layer_gemm_time
+from rackforge.perf.gemm import step_gemm_s
 from rackforge.perf.inference import Serving
 from rackforge.perf.latency import output_length_nodes, tpot_quantile, ttft_quantile
 
@@ -80,6 +81,13 @@ BYTES_KEY = {"nvfp4": "fp4"}
 
 
 Figure = SourcedValue      # a constant with its source (or assumption and reason)
+
+
+class Fp4Exclusions(Frozen):
+    """Modules an FP4 checkpoint keeps in BF16, with the checkpoint that shows it."""
+
+    mla_projections: bool      # MLA's down / up projections (all attention GEMMs but wo)
+    source: Source
 
 
 class ServingParams(Frozen):
@@ -95,6 +103,7 @@ class ServingParams(Frozen):
     max_num_tokens: Figure
     elementwise_hidden_passes: Figure
     rope_passes: Figure
+    fp4_excluded: Fp4Exclusions
 
 
 @lru_cache(maxsize=2)
@@ -317,40 +326,17 @@ def elementwise_bytes(ctx: Context, tokens: np.ndarray, g: np.ndarray, tp: np.nd
     return traffic
 
 
-def _distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """The distinct rows of equal-length float columns and each element's row index:
-    ``[c[back] for c in rows]`` gives the columns back (a lexicographic sort, O(n log n))."""
-    order = np.lexsort(columns)
-    ordered = [col[order] for col in columns]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = np.any([np.diff(col) != 0 for col in ordered], axis=0)
-    back = np.empty(order.size, dtype=np.int64)
-    back[order] = np.cumsum(first) - 1
-    return [col[first] for col in ordered], back
-
-
-def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarray,
-                tp: np.ndarray, precision: dict[str, Any]) -> np.ndarray:
-    """GEMM time of one step on one GPU [s] [11]: `tokens` tokens in a replica of `g` GPUs
-    with attention TP `tp`, each attention group's share through every layer's projections
-    (:func:`rackforge.perf.gemm.layer_gemm_time`; MoE: the experts the step touches,
-    ``1 - (1 - k/E)^T`` of them, are read) and the LM head for the `batch` sequences' next
-    tokens. `precision`: the dtype, rate and operand bytes of the weights. Each distinct
-    (tokens, batch, g, tp) is computed once: the search repeats them across prefill chunks."""
+def kept_bf16(ctx: Context, dtype: str, sp: ServingParams) -> tuple[dict[str, Any] | None,
+                                                                    float]:
+    """The GEMM precision of the attention's input projections where the checkpoint keeps them
+    in BF16 (FP4 checkpoints of MLA models, ``fp4_excluded``), else None; and the bytes those
+    weights add per layer over the checkpoint's dtype [bytes]."""
     w, c = ctx.workload, ctx.counts
-    shape = np.broadcast(tokens, batch, g, tp).shape
-    (tokens, batch, g, tp), back = _distinct_rows(
-        *(np.broadcast_to(a, shape).ravel() for a in (tokens, batch, g, tp)))
-    dp = g / tp
-    t_gemm = gemm_time(ctx, (batch / dp, w.vocab / tp, w.hidden + 0.0 * tp), **precision)
-    if w.layers > c.moe_layers:
-        t_gemm = t_gemm + (w.layers - c.moe_layers) \
-            * layer_gemm_time(ctx, tokens / dp, tp, g, False, **precision)
-    if c.moe_layers:
-        share = 1.0 - (1.0 - w.moe.top_k / w.moe.experts) ** tokens
-        t_gemm = t_gemm + c.moe_layers \
-            * layer_gemm_time(ctx, tokens / dp, tp, g, True, share, **precision)
-    return t_gemm[back].reshape(shape)
+    if PEAK_KEY[dtype] != "fp4" or w.mla is None or not sp.fp4_excluded.mla_projections:
+        return None, 0.0
+    projections = c.attn_params - c.v_dim * w.hidden       # all but the output projection
+    extra = projections * (2.0 - weight_bytes_per_element(dtype, sp))
+    return {"dtype": "bf16", "rate": gemm_rate(ctx, "bf16", sp), "operand_bytes": 2.0}, extra
 
 
 def input_cv(srv: Serving, sp: ServingParams) -> float:
@@ -381,11 +367,12 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     w_elem = weight_bytes_per_element(dtype, sp)
     gemm = {"dtype": check_precision(ctx, dtype), "rate": gemm_rate(ctx, dtype, sp),
             "operand_bytes": w_elem}
+    attention_in, bf16_extra = kept_bf16(ctx, dtype, sp)
     kv_elem = sp.kv_bytes_per_element.value if PEAK_KEY[dtype] in ("fp8", "fp4") else 2.0
     dp = g / tp
     kv_split = np.ones_like(tp) if w.mla else np.minimum(tp, w.kv_heads)
     kv_layer = c.kv_cache_bytes_per_elem_token * kv_elem / kv_split  # per token, layer, GPU
-    held = w_elem * (sizes["dense"] / tp + sizes["experts"] / g)
+    held = w_elem * (sizes["dense"] / tp + sizes["experts"] / g) + w.layers * bf16_extra / tp
     # Mean context of the sequences in flight: long requests stay longer (length-biased
     # sampling, the inspection paradox [7]): I + E[O^2] / (2 E[O]) = I + O (1 + cv^2) / 2.
     ctx_mean = i_len + o_len * (1.0 + output_cv(srv, sp) ** 2) / 2.0
@@ -406,7 +393,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
         tokens [s]."""
         dec = batch if decode is None else decode
         tokens = dec + prefill
-        t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm)
+        t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm, attention_in)
         kv_read = dec / dp * in_flight * kv_layer
         a_flops = (dec * in_flight * attn_dec
                    + prefill * c.mean_causal_context(i_len) * attn_pre) / g

@@ -15,6 +15,7 @@ from rackforge.perf.serving import (
     Limits,
     benchmark_for,
     elementwise_bytes,
+    kept_bf16,
     load_benchmarks,
     load_serving_params,
     serve,
@@ -175,3 +176,19 @@ def test_sliding_window_layers_cache_only_their_window():
     out = serving_arrays(ctx, Serving(1000, 2), one, one, np.array([1, 2]), "fp8")
     per_sequence = out["memory_bytes"][1] - out["memory_bytes"][0]
     assert per_sequence == pytest.approx((18 * 1002 + 18 * 128) * 1024)
+
+
+def test_fp4_checkpoint_keeps_mla_projections_in_bf16():
+    # NVIDIA's DeepSeek-R1 NVFP4 checkpoint excludes fused_a, q_b_proj and kv_b_proj from FP4
+    # (serving_params.yaml, fp4_excluded). From the DeepSeek-V3 config (h 7,168, q_lora 1,536,
+    # kv_lora 512, 128 heads of 128 + 64 rope dims, values 128): q_a 7,168 x 1,536, q_b
+    # 1,536 x 128 x 192, kv_a 7,168 x 576, kv_b 512 x 128 x 256 = 69,664,768 weights per layer,
+    # each 2 bytes instead of NVFP4's 0.5625.
+    sp = load_serving_params()
+    precision, extra = kept_bf16(_ctx("hgx-b200-8", "deepseek-r1", "fp4"), "fp4", sp)
+    assert precision["dtype"] == "bf16" and precision["operand_bytes"] == 2.0
+    weights = 7168 * 1536 + 1536 * 128 * 192 + 7168 * 576 + 512 * 128 * 256
+    assert extra == pytest.approx(weights * (2.0 - 0.5625))
+    # FP8 checkpoints and models without MLA are unaffected
+    assert kept_bf16(_ctx("hgx-b200-8", "deepseek-r1", "fp8"), "fp8", sp) == (None, 0.0)
+    assert kept_bf16(_ctx("hgx-b200-8", "llama2-70b", "fp4"), "fp4", sp) == (None, 0.0)

@@ -67,8 +67,8 @@ def test_inference_h100_llama2_offline_within_25_percent():
     assert row.measured == 31306.8 and abs(row.error) <= 0.25
 
 
-@pytest.mark.xfail(strict=True, reason="issue-12 targets not met: development MAPE 26.4 %, "
-                   "worst 171 %; held-out 26.9 %, worst 223 % (see tests/data/README.md)")
+@pytest.mark.xfail(strict=True, reason="issue-12 targets not met: development MAPE 25.9 %, "
+                   "worst 159 %; held-out 26.1 %, worst 210 % (see tests/data/README.md)")
 def test_inference_targets(inference):
     # Targets on both files: MAPE <= 15 %, no row worse than 30 %.
     _, report = inference

@@ -81,6 +81,8 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
     # [SPLITK]); each split writes its FP32 partial sums and reads them back. The library picks
     # the fastest split: powers of two that keep one wave and each split at least k0 deep.
     most = np.minimum(device.sm_count / per_grid, k / k0)
+    m, n, k, count, flops, tile_m, per_grid, grids, operands, most = np.broadcast_arrays(
+        m, n, k, count, flops, tile_m, per_grid, grids, operands, most)
 
     def timed(split: float, at: np.ndarray | slice) -> np.ndarray:
         waves = np.ceil(per_grid[at] * split / device.sm_count) * grids[at]
@@ -91,8 +93,6 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
         partials = 0.0 if split == 1.0 else 2.0 * 4.0 * m[at] * n[at] * split
         return np.maximum(t_compute, count[at] * (operands[at] + partials) / bandwidth)
 
-    m, n, k, count, flops, tile_m, per_grid, grids, operands, most = np.broadcast_arrays(
-        m, n, k, count, flops, tile_m, per_grid, grids, operands, most)
     best = timed(1.0, slice(None))
     for split in 2.0 ** np.arange(1, np.log2(device.sm_count) + 1):  # where SMs are idle
         at = np.flatnonzero(most >= split)

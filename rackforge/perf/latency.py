@@ -64,7 +64,9 @@ def _upper_quantile(tail: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi
 def output_length_nodes(mean_tokens: float, cv: float) -> tuple[np.ndarray, np.ndarray]:
     """Output intervals per request at the midpoints of `_CELLS` of a gamma distribution with
     mean `mean_tokens` and coefficient of variation `cv` (at least one interval), and the
-    cells' probabilities."""
+    cells' probabilities; at ``cv = 0`` (fixed lengths) one node of probability 1."""
+    if cv == 0.0:
+        return _frozen(np.array([max(round(mean_tokens) - 1.0, 1.0)])), _frozen(np.ones(1))
     shape = 1.0 / cv ** 2
     mid = (_CELLS[1:] + _CELLS[:-1]) / 2.0
     tokens = gamma.ppf(mid, shape, scale=mean_tokens / shape)

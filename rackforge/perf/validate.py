@@ -238,7 +238,7 @@ def predict_training_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
 # positive measurements. Blank cells are allowed here (see _check_row); bad cells are input errors.
 COUNTS = ("n_gpus", "scaleup_domain", "layers", "hidden", "ffn_hidden", "heads", "kv_heads",
           "seq_len", "vocab", "experts", "top_k", "moe_ffn_hidden", "tp", "pp", "dp", "cp", "ep",
-          "vp", "global_batch", "microbatch")
+          "vp", "global_batch", "microbatch", "input_tokens", "output_tokens")
 ZERO_OK = ("shared_experts", "dense_layers")
 AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s", "ttft_limit_s",
            "tpot_limit_s")
@@ -274,6 +274,11 @@ def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
         elif value is None or not value.is_integer() or value < (0 if key in ZERO_OK else 1):
             raise InputError("bad count", file, where, text,
                              f"a whole number >= {0 if key in ZERO_OK else 1}")
+    lengths = [(row.get(key) or "").strip() for key in ("input_tokens", "output_tokens")]
+    if any(lengths) and not all(lengths):
+        raise InputError("input_tokens and output_tokens go together", file,
+                         f"line {line_no}", " / ".join(text or "(blank)" for text in lengths),
+                         "both filled (fixed request lengths) or both blank (the benchmark's)")
 
 
 def _check_row(row: dict[str, str]) -> str | None:
@@ -342,6 +347,16 @@ def serving_for(model: str) -> Serving:
     return benchmark_for(model).serving()
 
 
+def _row_serving(row: dict[str, str]) -> Serving:
+    """The row's requests: fixed lengths where it gives ``input_tokens`` and ``output_tokens``
+    (synthetic benchmarks such as trtllm-bench's, every request alike: no spread), else the
+    lengths and spreads of the MLPerf benchmark of its model."""
+    i_len, o_len = _int(row, "input_tokens"), _int(row, "output_tokens")
+    if i_len is None or o_len is None:      # check_cells has made sure both or neither
+        return serving_for(row["model"].strip())
+    return Serving(float(i_len), float(o_len), input_cv=0.0, output_cv=0.0)
+
+
 def _row_limits(row: dict[str, str], scenario: str) -> Limits:
     """The row's p99 TTFT / TPOT limits [s]: its own columns, else the benchmark's."""
     if scenario == "offline":
@@ -371,7 +386,7 @@ def predict_inference_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
     n_gpus = _int(row, "n_gpus")
     ctx = Context(get_workload(model, where="model"), _row_system_machine(row),
                   Execution(dtype=dtype), load_params())
-    res = serve(ctx, serving_for(model), n_gpus, _row_limits(row, scenario), dtype)
+    res = serve(ctx, _row_serving(row), n_gpus, _row_limits(row, scenario), dtype)
     if res.best is None:
         raise InputError(res.shortfall() or "no layout", None, row["case"])
     best = res.best

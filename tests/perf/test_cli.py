@@ -90,10 +90,11 @@ def _one_line_error(res, *needles: str) -> None:
 
 
 def _inference_csv(tmp_path: Path, drop: str | None = None, **cells: str) -> Path:
-    """The inference file with column `drop` removed and `cells` set in every row."""
+    """The inference file with column `drop` removed and `cells` set in every row (new columns
+    added)."""
     with (DATA / "inference_throughput.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
-    header = [h for h in rows[0] if h != drop]
+    header = [h for h in rows[0] if h != drop] + [k for k in cells if k not in rows[0]]
     path = tmp_path / "inference.csv"
     with path.open("w", newline="") as fh:
         out = csv.DictWriter(fh, header, extrasaction="ignore")
@@ -109,6 +110,8 @@ def _inference_csv(tmp_path: Path, drop: str | None = None, **cells: str) -> Pat
     (None, {"accelerator": "tpu-v9"}, ("no row could be compared", "'tpu-v9'")),
     (None, {"precision": "int4"}, ("no row could be compared", "precision 'int4'")),
     (None, {"n_gpus": ""}, ("no row could be compared", "n_gpus is blank")),
+    (None, {"input_tokens": "128"}, ("line 2", "input_tokens and output_tokens go together")),
+    (None, {"input_tokens": "128", "output_tokens": "0"}, ("column output_tokens", "bad count")),
 ])
 def test_validate_inference_bad_file_exit_2(tmp_path, drop, cells, needles):
     path = _inference_csv(tmp_path, drop, **cells)

@@ -39,6 +39,12 @@ def test_output_length_nodes_of_cv_one_are_exponential_quantiles():
     assert intervals[mid] == round(-300 * math.log(0.4)) - 1
 
 
+def test_fixed_output_length_is_one_node():
+    # cv 0 (synthetic benchmarks: every request alike): 128 output tokens are 127 intervals.
+    intervals, weights = output_length_nodes(128.0, 0.0)
+    assert intervals.tolist() == [127.0] and weights.tolist() == [1.0]
+
+
 def test_ttft_without_queueing_is_the_service_quantile():
     # Vanishing load: TTFT is the service time itself, gamma with mean 1 s and cv 0.5
     # (shape 4): its 99th percentile, from the gamma quantile function, up to the node grid.

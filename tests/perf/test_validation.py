@@ -2,7 +2,8 @@
 
 Bounds are the issue's targets: training MAPE <= 10 % and no row worse than 25 %, with one
 parameter set for all rows. Inference: MLPerf offline, server and interactive rows of the
-development and held-out files (targets MAPE <= 15 %, worst row <= 30 %; not met yet, xfail).
+development and held-out files (targets MAPE <= 15 %, worst row <= 30 %; not met yet, xfail),
+and TensorRT-LLM's fixed-length perf-overview rows (development only; the same targets).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rackforge.perf.validate import validate_inference, validate_training
+from rackforge.perf.validate import get_workload, read_csv, validate_inference, validate_training
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -72,6 +73,35 @@ def test_inference_h100_llama2_offline_within_25_percent():
 def test_inference_targets(inference):
     # Targets on both files: MAPE <= 15 %, no row worse than 30 %.
     _, report = inference
+    assert report.mape <= 0.15 and report.max_abs_error <= 0.30
+
+
+@pytest.fixture(scope="module")
+def trtllm():
+    """TensorRT-LLM's perf-overview rows (fixed request lengths), split dense / MoE."""
+    report = validate_inference(DATA / "inference_trtllm_dev.csv")
+    moe = {r["case"] for r in read_csv(DATA / "inference_trtllm_dev.csv")
+           if get_workload(r["model"]).moe is not None}
+    return report, moe
+
+
+def test_trtllm_fixed_length_rows_are_all_modelled(trtllm):
+    report, moe = trtllm
+    assert len(report.rows) == 147 and not report.skipped and len(moe) == 47
+
+
+def test_trtllm_dense_rows_meet_the_mape_target(trtllm):
+    # 100 dense rows (Llama 3.1 8B, Llama 3.3 70B, Llama 3.1 405B; H100 to GB200): MAPE 9.8 %.
+    report, moe = trtllm
+    errors = [abs(r.error) for r in report.rows if r.case not in moe]
+    assert len(errors) == 100 and sum(errors) / len(errors) <= 0.15
+
+
+@pytest.mark.xfail(strict=True, reason="MoE serving is over-predicted: the 47 Qwen3 rows are "
+                   "+44 % to +287 % (MAPE 104 %); dense rows 9.8 %, worst 35 % "
+                   "(tests/data/README.md)")
+def test_trtllm_targets(trtllm):
+    report, _ = trtllm
     assert report.mape <= 0.15 and report.max_abs_error <= 0.30
 
 

@@ -39,7 +39,8 @@ from rackforge.perf.context import Context, hbm_bandwidth
 def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
               count: np.ndarray | float = 1.0, dtype: str | None = None,
               weight_share: np.ndarray | float = 1.0, grouped: bool = True,
-              rate: float | None = None, operand_bytes: float | None = None) -> np.ndarray:
+              rate: float | None = None, operand_bytes: float | None = None,
+              weight_bandwidth: float | None = None) -> np.ndarray:
     """Time of `count` GEMMs ``C = A B`` with ``shape = (m, n, k)`` [s] ([GEMM], [ROOF]): C is
     m x n (m rows, usually tokens; n columns, usually output features), A is m x k and the
     weights B are k x n (k: the reduction depth) [elements].
@@ -54,7 +55,9 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
     share one grid (batched or grouped GEMM); False: one launch each, so each quantizes its own
     waves (per-expert GEMMs on Hopper [TEGG]). `rate`: the best-shape achievable rate [FLOP/s]
     (default: peak x MAMF x sustained fraction; serving passes its own for FP4);
-    `operand_bytes`: bytes per element of A, B and C (default 1 for fp8 / int8, else 2).
+    `operand_bytes`: bytes per element of A, B and C (default 1 for fp8 / int8, else 2);
+    `weight_bandwidth`: the rate the weights B stream at [B/s] (default the HBM bandwidth; a
+    grouped MoE kernel's is lower, see :mod:`rackforge.perf.serving`).
     """
     device, machine = ctx.machine.device, ctx.machine
     dtype = dtype or ctx.execution.dtype
@@ -75,8 +78,10 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
             * ctx.params.gemm_sustained_fraction
     if operand_bytes is None:
         operand_bytes = 1.0 if dtype in ("fp8", "int8") else 2.0
-    operands = operand_bytes * (m * k + weight_share * k * n + m * n)
     bandwidth = hbm_bandwidth(ctx)
+    # Seconds of HBM traffic per GEMM: activations in and out, then the weights.
+    operands = operand_bytes * ((m * k + m * n) / bandwidth
+                                + weight_share * k * n / (weight_bandwidth or bandwidth))
     # A grid with fewer tiles than SMs may be split along K over the idle SMs (split-K
     # [SPLITK]); each split writes its FP32 partial sums and reads them back. The library picks
     # the fastest split: powers of two that keep one wave and each split at least k0 deep.
@@ -91,7 +96,7 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
         t_compute = flops[at] / (rate * np.minimum(quantization, 1.0)
                                  * k[at] / (k[at] + split * k0))
         partials = 0.0 if split == 1.0 else 2.0 * 4.0 * m[at] * n[at] * split
-        return np.maximum(t_compute, count[at] * (operands[at] + partials) / bandwidth)
+        return np.maximum(t_compute, count[at] * (operands[at] + partials / bandwidth))
 
     best = timed(1.0, slice(None))
     for split in 2.0 ** np.arange(1, np.log2(device.sm_count) + 1):  # where SMs are idle
@@ -105,7 +110,7 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
 def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.ndarray,
                     moe: bool, expert_share: np.ndarray | float = 1.0,
                     attention_in: dict[str, Any] | None = None,
-                    **precision: Any) -> np.ndarray:
+                    expert_bandwidth: float | None = None, **precision: Any) -> np.ndarray:
     """Forward GEMM time of one layer on one GPU holding `tokens` tokens [s].
 
     Attention projections and dense FFNs are split across `tp`; routed experts across `ep`
@@ -116,7 +121,8 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     experts share one grid on devices with a grouped-GEMM kernel, else each expert's GEMM
     quantizes its own waves [TEGG]. `precision`: the `dtype`, `rate` and `operand_bytes` of
     :func:`gemm_time` (serving's precision; default the execution's); `attention_in`: those of
-    the attention's input projections where a checkpoint keeps them apart (default `precision`).
+    the attention's input projections where a checkpoint keeps them apart (default `precision`);
+    `expert_bandwidth`: the rate the routed experts' weights stream at (default HBM's).
     """
     workload, counts = ctx.workload, ctx.counts
     tp, hidden = tp.astype(float), float(workload.hidden)
@@ -136,10 +142,11 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     rows = copies * ep / experts.experts * ctx.params.moe_load_imbalance  # per expert GEMM
     local = experts.experts / ep                               # experts on this GPU
     grouped = ctx.machine.device.grouped_gemm_kernel
-    total = total + gemm_time(ctx, (rows, up * one, hidden * one), local,
-                              weight_share=expert_share, grouped=grouped, **precision)
-    total = total + gemm_time(ctx, (rows, hidden * one, expert_ffn * one), local,
-                              weight_share=expert_share, grouped=grouped, **precision)
+    routed = {"weight_share": expert_share, "grouped": grouped,
+              "weight_bandwidth": expert_bandwidth}
+    total = total + gemm_time(ctx, (rows, up * one, hidden * one), local, **routed, **precision)
+    total = total + gemm_time(ctx, (rows, hidden * one, expert_ffn * one), local, **routed,
+                              **precision)
     if experts.shared_experts:
         shared_ffn = experts.shared_experts * expert_ffn
         total = total + gemm_time(ctx, (tokens, (up / expert_ffn) * shared_ffn / tp,
@@ -162,13 +169,15 @@ def _distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 
 def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarray,
                 tp: np.ndarray, precision: dict[str, Any],
-                attention_in: dict[str, Any] | None = None) -> np.ndarray:
+                attention_in: dict[str, Any] | None = None,
+                expert_bandwidth: float | None = None) -> np.ndarray:
     """GEMM time of one serving step on one GPU [s]: `tokens` tokens in a replica of `g` GPUs
     with attention TP `tp`, each attention group's share through every layer's projections
     (:func:`layer_gemm_time`; MoE: experts spread over the replica, those the step touches,
     ``1 - (1 - k/E)^T`` of them, are read) and the LM head for the `batch` sequences' next
     tokens. `precision`: the dtype, rate and operand bytes of the weights (`attention_in`:
-    of the attention's input projections, where the checkpoint keeps them apart). Each distinct
+    of the attention's input projections, where the checkpoint keeps them apart;
+    `expert_bandwidth`: the rate the routed experts' weights stream at). Each distinct
     (tokens, batch, g, tp) is computed once: the search repeats them across prefill chunks."""
     w, c = ctx.workload, ctx.counts
     shape = np.broadcast(tokens, batch, g, tp).shape
@@ -183,5 +192,6 @@ def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarr
     if c.moe_layers:
         share = 1.0 - (1.0 - w.moe.top_k / w.moe.experts) ** tokens
         t_gemm = t_gemm + c.moe_layers \
-            * layer_gemm_time(ctx, tokens / dp, tp, g, True, share, attention_in, **precision)
+            * layer_gemm_time(ctx, tokens / dp, tp, g, True, share, attention_in,
+                              expert_bandwidth, **precision)
     return t_gemm[back].reshape(shape)

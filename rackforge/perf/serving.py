@@ -17,7 +17,9 @@ processes ``T = B + B I / O`` tokens. The step time is the sum of kernel-family 
   one per MoE layer plus the expert-parallel all-to-all (dispatch in FP8, combine in BF16) [6];
 * element-wise traffic: the fused residual-add + RMSNorm kernels, rotary embedding, the gated
   activation and, for MoE, the permute / unpermute copies, all memory-bound [10];
-* a fixed per-step overhead (scheduling, sampling, launch gaps).
+* a fixed per-step overhead (scheduling, sampling, launch gaps) and, per MoE layer, the
+  router, top-k and quantization around the expert GEMMs, whose weights a grouped kernel
+  streams below the dense HBM rate (both measured on the MoE module of [12]).
 
 Offline (MLPerf *offline*: every prompt waits from the start) a step carries its share of prompt
 work, ``B I / O`` tokens, or whole chunks, whichever is faster. Under Poisson arrivals (*server*,
@@ -52,6 +54,8 @@ References
     prefill to the decode instance, pool sizes from each phase's per-request GPU time).
 [11] NVIDIA Deep Learning Performance Guide, Matrix Multiplication Background (tile and wave
     quantization); rackforge.perf.gemm, the GEMM model training uses too.
+[12] NVIDIA TensorRT-LLM tech blog, MoE as Dense GEMM: Optimizing Low-Latency MoE Inference on
+    NVIDIA Blackwell (Per-Rank MoE Module Latency, TRTLLM-Gen grouped GEMM, one B200).
 """
 
 from __future__ import annotations
@@ -101,6 +105,8 @@ class ServingParams(Frozen):
     output_length_cv: Figure
     max_batch_size: Figure
     max_num_tokens: Figure
+    moe_layer_overhead_s: Figure
+    grouped_weight_bandwidth_fraction: Figure
     elementwise_hidden_passes: Figure
     rope_passes: Figure
     fp4_excluded: Fp4Exclusions
@@ -386,14 +392,17 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     dense_layers = w.layers - c.moe_layers
     # Per step: scheduling and sampling, plus the launch gap of every kernel of the forward.
     overhead = params.decode_step_overhead_s \
-        + w.layers * params.kernels_per_layer_forward * params.kernel_overhead_s
+        + w.layers * params.kernels_per_layer_forward * params.kernel_overhead_s \
+        + c.moe_layers * sp.moe_layer_overhead_s.value
+    # A grouped MoE kernel streams the routed experts' weights below the dense rate [12].
+    expert_bw = bw * sp.grouped_weight_bandwidth_fraction.value
 
     def step(prefill: np.ndarray, decode: np.ndarray | None = None) -> np.ndarray:
         """Time of one step with `decode` tokens (default `batch`) and `prefill` prompt
         tokens [s]."""
         dec = batch if decode is None else decode
         tokens = dec + prefill
-        t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm, attention_in)
+        t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm, attention_in, expert_bw)
         kv_read = dec / dp * in_flight * kv_layer
         a_flops = (dec * in_flight * attn_dec
                    + prefill * c.mean_causal_context(i_len) * attn_pre) / g

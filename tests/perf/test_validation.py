@@ -106,7 +106,7 @@ def test_trtllm_targets(trtllm):
 
 
 def test_rows_matching_a_catalog_model_take_its_attention_and_ffn():
-    from rackforge.perf.validate import read_csv, row_workload
+    from rackforge.perf.validate import row_workload
     rows = {r["case"]: r for r in read_csv(DATA / "training_throughput.csv")}
     oss = row_workload(rows["bridge-h100-gpt-oss-120b-bf16"])
     assert oss.head_dim == 64                                 # not hidden / heads = 45
@@ -123,7 +123,7 @@ def test_blank_framework_tunes_blank_knobs(tmp_path):
     # GPU). A blank framework column takes the documented default (generic): blank virtual
     # stages and microbatch are tuned, so the interleaved schedule is used; the prediction
     # lands within 25 % of 430. The case name says nothing to the model.
-    from rackforge.perf.validate import predict_training_row, read_csv
+    from rackforge.perf.validate import predict_training_row
     header = (DATA / "training_throughput.csv").read_text().splitlines()[0]
     row = ("bridge-405b,Llama 3 paper,,,h100-sxm-80gb,8192,8,400,126,16384,53248,128,8,8192,"
            "128256,,,,,,bf16,8,16,64,1,1,,1024,,,yes,1,,,")

@@ -127,7 +127,7 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     workload, counts = ctx.workload, ctx.counts
     tp, hidden = tp.astype(float), float(workload.hidden)
     one = np.ones_like(tokens, dtype=float)
-    n_in = (counts.attn_params - counts.v_dim * hidden) / hidden   # fused QKV (or MLA down/up)
+    n_in = counts.attn_in_params / hidden                       # fused QKV (or MLA down/up)
     total = gemm_time(ctx, (tokens, n_in / tp, hidden * one), **(attention_in or precision))
     total = total + gemm_time(ctx, (tokens, hidden * one, counts.v_dim / tp), **precision)
     if not moe:

@@ -340,8 +340,7 @@ def kept_bf16(ctx: Context, dtype: str, sp: ServingParams) -> tuple[dict[str, An
     w, c = ctx.workload, ctx.counts
     if PEAK_KEY[dtype] != "fp4" or w.mla is None or not sp.fp4_excluded.mla_projections:
         return None, 0.0
-    projections = c.attn_params - c.v_dim * w.hidden       # all but the output projection
-    extra = projections * (2.0 - weight_bytes_per_element(dtype, sp))
+    extra = c.attn_in_params * (2.0 - weight_bytes_per_element(dtype, sp))
     return {"dtype": "bf16", "rate": gemm_rate(ctx, "bf16", sp), "operand_bytes": 2.0}, extra
 
 

@@ -135,6 +135,7 @@ class Counts:
     active_params: float
     embedding_params: float
     attn_params: float          # per layer
+    attn_in_params: float       # per layer, all but the output projection (fused QKV, MLA)
     dense_ffn_params: float     # per dense layer
     expert_params: float        # one routed or shared expert
     moe_layers: int
@@ -158,19 +159,23 @@ class Counts:
             return self.layers * position
         return full * position + self.window_layers * np.minimum(position, self.window_tokens)
 
+    def _band(self, seq_len: float) -> tuple[int, float]:
+        """Layers of full attention, and the band a window layer keeps of a sequence of
+        `seq_len`: ``min(W, s)`` [tokens]."""
+        window = min(float(self.window_tokens), seq_len) if self.window_tokens else seq_len
+        return self.layers - self.window_layers, window
+
     def mean_causal_context(self, seq_len: float) -> float:
         """Mean over the queries of a sequence of `seq_len` of :meth:`context_at` [tokens]: a
         full layer ``s / 2``, a window layer ``W - W^2 / (2 s)`` (``s / 2`` when ``W >= s``)."""
-        full = self.layers - self.window_layers
-        window = min(float(self.window_tokens), seq_len) if self.window_tokens else seq_len
+        full, window = self._band(seq_len)
         return full * seq_len / 2.0 \
             + self.window_layers * (window - window * window / (2.0 * seq_len))
 
     def attention_flops_fwd(self, seq_len: float) -> float:
         """Forward attention FLOPs per token at `seq_len`, the full score matrix convention of
         [1] and [3]; a window layer's matrix is its band, ``min(W, s)`` wide [FLOP]."""
-        full = self.layers - self.window_layers
-        window = min(float(self.window_tokens), seq_len) if self.window_tokens else seq_len
+        full, window = self._band(seq_len)
         return self.attn_flops_fwd_per_ctx * (full * seq_len + self.window_layers * window)
 
 
@@ -217,8 +222,8 @@ def counts(w: Workload) -> Counts:
     attn_per_ctx = 2.0 * (q_dim + v_dim)
     return Counts(
         params=body_total + emb, active_params=body_active + emb, embedding_params=emb,
-        attn_params=attn, dense_ffn_params=dense_ffn, expert_params=expert,
-        moe_layers=moe_layers, q_dim=q_dim, v_dim=v_dim, kv_dim=kv_dim,
+        attn_params=attn, attn_in_params=attn - v_dim * h, dense_ffn_params=dense_ffn,
+        expert_params=expert, moe_layers=moe_layers, q_dim=q_dim, v_dim=v_dim, kv_dim=kv_dim,
         kv_cache_bytes_per_elem_token=cache, ffn_matrices=mats,
         matmul_flops_fwd=2.0 * (body_active + out_proj), attn_flops_fwd_per_ctx=attn_per_ctx,
         layers=w.layers, window_tokens=w.attention_window.tokens if w.attention_window else 0,

@@ -10,17 +10,22 @@ import pytest
 
 from rackforge.errors import InputError
 from rackforge.perf.api import TrainingOptions, training_context
+from rackforge.perf.context import hbm_bandwidth
+from rackforge.perf.gemm import gemm_time
 from rackforge.perf.inference import Serving
 from rackforge.perf.serving import (
     Limits,
     benchmark_for,
+    check_precision,
     elementwise_bytes,
+    gemm_rate,
     kept_bf16,
     load_benchmarks,
     load_serving_params,
     serve,
     serving_arrays,
     tail_latencies,
+    weight_bytes_per_element,
 )
 
 
@@ -202,9 +207,6 @@ def test_moe_module_matches_tensorrt_llm_measurement(tokens, measured_us):
     # B200, so each expert is 256 wide. Model: both grouped expert GEMMs over the experts the
     # tokens touch, weights at the grouped rate, plus the per-layer MoE overhead. 384 tokens lie
     # outside the 1-256 the two parameters were fitted on.
-    from rackforge.perf.context import hbm_bandwidth
-    from rackforge.perf.gemm import gemm_time
-    from rackforge.perf.serving import check_precision, gemm_rate, weight_bytes_per_element
     ctx, sp = _ctx("hgx-b200-8", "deepseek-r1", "fp4"), load_serving_params()
     grouped_bw = hbm_bandwidth(ctx) * sp.grouped_weight_bandwidth_fraction.value
     precision = {"dtype": check_precision(ctx, "fp4"), "rate": gemm_rate(ctx, "fp4", sp),

@@ -19,7 +19,10 @@ processes ``T = B + B I / O`` tokens. The step time is the sum of kernel-family 
   activation and, for MoE, the permute / unpermute copies, all memory-bound [10];
 * a fixed per-step overhead (scheduling, sampling, launch gaps) and, per MoE layer, the
   router, top-k and quantization around the expert GEMMs, whose weights a grouped kernel
-  streams below the dense HBM rate (both measured on the MoE module of [12]).
+  streams below the dense HBM rate (both measured on the MoE module of [12]);
+* the engine's host loop (scheduling, input preparation, request bookkeeping: a CPU time per
+  sequence in the step [13]), which overlaps the GPU's work on the previous step: the step
+  takes the longer of the two, so small models at large batches are bound by the host CPU.
 
 Offline (MLPerf *offline*: every prompt waits from the start) a step carries its share of prompt
 work, ``B I / O`` tokens, or whole chunks, whichever is faster. Under Poisson arrivals (*server*,
@@ -52,10 +55,17 @@ References
 [9] Zhong et al., DistServe: Disaggregating Prefill and Decoding for Goodput-optimized Large
     Language Model Serving, OSDI 2024, Sec. 3 (separate pools, the KV cache sent from the
     prefill to the decode instance, pool sizes from each phase's per-request GPU time).
+[10] TensorRT-LLM AllReduceFusionOp.RESIDUAL_RMS_NORM and FlashInfer fused_add_rmsnorm (the
+    fused element-wise kernels and the passes they make; ``elementwise_hidden_passes`` in
+    ``serving_params.yaml``).
 [11] NVIDIA Deep Learning Performance Guide, Matrix Multiplication Background (tile and wave
     quantization); rackforge.perf.gemm, the GEMM model training uses too.
 [12] NVIDIA TensorRT-LLM tech blog, MoE as Dense GEMM: Optimizing Low-Latency MoE Inference on
     NVIDIA Blackwell (Per-Rank MoE Module Latency, TRTLLM-Gen grouped GEMM, one B200).
+[13] NVIDIA TensorRT-LLM pull request 10273 (host_step_time per iteration of the PyTorch
+    executor, GB200) and the overlap scheduler (the host prepares step n+1 while the GPU runs
+    step n); NVIDIA Transformer Engine issue 2053 (the same PyTorch host code on Grace and on
+    a DGX H100's Xeon).
 """
 
 from __future__ import annotations
@@ -107,6 +117,7 @@ class ServingParams(Frozen):
     max_num_tokens: Figure
     moe_layer_overhead_s: Figure
     grouped_weight_bandwidth_fraction: Figure
+    host_s_per_sequence: dict[str, Figure]
     elementwise_hidden_passes: Figure
     rope_passes: Figure
     fp4_excluded: Fp4Exclusions
@@ -395,6 +406,8 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
         + c.moe_layers * sp.moe_layer_overhead_s.value
     # A grouped MoE kernel streams the routed experts' weights below the dense rate [12].
     expert_bw = bw * sp.grouped_weight_bandwidth_fraction.value
+    host_table = sp.host_s_per_sequence
+    host_per_sequence = host_table.get(machine.accelerator.id, host_table["default"]).value
 
     def step(prefill: np.ndarray, decode: np.ndarray | None = None) -> np.ndarray:
         """Time of one step with `decode` tokens (default `batch`) and `prefill` prompt
@@ -414,8 +427,11 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
             a2a = (tokens / g) * w.moe.top_k * w.hidden * 3.0 * (g - 1) / g / link + 2 * lat
             t_comm = t_comm + np.where(g > 1, c.moe_layers * a2a, 0.0)
         t_elem = elementwise_bytes(ctx, tokens, g, tp, sp) / bw
-        parts.update(gemm=t_gemm, attn=t_attn, comm=t_comm, elementwise=t_elem)
-        return t_gemm + t_attn + t_comm + t_elem + overhead
+        # The engine's host loop prepares the next step while the GPU runs this one [13]: the
+        # step takes the longer of the two. Sequences per engine: decodes and prompts.
+        t_host = host_per_sequence * (dec + prefill / max(i_len, 1.0)) / dp
+        parts.update(gemm=t_gemm, attn=t_attn, comm=t_comm, elementwise=t_elem, host=t_host)
+        return np.maximum(t_gemm + t_attn + t_comm + t_elem + overhead, t_host)
 
     parts: dict[str, np.ndarray] = {}
     per_step_prefill = batch * i_len / o_len

@@ -217,3 +217,21 @@ def test_moe_module_matches_tensorrt_llm_measurement(tokens, measured_us):
     fc2 = gemm_time(ctx, (rows, 7168 * one, 256 * one), 256 * one, weight_share=share, **precision)
     model_us = (fc1[0] + fc2[0] + sp.moe_layer_overhead_s.value) * 1e6
     assert model_us == pytest.approx(measured_us, rel=0.12)
+
+
+@pytest.mark.parametrize("system,host_s", [
+    # Grace: TensorRT-LLM PR 10273 measured 45.11 ms of host time per iteration with 1,536
+    # sequences per rank on GB200; x86: that over 2.75 (37.08 / 13.48 us, the same PyTorch call
+    # on Grace and on a DGX H100's Xeon, Transformer Engine issue 2053).
+    ("gb200-nvl72", 45.11e-3 / 1536),
+    ("hgx-b200-8", 45.11e-3 / 1536 / (37.08 / 13.48)),
+])
+def test_host_loop_bounds_the_step_of_a_small_model_at_large_batch(system, host_s):
+    # Qwen3-30B-A3B (3.3B active) in FP4 on one GPU: at 4,096 sequences the GPU's decode step
+    # is shorter than the host's, so the step is the host's time; at 64 the GPU's is longer.
+    ctx = _ctx(system, "qwen3-30b-a3b", "fp4")
+    batch = np.array([64.0, 4096.0])
+    out = serving_arrays(ctx, Serving(128, 128), np.ones(2), np.ones(2), batch, "fp4")
+    host = host_s * batch
+    assert out["decode_step_s"][1] == pytest.approx(host[1], rel=1e-3)
+    assert out["decode_step_s"][0] > 2 * host[0]

@@ -26,7 +26,7 @@ from rackforge.perf.context import Context
 from rackforge.perf.inference import Serving
 from rackforge.perf.layout import RECOMPUTE, Execution, from_columns
 from rackforge.perf.params import Machine, load_params, machine_from_system
-from rackforge.perf.serving import Limits, benchmark_for, serve
+from rackforge.perf.serving import Limits, benchmark_for, search_serving, serve
 from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS, estimate_arrays
 from rackforge.perf.workload import Moe, Workload, get_workload, load_workloads
 
@@ -357,6 +357,17 @@ def _row_serving(row: dict[str, str]) -> Serving:
     return Serving(float(i_len), float(o_len), input_cv=0.0, output_cv=0.0)
 
 
+def _row_replica(row: dict[str, str]) -> tuple[int, int] | None:
+    """The replica the row's run used, where its ``tp`` column says: ``(GPUs, attention TP)``
+    with ``tp x dp`` GPUs (``dp``: attention data-parallel ranks, blank for 1; a MoE model's
+    experts spread over the whole replica). None: the model picks the layout."""
+    tp, dp = _int(row, "tp"), _int(row, "dp")
+    if tp is None and dp is not None:
+        raise InputError("dp without tp", None, row["case"], expected="tp with it (the replica "
+                         "is tp x dp GPUs)")
+    return None if tp is None else (tp * (dp or 1), tp)
+
+
 def _row_limits(row: dict[str, str], scenario: str) -> Limits:
     """The row's p99 TTFT / TPOT limits [s]: its own columns, else the benchmark's."""
     if scenario == "offline":
@@ -386,7 +397,15 @@ def predict_inference_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
     n_gpus = _int(row, "n_gpus")
     ctx = Context(get_workload(model, where="model"), _row_system_machine(row),
                   Execution(dtype=dtype), load_params())
-    res = serve(ctx, _row_serving(row), n_gpus, _row_limits(row, scenario), dtype)
+    srv, replica = _row_serving(row), _row_replica(row)
+    searched = search_serving(ctx, srv, n_gpus, dtype)
+    if replica is not None:
+        run = (searched["g"] == replica[0]) & (searched["tp"] == replica[1])
+        if not run.any():
+            raise InputError(f"the serving model has no replica of {replica[0]} GPUs with "
+                             f"attention TP {replica[1]} on {n_gpus} GPUs", None, row["case"])
+        searched = searched | {key: searched[key] & run for key in ("fits", "served_fits")}
+    res = serve(ctx, srv, n_gpus, _row_limits(row, scenario), dtype, searched)
     if res.best is None:
         raise InputError(res.shortfall() or "no layout", None, row["case"])
     best = res.best

@@ -110,7 +110,8 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
 def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.ndarray,
                     moe: bool, expert_share: np.ndarray | float = 1.0,
                     attention_in: dict[str, Any] | None = None,
-                    expert_bandwidth: float | None = None, **precision: Any) -> np.ndarray:
+                    expert_bandwidth: float | None = None,
+                    load_imbalance: np.ndarray | None = None, **precision: Any) -> np.ndarray:
     """Forward GEMM time of one layer on one GPU holding `tokens` tokens [s].
 
     Attention projections and dense FFNs are split across `tp`; routed experts across `ep`
@@ -122,7 +123,9 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     quantizes its own waves [TEGG]. `precision`: the `dtype`, `rate` and `operand_bytes` of
     :func:`gemm_time` (serving's precision; default the execution's); `attention_in`: those of
     the attention's input projections where a checkpoint keeps them apart (default `precision`);
-    `expert_bandwidth`: the rate the routed experts' weights stream at (default HBM's).
+    `expert_bandwidth`: the rate the routed experts' weights stream at (default HBM's);
+    `load_imbalance`: the busiest rank's tokens over the mean (default ``moe_load_imbalance``,
+    the balanced routing of training benchmarks; serving passes its routing's).
     """
     workload, counts = ctx.workload, ctx.counts
     tp, hidden = tp.astype(float), float(workload.hidden)
@@ -139,7 +142,9 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     expert_ffn = float(experts.moe_ffn_hidden)
     up = (counts.ffn_matrices - 1) * expert_ffn
     copies = tokens / tp * experts.top_k                       # routed token copies per GPU
-    rows = copies * ep / experts.experts * ctx.params.moe_load_imbalance  # per expert GEMM
+    if load_imbalance is None:
+        load_imbalance = ctx.params.moe_load_imbalance
+    rows = copies * ep / experts.experts * load_imbalance      # per expert GEMM
     local = experts.experts / ep                               # experts on this GPU
     grouped = ctx.machine.device.grouped_gemm_kernel
     routed = {"weight_share": expert_share, "grouped": grouped,
@@ -170,19 +175,21 @@ def _distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarray,
                 tp: np.ndarray, precision: dict[str, Any],
                 attention_in: dict[str, Any] | None = None,
-                expert_bandwidth: float | None = None) -> np.ndarray:
+                expert_bandwidth: float | None = None,
+                imbalance: np.ndarray | float = 1.0) -> np.ndarray:
     """GEMM time of one serving step on one GPU [s]: `tokens` tokens in a replica of `g` GPUs
     with attention TP `tp`, each attention group's share through every layer's projections
     (:func:`layer_gemm_time`; MoE: experts spread over the replica, those the step touches,
     ``1 - (1 - k/E)^T`` of them, are read) and the LM head for the `batch` sequences' next
     tokens. `precision`: the dtype, rate and operand bytes of the weights (`attention_in`:
     of the attention's input projections, where the checkpoint keeps them apart;
-    `expert_bandwidth`: the rate the routed experts' weights stream at). Each distinct
-    (tokens, batch, g, tp) is computed once: the search repeats them across prefill chunks."""
+    `expert_bandwidth`: the rate the routed experts' weights stream at; `imbalance`: the
+    busiest rank's routed tokens over the mean's). Each distinct (tokens, batch, g, tp) is
+    computed once: the search repeats them across prefill chunks."""
     w, c = ctx.workload, ctx.counts
-    shape = np.broadcast(tokens, batch, g, tp).shape
-    (tokens, batch, g, tp), back = _distinct_rows(
-        *(np.broadcast_to(a, shape).ravel() for a in (tokens, batch, g, tp)))
+    shape = np.broadcast(tokens, batch, g, tp, imbalance).shape
+    (tokens, batch, g, tp, imbalance), back = _distinct_rows(
+        *(np.broadcast_to(a, shape).ravel() for a in (tokens, batch, g, tp, imbalance)))
     dp = g / tp
     t_gemm = gemm_time(ctx, (batch / dp, w.vocab / tp, w.hidden + 0.0 * tp), **precision)
     if w.layers > c.moe_layers:
@@ -193,5 +200,5 @@ def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarr
         share = 1.0 - (1.0 - w.moe.top_k / w.moe.experts) ** tokens
         t_gemm = t_gemm + c.moe_layers \
             * layer_gemm_time(ctx, tokens / dp, tp, g, True, share, attention_in,
-                              expert_bandwidth, **precision)
+                              expert_bandwidth, imbalance, **precision)
     return t_gemm[back].reshape(shape)

@@ -15,6 +15,7 @@ processes ``T = B + B I / O`` tokens. The step time is the sum of kernel-family 
   over ``I/2``; MLA decode in the absorbed form [5]) and the KV-cache bytes read;
 * communication inside the scale-up domain: two tensor-parallel all-reduces per dense layer,
   one per MoE layer plus the expert-parallel all-to-all (dispatch in FP8, combine in BF16) [6];
+  the expert GEMMs and the all-to-all wait for the busiest rank of the served routing [14];
 * element-wise traffic: the fused residual-add + RMSNorm kernels, rotary embedding, the gated
   activation and, for MoE, the permute / unpermute copies, all memory-bound [10];
 * a fixed per-step overhead (scheduling, sampling, launch gaps) and, per MoE layer, the
@@ -55,9 +56,7 @@ References
 [9] Zhong et al., DistServe: Disaggregating Prefill and Decoding for Goodput-optimized Large
     Language Model Serving, OSDI 2024, Sec. 3 (separate pools, the KV cache sent from the
     prefill to the decode instance, pool sizes from each phase's per-request GPU time).
-[10] TensorRT-LLM AllReduceFusionOp.RESIDUAL_RMS_NORM and FlashInfer fused_add_rmsnorm (the
-    fused element-wise kernels and the passes they make; ``elementwise_hidden_passes`` in
-    ``serving_params.yaml``).
+[10] :mod:`rackforge.perf.elementwise` (the fused element-wise kernels and their passes).
 [11] NVIDIA Deep Learning Performance Guide, Matrix Multiplication Background (tile and wave
     quantization); rackforge.perf.gemm, the GEMM model training uses too.
 [12] NVIDIA TensorRT-LLM tech blog, MoE as Dense GEMM: Optimizing Low-Latency MoE Inference on
@@ -66,6 +65,7 @@ References
     executor, GB200) and the overlap scheduler (the host prepares step n+1 while the GPU runs
     step n); NVIDIA Transformer Engine issue 2053 (the same PyTorch host code on Grace and on
     a DGX H100's Xeon).
+[14] :mod:`rackforge.perf.routing` (TensorRT-LLM's measured expert-parallel imbalance).
 """
 
 from __future__ import annotations
@@ -82,9 +82,11 @@ from rackforge.catalog.models import Frozen, Source, SourcedValue
 from rackforge.errors import InputError
 from rackforge.inputs import read_yaml, validate
 from rackforge.perf.context import Context, hbm_bandwidth
+from rackforge.perf.elementwise import elementwise_bytes
 from rackforge.perf.gemm import step_gemm_s
 from rackforge.perf.inference import Serving
 from rackforge.perf.latency import output_length_nodes, tpot_quantile, ttft_quantile
+from rackforge.perf.routing import busiest_rank_load
 
 PARAMS_FILE = Path(__file__).parent / "data" / "serving_params.yaml"
 BATCHES = np.unique(np.round(np.geomspace(1, 16384, 72)).astype(np.int64))
@@ -118,6 +120,7 @@ class ServingParams(Frozen):
     moe_layer_overhead_s: Figure
     grouped_weight_bandwidth_fraction: Figure
     host_s_per_sequence: dict[str, Figure]
+    routed_load_excess: Figure
     elementwise_hidden_passes: Figure
     rope_passes: Figure
     fp4_excluded: Fp4Exclusions
@@ -309,40 +312,6 @@ def _attention_ctx_flops(ctx: Context) -> tuple[float, float]:
     return decode, prefill
 
 
-def elementwise_bytes(ctx: Context, tokens: np.ndarray, g: np.ndarray, tp: np.ndarray,
-                      sp: ServingParams) -> np.ndarray:
-    """HBM traffic of the memory-bound element-wise kernels of one forward step on one GPU
-    [bytes], for `tokens` tokens in a replica of `g` GPUs with attention TP `tp` [10].
-
-    Per token and layer, at the activations' width (``activation_bytes``): the two fused
-    residual-add + RMSNorm kernels (``elementwise_hidden_passes`` h-wide passes; with
-    ``tp > 1`` they run inside the all-reduce on each rank's ``1 / tp`` share of the tokens),
-    rotary embedding of this rank's q and k heads (``rope_passes``), the activation of each FFN
-    (SwiGLU reads gate and up and writes their product: 3 passes over the FFN width; GELU 2;
-    shared experts split over ``tp``) and, per routed copy, the permute / unpermute copies of
-    training's ``moe_permute_copy_passes``, plus one h-wide write per token for the weighted
-    combine.
-    """
-    w, c, params = ctx.workload, ctx.counts, ctx.params
-    act = params.activation_bytes
-    dp = g / tp
-    # the activation reads the up-projection outputs and writes one FFN-wide result: one pass
-    # per FFN matrix (SwiGLU: gate, up, product; GELU: in, out)
-    ffn_passes = float(c.ffn_matrices)
-    # q and k heads are split over the attention group (k heads at most kv_heads ways)
-    rope = sp.rope_passes.value * (c.q_dim / tp + c.kv_dim / np.minimum(tp, w.kv_heads))
-    hidden = w.layers * (w.hidden * sp.elementwise_hidden_passes.value / tp + rope)
-    traffic = tokens / dp * act * (hidden + (w.layers - c.moe_layers) * ffn_passes
-                                   * w.ffn_hidden / tp)
-    experts = w.moe
-    if experts is not None:
-        per_copy = ffn_passes * experts.moe_ffn_hidden + params.moe_permute_copy_passes * w.hidden
-        shared = experts.shared_experts * ffn_passes * experts.moe_ffn_hidden / tp
-        traffic = traffic + c.moe_layers * act * (tokens * experts.top_k / g * per_copy
-                                                  + tokens / dp * (w.hidden + shared))
-    return traffic
-
-
 def kept_bf16(ctx: Context, dtype: str, sp: ServingParams) -> tuple[dict[str, Any] | None,
                                                                     float]:
     """The GEMM precision of the attention's input projections where the checkpoint keeps them
@@ -408,13 +377,16 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     expert_bw = bw * sp.grouped_weight_bandwidth_fraction.value
     host_table = sp.host_s_per_sequence
     host_per_sequence = host_table.get(machine.accelerator.id, host_table["default"]).value
+    # Served routing is unbalanced: the busiest expert-parallel rank paces the layer [14].
+    busiest = 1.0 if w.moe is None else \
+        busiest_rank_load(g, w.moe.experts, sp.routed_load_excess.value)
 
     def step(prefill: np.ndarray, decode: np.ndarray | None = None) -> np.ndarray:
         """Time of one step with `decode` tokens (default `batch`) and `prefill` prompt
         tokens [s]."""
         dec = batch if decode is None else decode
         tokens = dec + prefill
-        t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm, attention_in, expert_bw)
+        t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm, attention_in, expert_bw, busiest)
         kv_read = dec / dp * in_flight * kv_layer
         a_flops = (dec * in_flight * attn_dec
                    + prefill * c.mean_causal_context(i_len) * attn_pre) / g
@@ -424,9 +396,10 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
             + lat * (1.0 + np.log2(tp))
         t_comm = np.where(tp > 1, n_ar * ar, 0.0)
         if w.moe is not None:
-            a2a = (tokens / g) * w.moe.top_k * w.hidden * 3.0 * (g - 1) / g / link + 2 * lat
+            a2a = busiest * (tokens / g) * w.moe.top_k * w.hidden * 3.0 * (g - 1) / g / link \
+                + 2 * lat
             t_comm = t_comm + np.where(g > 1, c.moe_layers * a2a, 0.0)
-        t_elem = elementwise_bytes(ctx, tokens, g, tp, sp) / bw
+        t_elem = elementwise_bytes(ctx, tokens, g, tp, sp, busiest) / bw
         # The engine's host loop prepares the next step while the GPU runs this one [13]: the
         # step takes the longer of the two. Sequences per engine: decodes and prompts.
         t_host = host_per_sequence * (dec + prefill / max(i_len, 1.0)) / dp

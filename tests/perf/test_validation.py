@@ -68,8 +68,8 @@ def test_inference_h100_llama2_offline_within_25_percent():
     assert row.measured == 31306.8 and abs(row.error) <= 0.25
 
 
-@pytest.mark.xfail(strict=True, reason="issue-12 targets not met: development MAPE 25.3 %, "
-                   "worst 141 %; held-out 25.4 %, worst 200 % (see tests/data/README.md)")
+@pytest.mark.xfail(strict=True, reason="issue-12 targets not met: development MAPE 23.7 %, "
+                   "worst 108 %; held-out 23.0 %, worst 157 % (see tests/data/README.md)")
 def test_inference_targets(inference):
     # Targets on both files: MAPE <= 15 %, no row worse than 30 %.
     _, report = inference
@@ -109,7 +109,7 @@ def test_trtllm_dense_rows_meet_the_mape_target(trtllm):
 
 
 @pytest.mark.xfail(strict=True, reason="MoE serving is over-predicted: the 47 Qwen3 rows are "
-                   "+9 % to +149 % (MAPE 81 %); dense rows 8.8 %, worst 35 % "
+                   "+7 % to +108 % (MAPE 54 %); dense rows 8.8 %, worst 35 % "
                    "(tests/data/README.md)")
 def test_trtllm_targets(trtllm):
     report, _ = trtllm

@@ -46,8 +46,9 @@ def busiest_rank_load(ranks: np.ndarray, experts: int, measured_excess: float) -
     """Routed tokens of the busiest of `ranks` expert-parallel ranks over the mean rank's, for
     `experts` routed experts spread evenly over them; `measured_excess` is ``I_32`` of the
     module docstring (at 32 ranks of 8 experts) [dimensionless]."""
-    ranks = np.minimum(np.asarray(ranks, dtype=float), experts)
-    per_rank = experts / ranks
-    scale = np.sqrt(MEASURED_EXPERTS_PER_RANK / per_rank) * expected_normal_maximum(ranks) \
-        / expected_normal_maximum(np.array(MEASURED_RANKS))
-    return 1.0 + measured_excess * scale
+    # a search passes thousands of candidates but only a few distinct rank counts
+    sizes, back = np.unique(np.minimum(np.asarray(ranks, dtype=float), experts),
+                            return_inverse=True)
+    scale = np.sqrt(MEASURED_EXPERTS_PER_RANK * sizes / experts) \
+        * expected_normal_maximum(sizes) / expected_normal_maximum(np.array(MEASURED_RANKS))
+    return (1.0 + measured_excess * scale)[back].reshape(np.shape(ranks))

@@ -15,18 +15,23 @@ References
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
+from rackforge.catalog.models import SourcedValue
 from rackforge.perf.context import Context
 
-if TYPE_CHECKING:
-    from rackforge.perf.serving import ServingParams
+
+class PassCounts(Protocol):
+    """The pass counts this module reads (``serving.ServingParams`` has them)."""
+
+    elementwise_hidden_passes: SourcedValue
+    rope_passes: SourcedValue
 
 
 def elementwise_bytes(ctx: Context, tokens: np.ndarray, g: np.ndarray, tp: np.ndarray,
-                      sp: ServingParams, busiest: np.ndarray | float = 1.0) -> np.ndarray:
+                      sp: PassCounts, busiest: np.ndarray | float = 1.0) -> np.ndarray:
     """HBM traffic of the memory-bound element-wise kernels of one forward step on one GPU
     [bytes], for `tokens` tokens in a replica of `g` GPUs with attention TP `tp` [1], [2].
 

@@ -261,16 +261,19 @@ def weight_bytes_per_element(dtype: str, sp: ServingParams | None = None) -> flo
     return sp.weight_bytes[BYTES_KEY.get(dtype, dtype)].value
 
 
+def for_accelerator(table: dict[str, Figure], ctx: Context) -> float:
+    """The entry of a per-accelerator `table` for the context's accelerator, else its
+    ``default``."""
+    return table.get(ctx.machine.accelerator.id, table["default"]).value
+
+
 def gemm_rate(ctx: Context, dtype: str, sp: ServingParams | None = None) -> float:
     """Achievable GEMM rate of one GPU in `dtype` [FLOP/s]: peak x efficiency x the sustained
     fraction of perf_params.yaml (FP8 / BF16 efficiency: MAMF; FP4: serving_params.yaml)."""
     sp = sp or load_serving_params()
     key, machine = check_precision(ctx, dtype), ctx.machine
-    if key == "fp4":
-        table = sp.gemm_efficiency_fp4
-        eff = table.get(machine.accelerator.id, table["default"]).value
-    else:
-        eff = machine.gemm_efficiency(key)
+    eff = for_accelerator(sp.gemm_efficiency_fp4, ctx) if key == "fp4" \
+        else machine.gemm_efficiency(key)
     return machine.peak_flops(key) * eff * ctx.params.gemm_sustained_fraction
 
 
@@ -375,8 +378,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
         + c.moe_layers * sp.moe_layer_overhead_s.value
     # A grouped MoE kernel streams the routed experts' weights below the dense rate [12].
     expert_bw = bw * sp.grouped_weight_bandwidth_fraction.value
-    host_table = sp.host_s_per_sequence
-    host_per_sequence = host_table.get(machine.accelerator.id, host_table["default"]).value
+    host_per_sequence = for_accelerator(sp.host_s_per_sequence, ctx)
     # Served routing is unbalanced: the busiest expert-parallel rank paces the layer [14].
     busiest = 1.0 if w.moe is None else \
         busiest_rank_load(g, w.moe.experts, sp.routed_load_excess.value)

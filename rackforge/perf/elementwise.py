@@ -31,7 +31,8 @@ class PassCounts(Protocol):
 
 
 def elementwise_bytes(ctx: Context, tokens: np.ndarray, g: np.ndarray, tp: np.ndarray,
-                      sp: PassCounts, busiest: np.ndarray | float = 1.0) -> np.ndarray:
+                      sp: PassCounts, busiest: np.ndarray | float = 1.0,
+                      lead: np.ndarray | None = None) -> np.ndarray:
     """HBM traffic of the memory-bound element-wise kernels of one forward step on one GPU
     [bytes], for `tokens` tokens in a replica of `g` GPUs with attention TP `tp` [1], [2].
 
@@ -43,22 +44,25 @@ def elementwise_bytes(ctx: Context, tokens: np.ndarray, g: np.ndarray, tp: np.nd
     shared experts split over ``tp``) and, per routed copy, the permute / unpermute copies of
     training's ``moe_permute_copy_passes`` (on the busiest expert-parallel rank, `busiest`
     times the mean rank's copies), plus one h-wide write per token for the weighted combine.
+    `lead`: the tokens of the busiest attention group, whose kernels pace the step (default
+    the mean group's, ``tokens / dp``).
     """
     w, c, params = ctx.workload, ctx.counts, ctx.params
     act = params.activation_bytes
     dp = g / tp
+    if lead is None:
+        lead = tokens / dp
     # the activation reads the up-projection outputs and writes one FFN-wide result: one pass
     # per FFN matrix (SwiGLU: gate, up, product; GELU: in, out)
     ffn_passes = float(c.ffn_matrices)
     # q and k heads are split over the attention group (k heads at most kv_heads ways)
     rope = sp.rope_passes.value * (c.q_dim / tp + c.kv_dim / np.minimum(tp, w.kv_heads))
     hidden = w.layers * (w.hidden * sp.elementwise_hidden_passes.value / tp + rope)
-    traffic = tokens / dp * act * (hidden + (w.layers - c.moe_layers) * ffn_passes
-                                   * w.ffn_hidden / tp)
+    traffic = lead * act * (hidden + (w.layers - c.moe_layers) * ffn_passes * w.ffn_hidden / tp)
     experts = w.moe
     if experts is not None:
         per_copy = ffn_passes * experts.moe_ffn_hidden + params.moe_permute_copy_passes * w.hidden
         shared = experts.shared_experts * ffn_passes * experts.moe_ffn_hidden / tp
         traffic = traffic + c.moe_layers * act * (busiest * tokens * experts.top_k / g * per_copy
-                                                  + tokens / dp * (w.hidden + shared))
+                                                  + lead * (w.hidden + shared))
     return traffic

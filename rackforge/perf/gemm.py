@@ -111,7 +111,8 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
                     moe: bool, expert_share: np.ndarray | float = 1.0,
                     attention_in: dict[str, Any] | None = None,
                     expert_bandwidth: float | None = None,
-                    load_imbalance: np.ndarray | None = None, **precision: Any) -> np.ndarray:
+                    load_imbalance: np.ndarray | None = None,
+                    expert_tokens: np.ndarray | None = None, **precision: Any) -> np.ndarray:
     """Forward GEMM time of one layer on one GPU holding `tokens` tokens [s].
 
     Attention projections and dense FFNs are split across `tp`; routed experts across `ep`
@@ -125,7 +126,9 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     the attention's input projections where a checkpoint keeps them apart (default `precision`);
     `expert_bandwidth`: the rate the routed experts' weights stream at (default HBM's);
     `load_imbalance`: the busiest rank's tokens over the mean (default ``moe_load_imbalance``,
-    the balanced routing of training benchmarks; serving passes its routing's).
+    the balanced routing of training benchmarks; serving passes its routing's);
+    `expert_tokens`: the mean attention group's tokens, whose routed copies the experts run,
+    where the group timed here holds more (default `tokens`).
     """
     workload, counts = ctx.workload, ctx.counts
     tp, hidden = tp.astype(float), float(workload.hidden)
@@ -141,7 +144,8 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     experts = workload.moe
     expert_ffn = float(experts.moe_ffn_hidden)
     up = (counts.ffn_matrices - 1) * expert_ffn
-    copies = tokens / tp * experts.top_k                       # routed token copies per GPU
+    routed_in = tokens if expert_tokens is None else expert_tokens
+    copies = routed_in / tp * experts.top_k                    # routed token copies per GPU
     if load_imbalance is None:
         load_imbalance = ctx.params.moe_load_imbalance
     rows = copies * ep / experts.experts * load_imbalance      # per expert GEMM
@@ -176,7 +180,8 @@ def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarr
                 tp: np.ndarray, precision: dict[str, Any],
                 attention_in: dict[str, Any] | None = None,
                 expert_bandwidth: float | None = None,
-                imbalance: np.ndarray | float = 1.0) -> np.ndarray:
+                imbalance: np.ndarray | float = 1.0,
+                lead: np.ndarray | None = None) -> np.ndarray:
     """GEMM time of one serving step on one GPU [s]: `tokens` tokens in a replica of `g` GPUs
     with attention TP `tp`, each attention group's share through every layer's projections
     (:func:`layer_gemm_time`; MoE: experts spread over the replica, those the step touches,
@@ -184,21 +189,25 @@ def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarr
     tokens. `precision`: the dtype, rate and operand bytes of the weights (`attention_in`:
     of the attention's input projections, where the checkpoint keeps them apart;
     `expert_bandwidth`: the rate the routed experts' weights stream at; `imbalance`: the
-    busiest rank's routed tokens over the mean's). Each distinct (tokens, batch, g, tp) is
-    computed once: the search repeats them across prefill chunks."""
+    busiest rank's routed tokens over the mean's; `lead`: the tokens of the busiest attention
+    group, which paces the step's attention-side projections, default ``tokens / dp``). Each
+    distinct (tokens, batch, g, tp, imbalance, lead) is computed once: the search repeats them
+    across prefill chunks."""
     w, c = ctx.workload, ctx.counts
-    shape = np.broadcast(tokens, batch, g, tp, imbalance).shape
-    (tokens, batch, g, tp, imbalance), back = _distinct_rows(
-        *(np.broadcast_to(a, shape).ravel() for a in (tokens, batch, g, tp, imbalance)))
+    if lead is None:
+        lead = tokens * tp / g
+    shape = np.broadcast(tokens, batch, g, tp, imbalance, lead).shape
+    (tokens, batch, g, tp, imbalance, lead), back = _distinct_rows(
+        *(np.broadcast_to(a, shape).ravel() for a in (tokens, batch, g, tp, imbalance, lead)))
     dp = g / tp
     t_gemm = gemm_time(ctx, (batch / dp, w.vocab / tp, w.hidden + 0.0 * tp), **precision)
     if w.layers > c.moe_layers:
         t_gemm = t_gemm + (w.layers - c.moe_layers) \
-            * layer_gemm_time(ctx, tokens / dp, tp, g, False, attention_in=attention_in,
+            * layer_gemm_time(ctx, lead, tp, g, False, attention_in=attention_in,
                               **precision)
     if c.moe_layers:
         share = 1.0 - (1.0 - w.moe.top_k / w.moe.experts) ** tokens
         t_gemm = t_gemm + c.moe_layers \
-            * layer_gemm_time(ctx, tokens / dp, tp, g, True, share, attention_in,
-                              expert_bandwidth, imbalance, **precision)
+            * layer_gemm_time(ctx, lead, tp, g, True, share, attention_in,
+                              expert_bandwidth, imbalance, tokens / dp, **precision)
     return t_gemm[back].reshape(shape)

@@ -29,8 +29,10 @@ Offline (MLPerf *offline*: every prompt waits from the start) a step carries its
 work, ``B I / O`` tokens, or whole chunks, whichever is faster. Under Poisson arrivals (*server*,
 *interactive*, the throughput-interactivity curve) prompts are prefilled in chunks of ``C``
 tokens per engine step, a searched dimension beside the batch (the framework's token budget
-[8]): a share ``f = (B I / O) / (dp C)`` of the steps carries a chunk, the mean step is
-``t_0 + f (t_C - t_0)``, and the p99 TTFT (an M/G/1 prompt queue) and p99 TPOT (the chunk steps
+[8]): each of the ``dp`` attention groups chunks in a share ``f = (B I / O) / (dp C)`` of the
+steps, at random times, and a step runs at the pace of its busiest group [15], so a share
+``F = 1 - (1 - f)^dp`` of the steps carries a chunk, the mean step is ``t_0 + F (t_C - t_0)``,
+and the p99 TTFT (an M/G/1 prompt queue) and p99 TPOT (the chunk steps
 a request's decode shares) come from :mod:`rackforge.perf.latency`.
 Throughput per GPU is ``B / (step x g)`` output tokens/s. MLPerf *offline* is the best fitting
 candidate; *server* and *interactive* the best one whose p99 TTFT and TPOT meet the limits.
@@ -66,6 +68,10 @@ References
     step n); NVIDIA Transformer Engine issue 2053 (the same PyTorch host code on Grace and on
     a DGX H100's Xeon).
 [14] :mod:`rackforge.perf.routing` (TensorRT-LLM's measured expert-parallel imbalance).
+[15] NVIDIA TensorRT-LLM tech blog 10, ADP Balance Strategy: with attention data parallel an
+    iteration takes as long as its busiest rank, so a context phase on one rank while the
+    others decode stalls them all (DeepSeek-V3, 8 GB200, DP 8 / EP 8: 25,664 tokens/s with
+    round-robin scheduling, 34,140 when the ranks wait to run their contexts together).
 """
 
 from __future__ import annotations
@@ -383,28 +389,32 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     busiest = 1.0 if w.moe is None else \
         busiest_rank_load(g, w.moe.experts, sp.routed_load_excess.value)
 
-    def step(prefill: np.ndarray, decode: np.ndarray | None = None) -> np.ndarray:
+    def step(prefill: np.ndarray, decode: np.ndarray | None = None,
+             lead_prefill: np.ndarray | None = None) -> np.ndarray:
         """Time of one step with `decode` tokens (default `batch`) and `prefill` prompt
-        tokens [s]."""
+        tokens [s], paced by the busiest attention group [15], which holds its share of the
+        decodes and `lead_prefill` prompt tokens (default its share, ``prefill / dp``)."""
         dec = batch if decode is None else decode
-        tokens = dec + prefill
-        t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm, attention_in, expert_bw, busiest)
+        lead_pre = prefill / dp if lead_prefill is None else lead_prefill
+        tokens, lead = dec + prefill, dec / dp + lead_pre
+        t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm, attention_in, expert_bw, busiest,
+                             lead)
         kv_read = dec / dp * in_flight * kv_layer
-        a_flops = (dec * in_flight * attn_dec
-                   + prefill * c.mean_causal_context(i_len) * attn_pre) / g
+        a_flops = (dec / dp * in_flight * attn_dec
+                   + lead_pre * c.mean_causal_context(i_len) * attn_pre) / tp
         t_attn = np.maximum(a_flops / attn_rate, kv_read / bw)
         n_ar = w.layers + dense_layers
-        ar = 2.0 * (tp - 1) / tp * (tokens / dp) * w.hidden * 2.0 / link \
-            + lat * (1.0 + np.log2(tp))
+        ar = 2.0 * (tp - 1) / tp * lead * w.hidden * 2.0 / link + lat * (1.0 + np.log2(tp))
         t_comm = np.where(tp > 1, n_ar * ar, 0.0)
         if w.moe is not None:
-            a2a = busiest * (tokens / g) * w.moe.top_k * w.hidden * 3.0 * (g - 1) / g / link \
-                + 2 * lat
+            # the busiest expert rank receives, the lead group's ranks send
+            copies = np.maximum(busiest * tokens / g, lead / tp)
+            a2a = copies * w.moe.top_k * w.hidden * 3.0 * (g - 1) / g / link + 2 * lat
             t_comm = t_comm + np.where(g > 1, c.moe_layers * a2a, 0.0)
-        t_elem = elementwise_bytes(ctx, tokens, g, tp, sp, busiest) / bw
+        t_elem = elementwise_bytes(ctx, tokens, g, tp, sp, busiest, lead) / bw
         # The engine's host loop prepares the next step while the GPU runs this one [13]: the
         # step takes the longer of the two. Sequences per engine: decodes and prompts.
-        t_host = host_per_sequence * (dec + prefill / max(i_len, 1.0)) / dp
+        t_host = host_per_sequence * (dec / dp + lead_pre / max(i_len, 1.0))
         parts.update(gemm=t_gemm, attn=t_attn, comm=t_comm, elementwise=t_elem, host=t_host)
         return np.maximum(t_gemm + t_attn + t_comm + t_elem + overhead, t_host)
 
@@ -419,8 +429,14 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     chunk = np.broadcast_to(np.asarray(chunk if chunk is not None else
                                        sp.max_num_tokens.value - batch / dp, dtype=float),
                             batch.shape)
-    chunk_step = step(dp * chunk)
-    chunk_share = per_step_prefill / (dp * chunk)
+    # Each attention group prefills its own prompts, which arrive at random: a step that
+    # carries a chunk on any group runs at that group's pace [15]. A group chunks in a share
+    # f of the steps, so 1 - (1 - f)^dp of the steps carry a chunk, dp f / (1 - (1 - f)^dp)
+    # of them on average (one group's chunk sets the pace, the others' add expert work).
+    group_share = np.clip(per_step_prefill / (dp * chunk), 0.0, 1.0)
+    chunk_share = 1.0 - (1.0 - group_share) ** dp
+    chunking = dp * group_share / np.maximum(chunk_share, 1e-300)
+    chunk_step = step(chunking * chunk, lead_prefill=chunk)
     served = decode_only + chunk_share * (chunk_step - decode_only)
     memory = held + batch / dp * in_flight * kv_layer + params.reserved_bytes
     in_memory = memory <= machine.accelerator.hbm_bytes

@@ -235,3 +235,27 @@ def test_host_loop_bounds_the_step_of_a_small_model_at_large_batch(system, host_
     host = host_s * batch
     assert out["decode_step_s"][1] == pytest.approx(host[1], rel=1e-3)
     assert out["decode_step_s"][0] > 2 * host[0]
+
+
+def test_attention_groups_chunk_at_random_and_the_busiest_paces_the_step():
+    # Qwen3-30B-A3B on 8 GPUs, attention data parallel over 8 groups (tp 1): B = 256,
+    # I = O = 1,000, chunks of 512. Each group prefills 256 x 1,000 / 1,000 / 8 = 32 prompt
+    # tokens per step, so it chunks in f = 32 / 512 = 1/16 of the steps, independently of the
+    # others: 1 - (15/16)^8 of the steps carry a chunk on some group (TensorRT-LLM blog 10:
+    # an iteration lasts as long as its busiest rank).
+    ctx = _ctx("hgx-b200-8", "qwen3-30b-a3b", "fp8")
+    eight, one = np.array([8.0]), np.array([1.0])
+    out = serving_arrays(ctx, Serving(1000, 1000), eight, one, np.array([256.0]), "fp8",
+                         np.array([512.0]))
+    assert out["chunk_share"][0] == pytest.approx(1 - (15 / 16) ** 8)
+    t0, tc = out["decode_step_s"][0], out["chunk_step_s"][0]
+    assert out["served_step_s"][0] == pytest.approx(t0 + out["chunk_share"][0] * (tc - t0))
+    # A chunk step is paced by the group holding the chunk: slower than a step whose groups
+    # each hold a 64-token chunk.
+    spread = serving_arrays(ctx, Serving(1000, 1000), eight, one, np.array([256.0]), "fp8",
+                            np.array([64.0]))
+    assert tc > spread["chunk_step_s"][0]
+    # One group (dp 1) gives the single-engine mix of the chunked-prefill test above.
+    solo = serving_arrays(ctx, Serving(1000, 1000), one, one, np.array([32.0]), "fp8",
+                          np.array([512.0]))
+    assert solo["chunk_share"][0] == pytest.approx(1 / 16)

@@ -26,7 +26,9 @@ processes ``T = B + B I / O`` tokens. The step time is the sum of kernel-family 
   takes the longer of the two, so small models at large batches are bound by the host CPU.
 
 Offline (MLPerf *offline*: every prompt waits from the start) a step carries its share of prompt
-work, ``B I / O`` tokens, or whole chunks, whichever is faster. Under Poisson arrivals (*server*,
+work, ``B I / O`` tokens (with attention data parallel, paced by the busiest group: 11 % at 8
+groups as measured [15], scaled by :mod:`rackforge.perf.routing`), or whole chunks, whichever
+is faster. Under Poisson arrivals (*server*,
 *interactive*, the throughput-interactivity curve) prompts are prefilled in chunks of ``C``
 tokens per engine step, a searched dimension beside the batch (the framework's token budget
 [8]): each of the ``dp`` attention groups chunks in a share ``f = (B I / O) / (dp C)`` of the
@@ -71,7 +73,8 @@ References
 [15] NVIDIA TensorRT-LLM tech blog 10, ADP Balance Strategy: with attention data parallel an
     iteration takes as long as its busiest rank, so a context phase on one rank while the
     others decode stalls them all (DeepSeek-V3, 8 GB200, DP 8 / EP 8: 25,664 tokens/s with
-    round-robin scheduling, 34,140 when the ranks wait to run their contexts together).
+    round-robin scheduling, 34,140 when the ranks wait to run their contexts together, 37,912
+    had every iteration run at the mean rank's load).
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ from rackforge.perf.elementwise import elementwise_bytes
 from rackforge.perf.gemm import step_gemm_s
 from rackforge.perf.inference import Serving
 from rackforge.perf.latency import output_length_nodes, tpot_quantile, ttft_quantile
-from rackforge.perf.routing import busiest_rank_load
+from rackforge.perf.routing import busiest_group_step, busiest_rank_load
 
 PARAMS_FILE = Path(__file__).parent / "data" / "serving_params.yaml"
 BATCHES = np.unique(np.round(np.geomspace(1, 16384, 72)).astype(np.int64))
@@ -127,6 +130,7 @@ class ServingParams(Frozen):
     grouped_weight_bandwidth_fraction: Figure
     host_s_per_sequence: dict[str, Figure]
     routed_load_excess: Figure
+    attention_dp_step_excess: Figure
     elementwise_hidden_passes: Figure
     rope_passes: Figure
     fp4_excluded: Fp4Exclusions
@@ -420,7 +424,8 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
 
     parts: dict[str, np.ndarray] = {}
     per_step_prefill = batch * i_len / o_len
-    tau = step(per_step_prefill)
+    # Every group carries its share of prompt work: the busiest group paces the step [15].
+    tau = step(per_step_prefill) * busiest_group_step(dp, sp.attention_dp_step_excess.value)
     mean_parts = dict(parts)
     decode_only = step(np.zeros_like(batch))
     # Under Poisson arrivals (server, interactive) prompts are prefilled in chunks of `chunk`
@@ -443,7 +448,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     # Scheduler caps of the serving framework, per engine (attention group) [8].
     in_batch_cap = batch / dp <= sp.max_batch_size.value
     in_caps = in_batch_cap & (batch / dp * (1.0 + i_len / o_len) <= sp.max_num_tokens.value)
-    chunk_ok = in_batch_cap & (chunk_share < 1.0) \
+    chunk_ok = in_batch_cap & (group_share < 1.0) \
         & (batch / dp + chunk <= sp.max_num_tokens.value)
     # Disaggregated pools [9]: a decode engine steps `batch` sequences with no prompt work; a
     # prefill engine takes `batch` whole prompts per step (its logits: one token each).

@@ -9,7 +9,7 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from rackforge.perf.routing import busiest_rank_load, expected_normal_maximum
+from rackforge.perf.routing import busiest_group_step, busiest_rank_load, expected_normal_maximum
 from rackforge.perf.serving import load_serving_params
 
 EXCESS = load_serving_params().routed_load_excess.value
@@ -47,3 +47,15 @@ def test_one_rank_and_whole_experts_per_rank_bounds():
     assert loads[0] == 1.0
     assert np.all(np.diff(loads[:5]) > 0)      # more ranks, fewer experts each: worse
     assert loads[5] == loads[4]                 # no more ranks than experts
+
+
+def test_busiest_attention_group_by_hand():
+    # TensorRT-LLM blog 10: 8 groups ran 37,912 / 34,140 - 1 = 11.1 % longer than at the mean
+    # group's load. One group is balanced; 4 groups scale by Blom's z(4) / z(8), computed here
+    # with the standard library's inverse normal.
+    excess = load_serving_params().attention_dp_step_excess.value
+    assert excess == pytest.approx(37_912 / 34_140 - 1, abs=5e-4)
+    z = NormalDist().inv_cdf
+    four = excess * z(3.625 / 4.25) / z(7.625 / 8.25)
+    got = busiest_group_step(np.array([1.0, 4.0, 8.0, 4.0]), excess)
+    assert got == pytest.approx([1.0, 1.0 + four, 1.0 + excess, 1.0 + four])

@@ -178,10 +178,8 @@ def _distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 
 def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarray,
                 tp: np.ndarray, precision: dict[str, Any],
-                attention_in: dict[str, Any] | None = None,
-                expert_bandwidth: float | None = None,
-                imbalance: np.ndarray | float = 1.0,
-                lead: np.ndarray | None = None) -> np.ndarray:
+                attention_in: dict[str, Any] | None, expert_bandwidth: float | None,
+                imbalance: np.ndarray | float, lead: np.ndarray) -> np.ndarray:
     """GEMM time of one serving step on one GPU [s]: `tokens` tokens in a replica of `g` GPUs
     with attention TP `tp`, each attention group's share through every layer's projections
     (:func:`layer_gemm_time`; MoE: experts spread over the replica, those the step touches,
@@ -190,12 +188,10 @@ def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarr
     of the attention's input projections, where the checkpoint keeps them apart;
     `expert_bandwidth`: the rate the routed experts' weights stream at; `imbalance`: the
     busiest rank's routed tokens over the mean's; `lead`: the tokens of the busiest attention
-    group, which paces the step's attention-side projections, default ``tokens / dp``). Each
+    group, which paces the step's attention-side projections, ``tokens / dp`` if balanced). Each
     distinct (tokens, batch, g, tp, imbalance, lead) is computed once: the search repeats them
     across prefill chunks."""
     w, c = ctx.workload, ctx.counts
-    if lead is None:
-        lead = tokens * tp / g
     shape = np.broadcast(tokens, batch, g, tp, imbalance, lead).shape
     (tokens, batch, g, tp, imbalance, lead), back = _distinct_rows(
         *(np.broadcast_to(a, shape).ravel() for a in (tokens, batch, g, tp, imbalance, lead)))

@@ -68,8 +68,8 @@ def test_inference_h100_llama2_offline_within_25_percent():
     assert row.measured == 31306.8 and abs(row.error) <= 0.25
 
 
-@pytest.mark.xfail(strict=True, reason="issue-12 targets not met: development MAPE 23.2 %, "
-                   "worst 97 %; held-out 22.2 %, worst 145 % (see tests/data/README.md)")
+@pytest.mark.xfail(strict=True, reason="issue-12 targets not met: development MAPE 22.5 %, "
+                   "worst 97 %; held-out 21.9 %, worst 145 % (see tests/data/README.md)")
 def test_inference_targets(inference):
     # Targets on both files: MAPE <= 15 %, no row worse than 30 %.
     _, report = inference

@@ -114,7 +114,7 @@ def _inference_csv(tmp_path: Path, drop: str | None = None, **cells: str) -> Pat
     (None, {"input_tokens": "128", "output_tokens": "0"}, ("column output_tokens", "bad count")),
     (None, {"tp": "0"}, ("column tp", "bad count")),
     (None, {"tp": "3"}, ("no row could be compared", "no replica of 3 GPUs")),
-    (None, {"dp": "8"}, ("no row could be compared", "dp without tp")),
+    (None, {"tp": "", "dp": "8"}, ("no row could be compared", "dp without tp")),
 ])
 def test_validate_inference_bad_file_exit_2(tmp_path, drop, cells, needles):
     path = _inference_csv(tmp_path, drop, **cells)

@@ -14,7 +14,8 @@ import sys
 from timing import timed
 
 from rackforge.perf.api import TrainingOptions, training_context
-from rackforge.perf.serving import benchmark_for, serve
+from rackforge.perf.benchmarks import benchmark_for
+from rackforge.perf.serving import serve
 
 TARGET_S = 0.050
 CASES = (("gb200-nvl72", "deepseek-r1", "fp4", 72), ("hgx-h100-8", "llama2-70b", "fp8", 8))

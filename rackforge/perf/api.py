@@ -18,6 +18,7 @@ import numpy as np
 from rackforge.catalog import Catalog, load_catalog
 from rackforge.catalog.models import Accelerator, Dtype, System
 from rackforge.errors import InputError
+from rackforge.perf.benchmarks import Limits
 from rackforge.perf.context import Context
 from rackforge.perf.disaggregated import Disaggregated, disaggregated
 from rackforge.perf.goodput import CheckpointSpec, Goodput, Recovery, job_goodput
@@ -28,7 +29,6 @@ from rackforge.perf.regimes import is_validated
 from rackforge.perf.search import Progress, SearchSpace, search_training
 from rackforge.perf.serving import (
     PEAK_KEY,
-    Limits,
     ServingPoint,
     ServingResult,
     describe,

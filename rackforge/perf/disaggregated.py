@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rackforge.perf.benchmarks import Limits
 from rackforge.perf.context import Context
 from rackforge.perf.inference import Serving
-from rackforge.perf.serving import Limits, load_serving_params, search_serving
+from rackforge.perf.serving import load_serving_params, search_serving
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,12 @@ from rackforge.catalog import load_catalog
 from rackforge.catalog.models import Accelerator, Frozen, Source, System
 from rackforge.errors import InputError
 from rackforge.inputs import read_csv_rows, read_yaml, validate
+from rackforge.perf.benchmarks import Limits, benchmark_for
 from rackforge.perf.context import Context
 from rackforge.perf.inference import Serving
 from rackforge.perf.layout import RECOMPUTE, Execution, from_columns
 from rackforge.perf.params import Machine, load_params, machine_from_system
-from rackforge.perf.serving import Limits, benchmark_for, search_serving, serve
+from rackforge.perf.serving import search_serving, serve
 from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS, estimate_arrays
 from rackforge.perf.workload import Moe, Workload, get_workload, load_workloads
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rackforge.perf.serving import load_benchmarks
+from rackforge.perf.benchmarks import load_benchmarks
 
 LENGTHS = Path(__file__).parents[1] / "data" / "mlperf_dataset_lengths"
 FILES = {"llama2-70b": "llama2-70b-99.csv", "llama3.1-405b": "llama3-1-405b.csv",

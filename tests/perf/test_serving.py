@@ -10,17 +10,15 @@ import pytest
 
 from rackforge.errors import InputError
 from rackforge.perf.api import TrainingOptions, training_context
+from rackforge.perf.benchmarks import Limits, benchmark_for, load_benchmarks
 from rackforge.perf.context import hbm_bandwidth
 from rackforge.perf.elementwise import elementwise_bytes
 from rackforge.perf.gemm import gemm_time
 from rackforge.perf.inference import Serving
 from rackforge.perf.serving import (
-    Limits,
-    benchmark_for,
     check_precision,
     gemm_rate,
     kept_bf16,
-    load_benchmarks,
     load_serving_params,
     serve,
     serving_arrays,

@@ -1,5 +1,6 @@
-"""What a serving workload asks of the system: mean request lengths, the KV-cache format and a
-latency target. The serving model itself is :mod:`rackforge.perf.serving`."""
+"""What a serving workload asks of the system (mean request lengths, the KV-cache format and a
+latency target) and how its serving engine is set (scheduler caps, chunked prefill). The
+serving model itself is :mod:`rackforge.perf.serving`."""
 
 from __future__ import annotations
 
@@ -17,3 +18,15 @@ class Serving:
     ttft_target_s: float | None = None  # p99 latency target to the first token [s]
     input_cv: float | None = None       # coefficient of variation of the prompt length and
     output_cv: float | None = None      # of the output length; None: serving_params.yaml
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The serving engine's scheduler settings, per engine (one attention group): at most
+    `max_batch_size` requests in flight and `max_num_tokens` tokens (decodes plus prompt
+    tokens) per step; prompts prefilled in chunks beside the decodes (`chunked_prefill`), or
+    each prompt whole in one step. None: the framework's default (``serving_params.yaml``)."""
+
+    max_batch_size: int | None = None
+    max_num_tokens: int | None = None
+    chunked_prefill: bool = True

@@ -35,7 +35,10 @@ tokens per engine step, a searched dimension beside the batch (the framework's t
 steps, at random times, and a step runs at the pace of its busiest group [15], so a share
 ``F = 1 - (1 - f)^dp`` of the steps carries a chunk, the mean step is ``t_0 + F (t_C - t_0)``,
 and the p99 TTFT (an M/G/1 prompt queue) and p99 TPOT (the chunk steps
-a request's decode shares) come from :mod:`rackforge.perf.latency`.
+a request's decode shares) come from :mod:`rackforge.perf.latency`. The engine's settings
+(:class:`rackforge.perf.inference.Engine`: requests and tokens per step, chunked prefill or
+not) bound the candidates [8]; an engine without chunked prefill admits every waiting prompt
+whole at the next step, so its chunk is the prompts of a Poisson count given at least one [16].
 Throughput per GPU is ``B / (step x g)`` output tokens/s. MLPerf *offline* is the best fitting
 candidate; *server* and *interactive* the best one whose p99 TTFT and TPOT meet the limits.
 
@@ -70,6 +73,9 @@ References
     step n); NVIDIA Transformer Engine issue 2053 (the same PyTorch host code on Grace and on
     a DGX H100's Xeon).
 [14] :mod:`rackforge.perf.routing` (TensorRT-LLM's measured expert-parallel imbalance).
+[16] Ross, Introduction to Probability Models, 12th ed., 2019, Sec. 2.2.4 and 5.3 (Poisson
+    arrivals in an interval; the mean of a Poisson count given that it is positive,
+    ``m / (1 - exp(-m))``).
 [15] NVIDIA TensorRT-LLM tech blog 10, ADP Balance Strategy: with attention data parallel an
     iteration takes as long as its busiest rank, so a context phase on one rank while the
     others decode stalls them all (DeepSeek-V3, 8 GB200, DP 8 / EP 8: 25,664 tokens/s with
@@ -93,7 +99,7 @@ from rackforge.perf.benchmarks import Limits
 from rackforge.perf.context import Context, hbm_bandwidth
 from rackforge.perf.elementwise import elementwise_bytes
 from rackforge.perf.gemm import step_gemm_s
-from rackforge.perf.inference import Serving
+from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.latency import output_length_nodes, tpot_quantile, ttft_quantile
 from rackforge.perf.routing import busiest_group_step, busiest_rank_load
 
@@ -282,18 +288,26 @@ def output_cv(srv: Serving, sp: ServingParams) -> float:
     return srv.output_cv if srv.output_cv is not None else sp.output_length_cv.value
 
 
+def engine_caps(engine: Engine, sp: ServingParams) -> tuple[float, float]:
+    """Requests in flight and tokens per step one engine admits: the engine's own settings,
+    else the framework defaults of ``serving_params.yaml`` [8]."""
+    return (float(engine.max_batch_size or sp.max_batch_size.value),
+            float(engine.max_num_tokens or sp.max_num_tokens.value))
+
+
 def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
-                   batch: np.ndarray, dtype: str, chunk: np.ndarray | None = None
-                   ) -> dict[str, np.ndarray]:
+                   batch: np.ndarray, dtype: str, chunk: np.ndarray | None = None,
+                   engine: Engine = Engine()) -> dict[str, np.ndarray]:
     """Step times, throughput and memory of every (g, tp, batch, chunk) candidate at once:
     ``step_s`` / ``tokens_per_s_per_gpu`` in steady state with every step carrying its share of
     prompt work (offline), ``served_*`` with prompts arriving at random and prefilled `chunk`
     tokens per engine step (default: as many as the token cap leaves); tail latencies of the
-    latter come from :func:`tail_latencies`.
+    latter come from :func:`tail_latencies`. The `engine`'s caps bound each engine [8].
 
     Units: seconds, bytes, output tokens/s per GPU. The arrays broadcast together.
     """
     sp, w, c, params = load_serving_params(), ctx.workload, ctx.counts, ctx.params
+    max_batch, max_tokens = engine_caps(engine, sp)
     g, tp, batch = (np.asarray(a, dtype=float) for a in (g, tp, batch))
     i_len, o_len = float(srv.input_tokens), float(srv.output_tokens)
     sizes, bw = _model_sizes(ctx), hbm_bandwidth(ctx)
@@ -367,7 +381,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     # tokens per engine step [1], [8]: a share f = prompt tokens per step / (dp x chunk) of the
     # steps carries a chunk; the mean step interpolates between the two kinds of step.
     chunk = np.broadcast_to(np.asarray(chunk if chunk is not None else
-                                       sp.max_num_tokens.value - batch / dp, dtype=float),
+                                       max_tokens - batch / dp, dtype=float),
                             batch.shape)
     # Each attention group prefills its own prompts, which arrive at random: a step that
     # carries a chunk on any group runs at that group's pace [15]. A group chunks in a share
@@ -381,16 +395,15 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     memory = held + batch / dp * in_flight * kv_layer + params.reserved_bytes
     in_memory = memory <= machine.accelerator.hbm_bytes
     # Scheduler caps of the serving framework, per engine (attention group) [8].
-    in_batch_cap = batch / dp <= sp.max_batch_size.value
-    in_caps = in_batch_cap & (batch / dp * (1.0 + i_len / o_len) <= sp.max_num_tokens.value)
-    chunk_ok = in_batch_cap & (group_share < 1.0) \
-        & (batch / dp + chunk <= sp.max_num_tokens.value)
+    in_batch_cap = batch / dp <= max_batch
+    in_caps = in_batch_cap & (batch / dp * (1.0 + i_len / o_len) <= max_tokens)
+    chunk_ok = in_batch_cap & (group_share < 1.0) & (batch / dp + chunk <= max_tokens)
     # Disaggregated pools [9]: a decode engine steps `batch` sequences with no prompt work; a
     # prefill engine takes `batch` whole prompts per step (its logits: one token each).
     prefill_only = step(batch * i_len, np.zeros_like(batch))
     prefill_fits = (held + batch / dp * prompt * kv_layer + params.reserved_bytes
                     <= machine.accelerator.hbm_bytes) \
-        & (batch / dp * i_len <= sp.max_num_tokens.value)
+        & (batch / dp * i_len <= max_tokens)
     return {"step_s": tau, "decode_step_s": decode_only, "prefill_step_s": prefill_only,
             "chunk_step_s": chunk_step, "chunk_share": chunk_share, "served_step_s": served,
             "chunk_tokens": chunk, "prefill_fits": prefill_fits,
@@ -445,21 +458,28 @@ def _point(out: dict[str, np.ndarray], i: int, ttft_s: float, tpot_s: float,
                         float(out["memory_bytes"][i]))
 
 
-def search_serving(ctx: Context, srv: Serving, n_gpus: int,
-                   dtype: str | None = None) -> dict[str, np.ndarray]:
+def search_serving(ctx: Context, srv: Serving, n_gpus: int, dtype: str | None = None,
+                   engine: Engine = Engine()) -> dict[str, np.ndarray]:
     """Every (replica, attention TP, batch, prefill chunk) candidate for `n_gpus` GPUs,
-    evaluated at once. Chunks: the powers of two of ``CHUNKS`` and the most the token cap
-    leaves beside the batch."""
+    evaluated at once. Chunks: the powers of two of ``CHUNKS`` and the most the `engine`'s
+    token cap leaves beside the batch. Without chunked prefill the engine admits every
+    waiting prompt whole at the next step: with ``m = B / (dp O)`` Poisson arrivals per step
+    and group, a step that carries prompts carries ``m / (1 - exp(-m))`` of them on average
+    (a Poisson count given at least one [16]), so the chunk is that many mean prompts and a
+    share ``1 - exp(-m)`` of the steps carries one."""
     dtype = dtype or ctx.execution.dtype
     check_precision(ctx, dtype)
     g_lay, t_lay = layouts(ctx, n_gpus)
-    per_layout = BATCHES.size * (CHUNKS.size + 1)
-    pick = np.repeat(np.arange(g_lay.size), per_layout)
+    chunks = np.append(CHUNKS, np.inf) if engine.chunked_prefill else np.array([np.inf])
+    pick = np.repeat(np.arange(g_lay.size), BATCHES.size * chunks.size)
     g, tp = g_lay[pick], t_lay[pick]
-    batch = np.tile(np.repeat(BATCHES, CHUNKS.size + 1), g_lay.size)
-    cap = load_serving_params().max_num_tokens.value - batch / (g / tp)
-    chunk = np.minimum(np.tile(np.append(CHUNKS, np.inf), g_lay.size * BATCHES.size), cap)
-    out = serving_arrays(ctx, srv, g, tp, batch, dtype, np.maximum(chunk, 1.0))
+    batch = np.tile(np.repeat(BATCHES, chunks.size), g_lay.size)
+    cap = engine_caps(engine, load_serving_params())[1] - batch / (g / tp)
+    chunk = np.minimum(np.tile(chunks, g_lay.size * BATCHES.size), cap)
+    if not engine.chunked_prefill:
+        arriving = batch / (g / tp) / float(srv.output_tokens)
+        chunk = float(srv.input_tokens) * arriving / -np.expm1(-arriving)
+    out = serving_arrays(ctx, srv, g, tp, batch, dtype, np.maximum(chunk, 1.0), engine)
     ep = g if ctx.workload.moe is not None else np.ones_like(g)
     out.update(g=g, tp=tp, ep=ep, batch=batch)
     return out
@@ -469,16 +489,16 @@ _BLOCK = 32     # candidates whose tail latencies are solved at once (then 4x as
 
 
 def serve(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None = None,
-          dtype: str | None = None, searched: dict[str, np.ndarray] | None = None
-          ) -> ServingResult:
+          dtype: str | None = None, searched: dict[str, np.ndarray] | None = None,
+          engine: Engine = Engine()) -> ServingResult:
     """Best output tokens/s per GPU of `srv` on `n_gpus` GPUs whose p99 TTFT and TPOT under
     Poisson arrivals meet `limits`; with no limit (the offline scenario) the best throughput of
     steps that carry their share of prompt work or whole chunks, whichever is faster. The
     throughput-interactivity curve is that of Poisson arrivals. `searched`: the
-    :func:`search_serving` arrays of the same case, when already computed."""
+    :func:`search_serving` arrays of the same case (and `engine`), when already computed."""
     limits = limits or Limits()
     dtype = dtype or ctx.execution.dtype
-    out = searched if searched is not None else search_serving(ctx, srv, n_gpus, dtype)
+    out = searched if searched is not None else search_serving(ctx, srv, n_gpus, dtype, engine)
     served_ok = out["served_fits"]
     best = None
     if limits.ttft_s is None and limits.tpot_s is None:

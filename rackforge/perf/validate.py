@@ -24,7 +24,7 @@ from rackforge.errors import InputError
 from rackforge.inputs import read_csv_rows, read_yaml, validate
 from rackforge.perf.benchmarks import Limits, benchmark_for
 from rackforge.perf.context import Context
-from rackforge.perf.inference import Serving
+from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.layout import RECOMPUTE, Execution, from_columns
 from rackforge.perf.params import Machine, load_params, machine_from_system
 from rackforge.perf.serving import search_serving, serve
@@ -239,13 +239,14 @@ def predict_training_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
 # positive measurements. Blank cells are allowed here (see _check_row); bad cells are input errors.
 COUNTS = ("n_gpus", "scaleup_domain", "layers", "hidden", "ffn_hidden", "heads", "kv_heads",
           "seq_len", "vocab", "experts", "top_k", "moe_ffn_hidden", "tp", "pp", "dp", "cp", "ep",
-          "vp", "global_batch", "microbatch", "input_tokens", "output_tokens")
+          "vp", "global_batch", "microbatch", "input_tokens", "output_tokens", "max_batch_size",
+          "max_num_tokens")
 ZERO_OK = ("shared_experts", "dense_layers")
 AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s", "ttft_limit_s",
            "tpot_limit_s")
 CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no"),
            "zero_stage": ("0", "1", "3"), "moe_dispatcher": MOE_DISPATCHERS,
-           "cuda_graphs": CUDA_GRAPHS}
+           "cuda_graphs": CUDA_GRAPHS, "chunked_prefill": ("true", "false")}
 
 
 def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
@@ -369,6 +370,13 @@ def _row_replica(row: dict[str, str]) -> tuple[int, int] | None:
     return None if tp is None else (tp * (dp or 1), tp)
 
 
+def _row_engine(row: dict[str, str]) -> Engine:
+    """The engine settings the row's run used, where its columns say (``max_batch_size``,
+    ``max_num_tokens`` per engine, ``chunked_prefill`` true / false); blank: the defaults."""
+    return Engine(_int(row, "max_batch_size"), _int(row, "max_num_tokens"),
+                  (row.get("chunked_prefill") or "true").strip() == "true")
+
+
 def _row_limits(row: dict[str, str], scenario: str) -> Limits:
     """The row's p99 TTFT / TPOT limits [s]: its own columns, else the benchmark's."""
     if scenario == "offline":
@@ -399,14 +407,15 @@ def predict_inference_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
     ctx = Context(get_workload(model, where="model"), _row_system_machine(row),
                   Execution(dtype=dtype), load_params())
     srv, replica = _row_serving(row), _row_replica(row)
-    searched = search_serving(ctx, srv, n_gpus, dtype)
+    engine = _row_engine(row)
+    searched = search_serving(ctx, srv, n_gpus, dtype, engine)
     if replica is not None:
         run = (searched["g"] == replica[0]) & (searched["tp"] == replica[1])
         if not run.any():
             raise InputError(f"the serving model has no replica of {replica[0]} GPUs with "
                              f"attention TP {replica[1]} on {n_gpus} GPUs", None, row["case"])
         searched = searched | {key: searched[key] & run for key in ("fits", "served_fits")}
-    res = serve(ctx, srv, n_gpus, _row_limits(row, scenario), dtype, searched)
+    res = serve(ctx, srv, n_gpus, _row_limits(row, scenario), dtype, searched, engine)
     if res.best is None:
         raise InputError(res.shortfall() or "no layout", None, row["case"])
     best = res.best

@@ -14,12 +14,14 @@ from rackforge.perf.benchmarks import Limits, benchmark_for, load_benchmarks
 from rackforge.perf.context import hbm_bandwidth
 from rackforge.perf.elementwise import elementwise_bytes
 from rackforge.perf.gemm import gemm_time
-from rackforge.perf.inference import Serving
+from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.serving import (
+    BATCHES,
     check_precision,
     gemm_rate,
     kept_bf16,
     load_serving_params,
+    search_serving,
     serve,
     serving_arrays,
     tail_latencies,
@@ -257,3 +259,32 @@ def test_attention_groups_chunk_at_random_and_the_busiest_paces_the_step():
     solo = serving_arrays(ctx, Serving(1000, 1000), one, one, np.array([32.0]), "fp8",
                           np.array([512.0]))
     assert solo["chunk_share"][0] == pytest.approx(1 / 16)
+
+
+def test_unchunked_engine_admits_every_waiting_prompt_whole():
+    # Llama 2 70B on one H100, no chunked prefill, a batch equal to the output length: one
+    # arrival per step on average (m = B / O = 1, Poisson). A step that carries prompts carries
+    # E[N | N >= 1] = m / (1 - e^-m) = e / (e - 1) = 1.58198 of them, and a share
+    # P(N >= 1) = 1 - 1/e = 0.63212 of the steps carries some.
+    ctx = _ctx("hgx-h100-8", "llama2-70b")
+    out_len = float(BATCHES[30])
+    srv = Serving(500, out_len)
+    out = search_serving(ctx, srv, 1, "fp8", Engine(chunked_prefill=False))
+    one = np.flatnonzero(out["batch"] == BATCHES[30])
+    assert one.size == 1
+    assert out["chunk_tokens"][one[0]] == pytest.approx(500 * 1.58198, rel=1e-5)
+    assert out["chunk_share"][one[0]] == pytest.approx(0.63212, rel=1e-5)
+
+
+def test_engine_caps_bound_the_batch_and_the_step_tokens():
+    # An engine admitting 64 requests and 1,024 tokens per step: no fitting candidate has more
+    # in flight per engine, and a chunk step's decodes plus chunk stay within the budget.
+    ctx = _ctx("hgx-h100-8", "llama2-70b")
+    srv = benchmark_for("llama2-70b").serving()
+    out = search_serving(ctx, srv, 8, "fp8", Engine(max_batch_size=64, max_num_tokens=1024))
+    per_engine = out["batch"] / (out["g"] // out["tp"])
+    ok = out["served_fits"]
+    assert ok.any() and per_engine[ok].max() <= 64
+    assert (per_engine[ok] + out["chunk_tokens"][ok]).max() <= 1024
+    default = search_serving(ctx, srv, 8, "fp8")
+    assert (default["batch"][default["served_fits"]]).max() > 64

@@ -36,7 +36,7 @@ from rackforge.perf.api import (
     evaluate_inference,
     evaluate_training,
 )
-from rackforge.perf.inference import Serving
+from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.spec import user_workloads
 from rackforge.perf.validate import Report, validate_inference, validate_training
 from rackforge.perf.workload import Workload, get_workload
@@ -58,13 +58,17 @@ ScenarioOpt = Annotated[Path | None, typer.Option("--scenario", help="Scenario f
 ServeOpt = Annotated[str | None, typer.Option(
     "--serve", help="Also estimate serving: PROMPT:OUTPUT tokens per request, optionally "
     ":TPOT_MS latency target, e.g. 1000:200:50 (fp8 weights and KV cache).")]
+EngineOpt = Annotated[str | None, typer.Option(
+    "--engine", help="Serving engine for --serve: MAX_BATCH:MAX_TOKENS requests in flight and "
+    "tokens per step, per engine, optionally :whole to prefill each prompt whole (no chunked "
+    "prefill), e.g. 512:3456:whole (default 2048:8192, chunked).", show_default=False)]
 CsvArg = Annotated[Path, typer.Argument(help="Measurement CSV file.", show_default=False)]
 
 
 @app.command()
 def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = None,
              tokens: TokensOpt = None, top: TopOpt = None, dtype: DtypeOpt = "bf16",
-             scenario: ScenarioOpt = None, serve: ServeOpt = None,
+             scenario: ScenarioOpt = None, serve: ServeOpt = None, engine: EngineOpt = None,
              json: JsonFlag = False, no_cache: NoCacheFlag = False,
              cache_dir: CacheDirOption = DEFAULT_FOLDER, explain: ExplainFlag = False) -> None:
     """Search every parallel layout of a model on a system and print the fastest ones.
@@ -74,7 +78,7 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
     scenario runs the evaluate stage, with the cluster it reads when fabric_from_cluster is on.
     """
     _check_options(top, tokens, dtype)
-    serving = _serving(serve)
+    serving, engine_settings = _serving(serve), _engine(engine, serve)
     if scenario is not None:
         results, catalog, extra = _scenario_results(
             scenario, top, json, StageOptions.of(no_cache, cache_dir, explain))
@@ -87,7 +91,8 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
         options = TrainingOptions(dtype=dtype, tokens=tokens, top=top or 5)
         results, catalog, extra = [_search(system, model, gpus, options, show=not json)], None, {}
     served = [evaluate_inference(r.system, get_workload(r.workload, extra), r.n_gpus, serving,
-                                 catalog=catalog) for r in results] if serving else []
+                                 catalog=catalog, engine=engine_settings)
+              for r in results] if serving else []
     if json:
         print_json([_as_dict(r) | ({"inference": s.to_dict()} if served else {})
                     for r, s in zip(results, served or [None] * len(results), strict=True)])
@@ -134,6 +139,27 @@ def _serving(text: str | None) -> Serving | None:
                          "PROMPT:OUTPUT or PROMPT:OUTPUT:TPOT_MS, positive numbers") from None
     target = parts[2] / 1e3 if len(parts) == 3 else None
     return Serving(parts[0], parts[1], 1.0, target)
+
+
+def _engine(text: str | None, serve: str | None) -> Engine:
+    """The --engine settings (default: the framework's, ``serving_params.yaml``)."""
+    if text is None:
+        return Engine()
+    if serve is None:
+        raise InputError("--engine needs --serve", None, "--engine", text,
+                         "--serve PROMPT:OUTPUT[:TPOT_MS] beside it")
+    parts = text.split(":")
+    try:
+        if len(parts) not in (2, 3) or parts[2:] not in ([], ["whole"]):
+            raise ValueError
+        batch, tokens = (int(p) for p in parts[:2])
+        if min(batch, tokens) < 1:
+            raise ValueError
+    except ValueError:
+        raise InputError("bad --engine value", None, "--engine", text,
+                         "MAX_BATCH:MAX_TOKENS or MAX_BATCH:MAX_TOKENS:whole, whole numbers "
+                         ">= 1") from None
+    return Engine(batch, tokens, chunked_prefill=len(parts) == 2)
 
 
 def _serving_line(e: InferenceEvaluation) -> str:

@@ -22,7 +22,7 @@ from rackforge.perf.benchmarks import Limits
 from rackforge.perf.context import Context
 from rackforge.perf.disaggregated import Disaggregated, disaggregated
 from rackforge.perf.goodput import CheckpointSpec, Goodput, Recovery, job_goodput
-from rackforge.perf.inference import Serving
+from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.layout import Execution, Layouts
 from rackforge.perf.params import load_params, machine_from_system
 from rackforge.perf.regimes import is_validated
@@ -249,16 +249,18 @@ class InferenceEvaluation:
 
 def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: int,
                        serving: Serving, dtype: str = "fp8",
-                       catalog: Catalog | None = None) -> InferenceEvaluation:
+                       catalog: Catalog | None = None,
+                       engine: Engine = Engine()) -> InferenceEvaluation:
     """Highest output tokens/s per GPU whose p99 TPOT and TTFT meet ``serving``'s targets (a
     target no layout meets is an answer: ``best`` is None and ``result.shortfall()`` says
-    what the fastest layout reaches), with the throughput-interactivity curve. A precision the
+    what the fastest layout reaches), with the throughput-interactivity curve, for an engine
+    set as `engine` (caps per engine, chunked prefill or whole prompts). A precision the
     accelerator lacks is an InputError."""
     check_gpus(n_gpus)
     options = TrainingOptions(dtype=PEAK_KEY.get(dtype, dtype))     # nvfp4 / mxfp4: fp4 cores
     ctx = training_context(system, workload, options, catalog)
     limits = Limits(serving.ttft_target_s, serving.tpot_target_s)
-    searched = search_serving(ctx, serving, n_gpus, dtype)      # one search, both answers
+    searched = search_serving(ctx, serving, n_gpus, dtype, engine)  # one search, both answers
     return InferenceEvaluation(get_system(system, catalog).id, ctx.workload.id, n_gpus,
-                               serve(ctx, serving, n_gpus, limits, dtype, searched),
+                               serve(ctx, serving, n_gpus, limits, dtype, searched, engine),
                                disaggregated(ctx, serving, n_gpus, limits, dtype, searched))

@@ -70,6 +70,22 @@ def test_evaluate_with_serving_and_bad_serve_value():
         assert bad.exit_code == 2 and "--serve" in bad.output
 
 
+def test_evaluate_serving_with_an_engine_setting_and_bad_engine_values():
+    # An engine admitting 32 requests and 4,096 tokens per step, prompts whole: the best point
+    # holds at most 32 sequences per engine and its chunk is whole prompts (at least one).
+    args = ["evaluate", "--system", "hgx-h200-8", "--model", "llama3-8b", "--gpus", "8",
+            "--top", "1", "--serve", "2000:500"]
+    res = runner.invoke(app, [*args, "--engine", "32:4096:whole", "--json"])
+    assert res.exit_code == 0, res.output
+    best = json.loads(res.stdout)[0]["inference"]["best"]
+    assert best["batch"] / best["layout"]["dp"] <= 32 and best["layout"]["chunk_tokens"] >= 2000
+    free = json.loads(runner.invoke(app, [*args, "--json"]).stdout)[0]["inference"]["best"]
+    assert free["batch"] > 32
+    for value in ("32", "32:0", "32:4096:chunked", "x:4096"):
+        _one_line_error(runner.invoke(app, [*args, "--engine", value]), "--engine")
+    _one_line_error(runner.invoke(app, [*args[:-2], "--engine", "32:4096"]), "needs --serve")
+
+
 def test_a_tpot_no_layout_meets_is_an_answer():
     """Issue 12: exit 0 and say what the fastest layout reaches."""
     res = runner.invoke(app, ["evaluate", "--system", "hgx-h100-8", "--model", "llama3-8b",

@@ -76,6 +76,10 @@ References
 [16] Ross, Introduction to Probability Models, 12th ed., 2019, Sec. 2.2.4 and 5.3 (Poisson
     arrivals in an interval; the mean of a Poisson count given that it is positive,
     ``m / (1 - exp(-m))``).
+[17] NVIDIA Model Optimizer, ``modelopt.torch.quantization.auto_quantize``: per-layer formats
+    searched under an ``effective_bits`` constraint, counted over the weights (cost model
+    "weight", the default); NVIDIA's MLPerf Mixtral checkpoints choose between FP8 and none
+    (16 bits) at 8.75 effective bits (closed/NVIDIA/code/mixtral-8x7b/modelopt, v5.1).
 [15] NVIDIA TensorRT-LLM tech blog 10, ADP Balance Strategy: with attention data parallel an
     iteration takes as long as its busiest rank, so a context phase on one rank while the
     others decode stalls them all (DeepSeek-V3, 8 GB200, DP 8 / EP 8: 25,664 tokens/s with
@@ -278,6 +282,18 @@ def kept_bf16(ctx: Context, dtype: str, sp: ServingParams) -> tuple[dict[str, An
     return {"dtype": "bf16", "rate": gemm_rate(ctx, "bf16", sp), "operand_bytes": 2.0}, extra
 
 
+def mixed_checkpoint(ctx: Context, gemm: dict[str, Any], share: float, sp: ServingParams
+                     ) -> tuple[float, dict[str, Any]]:
+    """Bytes per weight and GEMM precision of a checkpoint that keeps `share` of its weights
+    (by count) in 16 bits and the rest in `gemm`'s format (ModelOpt's auto_quantize at an
+    effective-bits budget [17]): the bytes blend by count and the rate harmonically, as if the
+    16-bit layers were spread evenly over the step's GEMM work (which layers the search keeps
+    is not published)."""
+    rate = 1.0 / ((1.0 - share) / gemm["rate"] + share / gemm_rate(ctx, "bf16", sp))
+    w_elem = (1.0 - share) * gemm["operand_bytes"] + share * weight_bytes_per_element("bf16", sp)
+    return w_elem, gemm | {"rate": rate, "operand_bytes": w_elem}
+
+
 def input_cv(srv: Serving, sp: ServingParams) -> float:
     """Coefficient of variation of the prompt length: the workload's, else the default."""
     return srv.input_cv if srv.input_cv is not None else sp.prompt_length_cv.value
@@ -314,6 +330,8 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     w_elem = weight_bytes_per_element(dtype, sp)
     gemm = {"dtype": check_precision(ctx, dtype), "rate": gemm_rate(ctx, dtype, sp),
             "operand_bytes": w_elem}
+    if srv.kept_16bit_share:
+        w_elem, gemm = mixed_checkpoint(ctx, gemm, srv.kept_16bit_share, sp)
     attention_in, bf16_extra = kept_bf16(ctx, dtype, sp)
     kv_elem = sp.kv_bytes_per_element.value if PEAK_KEY[dtype] in ("fp8", "fp4") else 2.0
     dp = g / tp

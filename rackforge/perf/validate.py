@@ -10,7 +10,7 @@ returned as skipped with the reason.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -243,7 +243,7 @@ COUNTS = ("n_gpus", "scaleup_domain", "layers", "hidden", "ffn_hidden", "heads",
           "max_num_tokens")
 ZERO_OK = ("shared_experts", "dense_layers")
 AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s", "ttft_limit_s",
-           "tpot_limit_s")
+           "tpot_limit_s", "effective_bits")
 CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no"),
            "zero_stage": ("0", "1", "3"), "moe_dispatcher": MOE_DISPATCHERS,
            "cuda_graphs": CUDA_GRAPHS, "chunked_prefill": ("true", "false")}
@@ -355,8 +355,24 @@ def _row_serving(row: dict[str, str]) -> Serving:
     lengths and spreads of the MLPerf benchmark of its model."""
     i_len, o_len = _int(row, "input_tokens"), _int(row, "output_tokens")
     if i_len is None or o_len is None:      # check_cells has made sure both or neither
-        return serving_for(row["model"].strip())
-    return Serving(float(i_len), float(o_len), input_cv=0.0, output_cv=0.0)
+        srv = serving_for(row["model"].strip())
+    else:
+        srv = Serving(float(i_len), float(o_len), input_cv=0.0, output_cv=0.0)
+    return replace(srv, kept_16bit_share=_kept_16bit_share(row))
+
+
+def _kept_16bit_share(row: dict[str, str]) -> float:
+    """Share of an FP8 checkpoint's weights kept in 16 bits, from the row's
+    ``effective_bits`` (mean bits per weight of an FP8 / 16-bit mix: 8 (1 - x) + 16 x)."""
+    text = (row.get("effective_bits") or "").strip()
+    if not text:
+        return 0.0
+    bits = float(text)
+    if row["precision"].strip() != "fp8" or not 8.0 <= bits <= 16.0:
+        raise InputError("effective_bits describes an FP8 / 16-bit mix", None, row["case"],
+                         text, "8 to 16 with precision fp8 (a mix of three formats is not "
+                         "determined by its mean)")
+    return (bits - 8.0) / 8.0
 
 
 def _row_replica(row: dict[str, str]) -> tuple[int, int] | None:

@@ -134,6 +134,8 @@ def _inference_csv(tmp_path: Path, drop: str | None = None, **cells: str) -> Pat
     (None, {"chunked_prefill": "maybe"}, ("column chunked_prefill", "value not allowed")),
     (None, {"max_num_tokens": "0"}, ("column max_num_tokens", "bad count")),
     (None, {"max_batch_size": "2.5"}, ("column max_batch_size", "bad count")),
+    (None, {"effective_bits": "20"}, ("no row could be compared", "effective_bits describes")),
+    (None, {"effective_bits": "x"}, ("column effective_bits", "bad measurement")),
 ])
 def test_validate_inference_bad_file_exit_2(tmp_path, drop, cells, needles):
     path = _inference_csv(tmp_path, drop, **cells)

@@ -4,6 +4,7 @@ datasheet figures and the parameter files, or from properties any serving system
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -288,3 +289,20 @@ def test_engine_caps_bound_the_batch_and_the_step_tokens():
     assert (per_engine[ok] + out["chunk_tokens"][ok]).max() <= 1024
     default = search_serving(ctx, srv, 8, "fp8")
     assert (default["batch"][default["served_fits"]]).max() > 64
+
+
+def test_mixed_fp8_checkpoint_blends_the_fp8_and_bf16_steps():
+    # A checkpoint keeping 3/32 of its weights in 16 bits (ModelOpt effective bits 8.75):
+    # weights held blend by count, 1 - x + 2 x bytes each; at a compute-bound batch the GEMM
+    # time is close to (1 - x) of the all-FP8 step's plus x of the all-BF16 step's (each layer
+    # family split in the same proportion), computed here by two independent runs.
+    ctx = _ctx("hgx-h100-8", "llama2-70b")
+    share, args = 3.0 / 32.0, (np.array([1]), np.array([1]), np.array([512]))
+    srv = benchmark_for("llama2-70b").serving()
+    fp8, bf16 = (serving_arrays(ctx, srv, *args, dtype) for dtype in ("fp8", "bf16"))
+    mixed = serving_arrays(ctx, replace(srv, kept_16bit_share=share), *args, "fp8")
+    assert mixed["weight_bytes"][0] == pytest.approx(
+        (1 - share) * fp8["weight_bytes"][0] + share * bf16["weight_bytes"][0], rel=1e-9)
+    blend = (1 - share) * fp8["gemm_s"][0] + share * bf16["gemm_s"][0]
+    assert fp8["gemm_s"][0] < mixed["gemm_s"][0] < bf16["gemm_s"][0]
+    assert mixed["gemm_s"][0] == pytest.approx(blend, rel=0.03)

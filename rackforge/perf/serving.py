@@ -73,6 +73,11 @@ References
     step n); NVIDIA Transformer Engine issue 2053 (the same PyTorch host code on Grace and on
     a DGX H100's Xeon).
 [14] :mod:`rackforge.perf.routing` (TensorRT-LLM's measured expert-parallel imbalance).
+[15] NVIDIA TensorRT-LLM tech blog 10, ADP Balance Strategy: with attention data parallel an
+    iteration takes as long as its busiest rank, so a context phase on one rank while the
+    others decode stalls them all (DeepSeek-V3, 8 GB200, DP 8 / EP 8: 25,664 tokens/s with
+    round-robin scheduling, 34,140 when the ranks wait to run their contexts together, 37,912
+    had every iteration run at the mean rank's load).
 [16] Ross, Introduction to Probability Models, 12th ed., 2019, Sec. 2.2.4 and 5.3 (Poisson
     arrivals in an interval; the mean of a Poisson count given that it is positive,
     ``m / (1 - exp(-m))``).
@@ -80,11 +85,6 @@ References
     searched under an ``effective_bits`` constraint, counted over the weights (cost model
     "weight", the default); NVIDIA's MLPerf Mixtral checkpoints choose between FP8 and none
     (16 bits) at 8.75 effective bits (closed/NVIDIA/code/mixtral-8x7b/modelopt, v5.1).
-[15] NVIDIA TensorRT-LLM tech blog 10, ADP Balance Strategy: with attention data parallel an
-    iteration takes as long as its busiest rank, so a context phase on one rank while the
-    others decode stalls them all (DeepSeek-V3, 8 GB200, DP 8 / EP 8: 25,664 tokens/s with
-    round-robin scheduling, 34,140 when the ranks wait to run their contexts together, 37,912
-    had every iteration run at the mean rank's load).
 """
 
 from __future__ import annotations
@@ -488,13 +488,14 @@ def search_serving(ctx: Context, srv: Serving, n_gpus: int, dtype: str | None = 
     dtype = dtype or ctx.execution.dtype
     check_precision(ctx, dtype)
     g_lay, t_lay = layouts(ctx, n_gpus)
-    chunks = np.append(CHUNKS, np.inf) if engine.chunked_prefill else np.array([np.inf])
+    chunks = np.append(CHUNKS, np.inf) if engine.chunked_prefill else np.ones(1)
     pick = np.repeat(np.arange(g_lay.size), BATCHES.size * chunks.size)
     g, tp = g_lay[pick], t_lay[pick]
     batch = np.tile(np.repeat(BATCHES, chunks.size), g_lay.size)
-    cap = engine_caps(engine, load_serving_params())[1] - batch / (g / tp)
-    chunk = np.minimum(np.tile(chunks, g_lay.size * BATCHES.size), cap)
-    if not engine.chunked_prefill:
+    if engine.chunked_prefill:
+        cap = engine_caps(engine, load_serving_params())[1] - batch / (g / tp)
+        chunk = np.minimum(np.tile(chunks, g_lay.size * BATCHES.size), cap)
+    else:
         arriving = batch / (g / tp) / float(srv.output_tokens)
         chunk = float(srv.input_tokens) * arriving / -np.expm1(-arriving)
     out = serving_arrays(ctx, srv, g, tp, batch, dtype, np.maximum(chunk, 1.0), engine)

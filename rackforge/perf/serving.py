@@ -179,13 +179,15 @@ class ServingResult:
     fitting: int
     dtype: str
     limits: Limits = field(default_factory=Limits)
+    in_memory: int = 0                      # candidates whose weights and KV cache fit
 
     def shortfall(self) -> str | None:
         """Why no layout meets the limits, in one line; None when one does."""
         if self.best is not None:
             return None
         if not self.fitting:
-            return "no layout fits the GPU memory"
+            return "no layout fits the engine's requests and tokens per step" if self.in_memory \
+                else "no layout fits the GPU memory"
         lim = self.limits
         parts = []
         if lim.tpot_s is not None and self.fastest_tpot_s > lim.tpot_s:
@@ -432,7 +434,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
             # per engine: requests per second, and seconds of chunk lane per prompt token
             "arrivals_per_s": batch / (dp * o_len * served),
             "prefill_s_per_token": chunk_step / chunk,
-            "memory_bytes": memory, "fits": in_memory & in_caps,
+            "memory_bytes": memory, "in_memory": in_memory, "fits": in_memory & in_caps,
             "served_fits": in_memory & chunk_ok,
             "weight_bytes": held,
             **{f"{k}_s": v for k, v in mean_parts.items()}}
@@ -553,7 +555,8 @@ def serve(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None = None,
     fastest_tpot = float(tpot.min()) if front.size else 0.0
     fastest_ttft = float(ttft.min()) if front.size else 0.0
     return ServingResult(best, curve, fastest_tpot, fastest_ttft,
-                         int(served_ok.size), int(served_ok.sum()), dtype, limits)
+                         int(served_ok.size), int(served_ok.sum()), dtype, limits,
+                         int(out["in_memory"].sum()))
 
 
 def describe(result: ServingResult) -> dict[str, Any]:

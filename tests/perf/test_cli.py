@@ -81,6 +81,11 @@ def test_evaluate_serving_with_an_engine_setting_and_bad_engine_values():
     assert best["batch"] / best["layout"]["dp"] <= 32 and best["layout"]["chunk_tokens"] >= 2000
     free = json.loads(runner.invoke(app, [*args, "--json"]).stdout)[0]["inference"]["best"]
     assert free["batch"] > 32
+    # A 2,000-token prompt never fits 100 tokens per step: an answer that says so, not memory.
+    tight = runner.invoke(app, [*args, "--engine", "1:100:whole"])
+    assert tight.exit_code == 0, tight.output
+    assert "no layout fits the engine's requests and tokens per step" in " ".join(
+        tight.output.split())
     for value in ("32", "32:0", "32:4096:chunked", "x:4096"):
         _one_line_error(runner.invoke(app, [*args, "--engine", value]), "--engine")
     _one_line_error(runner.invoke(app, [*args[:-2], "--engine", "32:4096"]), "needs --serve")

@@ -362,13 +362,11 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     busiest = 1.0 if w.moe is None else \
         busiest_rank_load(g, w.moe.experts, sp.routed_load_excess.value)
 
-    def step(prefill: np.ndarray, decode: np.ndarray | None = None,
-             lead_prefill: np.ndarray | None = None) -> np.ndarray:
-        """Time of one step with `decode` tokens (default `batch`) and `prefill` prompt
-        tokens [s], paced by the busiest attention group [15], which holds its share of the
-        decodes and `lead_prefill` prompt tokens (default its share, ``prefill / dp``)."""
-        dec = batch if decode is None else decode
-        lead_pre = prefill / dp if lead_prefill is None else lead_prefill
+    def step(prefill: np.ndarray, dec: np.ndarray, lead_pre: np.ndarray
+             ) -> dict[str, np.ndarray]:
+        """Parts of one step with `dec` decode tokens and `prefill` prompt tokens [s], paced by
+        the busiest attention group [15], which holds its share of the decodes and `lead_pre`
+        prompt tokens."""
         tokens, lead = dec + prefill, dec / dp + lead_pre
         t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm, attention_in, expert_bw, busiest,
                              lead)
@@ -388,15 +386,10 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
         # The engine's host loop prepares the next step while the GPU runs this one [13]: the
         # step takes the longer of the two. Sequences per engine: decodes and prompts.
         t_host = host_per_sequence * (dec / dp + lead_pre / max(i_len, 1.0))
-        parts.update(gemm=t_gemm, attn=t_attn, comm=t_comm, elementwise=t_elem, host=t_host)
-        return np.maximum(t_gemm + t_attn + t_comm + t_elem + overhead, t_host)
+        return {"gemm": t_gemm, "attn": t_attn, "comm": t_comm, "elementwise": t_elem,
+                "host": t_host}
 
-    parts: dict[str, np.ndarray] = {}
     per_step_prefill = batch * i_len / o_len
-    # Every group carries its share of prompt work: the busiest group paces the step [15].
-    tau = step(per_step_prefill) * busiest_group_step(dp, sp.attention_dp_step_excess.value)
-    mean_parts = dict(parts)
-    decode_only = step(np.zeros_like(batch))
     # Under Poisson arrivals (server, interactive) prompts are prefilled in chunks of `chunk`
     # tokens per engine step [1], [8]: a share f = prompt tokens per step / (dp x chunk) of the
     # steps carries a chunk; the mean step interpolates between the two kinds of step.
@@ -410,7 +403,19 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     group_share = np.clip(per_step_prefill / (dp * chunk), 0.0, 1.0)
     chunk_share = 1.0 - (1.0 - group_share) ** dp
     chunking = dp * group_share / np.maximum(chunk_share, 1e-300)
-    chunk_step = step(chunking * chunk, lead_prefill=chunk)
+    # Four kinds of step, stacked and timed in one pass (prompt tokens, decodes, the busiest
+    # group's prompt tokens): every group with its share of prompt work (offline, paced by the
+    # busiest group [15]); decodes only; a chunk step; and a prefill engine's step of `batch`
+    # whole prompts with no decodes (disaggregated pools [9]; its logits: one token each).
+    none = np.zeros_like(batch)
+    kinds = [(per_step_prefill, batch, per_step_prefill / dp), (none, batch, none),
+             (chunking * chunk, batch, chunk), (batch * i_len, none, batch * i_len / dp)]
+    parts = step(*(np.stack(np.broadcast_arrays(*column)) for column in zip(*kinds, strict=True)))
+    steps = np.maximum(parts["gemm"] + parts["attn"] + parts["comm"] + parts["elementwise"]
+                       + overhead, parts["host"])
+    mean_parts = {k: np.broadcast_to(v, steps.shape)[0] for k, v in parts.items()}
+    tau = steps[0] * busiest_group_step(dp, sp.attention_dp_step_excess.value)
+    decode_only, chunk_step, prefill_only = steps[1], steps[2], steps[3]
     served = decode_only + chunk_share * (chunk_step - decode_only)
     memory = held + batch / dp * in_flight * kv_layer + params.reserved_bytes
     in_memory = memory <= machine.accelerator.hbm_bytes
@@ -419,8 +424,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     in_caps = in_batch_cap & (batch / dp * (1.0 + i_len / o_len) <= max_tokens)
     chunk_ok = in_batch_cap & (group_share < 1.0) & (batch / dp + chunk <= max_tokens)
     # Disaggregated pools [9]: a decode engine steps `batch` sequences with no prompt work; a
-    # prefill engine takes `batch` whole prompts per step (its logits: one token each).
-    prefill_only = step(batch * i_len, np.zeros_like(batch))
+    # prefill engine takes `batch` whole prompts per step.
     prefill_fits = (held + batch / dp * prompt * kv_layer + params.reserved_bytes
                     <= machine.accelerator.hbm_bytes) \
         & (batch / dp * i_len <= max_tokens)

@@ -49,7 +49,6 @@ from rackforge.inputs import closest
 from rackforge.perf import Serving, TrainingOptions, evaluate_inference, evaluate_training
 from rackforge.perf.api import training_context
 from rackforge.perf.goodput import job_goodput
-from rackforge.perf.inference import Engine
 
 PerfTable = Mapping[tuple[str, str], PerfPoint]
 DomesticBasis = Literal["sourced", "stated", "not sourced"]
@@ -186,8 +185,7 @@ def estimate_performance(system: System, workload: WorkloadItem, catalog: Catalo
         ev = evaluate_training(system, workload.model, workload.gpus, options, catalog)
         return Estimate(ev.best.tokens_per_s_per_gpu)
     inf = evaluate_inference(system, workload.model, system.scaleup_domain, _serving(workload),
-                             workload.dtype or "fp8", catalog,
-                             Engine(**workload.serving.engine.model_dump()))
+                             workload.dtype or "fp8", catalog, workload.serving.engine)
     return Estimate(inf.tokens_per_s_per_gpu,
                     tuple((p.tokens_per_s_per_user, p.tokens_per_s_per_gpu)
                           for p in inf.result.curve))

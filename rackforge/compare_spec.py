@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 from rackforge.calendar import Quarter
 from rackforge.catalog.models import Dtype, Frozen
 from rackforge.economics import default
+from rackforge.perf.inference import Engine
 from rackforge.units import Fraction, Power, Seconds
 
 Cooling = Literal["air", "liquid", "hybrid"]
@@ -43,18 +44,6 @@ class CandidateSpec(Frozen):
     note: str | None = None
 
 
-class EngineSettings(Frozen):
-    """The serving engine's scheduler settings, per engine (blank: the framework defaults of
-    ``perf/data/serving_params.yaml``)."""
-
-    max_batch_size: int | None = Field(default=None, ge=1, le=1_000_000,
-                                       description="requests in flight per engine")
-    max_num_tokens: int | None = Field(default=None, ge=1, le=100_000_000,
-                                       description="tokens (decodes plus prompt) per step")
-    chunked_prefill: bool = Field(default=True, description="prefill prompts in chunks beside "
-                                  "the decodes; false: each prompt whole in one step")
-
-
 class ServingShape(Frozen):
     """Request shape of a serving workload (defaults are example figures)."""
 
@@ -67,7 +56,7 @@ class ServingShape(Frozen):
         "target as tpot_target_s = 1 / this (give one of the two)")
     ttft_target_s: Seconds | None = Field(default=None, gt=0, le=3600,
                                           description="p99 time-to-first-token target")
-    engine: EngineSettings = EngineSettings()
+    engine: Engine = Engine()
 
     @model_validator(mode="after")
     def _one_target(self) -> ServingShape:

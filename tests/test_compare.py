@@ -213,13 +213,14 @@ def test_serving_workload_prices_the_engine_it_states():
     than the framework's default engine; bad settings are input errors."""
     from rackforge.catalog import load_catalog
     from rackforge.catalog.models import System
-    from rackforge.compare_spec import EngineSettings, WorkloadItem
+    from rackforge.compare_spec import WorkloadItem
+    from rackforge.perf.inference import Engine
     system = load_catalog().get("hgx-h200-8", System)
     item = WorkloadItem(id="serve", model="llama3-70b", mode="serving", tokens=1e12)
     small = item.model_copy(update={"serving": item.serving.model_copy(update={
-        "engine": EngineSettings(max_batch_size=16, chunked_prefill=False)})})
+        "engine": Engine(max_batch_size=16, chunked_prefill=False)})})
     default, capped = (compare_mod.estimate_performance(system, w, load_catalog())
                        for w in (item, small))
     assert 0 < capped.tokens_per_s_per_gpu < default.tokens_per_s_per_gpu
     with pytest.raises(ValueError, match="greater than or equal to 1"):
-        EngineSettings(max_num_tokens=0)
+        Engine(max_num_tokens=0)

@@ -159,7 +159,7 @@ def _engine(text: str | None, serve: str | None) -> Engine:
         raise InputError("bad --engine value", None, "--engine", text,
                          "MAX_BATCH:MAX_TOKENS or MAX_BATCH:MAX_TOKENS:whole, whole numbers "
                          ">= 1") from None
-    return Engine(batch, tokens, chunked_prefill=len(parts) == 2)
+    return Engine(max_batch_size=batch, max_num_tokens=tokens, chunked_prefill=len(parts) == 2)
 
 
 def _serving_line(e: InferenceEvaluation) -> str:

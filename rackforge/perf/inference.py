@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import Field
+
+from rackforge.catalog.models import Frozen
+
 
 @dataclass(frozen=True)
 class Serving:
@@ -22,13 +26,16 @@ class Serving:
                                         # 16 bits by a mixed-precision search
 
 
-@dataclass(frozen=True)
-class Engine:
+class Engine(Frozen):
     """The serving engine's scheduler settings, per engine (one attention group): at most
     `max_batch_size` requests in flight and `max_num_tokens` tokens (decodes plus prompt
     tokens) per step; prompts prefilled in chunks beside the decodes (`chunked_prefill`), or
-    each prompt whole in one step. None: the framework's default (``serving_params.yaml``)."""
+    each prompt whole in one step. None: the framework's default (``serving_params.yaml``).
+    A scenario's serving workload gives it as ``serving.engine``."""
 
-    max_batch_size: int | None = None
-    max_num_tokens: int | None = None
-    chunked_prefill: bool = True
+    max_batch_size: int | None = Field(default=None, ge=1, le=1_000_000,
+                                       description="requests in flight per engine")
+    max_num_tokens: int | None = Field(default=None, ge=1, le=100_000_000,
+                                       description="tokens (decodes plus prompt) per step")
+    chunked_prefill: bool = Field(default=True, description="prefill prompts in chunks beside "
+                                  "the decodes; false: each prompt whole in one step")

@@ -389,8 +389,9 @@ def _row_replica(row: dict[str, str]) -> tuple[int, int] | None:
 def _row_engine(row: dict[str, str]) -> Engine:
     """The engine settings the row's run used, where its columns say (``max_batch_size``,
     ``max_num_tokens`` per engine, ``chunked_prefill`` true / false); blank: the defaults."""
-    return Engine(_int(row, "max_batch_size"), _int(row, "max_num_tokens"),
-                  (row.get("chunked_prefill") or "true").strip() == "true")
+    return Engine(max_batch_size=_int(row, "max_batch_size"),
+                  max_num_tokens=_int(row, "max_num_tokens"),
+                  chunked_prefill=(row.get("chunked_prefill") or "true").strip() == "true")
 
 
 def _row_limits(row: dict[str, str], scenario: str) -> Limits:

@@ -41,7 +41,7 @@ from rackforge import __version__, stages
 from rackforge.cache import CachedResult, ResultCache, content_key
 from rackforge.code_version import code_version
 from rackforge.errors import InputError, RackforgeError
-from rackforge.jsonable import jsonable
+from rackforge.jsonable import content_hash, jsonable
 from rackforge.scenario import Scenario, ScenarioSpec
 
 SCHEMA_VERSION = "1.2"
@@ -261,7 +261,7 @@ class SectionHashes:
             return self.scenario.catalog.content_key
         if name == "layouts":   # the rack designs resolved against the catalog
             return content_key([self["racks"], self["catalog"]])
-        return content_key(jsonable(section_value(self.scenario, name)))
+        return content_hash(section_value(self.scenario, name))
 
 
 def stage_key(stage: Stage, sections: SectionHashes,
@@ -274,8 +274,8 @@ def stage_key(stage: Stage, sections: SectionHashes,
 
 
 def result_hash(result: Any) -> str:
-    """Content hash of a stage result: every field, as :func:`jsonable` writes it."""
-    return content_key(jsonable(result))
+    """Content hash of a stage result: every field (:func:`rackforge.jsonable.content_hash`)."""
+    return content_hash(result)
 
 
 @dataclass

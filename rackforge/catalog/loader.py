@@ -31,15 +31,15 @@ class Catalog:
         Raises :class:`InputError` naming `where` (a key path) and the closest ids.
         """
         part = self.parts.get(part_id)
+        if part is not None and (kind is None or isinstance(part, kind)):
+            return part  # type: ignore[return-value]
         choices = [p.id for p in self.parts.values() if kind is None or isinstance(p, kind)]
         label = kind.model_fields["kind"].default if kind else "part"
         if part is None:
             raise InputError(f"unknown {label} id", file, where, part_id,
                              f"a {label} id from the catalog", closest(part_id, choices))
-        if kind is not None and not isinstance(part, kind):
-            raise InputError(f"part is a {part.kind}, not a {label}", file, where, part_id,
-                             f"a {label} id", closest(part_id, choices))
-        return part  # type: ignore[return-value]
+        raise InputError(f"part is a {part.kind}, not a {label}", file, where, part_id,
+                         f"a {label} id", closest(part_id, choices))
 
     def of_kind(self, kind: str) -> list[PartBase]:
         return [p for p in self.parts.values() if p.kind == kind]

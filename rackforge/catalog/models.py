@@ -56,6 +56,8 @@ class Frozen(BaseModel):
     @classmethod
     def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
         """Refuse true/false (also inside a list or mapping) in a field that wants numbers."""
+        if not isinstance(value, bool | list | dict | tuple):
+            return value   # most values: nothing that could hold a boolean, nothing to look up
         field = cls.model_fields.get(info.field_name or "")
         if field is None or any(isinstance(m, BeforeValidator) for m in field.metadata):
             return value   # a quantity (units.py) refuses booleans with its own message

@@ -20,8 +20,8 @@ from rackforge.cache import ResultCache, content_key
 from rackforge.catalog import Catalog, load_catalog
 from rackforge.code_version import code_version
 from rackforge.errors import InputError
-from rackforge.inputs import set_key_path
-from rackforge.scenario import Scenario, from_dict
+from rackforge.inputs import set_key_path, validate
+from rackforge.scenario import Scenario, ScenarioSpec, from_dict
 
 FIGURES = ("worst_margin", "worst_rule", "design_passed", "step_s", "mfu",
            "tokens_per_s_per_gpu", "cost_per_gpu_hour_usd", "landed_cost_usd", "domestic_share",
@@ -55,9 +55,11 @@ def point_key(context_key: str, overrides: Mapping[str, Any]) -> str:
 
 def load_point(context: SweepContext, overrides: Mapping[str, Any]) -> Scenario:
     """The scenario with `overrides` (key path -> value) applied, through the loader. Only the
-    sections an override touches are copied."""
+    sections an override touches are copied and validated again: the others go in as the
+    base scenario validated them (pydantic takes a model instance as it is)."""
     touched = {path.split(".")[0].split("[")[0] for path in overrides}
-    data = {key: copy.deepcopy(value) if key in touched else value
+    validated = _validated_sections(context)
+    data = {key: copy.deepcopy(value) if key in touched else validated.get(key, value)
             for key, value in context.data.items()}
     for path, value in overrides.items():
         try:
@@ -66,6 +68,23 @@ def load_point(context: SweepContext, overrides: Mapping[str, Any]) -> Scenario:
             raise InputError("no such key in the scenario", context.file, path, value,
                              "a key path of the scenario file") from None
     return from_dict(data, _catalog(), context.file)
+
+
+_VALIDATED: dict[str, dict[str, Any]] = {}
+
+
+def _validated_sections(context: SweepContext) -> dict[str, Any]:
+    """The base scenario's sections as its schema validated them, once per process (none if
+    the base itself is bad input: then every point says so)."""
+    if context.key not in _VALIDATED:
+        try:
+            spec = validate(ScenarioSpec, context.data, context.file)
+        except InputError:
+            _VALIDATED[context.key] = {}
+        else:
+            _VALIDATED[context.key] = {name: getattr(spec, name) for name in context.data
+                                       if name in ScenarioSpec.model_fields}
+    return _VALIDATED[context.key]
 
 
 @cache

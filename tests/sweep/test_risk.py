@@ -56,7 +56,7 @@ def test_every_default_cites_a_source_or_says_why_it_is_assumed():
         else:
             assert entry["assumption"] is True and len(entry["reason"]) > 40, name
     spec = RiskSpec()
-    assert (spec.samples, spec.line_replications, spec.line_weeks) == (200, 2, 13)
+    assert (spec.samples, spec.line_replications, spec.line_weeks) == (200, 2, 6.5)
     assert spec.lead_time_slip_weeks.model_dump() == {"low": 0, "mode": 2, "high": 13}
     assert all(p["origin"].startswith("assumption: ") for p in provenance(spec))
     assert provenance(RiskSpec(samples=50))[0] == {"name": "samples", "value": 50,
@@ -171,8 +171,8 @@ def test_perturb_keeps_the_scenario_valid_and_leaves_the_original(reference):
         assert all(0 < s.first_pass_yield <= 1 for s in again.line.stations)
         assert all(o.lead_time_weeks >= 0 for o in again.sourcing.suppliers)
         run = again.line.run
-        assert (run.replications, run.weeks, run.racks, run.seed) == (2, 13, None,
-                                                                      d.line_seed[i])
+        assert (run.replications, run.weeks, run.racks, run.seed) == (
+            spec.line_replications, spec.line_weeks, None, d.line_seed[i])
     assert reference.spec.model_dump(mode="json") == before
 
 

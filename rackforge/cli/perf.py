@@ -37,6 +37,7 @@ from rackforge.perf.api import (
     evaluate_training,
 )
 from rackforge.perf.inference import Engine, Serving
+from rackforge.perf.search import NothingFits
 from rackforge.perf.spec import user_workloads
 from rackforge.perf.validate import Report, validate_inference, validate_training
 from rackforge.perf.workload import Workload, get_workload
@@ -89,7 +90,14 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
             raise InputError(f"missing option {', '.join(missing)}", hint="Use --system, "
                              "--model and --gpus, or --scenario FILE.")
         options = TrainingOptions(dtype=dtype, tokens=tokens, top=top or 5)
-        results, catalog, extra = [_search(system, model, gpus, options, show=not json)], None, {}
+        try:
+            results, catalog, extra = [_search(system, model, gpus, options, show=not json)], \
+                None, {}
+        except NothingFits as unfit:
+            if serving is None:
+                raise
+            _serve_only(system, model, gpus, serving, engine_settings, unfit, json)
+            return
     served = [evaluate_inference(r.system, get_workload(r.workload, extra), r.n_gpus, serving,
                                  catalog=catalog, engine=engine_settings)
               for r in results] if serving else []
@@ -104,6 +112,20 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
             console.print(_goodput_line(r))
         if served:
             console.print(_serving_line(served[i]))
+
+
+def _serve_only(system: str, model: str, gpus: int, serving: Serving, engine: Engine,
+                unfit: NothingFits, json: bool) -> None:
+    """The serving answer where no training layout fits (a model too large to train on
+    `gpus` GPUs may still serve on them); the training part says why it is missing."""
+    served = evaluate_inference(system, model, gpus, serving, engine=engine)
+    training = f"no training layout: {unfit.message} ({unfit.expected})"
+    if json:
+        print_json([{"system": served.system, "workload": served.workload, "gpus": gpus,
+                     "training": training, "inference": served.to_dict()}])
+        return
+    console.print(f"Training {served.workload} on {gpus} x {served.system}: {training}")
+    console.print(_serving_line(served))
 
 
 def _scenario_results(file: Path, top: int | None, quiet: bool, options: StageOptions

@@ -38,6 +38,11 @@ class SearchSpace:
     max_tp: int | None = None            # default: the scale-up domain
 
 
+class NothingFits(InputError):
+    """No training layout fits the accelerators' memory: an error for a training question, a
+    partial answer where serving was asked too (serving holds no gradients or optimizer)."""
+
+
 @dataclass(frozen=True)
 class SearchResult:
     """All evaluated candidates (arrays) and the ranking of those that fit."""
@@ -55,7 +60,7 @@ class SearchResult:
 
     def best_index(self) -> int:
         if self.n_fitting == 0:
-            raise InputError("no layout fits in memory", None, "gpus",
+            raise NothingFits("no layout fits in memory", None, "gpus",
                              expected="more GPUs, a larger accelerator or a smaller batch / "
                              "sequence")
         return int(self.order[0])

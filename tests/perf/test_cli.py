@@ -232,3 +232,19 @@ def test_validate_training_bad_framework_setting_exit_2(tmp_path, column, value,
         out.writerows(rows)
     res = runner.invoke(app, ["validate", "training", str(path)])
     _one_line_error(res, "moe.csv", f"column {column}", value, expected)
+
+
+def test_serving_is_answered_where_no_training_layout_fits():
+    """Qwen3-30B-A3B cannot train on one B200 (bf16 weights, fp32 gradients and Adam's fp32
+    states: 18 bytes for each of 30.5 B parameters, 550 GB > 180 GB) but serves on it in fp8
+    (31 GB of weights): the serving answer comes with the reason training has none; training
+    alone is still an error."""
+    args = ["evaluate", "--system", "hgx-b200-8", "--model", "qwen3-30b-a3b", "--gpus", "1"]
+    res = runner.invoke(app, [*args, "--serve", "1000:1000", "--json"])
+    assert res.exit_code == 0, res.output
+    answer = json.loads(res.stdout)[0]
+    assert "no layout fits in memory" in answer["training"]
+    assert answer["inference"]["best"]["tokens_per_s_per_gpu"] > 0
+    text = runner.invoke(app, [*args, "--serve", "1000:1000"])
+    assert text.exit_code == 0 and "no training layout" in text.output and "Serving" in text.output
+    _one_line_error(runner.invoke(app, args), "no layout fits in memory")

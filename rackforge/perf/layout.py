@@ -35,6 +35,13 @@ class Execution:
     pp_overlap: bool = True             # overlap pipeline p2p with compute
     fp8_scaling: str = "delayed"        # fp8 recipe: "delayed" (amax from history, fused into
                                         # the cast) or "current" (amax of the tensor itself)
+    attention_kernel: str = "fused"     # "fused" (cuDNN / FlashAttention-3 class) or "sdpa"
+                                        # (PyTorch SDPA in torchtitan's order: FlashAttention-2
+                                        # where the device lists its figure, else the fused one)
+    selective_recompute: str = "attention"  # what "selective" recomputes: "attention" (the
+                                        # attention core and the memory-bound ops, Megatron) or
+                                        # "per_op" (the memory-bound ops and every second
+                                        # matmul, torchtitan's per-op policy)
     grad_bytes: float | None = None     # bytes per gradient element, in the accumulation buffer
                                         # and the data-parallel reduction; None: the parameter
                                         # set's grad_bytes_per_param / grad_reduce_bytes

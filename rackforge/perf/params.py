@@ -26,6 +26,7 @@ class DeviceEfficiency(Frozen):
 
     gemm_efficiency: dict[str, float] = Field(description="MAMF / peak by 'bf16' or 'fp8'")
     attention_efficiency: float = Frac
+    fa2_attention_efficiency: float | None = Field(default=None, gt=0, le=1)
     hbm_efficiency: float = Frac
     scaleup_efficiency: float = Frac
     sm_count: int = Field(gt=0)

@@ -43,6 +43,10 @@ References
 [TEGG] NVIDIA Transformer Engine GroupedLinear: per-expert cuBLAS GEMMs on Hopper, grouped
     GEMM on Blackwell.
 [DEEPEP] DeepSeek-AI DeepEP README: tokens cross RDMA once per node, forwarded over NVLink.
+[TITAN] pytorch/torchtitan at e7c0cae (June 2025): models/llama3/parallelize_llama.py, the
+    per-op selective checkpoint policy (save the outputs of matmuls, SDPA and max, except every
+    second matmul of a block); models/attention.py, SDPA backends flash, efficient, math in that
+    order, cuDNN first on compute capability 10.0.
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ def _attention_core(ctx: Context, lay: Layouts) -> tuple[np.ndarray, np.ndarray]
         # layers, everything outside the band (the layers' mean context)
         causal = queries * counts.attn_flops_fwd_per_ctx / tp \
             * counts.mean_causal_context(seq_len) / workload.layers
-        fwd = causal / (bf16_peak * ctx.machine.device.attention_efficiency)
+        fwd = causal / (bf16_peak * attention_efficiency(ctx))
         return fwd, fwd * params.flash_backward_factor
     head_dim = float(counts.q_dim // workload.heads)
     gemm = gemm_time(ctx, (seq_len + 0 * tp, seq_len + 0 * tp, head_dim + 0 * tp),
@@ -84,6 +88,29 @@ def _attention_core(ctx: Context, lay: Layouts) -> tuple[np.ndarray, np.ndarray]
     scores = lay.mb * workload.heads / tp * seq_len * seq_len / lay.cp
     softmax = scores * params.softmax_bytes_per_element / hbm_bandwidth(ctx)
     return gemm + softmax, 2 * (gemm + softmax)
+
+
+def attention_efficiency(ctx: Context) -> float:
+    """Achieved / peak FLOP/s of the fused attention kernel the run uses: FlashAttention-2's
+    where the framework calls PyTorch SDPA (flash backend first) and the device lists FA2's
+    figure (Ampere, Hopper), else the device's fused-kernel figure (cuDNN, FA3; torchtitan puts
+    cuDNN first on Blackwell) [4], [TITAN]."""
+    device = ctx.machine.device
+    if ctx.execution.attention_kernel == "sdpa" and device.fa2_attention_efficiency is not None:
+        return device.fa2_attention_efficiency
+    return device.attention_efficiency
+
+
+def per_op_recompute_share(ctx: Context) -> float:
+    """Share of a layer's forward matmul FLOPs that torchtitan's per-op selective checkpoint
+    recomputes [TITAN]: it saves the output of every matmul except every second one of a block,
+    which in a Llama block's order (q, k, v, out; up-gate, up, down) are the k, out and second
+    FFN projections: (kv + q + f) / (2 q + 2 kv + m f) of the block's matrix widths, with m
+    FFN matrices of width f (a GELU block's k, out and down projections give the same sum)."""
+    counts, workload = ctx.counts, ctx.workload
+    ffn = workload.moe.moe_ffn_hidden if workload.moe is not None else workload.ffn_hidden
+    recomputed = counts.kv_dim + counts.q_dim + ffn
+    return recomputed / (2 * counts.q_dim + 2 * counts.kv_dim + counts.ffn_matrices * ffn)
 
 
 def _elementwise(ctx: Context, lay: Layouts, moe: bool) -> np.ndarray:
@@ -305,8 +332,12 @@ def _per_layer(ctx: Context, lay: Layouts, moe: bool) -> dict[str, np.ndarray]:
     comm = _comm_per_layer(ctx, lay, a_fwd)
     bwd_mem = ctx.params.backward_memory_factor
     fwd_all = gemm + a_fwd + elem
-    # Selective: attention core, norms and activation functions (memory-bound) run again [2].
-    recompute = np.select([lay.recompute == 1, lay.recompute == 2], [a_fwd + elem, fwd_all], 0.0)
+    # Selective: attention core, norms and activation functions (memory-bound) run again [2];
+    # torchtitan's per-op policy keeps the attention output and recomputes every second
+    # matmul instead [TITAN].
+    selective = a_fwd + elem if ctx.execution.selective_recompute == "attention" \
+        else per_op_recompute_share(ctx) * gemm + elem
+    recompute = np.select([lay.recompute == 1, lay.recompute == 2], [selective, fwd_all], 0.0)
     out = {"gemm": 3.0 * gemm, "attention": a_fwd + a_bwd, "elementwise": (1 + bwd_mem) * elem,
            "recompute": recompute, "tp_comm": comm["tp"], "cp_comm": comm["cp"]}
     out["ep_comm"] = comm["ep"] if moe else np.zeros(len(lay))

@@ -97,6 +97,8 @@ class FrameworkDefaults(Frozen):
     virtual_stages: Literal[1, "tuned"]
     ffn: Literal["gelu", "swiglu"]
     fp8_scaling: Literal["delayed", "current"] = "delayed"
+    attention_kernel: Literal["fused", "sdpa"] = "fused"
+    selective_recompute: Literal["attention", "per_op"] = "attention"
     grad_bytes: float | None = Field(default=None, gt=0)
     source: Source
 
@@ -188,6 +190,8 @@ def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution
                      dp_overlap=fw["dp_overlap"], pp_overlap=fw["pp_overlap"],
                      grad_bytes=fw.get("grad_bytes"),
                      fp8_scaling=fw.get("fp8_scaling", "delayed"),
+                     attention_kernel=fw.get("attention_kernel", "fused"),
+                     selective_recompute=fw.get("selective_recompute", "attention"),
                      moe_dispatcher=(row.get("moe_dispatcher") or "").strip() or None,
                      cuda_graphs=(row.get("cuda_graphs") or "").strip() or None)
 

@@ -15,9 +15,12 @@ from rackforge.perf.training import (
     _ep_comm,
     _link,
     _moe_host,
+    _per_layer,
     _ring,
+    attention_efficiency,
     distinct,
     estimate_arrays,
+    per_op_recompute_share,
 )
 
 
@@ -229,3 +232,34 @@ def test_search_evaluates_distinct_shapes_once_with_the_same_answer():
     once = layer_gemm_time(ctx, mb * ctx.execution.seq_len / cp.astype(float), tp, ep, True)
     assert np.allclose(once[back], direct, rtol=1e-12)
     assert len(mb) < len(lay) / 20
+
+
+def _on(system: str, **execution):
+    c = training_context(system, "llama3-8b", TrainingOptions(global_batch=64, seq_len=8192))
+    return replace(c, execution=replace(c.execution, **execution))
+
+
+def test_torchtitan_per_op_checkpoint_recomputes_every_second_matmul():
+    """torchtitan's per-op policy recomputes the k, out and second FFN projections of a Llama
+    block. Llama 3 8B (h 4096, 8 KV heads of 128, FFN 14336, SwiGLU), by hand:
+    (1024 + 4096 + 14336) / (2 x 4096 + 2 x 1024 + 3 x 14336) = 19456 / 53248."""
+    titan = _on("hgx-h100-8", selective_recompute="per_op")
+    assert per_op_recompute_share(titan) == pytest.approx(19456 / 53248, rel=1e-12)
+    megatron = _on("hgx-h100-8")
+    lay = single(tp=1, dp=8, mb=2, recompute="selective")
+    per_op, attention = _per_layer(titan, lay, False), _per_layer(megatron, lay, False)
+    # same forward element-wise pass in both; per-op swaps the attention forward (saved) for
+    # the share of the layer's forward GEMMs (a third of its GEMM total)
+    swap = per_op["recompute"][0] - attention["recompute"][0]
+    assert swap == pytest.approx(19456 / 53248 * per_op["gemm"][0] / 3
+                                 - attention["attention"][0] / 3.5, rel=1e-9)
+
+
+def test_sdpa_runs_flashattention_2_before_blackwell():
+    """torchtitan's SDPA order calls FlashAttention-2 on Hopper (35 % forward, 30 % backward of
+    the H100 peak [FA3]: 3.5 / (1 / 0.35 + 2.5 / 0.30) = 0.31) and cuDNN on Blackwell."""
+    assert attention_efficiency(_on("hgx-h100-8", attention_kernel="sdpa")) == 0.31
+    assert 3.5 / (1 / 0.35 + 2.5 / 0.30) == pytest.approx(0.31, abs=0.005)
+    assert attention_efficiency(_on("hgx-h100-8")) == 0.45
+    blackwell = _on("hgx-b200-8", attention_kernel="sdpa")
+    assert attention_efficiency(blackwell) == blackwell.machine.device.attention_efficiency

@@ -27,14 +27,8 @@ from rackforge.perf.layout import Execution, Layouts
 from rackforge.perf.params import load_params, machine_from_system
 from rackforge.perf.regimes import is_validated
 from rackforge.perf.search import Progress, SearchSpace, search_training
-from rackforge.perf.serving import (
-    PEAK_KEY,
-    ServingPoint,
-    ServingResult,
-    describe,
-    search_serving,
-    serve,
-)
+from rackforge.perf.serving import PEAK_KEY, search_serving, serve
+from rackforge.perf.serving_result import ServingPoint, ServingResult, describe
 from rackforge.perf.training import estimate_arrays
 from rackforge.perf.workload import Workload, get_workload
 

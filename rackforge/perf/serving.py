@@ -89,7 +89,7 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,7 @@ from rackforge.perf.gemm import step_gemm_s
 from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.latency import output_length_nodes, tpot_quantile, ttft_quantile
 from rackforge.perf.routing import busiest_group_step, busiest_rank_load
+from rackforge.perf.serving_result import ServingPoint, ServingResult, pareto
 
 PARAMS_FILE = Path(__file__).parent / "data" / "serving_params.yaml"
 BATCHES = np.unique(np.round(np.geomspace(1, 16384, 72)).astype(np.int64))
@@ -150,53 +151,6 @@ class ServingParams(Frozen):
 def load_serving_params(path: Path = PARAMS_FILE) -> ServingParams:
     """The shipped inference parameters."""
     return validate(ServingParams, read_yaml(path), str(path))
-
-
-@dataclass(frozen=True)
-class ServingPoint:
-    """One serving operating point (per GPU unless named otherwise); latencies are p99."""
-
-    tokens_per_s_per_gpu: float
-    tokens_per_s_per_user: float
-    ttft_s: float
-    tpot_s: float
-    batch: int                              # sequences in flight per replica
-    layout: dict[str, int]                  # gpus (replica), tp (attention), ep, dp
-    memory_bytes: float
-
-
-@dataclass(frozen=True)
-class ServingResult:
-    """The search: the best point meeting the limits (or None), the throughput-interactivity
-    Pareto front (fastest per user first) and the fastest p99 TPOT / TTFT any fitting layout
-    reaches [s], so a caller can say what a too-tight limit would need."""
-
-    best: ServingPoint | None
-    curve: list[ServingPoint]
-    fastest_tpot_s: float
-    fastest_ttft_s: float
-    candidates: int
-    fitting: int
-    dtype: str
-    limits: Limits = field(default_factory=Limits)
-    in_memory: int = 0                      # candidates whose weights and KV cache fit
-
-    def shortfall(self) -> str | None:
-        """Why no layout meets the limits, in one line; None when one does."""
-        if self.best is not None:
-            return None
-        if not self.fitting:
-            return "no layout fits the engine's requests and tokens per step" if self.in_memory \
-                else "no layout fits the GPU memory"
-        lim = self.limits
-        parts = []
-        if lim.tpot_s is not None and self.fastest_tpot_s > lim.tpot_s:
-            parts.append(f"no layout meets TPOT {lim.tpot_s * 1e3:g} ms; the fastest reaches "
-                         f"{self.fastest_tpot_s * 1e3:.3g} ms")
-        if lim.ttft_s is not None and self.fastest_ttft_s > lim.ttft_s:
-            parts.append(f"no layout meets TTFT {lim.ttft_s * 1e3:g} ms; the fastest reaches "
-                         f"{self.fastest_ttft_s * 1e3:.3g} ms")
-        return "; ".join(parts) or "no layout meets TTFT and TPOT together"
 
 
 def check_precision(ctx: Context, dtype: str) -> str:
@@ -461,18 +415,6 @@ def tail_latencies(out: dict[str, np.ndarray], srv: Serving, idx: np.ndarray
     return ttft, tpot
 
 
-def pareto(per_user: np.ndarray, per_gpu: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """Indices of the throughput-interactivity front among `ok` points, fastest user first:
-    no other point is both faster per user and higher per GPU."""
-    idx = np.flatnonzero(ok)
-    if idx.size == 0:
-        return idx
-    idx = idx[np.lexsort((-per_gpu[idx], -per_user[idx]))]
-    gpu = per_gpu[idx]
-    best_before = np.concatenate(([-np.inf], np.maximum.accumulate(gpu)[:-1]))
-    return idx[gpu > best_before]
-
-
 def _point(out: dict[str, np.ndarray], i: int, ttft_s: float, tpot_s: float,
            per_gpu_key: str = "served_tokens_per_s_per_gpu") -> ServingPoint:
     lay = {"gpus": int(out["g"][i]), "tp": int(out["tp"][i]), "ep": int(out["ep"][i]),
@@ -561,12 +503,3 @@ def serve(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None = None,
     return ServingResult(best, curve, fastest_tpot, fastest_ttft,
                          int(served_ok.size), int(served_ok.sum()), dtype, limits,
                          int(out["in_memory"].sum()))
-
-
-def describe(result: ServingResult) -> dict[str, Any]:
-    """A JSON-ready summary of a :class:`ServingResult` (no NaN or infinity)."""
-    best = result.best
-    return {"dtype": result.dtype, "best": None if best is None else vars(best),
-            "shortfall": result.shortfall(), "fastest_tpot_s": result.fastest_tpot_s,
-            "fastest_ttft_s": result.fastest_ttft_s,
-            "curve": [vars(p) for p in result.curve]}

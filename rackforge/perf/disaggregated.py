@@ -71,8 +71,8 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
     d = int(np.argmin(np.where(ok_d, dec_s, np.inf)))
 
     def layout(i: int) -> dict[str, int]:
-        return {"gpus": int(out["g"][i]), "tp": int(out["tp"][i]), "ep": int(out["ep"][i]),
-                "batch": int(out["batch"][i])}
+        return {"gpus": int(out["g"][i]), "tp": int(out["tp"][i]), "pp": int(out["pp"][i]),
+                "ep": int(out["ep"][i]), "batch": int(out["batch"][i])}
 
     return Disaggregated(
         float(o_len / (pre_s[p] + dec_s[d])), float(pre_s[p] / dec_s[d]), layout(p), layout(d),

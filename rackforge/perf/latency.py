@@ -4,7 +4,8 @@ An engine steps its ``B`` running sequences; prompts that arrive (Poisson) queue
 prefilled ``C`` tokens per step (a chunk) beside the decode tokens [1]. Two 99th percentiles
 follow, each as MLPerf measures it per request [2]:
 
-* **TTFT**: the prompt queue is an M/G/1 queue whose server is the chunk lane (service of a
+* **TTFT**: the prompt queue is an M/G/1 queue (M/G/c where ``c`` pipeline microbatches each
+  prefill a prompt [5]) whose server is the chunk lane (service of a
   prompt of ``L`` tokens: ``L`` times the chunk step time per chunk token), prompt lengths
   gamma-distributed around their mean (the benchmark's coefficient of variation). Its wait
   tail is the Cramer-Lundberg form ``P(W > t) = C exp(-eta t)`` [3, 4]: ``eta`` solves
@@ -36,6 +37,9 @@ References
     coefficient and its constant); Abate, Choudhury and Whitt, Exponential approximations for
     tail probabilities in queues, I: waiting times, Operations Research 43 (1995) 885-901 (the
     asymptotic decay rate against the simpler exp(-rho t / E[W]) fit).
+[5] Tijms, A First Course in Stochastic Models, Wiley 2003, Sec. 5.4 and 9.2 (Erlang's B and C
+    formulas, the exponential M/M/c wait given a wait, and the two-moment M/G/c approximation
+    ``E[W] ~ (1 + cv^2) / 2 E[W_M/M/c]`` of Lee and Longton).
 """
 
 from __future__ import annotations
@@ -104,24 +108,35 @@ def tpot_quantile(decode_step_s: np.ndarray, chunk_step_s: np.ndarray,
 
 
 def ttft_quantile(arrivals_per_s: np.ndarray, service_s: np.ndarray, service_cv: float,
-                  q: float = 0.99) -> np.ndarray:
-    """The `q` quantile of wait plus service in an M/G/1 queue [s]: Poisson `arrivals_per_s`,
-    service times gamma-distributed with mean `service_s` and coefficient of variation
-    `service_cv` (prompt lengths). Infinite where ``rho >= 1``.
+                  q: float = 0.99, servers: np.ndarray | float = 1.0) -> np.ndarray:
+    """The `q` quantile of wait plus service in an M/G/c queue [s]: Poisson `arrivals_per_s`,
+    `servers` servers (a pipelined engine's microbatches, each prefilling one prompt at a
+    time), service times gamma-distributed with mean `service_s` and coefficient of variation
+    `service_cv` (prompt lengths). Infinite where ``rho = lambda E[S] / c >= 1``.
 
-    The wait is ``P(W > t) = min(rho, C exp(-eta t))`` with the Cramer-Lundberg decay rate
-    and constant of the gamma service (`_wait_tail`) [3, 4]. The service distribution enters
-    through quantile nodes (fine in the upper tail). Against a Lindley-recursion simulation the
-    p99 of wait plus service comes out within about -1 % to +4 % for rho from 0.05 to 0.9 and
-    coefficients of variation from 0.43 to 1 (tests/perf/test_latency.py)."""
-    lam, mean = np.broadcast_arrays(np.asarray(arrivals_per_s, float),
-                                    np.asarray(service_s, float))
-    rho = lam * mean
+    One server: the wait is ``P(W > t) = min(rho, C exp(-eta t))`` with the Cramer-Lundberg
+    decay rate and constant of the gamma service (`_wait_tail`) [3, 4]; against a
+    Lindley-recursion simulation the p99 of wait plus service comes out within about -1 % to
+    +4 % for rho from 0.05 to 0.9 and coefficients of variation from 0.43 to 1
+    (tests/perf/test_latency.py). Several servers: ``P(W > 0) exp(-eta t)`` of
+    `_multi_server_wait_tail` [5]. The service distribution enters through quantile nodes
+    (fine in the upper tail)."""
+    lam, mean, c = np.broadcast_arrays(np.asarray(arrivals_per_s, float),
+                                       np.asarray(service_s, float),
+                                       np.asarray(servers, float))
+    rho = lam * mean / c
     stable = rho < 1.0
     eta, const = _wait_tail(np.where(stable, rho, 0.0), mean, service_cv)
+    cap = np.where(stable, rho, 0.0)        # P(W > 0)
+    many = c > 1
+    if many.any():
+        eta_c, waits = _multi_server_wait_tail(np.where(stable, rho, 0.0), mean, service_cv, c)
+        eta, const, cap = (np.where(many, new, old) for new, old in
+                           ((eta_c, eta), (waits, const), (waits, cap)))
     shares, weights = _service_nodes(service_cv)
     service = mean[..., None] * shares                   # nodes of S per candidate
-    cap, coef, rate = (a[..., None] for a in (np.where(stable, rho, 0.0), const, eta))
+    reach = np.log(np.maximum(np.maximum(const, cap), 1e-300) / (1.0 - q)).clip(0.0)
+    cap, coef, rate = (a[..., None] for a in (cap, const, eta))
 
     def tail(t: np.ndarray) -> np.ndarray:
         """P(W + S > t) = sum over nodes: 1 where S > t, else P(W > t - S)."""
@@ -130,7 +145,6 @@ def ttft_quantile(arrivals_per_s: np.ndarray, service_s: np.ndarray, service_cv:
         return (p * weights).sum(axis=-1)
 
     lo = np.zeros_like(mean)
-    reach = np.log(np.maximum(np.maximum(const, rho), 1e-300) / (1.0 - q)).clip(0.0)
     hi = service[..., -1] + reach / np.maximum(eta, 1e-300) + 1e-12
     return np.where(stable, _upper_quantile(tail, lo, hi, q, _BISECTIONS), np.inf)
 
@@ -157,6 +171,26 @@ def _wait_tail(rho: np.ndarray, mean_s: np.ndarray, cv: float) -> tuple[np.ndarr
     busy = (rho > 0) & (mean_s > 0)
     eta = np.where(busy, x * shape / np.where(mean_s > 0, mean_s, 1.0), 0.0)
     return eta, np.where(busy, const, 0.0)
+
+
+def _multi_server_wait_tail(rho: np.ndarray, mean_s: np.ndarray, cv: float, servers: np.ndarray
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """Decay rate ``eta`` [1/s] and ``P(W > 0)`` of the M/G/c wait tail ``P(W > t) =
+    P(W > 0) exp(-eta t)`` at load ``rho = lambda E[S] / c`` < 1 [5]. The probability of
+    waiting is Erlang's C formula of M/M/c (offered load ``a = c rho``; from Erlang's B by
+    ``B_k = a B_(k-1) / (k + a B_(k-1))``, ``C = B_c / (1 - rho (1 - B_c))``), and a wait,
+    given there is one, is exponential with M/M/c's mean ``E[S] / (c (1 - rho))`` times
+    ``(1 + cv^2) / 2`` (the two-moment approximation of Lee and Longton). Exact for
+    exponential service."""
+    offered = servers * rho
+    blocking = np.ones_like(rho)
+    for k in range(1, int(servers.max()) + 1):
+        step = offered * blocking / (k + offered * blocking)
+        blocking = np.where(k <= servers, step, blocking)
+    waits = np.where(rho > 0, blocking / (1.0 - rho * (1.0 - blocking)), 0.0)
+    given_wait = (1.0 + cv ** 2) / 2.0 * mean_s / (servers * np.maximum(1.0 - rho, 1e-300))
+    busy = (rho > 0) & (mean_s > 0)
+    return np.where(busy, 1.0 / np.where(busy, given_wait, 1.0), 0.0), waits
 
 
 # Cells of the prompt-length distribution: fine in the upper tail, where the p99 TTFT is decided.

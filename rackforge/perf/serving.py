@@ -43,7 +43,9 @@ Throughput per GPU is ``B / (step x g)`` output tokens/s. MLPerf *offline* is th
 candidate; *server* and *interactive* the best one whose p99 TTFT and TPOT meet the limits.
 
 MoE layouts: experts are spread over the whole replica (wide EP, ``ep = g``), attention runs
-tensor-parallel over ``tp`` GPUs and data-parallel over ``g / tp`` groups.
+tensor-parallel over ``tp`` GPUs and data-parallel over ``g / tp`` groups. Dense replicas may
+also split their layers into ``pp`` pipeline stages of ``g / pp`` GPUs with ``pp``
+microbatches in flight [18].
 
 References
 ----------
@@ -85,6 +87,10 @@ References
     searched under an ``effective_bits`` constraint, counted over the weights (cost model
     "weight", the default); NVIDIA's MLPerf Mixtral checkpoints choose between FP8 and none
     (16 bits) at 8.75 effective bits (closed/NVIDIA/code/mixtral-8x7b/modelopt, v5.1).
+[18] Narayanan et al., SC21, Sec. 2.2 (pipeline stages of consecutive layers, microbatches in
+    flight); NVIDIA Technical Blog, Mastering LLM Techniques: Inference Optimization, 2023
+    (pipeline parallelism in serving: each stage holds a share of the layers and passes its
+    activations on, microbatches keep the stages busy).
 """
 
 from __future__ import annotations
@@ -111,6 +117,7 @@ from rackforge.perf.serving_result import ServingPoint, ServingResult, pareto
 PARAMS_FILE = Path(__file__).parent / "data" / "serving_params.yaml"
 BATCHES = np.unique(np.round(np.geomspace(1, 16384, 72)).astype(np.int64))
 CHUNKS = 2 ** np.arange(8, 15)      # prefill tokens per engine step: 256 to 16,384
+PIPELINE_STAGES = (1, 2, 4)         # of a dense replica (published serving runs use 1 to 4)
 PEAK_KEY = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4": "fp4", "nvfp4": "fp4",
             "mxfp4": "fp4"}
 BYTES_KEY = {"nvfp4": "fp4"}
@@ -188,20 +195,21 @@ def gemm_rate(ctx: Context, dtype: str, sp: ServingParams | None = None) -> floa
     return machine.peak_flops(key) * eff * ctx.params.gemm_sustained_fraction
 
 
-def layouts(ctx: Context, n_gpus: int) -> tuple[np.ndarray, np.ndarray]:
-    """Replica sizes ``g`` (dividing `n_gpus`, within the scale-up domain) and attention TP
-    sizes (``tp = g`` for dense models; any power of two up to ``g`` for MoE, ``g <= E``)."""
+def layouts(ctx: Context, n_gpus: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Replica sizes ``g`` (dividing `n_gpus`, within the scale-up domain), attention TP sizes
+    and pipeline stages: dense models ``tp x pp = g`` with ``pp`` 1, 2 or 4 [18]; MoE models
+    any power-of-two ``tp`` up to ``g`` (``g <= E``, experts over the replica), one stage."""
     cap = min(n_gpus, ctx.machine.scaleup_domain)
     sizes = sorted({s for s in (1, 2, 4, 8, 16, 32, 64, 72, 128, 144, cap)
                     if s <= cap and n_gpus % s == 0})
     moe = ctx.workload.moe
     if moe is None:
-        return np.array(sizes, dtype=np.int64), np.array(sizes, dtype=np.int64)
-    pairs = [(g, t) for g in sizes if g <= max(moe.experts, 1)
-             for t in (1, 2, 4, 8, 16, 32, 64) if t <= g and g % t == 0]
-    pairs = pairs or [(1, 1)]
-    g_arr, t_arr = zip(*pairs, strict=True)
-    return np.array(g_arr, dtype=np.int64), np.array(t_arr, dtype=np.int64)
+        triples = [(g, g // p, p) for g in sizes for p in PIPELINE_STAGES
+                   if g % p == 0 and p <= ctx.workload.layers]
+    else:
+        triples = [(g, t, 1) for g in sizes if g <= max(moe.experts, 1)
+                   for t in (1, 2, 4, 8, 16, 32, 64) if t <= g and g % t == 0] or [(1, 1, 1)]
+    return tuple(np.array(column, dtype=np.int64) for column in zip(*triples, strict=True))
 
 
 def _model_sizes(ctx: Context) -> dict[str, float]:
@@ -269,18 +277,30 @@ def engine_caps(engine: Engine, sp: ServingParams) -> tuple[float, float]:
 
 def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
                    batch: np.ndarray, dtype: str, chunk: np.ndarray | None = None,
-                   engine: Engine = Engine()) -> dict[str, np.ndarray]:
-    """Step times, throughput and memory of every (g, tp, batch, chunk) candidate at once:
+                   engine: Engine = Engine(), pp: np.ndarray | None = None
+                   ) -> dict[str, np.ndarray]:
+    """Step times, throughput and memory of every (g, tp, batch, chunk, pp) candidate at once:
     ``step_s`` / ``tokens_per_s_per_gpu`` in steady state with every step carrying its share of
     prompt work (offline), ``served_*`` with prompts arriving at random and prefilled `chunk`
     tokens per engine step (default: as many as the token cap leaves); tail latencies of the
     latter come from :func:`tail_latencies`. The `engine`'s caps bound each engine [8].
+    `pp`: pipeline stages of the replica (default 1) [18].
 
     Units: seconds, bytes, output tokens/s per GPU. The arrays broadcast together.
     """
     sp, w, c, params = load_serving_params(), ctx.workload, ctx.counts, ctx.params
     max_batch, max_tokens = engine_caps(engine, sp)
     g, tp, batch = (np.asarray(a, dtype=float) for a in (g, tp, batch))
+    # Pipeline stages [18]: a replica of g GPUs in pp stages keeps pp microbatches of B / pp
+    # sequences in flight, each stage running its L / pp layers on g / pp GPUs, and every
+    # sequence advances one token per round of the pp microbatches. A round costs the GPU time
+    # of one stage's GPUs running all L layers on one microbatch, plus each further stage's
+    # per-step overhead and the activations handed between stages; the weights spread over
+    # all g GPUs and each GPU caches its layers' KV of all B sequences. So from here on `g`
+    # and `batch` are one stage's GPUs and one microbatch (the same per GPU), the caps apply
+    # per microbatch and a step is a round.
+    pp = np.ones_like(g) if pp is None else np.asarray(pp, dtype=float)
+    g, batch = g / pp, batch / pp
     i_len, o_len = float(srv.input_tokens), float(srv.output_tokens)
     sizes, bw = _model_sizes(ctx), hbm_bandwidth(ctx)
     w_elem = weight_bytes_per_element(dtype, sp)
@@ -293,7 +313,8 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     dp = g / tp
     kv_split = np.ones_like(tp) if w.mla else np.minimum(tp, w.kv_heads)
     kv_layer = c.kv_cache_bytes_per_elem_token * kv_elem / kv_split  # per token, layer, GPU
-    held = w_elem * (sizes["dense"] / tp + sizes["experts"] / g) + w.layers * bf16_extra / tp
+    held = (w_elem * (sizes["dense"] / tp + sizes["experts"] / g)
+            + w.layers * bf16_extra / tp) / pp
     # Mean context of the sequences in flight: long requests stay longer (length-biased
     # sampling, the inspection paradox [7]): I + E[O^2] / (2 E[O]) = I + O (1 + cv^2) / 2.
     ctx_mean = i_len + o_len * (1.0 + output_cv(srv, sp) ** 2) / 2.0
@@ -336,6 +357,8 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
             copies = np.maximum(busiest * tokens / g, lead / tp)
             a2a = copies * w.moe.top_k * w.hidden * 3.0 * (g - 1) / g / link + 2 * lat
             t_comm = t_comm + np.where(g > 1, c.moe_layers * a2a, 0.0)
+        # the microbatch's activations cross each of the pp - 1 stage boundaries [18]
+        t_comm = t_comm + (pp - 1) * (lead * w.hidden * params.activation_bytes / link + lat)
         t_elem = elementwise_bytes(ctx, tokens, g, tp, sp, busiest, lead) / bw
         # The engine's host loop prepares the next step while the GPU runs this one [13]: the
         # step takes the longer of the two. Sequences per engine: decodes and prompts.
@@ -366,7 +389,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
              (chunking * chunk, batch, chunk), (batch * i_len, none, batch * i_len / dp)]
     parts = step(*(np.stack(np.broadcast_arrays(*column)) for column in zip(*kinds, strict=True)))
     steps = np.maximum(parts["gemm"] + parts["attn"] + parts["comm"] + parts["elementwise"]
-                       + overhead, parts["host"])
+                       + overhead + (pp - 1) * params.decode_step_overhead_s, pp * parts["host"])
     mean_parts = {k: np.broadcast_to(v, steps.shape)[0] for k, v in parts.items()}
     tau = steps[0] * busiest_group_step(dp, sp.attention_dp_step_excess.value)
     decode_only, chunk_step, prefill_only = steps[1], steps[2], steps[3]
@@ -389,8 +412,9 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
             "tokens_per_s_per_gpu": batch / (tau * g),
             "served_tokens_per_s_per_gpu": batch / (served * g),
             "tokens_per_s_per_user": 1.0 / served,
-            # per engine: requests per second, and seconds of chunk lane per prompt token
-            "arrivals_per_s": batch / (dp * o_len * served),
+            # per engine: requests per second, its chunk lanes (one per pipeline microbatch,
+            # each prefilling one prompt at a time) and seconds of a lane per prompt token
+            "arrivals_per_s": pp * batch / (dp * o_len * served), "prefill_lanes": pp,
             "prefill_s_per_token": chunk_step / chunk,
             "memory_bytes": memory, "in_memory": in_memory, "fits": in_memory & in_caps,
             "served_fits": in_memory & chunk_ok,
@@ -401,13 +425,15 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
 def tail_latencies(out: dict[str, np.ndarray], srv: Serving, idx: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
     """p99 TTFT and TPOT [s] of the candidates `idx` of :func:`serving_arrays` under Poisson
-    arrivals (:mod:`rackforge.perf.latency`): the prompt queue of an engine, half a step to
-    the next step boundary, and the chunk steps a request's decode shares."""
+    arrivals (:mod:`rackforge.perf.latency`): the prompt queue of an engine (its chunk lanes
+    its servers), half a step to the next step boundary, and the chunk steps a request's
+    decode shares."""
     sp = load_serving_params()
     i_len = float(srv.input_tokens)
     served = out["served_step_s"][idx]
+    lanes = np.broadcast_to(out["prefill_lanes"], out["served_step_s"].shape)[idx]
     ttft = ttft_quantile(out["arrivals_per_s"][idx], i_len * out["prefill_s_per_token"][idx],
-                         input_cv(srv, sp)) + 0.5 * served
+                         input_cv(srv, sp), servers=lanes) + 0.5 * served
     intervals, weights = output_length_nodes(float(srv.output_tokens),
                                              output_cv(srv, sp))
     tpot = tpot_quantile(out["decode_step_s"][idx], out["chunk_step_s"][idx],
@@ -417,8 +443,9 @@ def tail_latencies(out: dict[str, np.ndarray], srv: Serving, idx: np.ndarray
 
 def _point(out: dict[str, np.ndarray], i: int, ttft_s: float, tpot_s: float,
            per_gpu_key: str = "served_tokens_per_s_per_gpu") -> ServingPoint:
-    lay = {"gpus": int(out["g"][i]), "tp": int(out["tp"][i]), "ep": int(out["ep"][i]),
-           "dp": int(out["g"][i] // out["tp"][i]), "chunk_tokens": int(out["chunk_tokens"][i])}
+    lay = {"gpus": int(out["g"][i]), "tp": int(out["tp"][i]), "pp": int(out["pp"][i]),
+           "ep": int(out["ep"][i]), "dp": int(out["g"][i] // (out["tp"][i] * out["pp"][i])),
+           "chunk_tokens": int(out["chunk_tokens"][i])}
     return ServingPoint(float(out[per_gpu_key][i]), float(out["tokens_per_s_per_user"][i]),
                         float(ttft_s), float(tpot_s), int(out["batch"][i]), lay,
                         float(out["memory_bytes"][i]))
@@ -435,10 +462,10 @@ def search_serving(ctx: Context, srv: Serving, n_gpus: int, dtype: str | None = 
     share ``1 - exp(-m)`` of the steps carries one."""
     dtype = dtype or ctx.execution.dtype
     check_precision(ctx, dtype)
-    g_lay, t_lay = layouts(ctx, n_gpus)
+    g_lay, t_lay, p_lay = layouts(ctx, n_gpus)
     chunks = np.append(CHUNKS, np.inf) if engine.chunked_prefill else np.ones(1)
     pick = np.repeat(np.arange(g_lay.size), BATCHES.size * chunks.size)
-    g, tp = g_lay[pick], t_lay[pick]
+    g, tp, pp = g_lay[pick], t_lay[pick], p_lay[pick]
     batch = np.tile(np.repeat(BATCHES, chunks.size), g_lay.size)
     if engine.chunked_prefill:
         cap = engine_caps(engine, load_serving_params())[1] - batch / (g / tp)
@@ -446,9 +473,9 @@ def search_serving(ctx: Context, srv: Serving, n_gpus: int, dtype: str | None = 
     else:
         arriving = batch / (g / tp) / float(srv.output_tokens)
         chunk = float(srv.input_tokens) * arriving / -np.expm1(-arriving)
-    out = serving_arrays(ctx, srv, g, tp, batch, dtype, np.maximum(chunk, 1.0), engine)
+    out = serving_arrays(ctx, srv, g, tp, batch, dtype, np.maximum(chunk, 1.0), engine, pp)
     ep = g if ctx.workload.moe is not None else np.ones_like(g)
-    out.update(g=g, tp=tp, ep=ep, batch=batch)
+    out.update(g=g, tp=tp, ep=ep, batch=batch, pp=pp)
     return out
 
 

@@ -379,15 +379,16 @@ def _kept_16bit_share(row: dict[str, str]) -> float:
     return (bits - 8.0) / 8.0
 
 
-def _row_replica(row: dict[str, str]) -> tuple[int, int] | None:
-    """The replica the row's run used, where its ``tp`` column says: ``(GPUs, attention TP)``
-    with ``tp x dp`` GPUs (``dp``: attention data-parallel ranks, blank for 1; a MoE model's
-    experts spread over the whole replica). None: the model picks the layout."""
-    tp, dp = _int(row, "tp"), _int(row, "dp")
-    if tp is None and dp is not None:
-        raise InputError("dp without tp", None, row["case"], expected="tp with it (the replica "
-                         "is tp x dp GPUs)")
-    return None if tp is None else (tp * (dp or 1), tp)
+def _row_replica(row: dict[str, str]) -> tuple[int, int, int] | None:
+    """The replica the row's run used, where its ``tp`` column says: ``(GPUs, attention TP,
+    pipeline stages)`` with ``tp x pp x dp`` GPUs (``pp``: pipeline stages, ``dp``: attention
+    data-parallel ranks, blank for 1; a MoE model's experts spread over the whole replica).
+    None: the model picks the layout."""
+    tp, pp, dp = _int(row, "tp"), _int(row, "pp"), _int(row, "dp")
+    if tp is None and (dp is not None or pp is not None):
+        raise InputError("dp or pp without tp", None, row["case"], expected="tp with them "
+                         "(the replica is tp x pp x dp GPUs)")
+    return None if tp is None else (tp * (pp or 1) * (dp or 1), tp, pp or 1)
 
 
 def _row_engine(row: dict[str, str]) -> Engine:
@@ -431,10 +432,12 @@ def predict_inference_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
     engine = _row_engine(row)
     searched = search_serving(ctx, srv, n_gpus, dtype, engine)
     if replica is not None:
-        run = (searched["g"] == replica[0]) & (searched["tp"] == replica[1])
+        run = (searched["g"] == replica[0]) & (searched["tp"] == replica[1]) \
+            & (searched["pp"] == replica[2])
         if not run.any():
             raise InputError(f"the serving model has no replica of {replica[0]} GPUs with "
-                             f"attention TP {replica[1]} on {n_gpus} GPUs", None, row["case"])
+                             f"attention TP {replica[1]} in {replica[2]} pipeline stage(s) on "
+                             f"{n_gpus} GPUs", None, row["case"])
         searched = searched | {key: searched[key] & run for key in ("fits", "served_fits")}
     res = serve(ctx, srv, n_gpus, _row_limits(row, scenario), dtype, searched, engine)
     if res.best is None:

@@ -48,6 +48,25 @@ def test_decode_step_at_batch_one_is_weights_over_bandwidth_plus_overhead():
     assert out["step_s"][0] == pytest.approx(weights_s + kv_s + overhead_s, rel=0.02)
 
 
+def test_two_pipeline_stages_hold_half_the_weights_and_hand_one_token_on():
+    """Llama 3.1 8B in fp8 on H100, decode only: two one-GPU stages with two sequences (one
+    per microbatch) against one GPU with one. Each stage holds half the weights; a round of
+    both microbatches is one GPU's pass over all 32 layers for one sequence plus the second
+    stage's per-step overhead (200 us) and the token's activations handed over NVLink:
+    4,096 x 2 bytes at 450 GB/s x 0.80 plus 5 us. Per GPU the throughput is the same but
+    for those two terms."""
+    ctx = _ctx("hgx-h100-8", "llama3.1-8b")
+    srv = Serving(1, 10_000)
+    one = serving_arrays(ctx, srv, np.array([1]), np.array([1]), np.array([1]), "fp8")
+    two = serving_arrays(ctx, srv, np.array([2]), np.array([1]), np.array([2]), "fp8",
+                         pp=np.array([2]))
+    assert two["weight_bytes"][0] == pytest.approx(one["weight_bytes"][0] / 2, rel=1e-12)
+    handoff_s = 4096 * 2 / (450e9 * 0.80) + 5e-6
+    assert two["decode_step_s"][0] - one["decode_step_s"][0] == pytest.approx(
+        200e-6 + handoff_s, rel=1e-6)
+    assert two["tokens_per_s_per_gpu"][0] == pytest.approx(1.0 / two["step_s"][0], rel=1e-12)
+
+
 def test_tpot_grows_with_batch_and_throughput_per_gpu_too():
     ctx = _ctx("hgx-h100-8", "llama2-70b")
     srv = benchmark_for("llama2-70b").serving()

@@ -14,7 +14,8 @@ processes ``T = B + B I / O`` tokens. The step time is the sum of kernel-family 
 * attention: the larger of its FLOPs (decode over the mean context ``I + O/2``, prefill causal
   over ``I/2``; MLA decode in the absorbed form [5]) and the KV-cache bytes read;
 * communication inside the scale-up domain: two tensor-parallel all-reduces per dense layer,
-  one per MoE layer plus the expert-parallel all-to-all (dispatch in FP8, combine in BF16) [6];
+  one per MoE layer plus the expert-parallel all-to-all (dispatch in FP8, combine in BF16,
+  after the dispatch and combine kernels' fixed time [19]) [6];
   the expert GEMMs and the all-to-all wait for the busiest rank of the served routing [14];
 * element-wise traffic: the fused residual-add + RMSNorm kernels, rotary embedding, the gated
   activation and, for MoE, the permute / unpermute copies, all memory-bound [10];
@@ -91,6 +92,8 @@ References
     flight); NVIDIA Technical Blog, Mastering LLM Techniques: Inference Optimization, 2023
     (pipeline parallelism in serving: each stage holds a share of the layers and passes its
     activations on, microbatches keep the stages busy).
+[19] NVIDIA TensorRT-LLM tech blog 18, Optimizing MoE Communication with One-Sided AlltoAll
+    Over NVLink (GB200 NVL72: dispatch and combine latency from 1 to 2,048 tokens per rank).
 """
 
 from __future__ import annotations
@@ -145,6 +148,7 @@ class ServingParams(Frozen):
     max_batch_size: Figure
     max_num_tokens: Figure
     moe_layer_overhead_s: Figure
+    moe_alltoall_floor_s: Figure
     grouped_weight_bandwidth_fraction: Figure
     host_s_per_sequence: dict[str, Figure]
     routed_load_excess: Figure
@@ -355,7 +359,8 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
         if w.moe is not None:
             # the busiest expert rank receives, the lead group's ranks send
             copies = np.maximum(busiest * tokens / g, lead / tp)
-            a2a = copies * w.moe.top_k * w.hidden * 3.0 * (g - 1) / g / link + 2 * lat
+            a2a = copies * w.moe.top_k * w.hidden * 3.0 * (g - 1) / g / link \
+                + sp.moe_alltoall_floor_s.value
             t_comm = t_comm + np.where(g > 1, c.moe_layers * a2a, 0.0)
         # the microbatch's activations cross each of the pp - 1 stage boundaries [18]
         t_comm = t_comm + (pp - 1) * (lead * w.hidden * params.activation_bytes / link + lat)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from rackforge.catalog.models import Frozen
 
@@ -39,3 +39,13 @@ class Engine(Frozen):
                                        description="tokens (decodes plus prompt) per step")
     chunked_prefill: bool = Field(default=True, description="prefill prompts in chunks beside "
                                   "the decodes; false: each prompt whole in one step")
+    cuda_graph_batch_sizes: tuple[int, ...] | None = Field(
+        default=None, description="the batch sizes whose CUDA graphs the engine captured with "
+        "padding on: a decode-only step runs at the next size up (None: no padding)")
+
+    @field_validator("cuda_graph_batch_sizes")
+    @classmethod
+    def _sizes(cls, sizes: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if sizes is not None and (not sizes or min(sizes) < 1):
+            raise ValueError("CUDA-graph batch sizes are whole numbers >= 1")
+        return None if sizes is None else tuple(sorted(set(sizes)))

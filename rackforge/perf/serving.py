@@ -94,6 +94,9 @@ References
     activations on, microbatches keep the stages busy).
 [19] NVIDIA TensorRT-LLM tech blog 18, Optimizing MoE Communication with One-Sided AlltoAll
     Over NVLink (GB200 NVL72: dispatch and combine latency from 1 to 2,048 tokens per rank).
+[20] NVIDIA TensorRT-LLM tech blog 20, Tuning CUDA Graph Batch Sizes for Higher Output
+    Throughput: graphs are captured for a fixed set of batch sizes and a generation batch is
+    padded to the next captured size, running the model over the empty slots.
 """
 
 from __future__ import annotations
@@ -272,6 +275,18 @@ def output_cv(srv: Serving, sp: ServingParams) -> float:
     return srv.output_cv if srv.output_cv is not None else sp.output_length_cv.value
 
 
+def graph_padded(decodes: np.ndarray, sizes: tuple[int, ...] | None) -> np.ndarray:
+    """Decode slots an engine's generation-only step runs with CUDA-graph padding [20]: the
+    smallest captured batch size at or above `decodes`; a batch above every captured size (or
+    no graphs) runs as it is. Steps that carry prompts run eagerly, unpadded."""
+    if not sizes:
+        return decodes
+    captured = np.asarray(sizes, dtype=float)
+    index = np.searchsorted(captured, decodes, side="left")
+    return np.where(index < captured.size, captured[np.minimum(index, captured.size - 1)],
+                    decodes)
+
+
 def engine_caps(engine: Engine, sp: ServingParams) -> tuple[float, float]:
     """Requests in flight and tokens per step one engine admits: the engine's own settings,
     else the framework defaults of ``serving_params.yaml`` [8]."""
@@ -341,12 +356,13 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     busiest = 1.0 if w.moe is None else \
         busiest_rank_load(g, w.moe.experts, sp.routed_load_excess.value)
 
-    def step(prefill: np.ndarray, dec: np.ndarray, lead_pre: np.ndarray
+    def step(prefill: np.ndarray, dec: np.ndarray, lead_pre: np.ndarray, run: np.ndarray
              ) -> dict[str, np.ndarray]:
         """Parts of one step with `dec` decode tokens and `prefill` prompt tokens [s], paced by
         the busiest attention group [15], which holds its share of the decodes and `lead_pre`
-        prompt tokens."""
-        tokens, lead = dec + prefill, dec / dp + lead_pre
+        prompt tokens; its GEMMs, element-wise kernels and communication run over `run` decode
+        slots (more than `dec` when a CUDA graph pads the batch [20])."""
+        tokens, lead = run + prefill, run / dp + lead_pre
         t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm, attention_in, expert_bw, busiest,
                              lead)
         kv_read = dec / dp * in_flight * kv_layer
@@ -386,12 +402,15 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     chunk_share = 1.0 - (1.0 - group_share) ** dp
     chunking = dp * group_share / np.maximum(chunk_share, 1e-300)
     # Four kinds of step, stacked and timed in one pass (prompt tokens, decodes, the busiest
-    # group's prompt tokens): every group with its share of prompt work (offline, paced by the
-    # busiest group [15]); decodes only; a chunk step; and a prefill engine's step of `batch`
-    # whole prompts with no decodes (disaggregated pools [9]; its logits: one token each).
+    # group's prompt tokens, decode slots run): every group with its share of prompt work
+    # (offline, paced by the busiest group [15]); decodes only (the one kind a CUDA graph
+    # replays, padded [20]); a chunk step; and a prefill engine's step of `batch` whole prompts
+    # with no decodes (disaggregated pools [9]; its logits: one token each).
     none = np.zeros_like(batch)
-    kinds = [(per_step_prefill, batch, per_step_prefill / dp), (none, batch, none),
-             (chunking * chunk, batch, chunk), (batch * i_len, none, batch * i_len / dp)]
+    padded = dp * graph_padded(batch / dp, engine.cuda_graph_batch_sizes)
+    kinds = [(per_step_prefill, batch, per_step_prefill / dp, batch), (none, batch, none, padded),
+             (chunking * chunk, batch, chunk, batch),
+             (batch * i_len, none, batch * i_len / dp, none)]
     parts = step(*(np.stack(np.broadcast_arrays(*column)) for column in zip(*kinds, strict=True)))
     steps = np.maximum(parts["gemm"] + parts["attn"] + parts["comm"] + parts["elementwise"]
                        + overhead + (pp - 1) * params.decode_step_overhead_s, pp * parts["host"])

@@ -257,9 +257,15 @@ def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
     """Raise InputError, located at the file, line and column, for a malformed cell of `row`."""
     for key, text in row.items():
         text = (text or "").strip() if isinstance(text, str) else ""
-        if not text or key not in (*COUNTS, *ZERO_OK, *AMOUNTS, *CHOICES, "framework"):
+        if not text or key not in (*COUNTS, *ZERO_OK, *AMOUNTS, *CHOICES, "framework",
+                                   "cuda_graph_batch_sizes"):
             continue
         where = f"line {line_no}, column {key}"
+        if key == "cuda_graph_batch_sizes":
+            if not all(size.isdigit() and int(size) >= 1 for size in text.split()):
+                raise InputError("bad batch sizes", file, where, text,
+                                 "whole numbers >= 1 separated by spaces")
+            continue
         if key == "framework":
             if text not in frameworks()[0]:
                 raise InputError("unknown framework", file, where, text,
@@ -393,10 +399,13 @@ def _row_replica(row: dict[str, str]) -> tuple[int, int, int] | None:
 
 def _row_engine(row: dict[str, str]) -> Engine:
     """The engine settings the row's run used, where its columns say (``max_batch_size``,
-    ``max_num_tokens`` per engine, ``chunked_prefill`` true / false); blank: the defaults."""
+    ``max_num_tokens`` per engine, ``chunked_prefill`` true / false, the padded CUDA-graph
+    ``cuda_graph_batch_sizes`` separated by spaces); blank: the defaults."""
+    sizes = (row.get("cuda_graph_batch_sizes") or "").split()
     return Engine(max_batch_size=_int(row, "max_batch_size"),
                   max_num_tokens=_int(row, "max_num_tokens"),
-                  chunked_prefill=(row.get("chunked_prefill") or "true").strip() == "true")
+                  chunked_prefill=(row.get("chunked_prefill") or "true").strip() == "true",
+                  cuda_graph_batch_sizes=tuple(int(size) for size in sizes) or None)
 
 
 def _row_limits(row: dict[str, str], scenario: str) -> Limits:

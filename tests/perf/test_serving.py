@@ -20,6 +20,7 @@ from rackforge.perf.serving import (
     BATCHES,
     check_precision,
     gemm_rate,
+    graph_padded,
     kept_bf16,
     load_serving_params,
     search_serving,
@@ -337,3 +338,22 @@ def test_mixed_fp8_checkpoint_blends_the_fp8_and_bf16_steps():
     blend = (1 - share) * fp8["gemm_s"][0] + share * bf16["gemm_s"][0]
     assert fp8["gemm_s"][0] < mixed["gemm_s"][0] < bf16["gemm_s"][0]
     assert mixed["gemm_s"][0] == pytest.approx(blend, rel=0.03)
+
+
+def test_cuda_graph_padding_runs_a_decode_step_at_the_next_captured_size():
+    """TensorRT-LLM pads a generation-only batch to the next captured CUDA-graph size (tech
+    blog 20): with NVIDIA's DeepSeek-R1 server sizes 128, 256, 384, 512, 154 sequences run as
+    256, 128 as 128, and 600 (above every size) eagerly as 600. The padded slots cost GEMM,
+    element-wise and all-to-all work but no attention (they hold no context)."""
+    sizes = (128, 256, 384, 512)
+    assert graph_padded(np.array([154.0, 128.0, 600.0, 1.0]), sizes).tolist() == \
+        [256.0, 128.0, 600.0, 128.0]
+    ctx = _ctx("hgx-b200-8", "deepseek-r1", "fp4")
+    srv = benchmark_for("deepseek-r1").serving()
+    args = (ctx, srv, np.array([8]), np.array([1]), np.array([8 * 154.0]), "fp4", None)
+    plain = serving_arrays(*args)
+    padded = serving_arrays(*args, Engine(cuda_graph_batch_sizes=sizes))
+    exact = serving_arrays(*args, Engine(cuda_graph_batch_sizes=(154,)))
+    assert padded["decode_step_s"][0] > plain["decode_step_s"][0]
+    assert exact["decode_step_s"][0] == pytest.approx(plain["decode_step_s"][0], rel=1e-12)
+    assert padded["step_s"][0] == pytest.approx(plain["step_s"][0], rel=1e-12)  # has prompts

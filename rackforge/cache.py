@@ -50,8 +50,8 @@ class ResultCache:
     written last kept in memory too (a sweep reads the same upstream results point after point).
     """
 
-    def __init__(self, folder: str | Path = DEFAULT_FOLDER, in_memory: int = 64) -> None:
-        self.folder = Path(folder)
+    def __init__(self, folder: str | Path | None = DEFAULT_FOLDER, in_memory: int = 64) -> None:
+        self.folder = Path(folder) if folder is not None else None   # None: memory only
         self.in_memory = in_memory
         self._recent: OrderedDict[str, CachedResult] = OrderedDict()
 
@@ -63,6 +63,8 @@ class ResultCache:
         if key in self._recent:
             self._recent.move_to_end(key)
             return self._recent[key]
+        if self.folder is None:
+            return None
         try:
             with self._path(key).open("rb") as handle:
                 entry = pickle.load(handle)
@@ -81,6 +83,9 @@ class ResultCache:
 
     def put(self, key: str, entry: CachedResult) -> None:
         """Store `entry` under `key` (atomically: a temporary file renamed into place)."""
+        if self.folder is None:
+            self._remember(key, entry)
+            return
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")

@@ -103,6 +103,19 @@ def test_a_cached_stage_is_not_run_again(mini_catalog, mini_scenario, tmp_path):
     assert calls == [1, 1] and not any(o.cached for o in third.outcomes.values())
 
 
+def test_a_memory_only_cache_serves_the_same_process_and_writes_nothing(
+        mini_catalog, mini_scenario, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    calls = []
+    graph = order([fake_stage("a", lambda racks: calls.append(1) or len(calls))])
+    scen = from_dict(mini_scenario, mini_catalog)
+    memory = ResultCache(None)
+    pipeline.run(scen, cache=memory, graph=graph)
+    again = pipeline.run(scen, cache=memory, graph=graph)
+    assert calls == [1] and again.outcomes["a"].cached
+    assert not list(tmp_path.rglob("*"))
+
+
 def test_a_changed_section_changes_the_key(mini_catalog, mini_scenario):
     graph = order([fake_stage("a", lambda racks, site=None: 1, ("racks", "site"))])
     scen = from_dict(mini_scenario, mini_catalog)

@@ -23,7 +23,7 @@ import numpy as np
 from plotly.offline import get_plotlyjs
 
 from rackforge import pipeline
-from rackforge.cache import content_key
+from rackforge.cache import ResultCache, content_key
 from rackforge.catalog import load_catalog
 from rackforge.deploy.spec import quarters_of
 from rackforge.errors import InputError
@@ -44,6 +44,9 @@ from rackforge.sweep.risk import (
 BASE = "base"
 TEMPLATES = Path(__file__).parent / "templates"
 _CASES: dict[tuple[str, str], tuple[Scenario, Draws]] = {}   # a worker's loaded cases
+# A worker's stage results, in memory: the stages a sample does not perturb (the racks, the
+# cluster, the evaluation) run once per process, the perturbed ones miss and run.
+_SAMPLE_RESULTS = ResultCache(None, in_memory=32)
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def run_sample(context: RiskContext, name: str, i: int) -> tuple[str, int, list[
     """Sample i of case `name`: the power online on the target's basis [W] and the racks
     online, by quarter (None when the sample's ramp could not be planned)."""
     scenario, draws = case(context, name)
-    run = pipeline.run(perturb(scenario, draws, i, context.spec), ["plan"])
+    run = pipeline.run(perturb(scenario, draws, i, context.spec), ["plan"], _SAMPLE_RESULTS)
     plan = run.outcomes.get("plan")
     if plan is None or plan.status != "ok":
         return name, i, None, None

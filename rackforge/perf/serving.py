@@ -30,16 +30,19 @@ Offline (MLPerf *offline*: every prompt waits from the start) a step carries its
 work, ``B I / O`` tokens (with attention data parallel, paced by the busiest group: 11 % at 8
 groups as measured [15], scaled by :mod:`rackforge.perf.routing`), or whole chunks, whichever
 is faster. Under Poisson arrivals (*server*,
-*interactive*, the throughput-interactivity curve) prompts are prefilled in chunks of ``C``
-tokens per engine step, a searched dimension beside the batch (the framework's token budget
-[8]): each of the ``dp`` attention groups chunks in a share ``f = (B I / O) / (dp C)`` of the
+*interactive*, the throughput-interactivity curve) a step admits the prompts that arrived
+since the last one, first come, first served, up to the token budget the decodes leave (the
+schedulers of [8], [2]; a longer backlog waits for the next step): ``C`` prompt tokens on
+average in a step that carries any, and a backlog drains at the full budget, which sets the
+prompt queue's service rate. Each of the ``dp`` attention groups chunks in a share
+``f = (B I / O) / (dp C)`` of the
 steps, at random times, and a step runs at the pace of its busiest group [15], so a share
 ``F = 1 - (1 - f)^dp`` of the steps carries a chunk, the mean step is ``t_0 + F (t_C - t_0)``,
 and the p99 TTFT (an M/G/1 prompt queue) and p99 TPOT (the chunk steps
 a request's decode shares) come from :mod:`rackforge.perf.latency`. The engine's settings
 (:class:`rackforge.perf.inference.Engine`: requests and tokens per step, chunked prefill or
-not) bound the candidates [8]; an engine without chunked prefill admits every waiting prompt
-whole at the next step, so its chunk is the prompts of a Poisson count given at least one [16].
+not) bound the candidates [8]; the prompts a step admits are a Poisson count given at least
+one [16], whole where the budget allows (always, without chunked prefill).
 Throughput per GPU is ``B / (step x g)`` output tokens/s. MLPerf *offline* is the best fitting
 candidate; *server* and *interactive* the best one whose p99 TTFT and TPOT meet the limits.
 
@@ -122,7 +125,6 @@ from rackforge.perf.serving_result import ServingPoint, ServingResult, pareto
 
 PARAMS_FILE = Path(__file__).parent / "data" / "serving_params.yaml"
 BATCHES = np.unique(np.round(np.geomspace(1, 16384, 72)).astype(np.int64))
-CHUNKS = 2 ** np.arange(8, 15)      # prefill tokens per engine step: 256 to 16,384
 PIPELINE_STAGES = (1, 2, 4)         # of a dense replica (published serving runs use 1 to 4)
 PEAK_KEY = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4": "fp4", "nvfp4": "fp4",
             "mxfp4": "fp4"}
@@ -296,14 +298,16 @@ def engine_caps(engine: Engine, sp: ServingParams) -> tuple[float, float]:
 
 def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
                    batch: np.ndarray, dtype: str, chunk: np.ndarray | None = None,
-                   engine: Engine = Engine(), pp: np.ndarray | None = None
-                   ) -> dict[str, np.ndarray]:
+                   engine: Engine = Engine(), pp: np.ndarray | None = None,
+                   lane_chunk: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Step times, throughput and memory of every (g, tp, batch, chunk, pp) candidate at once:
     ``step_s`` / ``tokens_per_s_per_gpu`` in steady state with every step carrying its share of
     prompt work (offline), ``served_*`` with prompts arriving at random and prefilled `chunk`
     tokens per engine step (default: as many as the token cap leaves); tail latencies of the
     latter come from :func:`tail_latencies`. The `engine`'s caps bound each engine [8].
-    `pp`: pipeline stages of the replica (default 1) [18].
+    `pp`: pipeline stages of the replica (default 1) [18]. `lane_chunk`: the prompt tokens a
+    step takes when prompts are backlogged (the token budget; default `chunk`), which set the
+    prompt queue's service rate.
 
     Units: seconds, bytes, output tokens/s per GPU. The arrays broadcast together.
     """
@@ -408,15 +412,17 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     # with no decodes (disaggregated pools [9]; its logits: one token each).
     none = np.zeros_like(batch)
     padded = dp * graph_padded(batch / dp, engine.cuda_graph_batch_sizes)
+    lane = chunk if lane_chunk is None else np.broadcast_to(np.asarray(lane_chunk, float),
+                                                            batch.shape)
     kinds = [(per_step_prefill, batch, per_step_prefill / dp, batch), (none, batch, none, padded),
              (chunking * chunk, batch, chunk, batch),
-             (batch * i_len, none, batch * i_len / dp, none)]
+             (batch * i_len, none, batch * i_len / dp, none), (lane, batch, lane, batch)]
     parts = step(*(np.stack(np.broadcast_arrays(*column)) for column in zip(*kinds, strict=True)))
     steps = np.maximum(parts["gemm"] + parts["attn"] + parts["comm"] + parts["elementwise"]
                        + overhead + (pp - 1) * params.decode_step_overhead_s, pp * parts["host"])
     mean_parts = {k: np.broadcast_to(v, steps.shape)[0] for k, v in parts.items()}
     tau = steps[0] * busiest_group_step(dp, sp.attention_dp_step_excess.value)
-    decode_only, chunk_step, prefill_only = steps[1], steps[2], steps[3]
+    decode_only, chunk_step, prefill_only, lane_step = steps[1], steps[2], steps[3], steps[4]
     served = decode_only + chunk_share * (chunk_step - decode_only)
     memory = held + batch / dp * in_flight * kv_layer + params.reserved_bytes
     in_memory = memory <= machine.accelerator.hbm_bytes
@@ -439,7 +445,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
             # per engine: requests per second, its chunk lanes (one per pipeline microbatch,
             # each prefilling one prompt at a time) and seconds of a lane per prompt token
             "arrivals_per_s": pp * batch / (dp * o_len * served), "prefill_lanes": pp,
-            "prefill_s_per_token": chunk_step / chunk,
+            "prefill_s_per_token": lane_step / lane,
             "memory_bytes": memory, "in_memory": in_memory, "fits": in_memory & in_caps,
             "served_fits": in_memory & chunk_ok,
             "weight_bytes": held,
@@ -477,27 +483,28 @@ def _point(out: dict[str, np.ndarray], i: int, ttft_s: float, tpot_s: float,
 
 def search_serving(ctx: Context, srv: Serving, n_gpus: int, dtype: str | None = None,
                    engine: Engine = Engine()) -> dict[str, np.ndarray]:
-    """Every (replica, attention TP, batch, prefill chunk) candidate for `n_gpus` GPUs,
-    evaluated at once. Chunks: the powers of two of ``CHUNKS`` and the most the `engine`'s
-    token cap leaves beside the batch. Without chunked prefill the engine admits every
-    waiting prompt whole at the next step: with ``m = B / (dp O)`` Poisson arrivals per step
-    and group, a step that carries prompts carries ``m / (1 - exp(-m))`` of them on average
-    (a Poisson count given at least one [16]), so the chunk is that many mean prompts and a
-    share ``1 - exp(-m)`` of the steps carries one."""
+    """Every (replica, attention TP, pipeline stages, batch) candidate for `n_gpus` GPUs,
+    evaluated at once. The engine admits, first come, first served, the prompts that arrived
+    since its last step [8]: with ``m = B / (dp O)`` Poisson arrivals per step and group, a step
+    that carries prompts carries ``m / (1 - exp(-m))`` of them on average (a Poisson count
+    given at least one [16]), so its chunk is that many mean prompts and a share
+    ``1 - exp(-m)`` of the steps carries one. With chunked prefill the chunk is capped at the
+    token budget the decodes leave, at which a backlog drains (the prompt queue's service
+    rate); without it, prompts go in whole."""
     dtype = dtype or ctx.execution.dtype
     check_precision(ctx, dtype)
     g_lay, t_lay, p_lay = layouts(ctx, n_gpus)
-    chunks = np.append(CHUNKS, np.inf) if engine.chunked_prefill else np.ones(1)
-    pick = np.repeat(np.arange(g_lay.size), BATCHES.size * chunks.size)
+    pick = np.repeat(np.arange(g_lay.size), BATCHES.size)
     g, tp, pp = g_lay[pick], t_lay[pick], p_lay[pick]
-    batch = np.tile(np.repeat(BATCHES, chunks.size), g_lay.size)
+    batch = np.tile(BATCHES, g_lay.size).astype(float)
+    arriving = batch / (g / tp) / float(srv.output_tokens)
+    chunk = float(srv.input_tokens) * arriving / -np.expm1(-arriving)
+    lane = chunk
     if engine.chunked_prefill:
-        cap = engine_caps(engine, load_serving_params())[1] - batch / (g / tp)
-        chunk = np.minimum(np.tile(chunks, g_lay.size * BATCHES.size), cap)
-    else:
-        arriving = batch / (g / tp) / float(srv.output_tokens)
-        chunk = float(srv.input_tokens) * arriving / -np.expm1(-arriving)
-    out = serving_arrays(ctx, srv, g, tp, batch, dtype, np.maximum(chunk, 1.0), engine, pp)
+        lane = np.maximum(engine_caps(engine, load_serving_params())[1] - batch / (g / tp), 1.0)
+        chunk = np.minimum(chunk, lane)
+    out = serving_arrays(ctx, srv, g, tp, batch, dtype, np.maximum(chunk, 1.0), engine, pp,
+                         lane)
     ep = g if ctx.workload.moe is not None else np.ones_like(g)
     out.update(g=g, tp=tp, ep=ep, batch=batch, pp=pp)
     return out

@@ -405,11 +405,12 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     group_share = np.clip(per_step_prefill / (dp * chunk), 0.0, 1.0)
     chunk_share = 1.0 - (1.0 - group_share) ** dp
     chunking = dp * group_share / np.maximum(chunk_share, 1e-300)
-    # Four kinds of step, stacked and timed in one pass (prompt tokens, decodes, the busiest
+    # Five kinds of step, stacked and timed in one pass (prompt tokens, decodes, the busiest
     # group's prompt tokens, decode slots run): every group with its share of prompt work
     # (offline, paced by the busiest group [15]); decodes only (the one kind a CUDA graph
-    # replays, padded [20]); a chunk step; and a prefill engine's step of `batch` whole prompts
-    # with no decodes (disaggregated pools [9]; its logits: one token each).
+    # replays, padded [20]); a chunk step; a prefill engine's step of `batch` whole prompts
+    # with no decodes (disaggregated pools [9]; its logits: one token each); and a step that
+    # drains a prompt backlog at the full budget (the prompt queue's service).
     none = np.zeros_like(batch)
     padded = dp * graph_padded(batch / dp, engine.cuda_graph_batch_sizes)
     lane = chunk if lane_chunk is None else np.broadcast_to(np.asarray(lane_chunk, float),

@@ -224,3 +224,6 @@ def test_serving_workload_prices_the_engine_it_states():
     assert 0 < capped.tokens_per_s_per_gpu < default.tokens_per_s_per_gpu
     with pytest.raises(ValueError, match="greater than or equal to 1"):
         Engine(max_num_tokens=0)
+    with pytest.raises(ValueError, match="whole numbers >= 1"):
+        Engine(cuda_graph_batch_sizes=(128, 0))
+    assert Engine(cuda_graph_batch_sizes=(256, 128, 256)).cuda_graph_batch_sizes == (128, 256)

@@ -139,6 +139,10 @@ def _inference_csv(tmp_path: Path, drop: str | None = None, **cells: str) -> Pat
     (None, {"chunked_prefill": "maybe"}, ("column chunked_prefill", "value not allowed")),
     (None, {"max_num_tokens": "0"}, ("column max_num_tokens", "bad count")),
     (None, {"max_batch_size": "2.5"}, ("column max_batch_size", "bad count")),
+    (None, {"cuda_graph_batch_sizes": "128 0"}, ("column cuda_graph_batch_sizes",
+                                                 "bad batch sizes")),
+    (None, {"cuda_graph_batch_sizes": "128,256"}, ("column cuda_graph_batch_sizes",
+                                                   "separated by spaces")),
     (None, {"effective_bits": "20"}, ("no row could be compared", "effective_bits describes")),
     (None, {"effective_bits": "x"}, ("column effective_bits", "bad measurement")),
 ])

@@ -298,16 +298,15 @@ def engine_caps(engine: Engine, sp: ServingParams) -> tuple[float, float]:
 
 def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
                    batch: np.ndarray, dtype: str, chunk: np.ndarray | None = None,
-                   engine: Engine = Engine(), pp: np.ndarray | None = None,
-                   lane_chunk: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                   engine: Engine = Engine(), pp: np.ndarray | None = None
+                   ) -> dict[str, np.ndarray]:
     """Step times, throughput and memory of every (g, tp, batch, chunk, pp) candidate at once:
     ``step_s`` / ``tokens_per_s_per_gpu`` in steady state with every step carrying its share of
     prompt work (offline), ``served_*`` with prompts arriving at random and prefilled `chunk`
     tokens per engine step (default: as many as the token cap leaves); tail latencies of the
     latter come from :func:`tail_latencies`. The `engine`'s caps bound each engine [8].
-    `pp`: pipeline stages of the replica (default 1) [18]. `lane_chunk`: the prompt tokens a
-    step takes when prompts are backlogged (the token budget; default `chunk`), which set the
-    prompt queue's service rate.
+    `pp`: pipeline stages of the replica (default 1) [18]. A prompt backlog drains at the full
+    token budget (chunked prefill) or `chunk` (whole prompts), the prompt queue's service.
 
     Units: seconds, bytes, output tokens/s per GPU. The arrays broadcast together.
     """
@@ -413,8 +412,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     # drains a prompt backlog at the full budget (the prompt queue's service).
     none = np.zeros_like(batch)
     padded = dp * graph_padded(batch / dp, engine.cuda_graph_batch_sizes)
-    lane = chunk if lane_chunk is None else np.broadcast_to(np.asarray(lane_chunk, float),
-                                                            batch.shape)
+    lane = np.maximum(max_tokens - batch / dp, 1.0) if engine.chunked_prefill else chunk
     kinds = [(per_step_prefill, batch, per_step_prefill / dp, batch), (none, batch, none, padded),
              (chunking * chunk, batch, chunk, batch),
              (batch * i_len, none, batch * i_len / dp, none), (lane, batch, lane, batch)]
@@ -500,12 +498,9 @@ def search_serving(ctx: Context, srv: Serving, n_gpus: int, dtype: str | None = 
     batch = np.tile(BATCHES, g_lay.size).astype(float)
     arriving = batch / (g / tp) / float(srv.output_tokens)
     chunk = float(srv.input_tokens) * arriving / -np.expm1(-arriving)
-    lane = chunk
     if engine.chunked_prefill:
-        lane = np.maximum(engine_caps(engine, load_serving_params())[1] - batch / (g / tp), 1.0)
-        chunk = np.minimum(chunk, lane)
-    out = serving_arrays(ctx, srv, g, tp, batch, dtype, np.maximum(chunk, 1.0), engine, pp,
-                         lane)
+        chunk = np.minimum(chunk, engine_caps(engine, load_serving_params())[1] - batch / (g / tp))
+    out = serving_arrays(ctx, srv, g, tp, batch, dtype, np.maximum(chunk, 1.0), engine, pp)
     ep = g if ctx.workload.moe is not None else np.ones_like(g)
     out.update(g=g, tp=tp, ep=ep, batch=batch, pp=pp)
     return out

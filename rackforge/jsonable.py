@@ -12,22 +12,22 @@ from typing import Any
 
 import numpy as np
 
+from rackforge.cache import content_key
+
 
 def jsonable(obj: Any) -> Any:
     """`obj` as JSON-compatible dicts, lists, strings, numbers and None; NaN and inf become None.
     """
-    kind = type(obj)   # the plain kinds first, by exact type: most of a result is made of them
-    if kind is dict:
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if kind is list or kind is tuple:
-        return [jsonable(v) for v in obj]
-    if kind is float:
-        return obj if math.isfinite(obj) else None
     if obj is None or isinstance(obj, str | bool | int):
         return obj
     if isinstance(obj, float | np.floating):
         value = float(obj)
         return value if math.isfinite(value) else None
+    # containers before the attribute probes below: most of a result is made of them
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.ndarray):
@@ -40,14 +40,9 @@ def jsonable(obj: Any) -> Any:
     if hasattr(obj, "model_dump"):
         return jsonable(obj.model_dump(mode="json"))
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)
-                if not f.name.startswith("_")}
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
+        return {name: jsonable(value) for name, value in _fields(obj).items()}
     if isinstance(obj, set | frozenset):   # in a stable order: set order varies by process
         return sorted((jsonable(v) for v in obj), key=repr)
-    if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
     raise TypeError(f"cannot turn a {type(obj).__name__} into JSON")
 
 
@@ -108,6 +103,5 @@ def content_hash(obj: Any) -> str:
     try:
         text = json.dumps(obj, default=_one_level, sort_keys=True, separators=(",", ":"))
     except TypeError:
-        text = json.dumps(jsonable(obj), sort_keys=True, separators=(",", ":"),
-                          allow_nan=False)
+        return content_key(jsonable(obj))
     return hashlib.sha256(text.encode()).hexdigest()

@@ -164,6 +164,23 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     return total
 
 
+def row_parallel_gemm_s(ctx: Context, tokens: np.ndarray, tp: np.ndarray,
+                        precision: dict[str, Any]) -> np.ndarray:
+    """Time of one step's row-parallel GEMMs on one GPU [s]: every layer's attention output
+    projection and every dense layer's FFN down projection over `tokens` tokens, their
+    reduction depth split over `tp` (the GEMMs whose partial outputs the tensor-parallel
+    all-reduces sum), at the `precision` of :func:`layer_gemm_time`."""
+    w, c = ctx.workload, ctx.counts
+    shape = np.broadcast(tokens, tp).shape
+    tokens, tp = (np.broadcast_to(a, shape).ravel() for a in (tokens, tp))  # gemm_time is 1-D
+    hidden = np.full(tokens.shape, float(w.hidden))
+    total = w.layers * gemm_time(ctx, (tokens, hidden, c.v_dim / tp), **precision)
+    dense = w.layers - c.moe_layers
+    if dense:
+        total = total + dense * gemm_time(ctx, (tokens, hidden, w.ffn_hidden / tp), **precision)
+    return total.reshape(shape)
+
+
 def _distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """The distinct rows of equal-length float columns and each element's row index:
     ``[c[back] for c in rows]`` gives the columns back (a lexicographic sort, O(n log n))."""

@@ -42,6 +42,9 @@ class Engine(Frozen):
     cuda_graph_batch_sizes: tuple[int, ...] | None = Field(
         default=None, description="the batch sizes whose CUDA graphs the engine captured with "
         "padding on: a decode-only step runs at the next size up (None: no padding)")
+    gemm_allreduce_fusion: bool = Field(
+        default=False, description="each tensor-parallel all-reduce runs fused with the "
+        "row-parallel GEMM before it, overlapping it (TensorRT-LLM gemm_allreduce_plugin)")
 
     @field_validator("cuda_graph_batch_sizes")
     @classmethod

@@ -15,7 +15,9 @@ follow, each as MLPerf measures it per request [2]:
   solved by bisection.
 * **TPOT**: a request of ``n`` output intervals shares its steps with chunks; each step carries a
   chunk with probability ``f`` (the chunk lane's share of steps), so the chunk steps it sees are
-  binomial ``K ~ Bin(n, f)`` and its TPOT is ``t_0 + (t_c - t_0) K / n``. The p99 over requests
+  binomial ``K ~ Bin(n, f)`` and its TPOT is ``t_0 + (t_c - t_0) K / n``; a prompt longer than
+  the chunk fills ``c`` consecutive chunk steps, which a request shares all or none of, so
+  ``K = c Bin(n / c, f)``. The p99 over requests
   mixes the output-length distribution (gamma with the mean and coefficient of variation of the
   benchmark; exponential at cv 1): short requests that catch a chunk set the tail [1].
 
@@ -86,14 +88,19 @@ def output_length_nodes(mean_tokens: float, cv: float) -> tuple[np.ndarray, np.n
 
 def tpot_quantile(decode_step_s: np.ndarray, chunk_step_s: np.ndarray,
                   chunk_share: np.ndarray, intervals: np.ndarray, weights: np.ndarray,
-                  q: float = 0.99) -> np.ndarray:
+                  q: float = 0.99, chunk_run: np.ndarray | float = 1.0) -> np.ndarray:
     """The `q` quantile over requests of TPOT [s]: a request of ``n`` intervals (the nodes
     `intervals`, probabilities `weights`) sees ``K ~ Bin(n, f)`` chunk steps (`chunk_share`
-    ``f``) of `chunk_step_s` among decode-only steps of `decode_step_s`."""
-    t0, tc, f = np.broadcast_arrays(*(np.asarray(a, dtype=float)
-                                      for a in (decode_step_s, chunk_step_s, chunk_share)))
+    ``f``) of `chunk_step_s` among decode-only steps of `decode_step_s`. `chunk_run`: the
+    consecutive chunk steps one prompt's prefill takes (``c = L / C`` for a prompt of ``L``
+    tokens in chunks of ``C``, at least 1): a request that shares one of them shares them
+    all, so it sees ``n / c`` runs of ``c`` steps, ``K = c Bin(n / c, f)`` (the same mean,
+    ``c`` times the variance)."""
+    t0, tc, f, run = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in
+                                           (decode_step_s, chunk_step_s, chunk_share, chunk_run)))
     f = np.clip(f, 0.0, 1.0)[..., None]
-    n = intervals.astype(float)
+    # runs per request, at least one (binomial trials, a whole number)
+    n = np.maximum(np.round(intervals.astype(float) / np.maximum(run, 1.0)[..., None]), 1.0)
 
     def tail(frac: np.ndarray) -> np.ndarray:
         """P(K / n > frac) for each candidate (frac: chunk steps per interval)."""

@@ -466,8 +466,9 @@ def tail_latencies(out: dict[str, np.ndarray], srv: Serving, idx: np.ndarray,
     """p99 TTFT and TPOT [s] of the candidates `idx` of :func:`serving_arrays` under Poisson
     arrivals (:mod:`rackforge.perf.latency`): the prompt queue of an engine (its chunk lanes
     its servers), half a step to the next step boundary, and the chunk steps a request's
-    decode shares. `queued` False: TTFT from admission, without the queue (the offline
-    scenario, where every request is issued at the start and its wait is the run's length)."""
+    decode shares (a prompt longer than the chunk fills a run of consecutive chunk steps).
+    `queued` False: TTFT from admission, without the queue (the offline scenario, where
+    every request is issued at the start and its wait is the run's length)."""
     sp = load_serving_params()
     i_len = float(srv.input_tokens)
     served = out["served_step_s"][idx]
@@ -477,8 +478,10 @@ def tail_latencies(out: dict[str, np.ndarray], srv: Serving, idx: np.ndarray,
                          input_cv(srv, sp), servers=lanes) + 0.5 * served
     intervals, weights = output_length_nodes(float(srv.output_tokens),
                                              output_cv(srv, sp))
+    # a prompt longer than the chunk is prefilled over consecutive chunk steps
+    chunk_run = np.maximum(i_len / out["chunk_tokens"][idx], 1.0)
     tpot = tpot_quantile(out["decode_step_s"][idx], out["chunk_step_s"][idx],
-                         out["chunk_share"][idx], intervals, weights)
+                         out["chunk_share"][idx], intervals, weights, chunk_run=chunk_run)
     return ttft, tpot
 
 

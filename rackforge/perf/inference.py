@@ -45,6 +45,11 @@ class Engine(Frozen):
     gemm_allreduce_fusion: bool = Field(
         default=False, description="each tensor-parallel all-reduce runs fused with the "
         "row-parallel GEMM before it, overlapping it (TensorRT-LLM gemm_allreduce_plugin)")
+    reserve_full_request: bool = Field(
+        default=False, description="a request is admitted only with KV cache for its whole "
+        "prompt and output reserved (TensorRT-LLM's GUARANTEED_NO_EVICT capacity policy); "
+        "false: the cache holds what the sequences in flight have written (MAX_UTILIZATION, "
+        "vLLM)")
 
     @field_validator("cuda_graph_batch_sizes")
     @classmethod

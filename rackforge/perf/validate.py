@@ -251,7 +251,8 @@ AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s", 
 CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no"),
            "zero_stage": ("0", "1", "3"), "moe_dispatcher": MOE_DISPATCHERS,
            "cuda_graphs": CUDA_GRAPHS, "chunked_prefill": ("true", "false"),
-           "gemm_allreduce_fusion": ("true", "false")}
+           "gemm_allreduce_fusion": ("true", "false"),
+           "capacity_scheduler": ("guaranteed_no_evict", "max_utilization")}
 
 
 def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
@@ -401,15 +402,17 @@ def _row_replica(row: dict[str, str]) -> tuple[int, int, int] | None:
 def _row_engine(row: dict[str, str]) -> Engine:
     """The engine settings the row's run used, where its columns say (``max_batch_size``,
     ``max_num_tokens`` per engine, ``chunked_prefill`` true / false, the padded CUDA-graph
-    ``cuda_graph_batch_sizes`` separated by spaces, ``gemm_allreduce_fusion`` true / false);
-    blank: the defaults."""
+    ``cuda_graph_batch_sizes`` separated by spaces, ``gemm_allreduce_fusion`` true / false,
+    ``capacity_scheduler`` guaranteed_no_evict / max_utilization); blank: the defaults."""
     sizes = (row.get("cuda_graph_batch_sizes") or "").split()
     return Engine(max_batch_size=_int(row, "max_batch_size"),
                   max_num_tokens=_int(row, "max_num_tokens"),
                   chunked_prefill=(row.get("chunked_prefill") or "true").strip() == "true",
                   cuda_graph_batch_sizes=tuple(int(size) for size in sizes) or None,
                   gemm_allreduce_fusion=(row.get("gemm_allreduce_fusion") or "").strip()
-                  == "true")
+                  == "true",
+                  reserve_full_request=(row.get("capacity_scheduler") or "").strip()
+                  == "guaranteed_no_evict")
 
 
 def _row_limits(row: dict[str, str], scenario: str) -> Limits:

@@ -139,6 +139,7 @@ def _inference_csv(tmp_path: Path, drop: str | None = None, **cells: str) -> Pat
     (None, {"chunked_prefill": "maybe"}, ("column chunked_prefill", "value not allowed")),
     (None, {"gemm_allreduce_fusion": "yes"}, ("column gemm_allreduce_fusion",
                                               "value not allowed")),
+    (None, {"capacity_scheduler": "fcfs"}, ("column capacity_scheduler", "value not allowed")),
     (None, {"max_num_tokens": "0"}, ("column max_num_tokens", "bad count")),
     (None, {"max_batch_size": "2.5"}, ("column max_batch_size", "bad count")),
     (None, {"cuda_graph_batch_sizes": "128 0"}, ("column cuda_graph_batch_sizes",

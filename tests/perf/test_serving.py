@@ -397,3 +397,19 @@ def test_gemm_allreduce_fusion_hides_the_all_reduce_behind_its_gemm():
     assert plain["prefill_step_s"][0] - fused["prefill_step_s"][0] == pytest.approx(
         160 * all_reduce_s, rel=1e-6)
     assert fused["decode_step_s"][0] <= plain["decode_step_s"][0]
+
+
+def test_guaranteed_no_evict_reserves_each_requests_whole_cache():
+    """Llama 3.1 8B with an FP8 KV cache on one H100, requests of 128 prompt and 2,048 output
+    tokens (fixed). A sequence in flight has written 128 + 2,048 / 2 = 1,152 tokens on
+    average; TensorRT-LLM's GUARANTEED_NO_EVICT admits it only with all 2,176 reserved. Per
+    token the cache holds 32 layers x 2 (K, V) x 8 heads x 128 x 1 byte = 65,536 bytes, so
+    100 sequences hold 100 x 1,024 x 65,536 bytes more; nothing else changes."""
+    ctx = _ctx("hgx-h100-8", "llama3.1-8b")
+    srv = Serving(128, 2048, input_cv=0.0, output_cv=0.0)
+    args = (ctx, srv, np.array([1]), np.array([1]), np.array([100.0]), "fp8", None)
+    on_demand = serving_arrays(*args)
+    reserved = serving_arrays(*args, Engine(reserve_full_request=True))
+    assert reserved["memory_bytes"][0] - on_demand["memory_bytes"][0] == pytest.approx(
+        100 * 1024 * 65536, rel=1e-9)
+    assert reserved["step_s"][0] == on_demand["step_s"][0]

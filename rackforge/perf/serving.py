@@ -106,7 +106,7 @@ References
     NVLink SHARP multimem while later tiles compute); measured for such a kernel on 8 H800
     (FlagTree pull request 861: 1.16 ms fused against 1.40 ms for the GEMM then NCCL at
     8,192 x 8,192 x 1,024) it takes about the longer of the GEMM and the all-reduce.
-[23] TensorRT-LLM performance tuning guide, Useful Runtime Options, Capacity Scheduler Policy:
+[22] TensorRT-LLM performance tuning guide, Useful Runtime Options, Capacity Scheduler Policy:
     GUARANTEED_NO_EVICT (the default) never pauses a started request, so it admits one only
     with cache for its prompt and maximum output reserved; MAX_UTILIZATION packs requests by
     the cache they hold and may pause them (trtllm-bench reports "Scheduling Policy:
@@ -439,7 +439,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     decode_only, chunk_step, prefill_only, lane_step = steps[1], steps[2], steps[3], steps[4]
     served = decode_only + chunk_share * (chunk_step - decode_only)
     # KV held per sequence: what it has written, or its whole prompt and output where the
-    # engine reserves a request's cache at admission [23]
+    # engine reserves a request's cache at admission [22]
     held_ctx = c.context_at(i_len + o_len) if engine.reserve_full_request else in_flight
     memory = held + batch / dp * held_ctx * kv_layer + params.reserved_bytes
     in_memory = memory <= machine.accelerator.hbm_bytes

@@ -123,11 +123,16 @@ def _framework(row: dict[str, str]) -> dict[str, Any]:
     """The defaults of the row's ``framework`` column (blank: the documented default); the
     column is checked by :func:`check_cells`."""
     table, default = frameworks()
-    return table[(row.get("framework") or "").strip() or default]
+    return table[_cell(row, "framework") or default]
+
+
+def _cell(row: dict[str, str], key: str) -> str:
+    """The row's `key` cell without surrounding blanks ("" where blank or absent)."""
+    return (row.get(key) or "").strip()
 
 
 def _int(row: dict[str, str], key: str, default: int | None = None) -> int | None:
-    text = (row.get(key) or "").strip()
+    text = _cell(row, key)
     return int(float(text)) if text else default
 
 
@@ -192,15 +197,15 @@ def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution
                      fp8_scaling=fw.get("fp8_scaling", "delayed"),
                      attention_kernel=fw.get("attention_kernel", "fused"),
                      selective_recompute=fw.get("selective_recompute", "attention"),
-                     moe_dispatcher=(row.get("moe_dispatcher") or "").strip() or None,
-                     cuda_graphs=(row.get("cuda_graphs") or "").strip() or None)
+                     moe_dispatcher=_cell(row, "moe_dispatcher") or None,
+                     cuda_graphs=_cell(row, "cuda_graphs") or None)
 
 
 def _candidates(row: dict[str, str], fw: dict[str, Any]) -> dict[str, np.ndarray]:
     """The row's layout, with blank microbatch / recompute expanded into alternatives."""
     tuned = [1] if fw["microbatch"] != "tuned" else list(MICROBATCHES)
     mbs = [_int(row, "microbatch")] if _int(row, "microbatch") else tuned
-    rc_text = (row.get("recompute") or "").strip()
+    rc_text = _cell(row, "recompute")
     rcs = [RECOMPUTE.index(rc_text)] if rc_text else [0, 1, 2]
     zero = _int(row, "zero_stage", fw["zero"])
     vps = [_int(row, "vp")] if _int(row, "vp") else \
@@ -288,7 +293,7 @@ def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
         elif value is None or not value.is_integer() or value < (0 if key in ZERO_OK else 1):
             raise InputError("bad count", file, where, text,
                              f"a whole number >= {0 if key in ZERO_OK else 1}")
-    lengths = [(row.get(key) or "").strip() for key in ("input_tokens", "output_tokens")]
+    lengths = [_cell(row, key) for key in ("input_tokens", "output_tokens")]
     if any(lengths) and not all(lengths):
         raise InputError("input_tokens and output_tokens go together", file,
                          f"line {line_no}", " / ".join(text or "(blank)" for text in lengths),
@@ -297,10 +302,10 @@ def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
 
 def _check_row(row: dict[str, str]) -> str | None:
     """Why a row cannot be modelled, or None."""
-    if (row.get("accelerator") or "").strip() not in load_catalog():
+    if _cell(row, "accelerator") not in load_catalog():
         return f"accelerator {row.get('accelerator')!r} not in the catalog"
     for key in ("layers", "hidden", "heads", "seq_len", "global_batch", "measured_step_s"):
-        if not (row.get(key) or "").strip():
+        if not _cell(row, key):
             return f"column {key} is blank"
     if (row.get("dtype") or "bf16").strip() not in ("bf16", "fp16", "fp8"):
         return f"dtype {row.get('dtype')!r} is not modelled"
@@ -376,7 +381,7 @@ def _row_serving(row: dict[str, str]) -> Serving:
 def _kept_16bit_share(row: dict[str, str]) -> float:
     """Share of an FP8 checkpoint's weights kept in 16 bits, from the row's
     ``effective_bits`` (mean bits per weight of an FP8 / 16-bit mix: 8 (1 - x) + 16 x)."""
-    text = (row.get("effective_bits") or "").strip()
+    text = _cell(row, "effective_bits")
     if not text:
         return 0.0
     bits = float(text)
@@ -404,22 +409,20 @@ def _row_engine(row: dict[str, str]) -> Engine:
     ``max_num_tokens`` per engine, ``chunked_prefill`` true / false, the padded CUDA-graph
     ``cuda_graph_batch_sizes`` separated by spaces, ``gemm_allreduce_fusion`` true / false,
     ``capacity_scheduler`` guaranteed_no_evict / max_utilization); blank: the defaults."""
-    sizes = (row.get("cuda_graph_batch_sizes") or "").split()
+    sizes = _cell(row, "cuda_graph_batch_sizes").split()
     return Engine(max_batch_size=_int(row, "max_batch_size"),
                   max_num_tokens=_int(row, "max_num_tokens"),
-                  chunked_prefill=(row.get("chunked_prefill") or "true").strip() == "true",
+                  chunked_prefill=_cell(row, "chunked_prefill") != "false",
                   cuda_graph_batch_sizes=tuple(int(size) for size in sizes) or None,
-                  gemm_allreduce_fusion=(row.get("gemm_allreduce_fusion") or "").strip()
-                  == "true",
-                  reserve_full_request=(row.get("capacity_scheduler") or "").strip()
-                  == "guaranteed_no_evict")
+                  gemm_allreduce_fusion=_cell(row, "gemm_allreduce_fusion") == "true",
+                  reserve_full_request=_cell(row, "capacity_scheduler") == "guaranteed_no_evict")
 
 
 def _row_limits(row: dict[str, str], scenario: str) -> Limits:
     """The row's p99 TTFT / TPOT limits [s]: its own columns, else the benchmark's."""
     if scenario == "offline":
         return Limits()
-    ttft, tpot = ((row.get(k) or "").strip() for k in ("ttft_limit_s", "tpot_limit_s"))
+    ttft, tpot = (_cell(row, k) for k in ("ttft_limit_s", "tpot_limit_s"))
     if ttft and tpot:
         return Limits(float(ttft), float(tpot))
     return benchmark_for(row["model"].strip()).limits(scenario)
@@ -474,7 +477,7 @@ def validate_inference(path: str | Path) -> Report:
 def _inference_skip(row: dict[str, str]) -> str | None:
     """Why an inference row cannot be modelled, or None."""
     for key in INFERENCE_COLUMNS:
-        if not (row.get(key) or "").strip():
+        if not _cell(row, key):
             return f"column {key} is blank"
     if row["accelerator"].strip() not in load_catalog():
         return f"accelerator {row['accelerator']!r} not in the catalog"

@@ -462,6 +462,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
             # per engine: requests per second, its chunk lanes (one per pipeline microbatch,
             # each prefilling one prompt at a time) and seconds of a lane per prompt token
             "arrivals_per_s": pp * batch / (dp * o_len * served), "prefill_lanes": pp,
+            "prompts_per_step": pp * batch / o_len,     # per replica and round (step)
             "prefill_s_per_token": lane_step / lane,
             "memory_bytes": memory, "in_memory": in_memory, "fits": in_memory & in_caps,
             "served_fits": in_memory & chunk_ok,
@@ -473,8 +474,8 @@ def tail_latencies(out: dict[str, np.ndarray], srv: Serving, idx: np.ndarray,
                    queued: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """p99 TTFT and TPOT [s] of the candidates `idx` of :func:`serving_arrays` under Poisson
     arrivals (:mod:`rackforge.perf.latency`): the prompt queue of an engine (its chunk lanes
-    its servers), half a step to the next step boundary, and the chunk steps a request's
-    decode shares (a prompt longer than the chunk fills a run of consecutive chunk steps).
+    its servers), half a step to the next step boundary, and the prompt work that the steps of
+    a request's decode carry (the busy periods of the prompts that arrive during it).
     `queued` False: TTFT from admission, without the queue (the offline scenario, where
     every request is issued at the start and its wait is the run's length)."""
     sp = load_serving_params()
@@ -486,10 +487,9 @@ def tail_latencies(out: dict[str, np.ndarray], srv: Serving, idx: np.ndarray,
                          input_cv(srv, sp), servers=lanes) + 0.5 * served
     intervals, weights = output_length_nodes(float(srv.output_tokens),
                                              output_cv(srv, sp))
-    # a prompt longer than the chunk is prefilled over consecutive chunk steps
-    chunk_run = np.maximum(i_len / out["chunk_tokens"][idx], 1.0)
-    tpot = tpot_quantile(out["decode_step_s"][idx], out["chunk_step_s"][idx],
-                         out["chunk_share"][idx], intervals, weights, chunk_run=chunk_run)
+    prompts = np.broadcast_to(out["prompts_per_step"], out["served_step_s"].shape)[idx]
+    tpot = tpot_quantile(out["decode_step_s"][idx], served, prompts, input_cv(srv, sp),
+                         intervals, weights)
     return ttft, tpot
 
 

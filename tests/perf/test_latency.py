@@ -1,6 +1,7 @@
 """Tail latencies of chunked-prefill serving (rackforge.perf.latency): expected values from the
-binomial distribution by hand, from M/G/1 closed forms and from a Lindley-recursion simulation
-(an independent computation of the same queue)."""
+Poisson-Erlang series by hand, from M/G/1 closed forms, from a Lindley-recursion simulation
+of the prompt queue and a step-by-step simulation of the engine (independent computations of
+the same processes)."""
 
 from __future__ import annotations
 
@@ -22,22 +23,35 @@ from rackforge.perf.latency import (
 )
 
 
-def test_tpot_p99_of_one_request_length_is_the_binomial_quantile():
-    # n = 10 intervals, chunk in a step with probability 0.1: P(K >= 4) = 0.0128 > 1 %,
-    # P(K >= 5) = 0.00163 < 1 %, so the 99th percentile of K is 4: TPOT = t0 + 0.4 (tc - t0).
-    p_ge = [sum(math.comb(10, k) * 0.1 ** k * 0.9 ** (10 - k) for k in range(m, 11))
-            for m in (4, 5)]
-    assert p_ge[0] > 0.01 > p_ge[1]
-    got = tpot_quantile(np.array([0.02]), np.array([0.10]), np.array([0.1]),
+def test_tpot_p99_of_rare_prompts_is_the_poisson_erlang_quantile():
+    # One interval of decode work t0 = 10 ms; prompts arrive at 5/s (0.05 expected during it),
+    # exponential prefill of mean 2 ms (rho = 0.01, so a busy period is the prefill itself, to
+    # 1 %). By hand: P(TPOT > t0 + x) = sum_k Poisson(k; 0.05) P(Erlang_k > x), which is 1 %
+    # at x = 1.625 mean prefills (k = 1: 0.04756 e^-x, k = 2: 0.00119 e^-x (1 + x), ...).
+    lam, t0, prefill = 5.0, 0.01, 0.002
+    rho = lam * prefill
+    served = t0 / (1.0 - rho)
+    x = brentq(lambda x: sum(math.exp(-0.05) * 0.05 ** k / math.factorial(k)
+                             * gamma.sf(x, k) for k in range(1, 8)) - 0.01, 0.1, 10.0)
+    assert x == pytest.approx(1.625, abs=1e-3)
+    got = tpot_quantile(np.array([t0]), np.array([served]), np.array([lam * served]), 1.0,
+                        np.array([1.0]), np.array([1.0]))
+    assert got[0] == pytest.approx(t0 + x * prefill, rel=0.01)
+
+
+def test_tpot_of_requests_that_see_no_prompt_is_the_decode_step():
+    # 0.005 prompts expected during a request's decode work: fewer than 1 % see one.
+    got = tpot_quantile(np.array([0.01]), np.array([0.0101]), np.array([0.0005]), 0.5,
                         np.array([10.0]), np.array([1.0]))
-    assert got[0] == pytest.approx(0.02 + 0.4 * 0.08, rel=1e-3)   # bisection to 1.5e-5 of tc - t0
+    assert got[0] == pytest.approx(0.01, rel=1e-6)
 
 
-def test_tpot_p99_of_single_interval_requests_is_the_chunk_step_once_one_in_100_catch_one():
-    nodes, weights = np.array([1.0]), np.array([1.0])
-    share = np.array([0.02, 0.005])          # above and below the 1 % of requests
-    got = tpot_quantile(np.full(2, 0.01), np.full(2, 0.5), share, nodes, weights)
-    assert got[0] == pytest.approx(0.5, rel=1e-3) and got[1] == pytest.approx(0.01, rel=1e-3)
+def test_tpot_of_very_long_requests_is_the_mean_step():
+    # Over a million intervals the busy periods average out: TPOT is the served step
+    # t0 / (1 - rho), here 10 ms / 0.6 (the M/G/1 mean busy period per unit of work).
+    got = tpot_quantile(np.array([0.01]), np.array([0.01 / 0.6]), np.array([2.0]), 0.5,
+                        np.array([1e6]), np.array([1.0]))
+    assert got[0] == pytest.approx(0.01 / 0.6, rel=0.005)
 
 
 def test_output_length_nodes_of_cv_one_are_exponential_quantiles():
@@ -133,12 +147,12 @@ def test_ttft_p99_of_several_prefill_lanes_against_a_simulation(servers, rho):
     assert simulated * 0.98 <= got <= simulated * 1.10
 
 
-def _measured_ttft_runs() -> list[dict[str, str]]:
-    with (Path(__file__).parent.parent / "data" / "mlperf_ttft_quantiles.csv").open() as fh:
+def _measured_runs() -> list[dict[str, str]]:
+    with (Path(__file__).parent.parent / "data" / "mlperf_latency_quantiles.csv").open() as fh:
         return list(csv.DictReader(fh))
 
 
-@pytest.mark.parametrize("run", _measured_ttft_runs(), ids=lambda run: run["case"])
+@pytest.mark.parametrize("run", _measured_runs(), ids=lambda run: run["case"])
 def test_ttft_quantiles_against_mlperf_server_runs(run):
     """Measured TTFT of MLPerf v5.1 Llama 3.1 405B server runs with one engine on the system
     (mlperf_log_detail.txt: the queries per second completed and the 50th, 90th and 99th
@@ -159,25 +173,70 @@ def test_ttft_quantiles_against_mlperf_server_runs(run):
     assert model(service_s, 0.99) == pytest.approx(quantile[99], rel=0.15)
 
 
-@pytest.mark.parametrize(("share", "intervals"), [(0.05, 100), (0.05, 700), (0.3, 100),
-                                                  (0.3, 700)])
-def test_tpot_p99_of_prompts_prefilled_over_several_steps_against_a_simulation(share,
-                                                                              intervals):
-    # Steps alternate between decode-only gaps (geometric) and runs of 4 chunk steps (one
-    # prompt four chunks long), `share` of the steps in runs. A request spans `intervals`
-    # consecutive steps from a random start; the p99 of its chunk-step fraction is simulated
-    # and set against the model's c Bin(n / c, f) with c = 4 (within -6 to +8 % over c = 4, 8,
-    # f = 0.05 to 0.3, n = 100 to 700 in a longer run); chunk steps taken one by one
-    # (the binomial) come out 10 to 55 % low.
-    rng = np.random.default_rng(5)
-    run, total = 4, 400_000
-    gaps = rng.geometric(1.0 / (run * (1.0 - share) / share + 1.0), total // run) - 1
-    lengths = np.column_stack((gaps, np.full(gaps.size, run))).ravel()
-    chunk = np.repeat(np.tile([0, 1], gaps.size), lengths)[:total]
-    walk = np.concatenate(([0], np.cumsum(chunk)))
-    starts = rng.integers(0, walk.size - intervals, 100_000)
-    simulated = np.quantile((walk[starts + intervals] - walk[starts]) / intervals, 0.99)
-    model = tpot_quantile(np.array([0.0]), np.array([1.0]), np.array([chunk.mean()]),
-                          np.array([float(intervals)]), np.array([1.0]), chunk_run=run)[0]
-    # (the discreteness of 100-step requests, partial runs at their ends, costs a few %)
-    assert simulated * 0.9 <= model <= simulated * 1.15
+def _simulated_tpot(decode_s, prefill_s_per_token, arrivals_per_s, prompt_tokens, prompt_cv,
+                    intervals, budget_tokens, steps=100_000, seed=5):
+    """Quantiles (50, 90, 99 %) of TPOT over requests in a simulated step sequence: each step
+    takes `decode_s` plus the prefill of the prompt tokens it admits (those that arrived
+    during the previous step and any backlog, at most `budget_tokens`); a request spans
+    `intervals` consecutive steps from a random start. Also the mean step."""
+    rng = np.random.default_rng(seed)
+    shape = 1.0 / prompt_cv ** 2
+    step_s, backlog, previous = np.empty(steps), 0.0, decode_s
+    for k in range(steps):
+        count = rng.poisson(arrivals_per_s * previous)     # arrivals during the last step
+        if count:
+            backlog += rng.gamma(shape, prompt_tokens / shape, count).sum()
+        admitted = min(backlog, budget_tokens)
+        backlog -= admitted
+        previous = step_s[k] = decode_s + prefill_s_per_token * admitted
+    walk = np.concatenate(([0.0], np.cumsum(step_s)))
+    starts = rng.integers(1_000, steps - intervals, 100_000)
+    tpot = (walk[starts + intervals] - walk[starts]) / intervals
+    return np.quantile(tpot, [0.5, 0.9, 0.99]), step_s[1_000:].mean()
+
+
+@pytest.mark.parametrize("run", _measured_runs(), ids=lambda run: run["case"])
+def test_tpot_quantiles_against_mlperf_server_runs(run):
+    """Measured TPOT of the same single-engine 405B server runs (mean and 50th, 90th and 99th
+    percentiles). The mean TPOT is the mean step; the one unknown, the share of the engine's
+    time that goes to prefill, is set so that the model's median matches the measured one
+    (0.48 on the H200 runs, 0.36 on the GB200 ones); the busy-period model must then give the
+    measured 90th and 99th percentiles: +0.2..+1.7 % and -0.8..+1.1 % on H200, -5..-6 % and
+    -9..-11 % on GB200. Output lengths: the benchmark's mean 684.68 and cv 0.381."""
+    lam, mean = float(run["queries_per_s"]), float(run["tpot_mean_s"])
+    quantile = {q: float(run[f"tpot_p{q}_s"]) for q in (50, 90, 99)}
+    intervals, weights = output_length_nodes(684.68, 0.381)
+
+    def model(prefill_share: float, q: float) -> float:
+        return float(tpot_quantile(np.array([mean * (1.0 - prefill_share)]), np.array([mean]),
+                                   np.array([lam * mean]), 0.431, intervals, weights, q=q)[0])
+
+    share = brentq(lambda x: model(x, 0.5) - quantile[50], 0.01, 0.6)
+    assert 0.2 < share < 0.6
+    assert model(share, 0.9) == pytest.approx(quantile[90], rel=0.08)
+    assert model(share, 0.99) == pytest.approx(quantile[99], rel=0.13)
+
+
+@pytest.mark.parametrize(
+    ("decode_s", "per_token_s", "rate", "prompt", "cv", "intervals", "budget"),
+    [(0.009, 6.2e-6, 109.5, 870, 0.43, 127, 12_000),     # Llama 3.1 8B on one B200
+     (0.009, 6.2e-6, 60.0, 870, 0.43, 127, 12_000),
+     (0.04, 3e-5, 0.3, 9_400, 0.43, 600, 2_048),        # 405B-like: long prompts in chunks
+     (0.045, 4e-5, 5.0, 800, 0.5, 300, 3_456),
+     (0.02, 1e-5, 20.0, 1_000, 0.6, 20, 8_192)])        # short requests
+def test_tpot_quantiles_against_a_simulated_step_sequence(decode_s, per_token_s, rate, prompt,
+                                                          cv, intervals, budget):
+    # The busy-period model against a step-by-step simulation: within 4 % at p50, p90 and p99
+    # (it ran -0.4 to +1.2 % over these cases). Independent steps (the same per-step spread
+    # without the feedback of a long step on the next one's arrivals) come out 9 % low at
+    # p99 in the first case, 7 % in the last.
+    (p50, p90, p99), mean_step = _simulated_tpot(decode_s, per_token_s, rate, prompt, cv,
+                                                 intervals, budget)
+    rho = rate * per_token_s * prompt
+    served = decode_s / (1.0 - rho)
+    assert mean_step == pytest.approx(served, rel=0.01)
+    for q, simulated in ((0.5, p50), (0.9, p90), (0.99, p99)):
+        got = tpot_quantile(np.array([decode_s]), np.array([served]),
+                            np.array([rate * served]), cv, np.array([float(intervals)]),
+                            np.array([1.0]), q=q)[0]
+        assert got == pytest.approx(simulated, rel=0.04)

@@ -11,8 +11,9 @@ corrected to its recipe's; was 29.9 % / 70.7 % before the MoE terms, 18.0 % / 36
 gpt-oss's sliding-window layers were costed as such, 18.7 % before the torchtitan rows ran as
 torchtitan runs); held-out MAPE 27.9 %, worst 58.1 % (run after each model change, never used
 to choose a term; 34.5 % / 71.9 % before the gpt-oss-120b row's expert parallelism was
-corrected to its recipe's; 34.7 % / 64.6 % before the FSDP2 rows' zero_stage cells were corrected to what
-their sources say, 36.3 % / 80.3 % before split-K, 35.4 % before torchtitan).
+corrected to its recipe's; 34.7 % / 64.6 % before the FSDP2 rows' zero_stage cells were
+corrected to what their sources say, 36.3 % / 80.3 % before split-K, 35.4 % before
+torchtitan).
 The rows the model under-predicts most in development are gpt-oss-120b in Megatron-Bridge
 (bf16, all systems, -30 to -39 %) and Mixtral on GB200 (about -25 %); no per-model term is
 added for them.

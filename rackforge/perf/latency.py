@@ -123,10 +123,12 @@ def tpot_quantile(decode_step_s: np.ndarray, served_step_s: np.ndarray,
     first = arrivals * mean_b[..., None] / np.maximum(some, 1e-300)
     second = arrivals * (square_b[..., None] + arrivals * mean_b[..., None] ** 2) \
         / np.maximum(some, 1e-300)
-    spread = np.maximum(second - first ** 2, 1e-30 * np.maximum(first ** 2, 1e-300))
-    shape = np.where(busy[..., None], first ** 2 / spread, 1.0)
-    scale = np.where(busy[..., None], spread / np.maximum(first, 1e-300), 1.0)
-    some = np.where(busy[..., None], some, 0.0)
+    # candidates without prompt work take a placeholder gamma, weighted by P(N >= 1) = 0
+    busy_nodes = busy[..., None] & (first > 0.0)
+    first = np.where(busy_nodes, first, 1.0)
+    spread = np.where(busy_nodes, np.maximum(second - first ** 2, 1e-12 * first ** 2), 1.0)
+    shape, scale = first ** 2 / spread, spread / first
+    some = np.where(busy_nodes, some, 0.0)
 
     def tail(tpot: np.ndarray) -> np.ndarray:
         """P(TPOT > tpot) for each candidate."""
@@ -135,8 +137,10 @@ def tpot_quantile(decode_step_s: np.ndarray, served_step_s: np.ndarray,
 
     # Cantelli: no node's sum exceeds its mean + k sd with probability above 1 - q
     reach = np.sqrt(q / (1.0 - q))
-    hi = t0 + np.where(busy[..., None], (first + reach * np.sqrt(spread)) / n, 0.0).max(axis=-1)
-    return _upper_quantile(tail, t0.copy(), hi + 1e-12, q, _TPOT_BISECTIONS)
+    hi = t0 + np.where(busy_nodes, (first + reach * np.sqrt(spread)) / n, 0.0).max(axis=-1)
+    # where fewer than 1 - q of the requests see any prompt, the quantile is t0 itself
+    return np.where(tail(t0) <= 1.0 - q, t0,
+                    _upper_quantile(tail, t0.copy(), hi + 1e-12, q, _TPOT_BISECTIONS))
 
 
 def ttft_quantile(arrivals_per_s: np.ndarray, service_s: np.ndarray, service_cv: float,

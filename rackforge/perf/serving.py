@@ -36,11 +36,11 @@ since the last one, first come, first served, up to the token budget the decodes
 schedulers of [8], [2]; a longer backlog waits for the next step): ``C`` prompt tokens on
 average in a step that carries any, and a backlog drains at the full budget, which sets the
 prompt queue's service rate. Each of the ``dp`` attention groups chunks in a share
-``f = (B I / O) / (dp C)`` of the
-steps, at random times, and a step runs at the pace of its busiest group [15], so a share
-``F = 1 - (1 - f)^dp`` of the steps carries a chunk, the mean step is ``t_0 + F (t_C - t_0)``,
-and the p99 TTFT (an M/G/1 prompt queue) and p99 TPOT (the chunk steps
-a request's decode shares) come from :mod:`rackforge.perf.latency`. The engine's settings
+``f = (B I / O) / (dp C)`` of the steps, at random times, and a step runs at the pace of its
+busiest group [15], so a share ``F = 1 - (1 - f)^dp`` of the steps carries a chunk, the mean
+step is ``t_0 + F (t_C - t_0)``, and the p99 TTFT (an M/G/1 prompt queue) and p99 TPOT (the
+busy periods of the prompts that arrive while a request decodes) come from
+:mod:`rackforge.perf.latency`. The engine's settings
 (:class:`rackforge.perf.inference.Engine`: requests and tokens per step, chunked prefill or
 not) bound the candidates [8]; the prompts a step admits are a Poisson count given at least
 one [16], whole where the budget allows (always, without chunked prefill).

@@ -21,7 +21,8 @@ class ServingPoint:
     ttft_s: float
     tpot_s: float
     batch: int                              # sequences in flight per replica
-    layout: dict[str, int]                  # gpus (replica), tp (attention), ep, dp
+    layout: dict[str, int]                  # gpus (replica), tp (attention), pp, ep, dp,
+                                            # chunk_tokens
     memory_bytes: float
 
 

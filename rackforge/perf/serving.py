@@ -37,9 +37,10 @@ schedulers of [8], [2]; a longer backlog waits for the next step): ``C`` prompt 
 average in a step that carries any, and a backlog drains at the full budget, which sets the
 prompt queue's service rate. Each of the ``dp`` attention groups chunks in a share
 ``f = (B I / O) / (dp C)`` of the steps, at random times, and a step runs at the pace of its
-busiest group [15], so a share ``F = 1 - (1 - f)^dp`` of the steps carries a chunk, the mean
-step is ``t_0 + F (t_C - t_0)``, and the p99 TTFT (an M/G/1 prompt queue) and p99 TPOT (the
-busy periods of the prompts that arrive while a request decodes) come from
+busiest group [15] (an NVFP4 MoE pads every group's tokens to that group's [23]), so a
+share ``F = 1 - (1 - f)^dp`` of the steps carries a chunk, the mean step is
+``t_0 + F (t_C - t_0)``, and the p99 TTFT (an M/G/1 prompt queue) and p99 TPOT (the busy
+periods of the prompts that arrive while a request decodes) come from
 :mod:`rackforge.perf.latency`. The engine's settings
 (:class:`rackforge.perf.inference.Engine`: requests and tokens per step, chunked prefill or
 not) bound the candidates [8]; the prompts a step admits are a Poisson count given at least
@@ -111,6 +112,15 @@ References
     with cache for its prompt and maximum output reserved; MAX_UTILIZATION packs requests by
     the cache they hold and may pause them (trtllm-bench reports "Scheduling Policy:
     Guaranteed No Evict", docs/source/performance/perf-benchmarking.md).
+[23] TensorRT-LLM PyTorch backend, ``Qwen3MoE.forward`` / ``Deepseekv3MoE.forward``
+    (tensorrt_llm/_torch/models/modeling_qwen3_moe.py, modeling_deepseekv3.py, 2025): with
+    attention data parallel, unless the FP8 CUTLASS path all-gathers the ranks' tokens as
+    they are, ``use_dp_padding``: each rank's hidden states are padded to
+    ``max(all_rank_num_tokens)`` before the router and the experts, which is the case of
+    NVFP4 experts (``not has_fp8_qdq and has_nvfp4``) on the CUTLASS and wide-EP backends.
+    Measured effect of such imbalance: TensorRT-LLM tech blog 10 (DeepSeek-V3, 8 GB200, DP 8
+    / EP 8, the MLPerf DeepSeek-R1 lengths) 25,664 tokens/s with contexts placed as they
+    come, 34,140 when the ranks run their contexts together.
 """
 
 from __future__ import annotations
@@ -366,6 +376,9 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     # A grouped MoE kernel streams the routed experts' weights below the dense rate [12].
     expert_bw = bw * sp.grouped_weight_bandwidth_fraction.value
     host_per_sequence = for_accelerator(sp.host_s_per_sequence, ctx)
+    # With attention data parallel, an NVFP4 MoE pads each group's tokens to the busiest
+    # group's before routing, so its experts and all-to-all work on dp x the busiest load [23].
+    pad_moe = w.moe is not None and gemm["dtype"] == "fp4"
     # Served routing is unbalanced: the busiest expert-parallel rank paces the layer [14].
     busiest = 1.0 if w.moe is None else \
         busiest_rank_load(g, w.moe.experts, sp.routed_load_excess.value)
@@ -377,6 +390,9 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
         prompt tokens; its GEMMs, element-wise kernels and communication run over `run` decode
         slots (more than `dec` when a CUDA graph pads the batch [20])."""
         tokens, lead = run + prefill, run / dp + lead_pre
+        if pad_moe:
+            # every group's MoE input is padded to the busiest group's tokens [23]
+            tokens = np.maximum(tokens, lead * dp)
         t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm, attention_in, expert_bw, busiest,
                              lead)
         kv_read = dec / dp * in_flight * kv_layer

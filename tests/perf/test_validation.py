@@ -101,8 +101,8 @@ def test_mlperf_rows_are_modelled_in_the_layout_their_configuration_ran(inferenc
     assert held >= 0.8 * len(report.rows)
 
 
-@pytest.mark.xfail(strict=True, reason="issue-12 targets not met: development MAPE 13.1 %, "
-                   "worst 60 %; held-out 15.9 %, worst 101 % (see tests/data/README.md)")
+@pytest.mark.xfail(strict=True, reason="issue-12 targets not met: development MAPE 12.2 %, "
+                   "worst 39 %; held-out 14.5 %, worst 67 % (see tests/data/README.md)")
 def test_inference_targets(inference):
     # Targets on both files: MAPE <= 15 %, no row worse than 30 %.
     _, report = inference
@@ -142,7 +142,7 @@ def test_trtllm_dense_rows_meet_the_mape_target(trtllm):
 
 
 @pytest.mark.xfail(strict=True, reason="MoE serving is over-predicted: the 47 Qwen3 rows are "
-                   "-13 % to +108 % (MoE MAPE 37 % with the two DeepSeek-R1 rows, +6 and "
+                   "-13 % to +107 % (MAPE 37 %; 36 % with the two DeepSeek-R1 rows, +6 and "
                    "+12 %); dense rows 8.2 %, worst 22 % (tests/data/README.md)")
 def test_trtllm_targets(trtllm):
     report, _ = trtllm

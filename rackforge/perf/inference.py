@@ -22,8 +22,8 @@ class Serving:
     ttft_target_s: float | None = None  # p99 latency target to the first token [s]
     input_cv: float | None = None       # coefficient of variation of the prompt length and
     output_cv: float | None = None      # of the output length; None: serving_params.yaml
-    kept_16bit_share: float = 0.0       # of an FP8 checkpoint's weights (by count) kept in
-                                        # 16 bits by a mixed-precision search
+    wider_share: float = 0.0            # of a mixed checkpoint's weights (by count) kept in the
+                                        # next wider format (16-bit beside FP8, FP8 beside FP4)
 
 
 class Engine(Frozen):

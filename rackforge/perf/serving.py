@@ -90,9 +90,9 @@ References
     arrivals in an interval; the mean of a Poisson count given that it is positive,
     ``m / (1 - exp(-m))``).
 [17] NVIDIA Model Optimizer, ``modelopt.torch.quantization.auto_quantize``: per-layer formats
-    searched under an ``effective_bits`` constraint, counted over the weights (cost model
-    "weight", the default); NVIDIA's MLPerf Mixtral checkpoints choose between FP8 and none
-    (16 bits) at 8.75 effective bits (closed/NVIDIA/code/mixtral-8x7b/modelopt, v5.1).
+    searched under an ``effective_bits`` constraint over the weights (NVFP4 4 bits, FP8 8, none
+    16); NVIDIA's MLPerf Mixtral checkpoints: FP8 or none at 8.75 bits (Hopper), NVFP4, FP8 or
+    none at 7.25 (B200) (closed/NVIDIA/code/mixtral-8x7b/modelopt, v5.1; v5.0 configurations).
 [18] Narayanan et al., SC21, Sec. 2.2 (pipeline stages of consecutive layers, microbatches in
     flight); NVIDIA Technical Blog, Mastering LLM Techniques: Inference Optimization, 2023
     (pipeline parallelism in serving: each stage holds a share of the layers and passes its
@@ -279,12 +279,13 @@ def kept_bf16(ctx: Context, dtype: str, sp: ServingParams) -> tuple[dict[str, An
 def mixed_checkpoint(ctx: Context, gemm: dict[str, Any], share: float, sp: ServingParams
                      ) -> tuple[float, dict[str, Any]]:
     """Bytes per weight and GEMM precision of a checkpoint that keeps `share` of its weights
-    (by count) in 16 bits and the rest in `gemm`'s format (ModelOpt's auto_quantize at an
-    effective-bits budget [17]): the bytes blend by count and the rate harmonically, as if the
-    16-bit layers were spread evenly over the step's GEMM work (which layers the search keeps
-    is not published)."""
-    rate = 1.0 / ((1.0 - share) / gemm["rate"] + share / gemm_rate(ctx, "bf16", sp))
-    w_elem = (1.0 - share) * gemm["operand_bytes"] + share * weight_bytes_per_element("bf16", sp)
+    (by count) in the next wider format (16 bits beside FP8, FP8 beside FP4) and the rest in
+    `gemm`'s (ModelOpt's auto_quantize at an effective-bits budget [17]): the bytes blend by
+    count and the rate harmonically, as if the wider layers were spread evenly over the step's
+    GEMM work (which layers the search keeps is not published)."""
+    wider = "fp8" if gemm["dtype"] == "fp4" else "bf16"
+    rate = 1.0 / ((1.0 - share) / gemm["rate"] + share / gemm_rate(ctx, wider, sp))
+    w_elem = (1.0 - share) * gemm["operand_bytes"] + share * weight_bytes_per_element(wider, sp)
     return w_elem, gemm | {"rate": rate, "operand_bytes": w_elem}
 
 
@@ -349,8 +350,8 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     w_elem = weight_bytes_per_element(dtype, sp)
     gemm = {"dtype": check_precision(ctx, dtype), "rate": gemm_rate(ctx, dtype, sp),
             "operand_bytes": w_elem}
-    if srv.kept_16bit_share:
-        w_elem, gemm = mixed_checkpoint(ctx, gemm, srv.kept_16bit_share, sp)
+    if srv.wider_share:
+        w_elem, gemm = mixed_checkpoint(ctx, gemm, srv.wider_share, sp)
     attention_in, bf16_extra = kept_bf16(ctx, dtype, sp)
     kv_elem = sp.kv_bytes_per_element.value if PEAK_KEY[dtype] in ("fp8", "fp4") else 2.0
     dp = g / tp

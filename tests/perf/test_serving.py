@@ -345,20 +345,23 @@ def test_engine_caps_bound_the_batch_and_the_step_tokens():
     assert (default["batch"][default["served_fits"]]).max() > 64
 
 
-def test_mixed_fp8_checkpoint_blends_the_fp8_and_bf16_steps():
-    # A checkpoint keeping 3/32 of its weights in 16 bits (ModelOpt effective bits 8.75):
-    # weights held blend by count, 1 - x + 2 x bytes each; at a compute-bound batch the GEMM
-    # time is close to (1 - x) of the all-FP8 step's plus x of the all-BF16 step's (each layer
-    # family split in the same proportion), computed here by two independent runs.
-    ctx = _ctx("hgx-h100-8", "llama2-70b")
+@pytest.mark.parametrize("system, narrow, wider", [("hgx-h100-8", "fp8", "bf16"),
+                                                   ("hgx-b200-8", "fp4", "fp8")])
+def test_mixed_checkpoint_blends_its_two_formats_steps(system, narrow, wider):
+    # A checkpoint keeping 3/32 of its weights in the next wider format (ModelOpt effective
+    # bits 8.75 of FP8 / 16-bit, or 4.375 of NVFP4 / FP8): weights held blend by count; at a
+    # compute-bound batch the GEMM time is close to (1 - x) of the all-narrow step's plus x
+    # of the all-wider step's (each layer family split in the same proportion), computed here
+    # by two independent runs.
+    ctx = _ctx(system, "llama2-70b")
     share, args = 3.0 / 32.0, (np.array([1]), np.array([1]), np.array([512]))
     srv = benchmark_for("llama2-70b").serving()
-    fp8, bf16 = (serving_arrays(ctx, srv, *args, dtype) for dtype in ("fp8", "bf16"))
-    mixed = serving_arrays(ctx, replace(srv, kept_16bit_share=share), *args, "fp8")
+    low, high = (serving_arrays(ctx, srv, *args, dtype) for dtype in (narrow, wider))
+    mixed = serving_arrays(ctx, replace(srv, wider_share=share), *args, narrow)
     assert mixed["weight_bytes"][0] == pytest.approx(
-        (1 - share) * fp8["weight_bytes"][0] + share * bf16["weight_bytes"][0], rel=1e-9)
-    blend = (1 - share) * fp8["gemm_s"][0] + share * bf16["gemm_s"][0]
-    assert fp8["gemm_s"][0] < mixed["gemm_s"][0] < bf16["gemm_s"][0]
+        (1 - share) * low["weight_bytes"][0] + share * high["weight_bytes"][0], rel=1e-9)
+    blend = (1 - share) * low["gemm_s"][0] + share * high["gemm_s"][0]
+    assert low["gemm_s"][0] < mixed["gemm_s"][0] < high["gemm_s"][0]
     assert mixed["gemm_s"][0] == pytest.approx(blend, rel=0.03)
 
 

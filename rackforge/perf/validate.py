@@ -195,7 +195,8 @@ def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution
                      dp_overlap=fw["dp_overlap"], pp_overlap=fw["pp_overlap"],
                      grad_bytes=fw.get("grad_bytes"),
                      fp8_scaling=fw.get("fp8_scaling", "delayed"),
-                     attention_kernel=fw.get("attention_kernel", "fused"),
+                     attention_kernel=_cell(row, "attention_kernel")
+                     or fw.get("attention_kernel", "fused"),
                      selective_recompute=fw.get("selective_recompute", "attention"),
                      moe_dispatcher=_cell(row, "moe_dispatcher") or None,
                      cuda_graphs=_cell(row, "cuda_graphs") or None)
@@ -255,7 +256,8 @@ AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s", 
            "tpot_limit_s", "effective_bits")
 CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no"),
            "zero_stage": ("0", "1", "3"), "moe_dispatcher": MOE_DISPATCHERS,
-           "cuda_graphs": CUDA_GRAPHS, "chunked_prefill": ("true", "false"),
+           "cuda_graphs": CUDA_GRAPHS, "attention_kernel": ("fused", "sdpa"),
+           "chunked_prefill": ("true", "false"),
            "gemm_allreduce_fusion": ("true", "false"),
            "capacity_scheduler": ("guaranteed_no_evict", "max_utilization")}
 

@@ -225,6 +225,7 @@ def test_validate_bad_bound_exit_2(value):
 @pytest.mark.parametrize(("column", "value", "expected"), [
     ("moe_dispatcher", "nccl", "alltoall or deepep or hybridep"),
     ("cuda_graphs", "everything", "none or attn or full_iteration"),
+    ("attention_kernel", "flex", "fused or sdpa"),
     ("zero_stage", "2", "0 or 1 or 3"),
 ])
 def test_validate_training_bad_framework_setting_exit_2(tmp_path, column, value, expected):

@@ -134,13 +134,13 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     tp, hidden = tp.astype(float), float(workload.hidden)
     one = np.ones_like(tokens, dtype=float)
     n_in = counts.attn_in_params / hidden                       # fused QKV (or MLA down/up)
+    out_proj, down_proj = _row_parallel_shapes(ctx, tokens, tp)
     total = gemm_time(ctx, (tokens, n_in / tp, hidden * one), **(attention_in or precision))
-    total = total + gemm_time(ctx, (tokens, hidden * one, counts.v_dim / tp), **precision)
+    total = total + gemm_time(ctx, out_proj, **precision)
     if not moe:
-        ffn = float(workload.ffn_hidden)
-        up = (counts.ffn_matrices - 1) * ffn
+        up = (counts.ffn_matrices - 1) * float(workload.ffn_hidden)
         total = total + gemm_time(ctx, (tokens, up / tp, hidden * one), **precision)
-        return total + gemm_time(ctx, (tokens, hidden * one, ffn / tp), **precision)
+        return total + gemm_time(ctx, down_proj, **precision)
     experts = workload.moe
     expert_ffn = float(experts.moe_ffn_hidden)
     up = (counts.ffn_matrices - 1) * expert_ffn
@@ -170,15 +170,24 @@ def row_parallel_gemm_s(ctx: Context, tokens: np.ndarray, tp: np.ndarray,
     projection and every dense layer's FFN down projection over `tokens` tokens, their
     reduction depth split over `tp` (the GEMMs whose partial outputs the tensor-parallel
     all-reduces sum), at the `precision` of :func:`layer_gemm_time`."""
-    w, c = ctx.workload, ctx.counts
+    w = ctx.workload
     shape = np.broadcast(tokens, tp).shape
     tokens, tp = (np.broadcast_to(a, shape).ravel() for a in (tokens, tp))  # gemm_time is 1-D
-    hidden = np.full(tokens.shape, float(w.hidden))
-    total = w.layers * gemm_time(ctx, (tokens, hidden, c.v_dim / tp), **precision)
-    dense = w.layers - c.moe_layers
+    out_proj, down_proj = _row_parallel_shapes(ctx, tokens, tp.astype(float))
+    total = w.layers * gemm_time(ctx, out_proj, **precision)
+    dense = w.layers - ctx.counts.moe_layers
     if dense:
-        total = total + dense * gemm_time(ctx, (tokens, hidden, w.ffn_hidden / tp), **precision)
+        total = total + dense * gemm_time(ctx, down_proj, **precision)
     return total.reshape(shape)
+
+
+def _row_parallel_shapes(ctx: Context, tokens: np.ndarray, tp: np.ndarray
+                         ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
+    """``(m, n, k)`` of a layer's row-parallel GEMMs on one GPU: the attention output
+    projection and the dense FFN's down projection, their reduction depth split over `tp`."""
+    hidden = np.full(np.shape(tokens), float(ctx.workload.hidden))
+    return ((tokens, hidden, ctx.counts.v_dim / tp),
+            (tokens, hidden, ctx.workload.ffn_hidden / tp))
 
 
 def _distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:

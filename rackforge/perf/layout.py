@@ -48,6 +48,8 @@ class Execution:
     moe_dispatcher: str | None = None   # MoE token dispatcher: "alltoall" (a copy per remote
                                         # rank) or "deepep" / "hybridep" (once per remote
                                         # node, forwarded over NVLink); None: ep_node_dedup
+    eager_expert_ops: bool = False      # the experts' output bias (in FP32) and a clamped GLU's
+                                        # clamps run as separate PyTorch ops (Megatron-Core)
     cuda_graphs: str | None = None      # CUDA-graph capture: "none", "attn" (the attention
                                         # block; MoE ops issued eagerly) or "full_iteration"
                                         # (no host issue, no tokens-per-expert sync); None:

@@ -80,6 +80,8 @@ class PerfParams(Frozen):
     moe_sync_drain_s: float = Field(ge=0)
     moe_permute_copy_passes: float = Field(ge=0)
     moe_a2a_buffer_passes: float = Field(ge=0)
+    moe_expert_bias_bytes: float = Field(ge=0)
+    moe_glu_clamp_bytes: float = Field(ge=0)
     moe_load_imbalance: float = Field(ge=1)
     ep_node_dedup: bool
     sources: dict[str, Source]

@@ -16,8 +16,10 @@ so both use one model. Per microbatch and pipeline stage the model adds:
 * a fixed launch and scheduling gap per kernel, which matters for small, fast layers [8];
 * for MoE layers: grouped or per-expert GEMMs at the per-expert shape with the load imbalance,
   permutation and all-to-all buffer traffic [MEGABLOCKS], hierarchical all-to-all (scale-up
-  share and deduplicated cross-domain share, [DEEPEP]) and a host floor: the layer takes
-  ``max(device, host issue)`` plus a drain per tokens-per-expert sync [MCOREMOE].
+  share and deduplicated cross-domain share, [DEEPEP]), the expert ops a framework runs as
+  separate PyTorch ops (an output bias in FP32, a clamped GLU's clamps [MCOREBIAS]) and a host
+  floor: the layer takes ``max(device, host issue)`` plus a drain per tokens-per-expert sync
+  [MCOREMOE].
 
 The step is ``(m + (pp - 1) / vp) t_microbatch`` [1] plus exposed data-parallel gradient
 reduction (overlapped with the last microbatch's backward when enabled [3]) and the optimizer.
@@ -40,6 +42,9 @@ References
 [MCOREMOE] NVIDIA Megatron-Core MoE documentation (megatron/core/transformer/moe/README.md):
     dropless dispatchers, tokens-per-expert sync, CUDA-graph scopes, force load balancing.
 [MEGABLOCKS] Gale et al., MegaBlocks, MLSys 2023, Sec. 3-5 (token permutation).
+[MCOREBIAS] NVIDIA Megatron-LM, megatron/core/transformer/moe/experts.py
+    (TEGroupedMLP._apply_bias) and megatron/core/fusions/fused_bias_geglu.py
+    (weighted_bias_quick_geglu_impl with clamp_value), the bytes counted in perf_params.yaml.
 [TEGG] NVIDIA Transformer Engine GroupedLinear: per-expert cuBLAS GEMMs on Hopper, grouped
     GEMM on Blackwell.
 [DEEPEP] DeepSeek-AI DeepEP README: tokens cross RDMA once per node, forwarded over NVLink.
@@ -138,6 +143,19 @@ def _elementwise(ctx: Context, lay: Layouts, moe: bool) -> np.ndarray:
         inputs = tokens * (2.0 * workload.hidden + counts.v_dim / tp + ffn / tp)
         traffic = traffic + inputs * _fp8_cast_bytes(ctx)
     return traffic / hbm_bandwidth(ctx)
+
+
+def _eager_expert_ops(ctx: Context, lay: Layouts) -> np.ndarray:
+    """HBM time, forward and backward, per MoE layer and microbatch of the expert ops a
+    framework runs as separate PyTorch ops on every routed copy [s] [MCOREBIAS]: the experts'
+    output bias added in FP32 outside the grouped GEMM and a clamped GLU's clamps (gpt-oss)."""
+    workload, params, experts = ctx.workload, ctx.params, ctx.workload.moe
+    if not ctx.execution.eager_expert_ops or experts is None:
+        return np.zeros(len(lay))
+    per_copy = (workload.expert_bias * params.moe_expert_bias_bytes * workload.hidden
+                + workload.glu_clamped * params.moe_glu_clamp_bytes * experts.moe_ffn_hidden)
+    copies = lay.mb * ctx.execution.seq_len / lay.cp / lay.tp * experts.top_k
+    return copies * per_copy / hbm_bandwidth(ctx)
 
 
 def _fp8_cast_bytes(ctx: Context) -> float:
@@ -338,7 +356,8 @@ def _per_layer(ctx: Context, lay: Layouts, moe: bool) -> dict[str, np.ndarray]:
     selective = a_fwd + elem if ctx.execution.selective_recompute == "attention" \
         else per_op_recompute_share(ctx) * gemm + elem
     recompute = np.select([lay.recompute == 1, lay.recompute == 2], [selective, fwd_all], 0.0)
-    out = {"gemm": 3.0 * gemm, "attention": a_fwd + a_bwd, "elementwise": (1 + bwd_mem) * elem,
+    elem_all = (1 + bwd_mem) * elem + (_eager_expert_ops(ctx, lay) if moe else 0.0)
+    out = {"gemm": 3.0 * gemm, "attention": a_fwd + a_bwd, "elementwise": elem_all,
            "recompute": recompute, "tp_comm": comm["tp"], "cp_comm": comm["cp"]}
     out["ep_comm"] = comm["ep"] if moe else np.zeros(len(lay))
     params = ctx.params                                # fixed cost of every kernel launched

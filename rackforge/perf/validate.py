@@ -98,6 +98,7 @@ class FrameworkDefaults(Frozen):
     ffn: Literal["gelu", "swiglu"]
     fp8_scaling: Literal["delayed", "current"] = "delayed"
     attention_kernel: Literal["fused", "sdpa"] = "fused"
+    eager_expert_ops: bool = False
     selective_recompute: Literal["attention", "per_op"] = "attention"
     grad_bytes: float | None = Field(default=None, gt=0)
     source: Source
@@ -151,7 +152,7 @@ def row_machine(row: dict[str, str]) -> Machine:
 def _catalog_twin(row: dict[str, str]) -> Workload | None:
     """The catalog model with the row's layers, hidden size, heads and experts, if any: it
     supplies what the columns cannot say (MLA, head size, FFN type, dropout, sliding-window
-    layers)."""
+    layers, expert biases, a clamped GLU)."""
     key = (_int(row, "layers"), _int(row, "hidden"), _int(row, "heads"), _int(row, "experts"))
     for w in load_workloads().values():
         if (w.layers, w.hidden, w.heads, w.moe.experts if w.moe else None) == key:
@@ -179,7 +180,8 @@ def row_workload(row: dict[str, str]) -> Workload:
     if twin is not None:
         arch = {"head_dim": twin.head_dim or hidden // heads, "ffn": twin.ffn,
                 "dropout": twin.dropout, "mla": twin.mla,
-                "attention_window": twin.attention_window}
+                "attention_window": twin.attention_window, "expert_bias": twin.expert_bias,
+                "glu_clamped": twin.glu_clamped}
     return Workload(
         id=row["case"].lower(), name=row["case"], source=Source(
             title=row.get("source") or "measurement row", publisher="see source", year=2024),
@@ -198,6 +200,7 @@ def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution
                      attention_kernel=_cell(row, "attention_kernel")
                      or fw.get("attention_kernel", "fused"),
                      selective_recompute=fw.get("selective_recompute", "attention"),
+                     eager_expert_ops=fw.get("eager_expert_ops", False),
                      moe_dispatcher=_cell(row, "moe_dispatcher") or None,
                      cuda_graphs=_cell(row, "cuda_graphs") or None)
 

@@ -108,6 +108,10 @@ class Workload(Frozen):
     moe: Moe | None = None
     mla: Mla | None = None
     attention_window: Window | None = None
+    expert_bias: bool = Field(default=False, description="routed experts' linear layers carry "
+                              "biases (gpt-oss)")
+    glu_clamped: bool = Field(default=False, description="the GLU's two halves are clamped "
+                              "before the activation (gpt-oss swiglu_limit)")
     published_params: float | None = None
     published_active_params: float | None = None
 

@@ -263,3 +263,21 @@ def test_sdpa_runs_flashattention_2_before_blackwell():
     assert attention_efficiency(_on("hgx-h100-8")) == 0.45
     blackwell = _on("hgx-b200-8", attention_kernel="sdpa")
     assert attention_efficiency(blackwell) == blackwell.machine.device.attention_efficiency
+
+
+def test_megatron_eager_expert_bias_and_clamp_cost_their_hbm_passes():
+    """Megatron-Core adds the experts' output bias in FP32 outside the grouped GEMM (64 bytes
+    per hidden element of a routed copy, forward and backward) and clamps gpt-oss's GLU halves
+    with separate ops (36 bytes per expert-FFN element). gpt-oss-120b on a GB200, one 4,096-token
+    microbatch, by hand: 4,096 x 4 copies x (64 x 2,880 + 36 x 2,880) bytes = 4.719 GB over
+    8 TB/s x 0.85 achievable = 0.694 ms per MoE layer; nothing where the framework fuses them or
+    the model has neither (Qwen3-235B)."""
+    def elementwise(model: str, eager: bool) -> float:
+        c = training_context("gb200-nvl72", model, TrainingOptions(global_batch=64))
+        c = replace(c, execution=replace(c.execution, eager_expert_ops=eager, seq_len=4096))
+        return _per_layer(c, single(tp=1, pp=1, dp=64, ep=8, mb=1), moe=True)["elementwise"][0]
+
+    expected = 4096 * 4 * (64 * 2880 + 36 * 2880) / (8e12 * 0.85)
+    assert elementwise("gpt-oss-120b", True) - elementwise("gpt-oss-120b", False) == \
+        pytest.approx(expected, rel=1e-9)
+    assert elementwise("qwen3-235b-a22b", True) == elementwise("qwen3-235b-a22b", False)

@@ -7,7 +7,8 @@ sequence parallelism the h-wide tensors (norm inputs, residual stream, masks: ``
 replicated across the tensor-parallel group; the rest is split. Selective recompute drops the
 attention-score tensors; full recompute keeps only each layer's input. The first pipeline stage
 holds ``min(pp, m)`` microbatches in flight, times ``1 + (pp - 1) / (pp vp)`` when interleaved
-([1], Sec. 4.2.3; Narayanan et al. SC21, Sec. 2.2.2).
+([1], Sec. 4.2.3; Narayanan et al. SC21, Sec. 2.2.2); the last stage holds one (interleaved,
+its warm-up forwards) and the logits, and the busier of the two sets the peak.
 
 References
 ----------
@@ -79,9 +80,12 @@ def activation_bytes_per_token(ctx: Context, lay: Layouts, moe: bool) -> np.ndar
     return per_token
 
 
-def _activations(ctx: Context, lay: Layouts, microbatches: np.ndarray) -> np.ndarray:
-    """Activation bytes on one GPU of the first pipeline stage, with `microbatches`
-    microbatches per step [bytes]."""
+def _activations(ctx: Context, lay: Layouts, microbatches: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Activation bytes on one GPU of the first and of the last pipeline stage, with
+    `microbatches` microbatches per step [bytes]. In 1F1B the first stage holds ``pp``
+    microbatches and the last one; interleaved, the last holds ``((vp - 1) pp + 1) / vp``
+    (its warm-up forwards, Narayanan et al. SC21, Sec. 2.2.2)."""
     workload, counts = ctx.workload, ctx.counts
     tokens = lay.mb * ctx.execution.seq_len / lay.cp
     dense = activation_bytes_per_token(ctx, lay, moe=False)
@@ -94,15 +98,18 @@ def _activations(ctx: Context, lay: Layouts, microbatches: np.ndarray) -> np.nda
     layers_stage = np.ceil(workload.layers / lay.pp)
     inflight = np.minimum(lay.pp, microbatches) * (1.0 + (lay.pp - 1) / (lay.pp * lay.vp))
     inflight = np.where(lay.vp > 1, inflight, np.minimum(lay.pp, microbatches))
-    acts = stored * tokens * layers_stage * inflight
+    last = np.minimum(np.where(lay.vp > 1, ((lay.vp - 1) * lay.pp + 1) / lay.vp, 1.0),
+                      microbatches)
     # Full recompute rebuilds one layer's activations at a time during backward.
-    return acts + np.where(lay.recompute == 2, per_token * tokens, 0.0)
+    rebuild = np.where(lay.recompute == 2, per_token * tokens, 0.0)
+    return (stored * tokens * layers_stage * inflight + rebuild,
+            stored * tokens * layers_stage * last + rebuild)
 
 
 def memory_arrays(ctx: Context, lay: Layouts,
                   microbatches: np.ndarray) -> dict[str, np.ndarray]:
-    """Memory components per GPU [bytes] and local parameter counts for the optimizer, with
-    `microbatches` microbatches per step."""
+    """Memory components per GPU of the busiest pipeline stage [bytes] and local parameter
+    counts for the optimizer, with `microbatches` microbatches per step."""
     params, execution, workload = ctx.params, ctx.execution, ctx.workload
     dense, expert = local_params(ctx, lay)
     n_dense = lay.dp * lay.cp
@@ -114,11 +121,16 @@ def memory_arrays(ctx: Context, lay: Layouts,
     weights = held * params.weight_bytes.get(execution.dtype, 2.0)
     grads = held * (execution.grad_bytes or params.grad_bytes_per_param)
     optimizer = opt_params * params.optimizer_state_bytes_per_param
-    acts = _activations(ctx, lay, microbatches)
+    acts, acts_last = _activations(ctx, lay, microbatches)
     tokens = lay.mb * execution.seq_len / lay.cp
     logits = tokens * workload.vocab / lay.tp * 4.0     # bf16 logits and their gradient
     # FSDP materializes one layer's full weights and gradients at a time.
     gather = np.where(fsdp, 2 * (dense + expert) / np.ceil(workload.layers / lay.pp) * 2.0, 0.0)
+    # The logits live on the last stage only, beside its own activations; the busier of the
+    # first and the last stage sets the peak, and its parts are reported [1].
+    last_peaks = (lay.pp > 1) & (acts_last + logits > acts)
+    acts = np.where(last_peaks, acts_last, acts)
+    logits = np.where((lay.pp > 1) & ~last_peaks, 0.0, logits)
     total = weights + grads + optimizer + acts + logits + gather + params.reserved_bytes
     return {"weights": weights, "gradients": grads, "optimizer": optimizer,
             "activations": acts, "logits": logits + gather,

@@ -59,3 +59,20 @@ def test_full_recompute_keeps_only_layer_inputs():
     one_layer = activation_bytes_per_token(ctx, single(tp=8, sp=True), False)[0] * tokens
     assert full == pytest.approx(layers * 2 * h / t * tokens + one_layer)
     assert none == pytest.approx(layers * one_layer)
+
+
+def test_pipeline_peak_is_the_busier_of_the_first_and_last_stage():
+    # 1F1B (Narayanan et al. SC21, Sec. 2.2.2): with 8 layers in 4 stages of 2 and 8
+    # microbatches, the first stage holds 4 microbatches' activations, the last stage one
+    # microbatch's plus the logits, 2,048 x 51,200 x 4 bytes / tp 8 = 52.4 MB. Here the first
+    # stage peaks (4 x 2 layers x 2,048 tokens x 22 h / 8 bytes = 185 MB against 46 + 52 MB),
+    # so the logits do not add to the peak; with one stage they do.
+    ctx = _ctx(flash=True)
+    per_layer = 2048 * 4096 / 8 * (34 - 4 - 8)
+    staged = memory_arrays(ctx, single(tp=8, pp=4, sp=True, recompute="selective"),
+                           np.array([8.0]))
+    assert staged["activations"][0] == pytest.approx(4 * 2 * per_layer)
+    assert staged["logits"][0] == 0.0
+    one = memory_arrays(ctx, single(tp=8, sp=True, recompute="selective"), np.array([8.0]))
+    assert one["logits"][0] == pytest.approx(2048 * 51200 * 4 / 8)
+    assert one["activations"][0] == pytest.approx(8 * per_layer)

@@ -24,7 +24,7 @@ from rackforge.perf.disaggregated import Disaggregated, disaggregated
 from rackforge.perf.goodput import CheckpointSpec, Goodput, Recovery, job_goodput
 from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.layout import Execution, Layouts
-from rackforge.perf.params import load_params, machine_from_system
+from rackforge.perf.params import MX_BLOCK_SCALED, load_params, machine_from_system
 from rackforge.perf.regimes import is_validated
 from rackforge.perf.search import Progress, SearchSpace, search_training
 from rackforge.perf.serving import PEAK_KEY, search_serving, serve
@@ -32,7 +32,7 @@ from rackforge.perf.serving_result import ServingPoint, ServingResult, describe
 from rackforge.perf.training import estimate_arrays
 from rackforge.perf.workload import Workload, get_workload
 
-DTYPES: tuple[str, ...] = get_args(Dtype)
+DTYPES: tuple[str, ...] = (*get_args(Dtype), *MX_BLOCK_SCALED)
 BREAKDOWN = ("gemm", "attention", "elementwise", "recompute", "launch", "tp_comm", "cp_comm",
              "ep_comm", "pp_comm", "bubble", "dp_comm", "optimizer")
 MEMORY = ("weights", "gradients", "optimizer", "activations", "logits", "reserved")

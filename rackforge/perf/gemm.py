@@ -77,7 +77,7 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
         rate = machine.peak_flops(dtype) * machine.gemm_efficiency(dtype) \
             * ctx.params.gemm_sustained_fraction
     if operand_bytes is None:
-        operand_bytes = 1.0 if dtype in ("fp8", "int8") else 2.0
+        operand_bytes = 1.0 if dtype in ("fp8", "mxfp8", "int8") else 2.0
     bandwidth = hbm_bandwidth(ctx)
     # Seconds of HBM traffic per GEMM: activations in and out, then the weights.
     operands = operand_bytes * ((m * k + m * n) / bandwidth

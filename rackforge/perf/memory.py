@@ -58,7 +58,7 @@ def activation_bytes_per_token(ctx: Context, lay: Layouts, moe: bool) -> np.ndar
     workload, counts, execution = ctx.workload, ctx.counts, ctx.execution
     hidden = workload.hidden
     tp = lay.tp.astype(float)
-    gemm_in = 1.0 if execution.dtype in ("fp8", "fp4") else 2.0  # bytes of a saved GEMM input
+    gemm_in = 1.0 if execution.dtype in ("fp8", "mxfp8", "fp4") else 2.0  # a saved GEMM input
     selective = (lay.recompute == 1).astype(float)              # selective: norms, act. fn
     norm_out = 2.0 * gemm_in * hidden * (1.0 - selective)       # recomputed from norm inputs
     replicated = (4.0 + (2.0 if workload.dropout else 0.0)) * hidden + norm_out

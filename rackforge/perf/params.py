@@ -55,6 +55,7 @@ class PerfParams(Frozen):
     fp8_cast_bytes_per_element: float = Field(ge=0)
     fp8_current_scaling_bytes_per_element: float = Field(ge=0)
     fp8_transpose_bytes_per_element: float = Field(ge=0)
+    mxfp8_cast_bytes_per_element: float = Field(ge=0)
     backward_memory_factor: float = Field(gt=0)
     flash_backward_factor: float = Field(gt=0)
     optimizer_bytes_per_param: float = Field(ge=0)
@@ -96,6 +97,10 @@ def load_params(path: Path = DATA_FILE) -> PerfParams:
     return validate(PerfParams, read_yaml(path), str(path))
 
 
+# Block-scaled training formats and the tensor cores they run on.
+MX_BLOCK_SCALED = {"mxfp8": "fp8"}
+
+
 @dataclass(frozen=True)
 class Machine:
     """The hardware of one estimate, in base units (per GPU unless named otherwise)."""
@@ -112,8 +117,16 @@ class Machine:
 
     def peak_flops(self, dtype: str) -> float:
         """Dense peak FLOP/s of the tensor cores for `dtype` [FLOP/s]; a precision the
-        accelerator lacks (fp8 on an A100) is an InputError, never a fallback."""
+        accelerator lacks (fp8 on an A100) is an InputError, never a fallback. MXFP8 (FP8 with
+        one power-of-two scale per 32 values) runs on the FP8 tensor cores of parts that scale
+        blocks in hardware (Blackwell on): those with an mxfp8 GEMM efficiency [TEMX]."""
         peaks = self.accelerator.peak_flops
+        if dtype in MX_BLOCK_SCALED:
+            if dtype not in self.device.gemm_efficiency:
+                raise InputError(f"{self.accelerator.id} has no {dtype} (MX block-scaled) "
+                                 "GEMMs", None, "dtype", dtype, "a Blackwell-class part, or "
+                                 "fp8 / bf16")
+            dtype = MX_BLOCK_SCALED[dtype]
         if dtype not in peaks:
             raise InputError(f"{self.accelerator.id} has no {dtype} tensor cores", None,
                              "dtype", dtype, f"a precision it has: {', '.join(sorted(peaks))}")

@@ -39,6 +39,7 @@ References
 [8] NVIDIA CUDA C++ Best Practices Guide, and the CUDA Graphs motivation: a few microseconds of
     launch overhead per kernel.
 [TEFP8] NVIDIA Transformer Engine docs, FP8 Current Scaling: amax pass, transpose handling.
+[TEMX] NVIDIA Transformer Engine docs, MXFP8: row- and column-wise copies quantized apart.
 [MCOREMOE] NVIDIA Megatron-Core MoE documentation (megatron/core/transformer/moe/README.md):
     dropless dispatchers, tokens-per-expert sync, CUDA-graph scopes, force load balancing.
 [MEGABLOCKS] Gale et al., MegaBlocks, MLSys 2023, Sec. 3-5 (token permutation).
@@ -138,7 +139,7 @@ def _elementwise(ctx: Context, lay: Layouts, moe: bool) -> np.ndarray:
             passes * experts.moe_ffn_hidden + copy_passes * workload.hidden) + workload.hidden)
     else:
         traffic = traffic + tokens * act * passes * workload.ffn_hidden / tp
-    if execution.dtype in ("fp8", "fp4"):
+    if execution.dtype in ("fp8", "mxfp8", "fp4"):
         ffn = workload.ffn_hidden if not moe else experts.moe_ffn_hidden * experts.top_k
         inputs = tokens * (2.0 * workload.hidden + counts.v_dim / tp + ffn / tp)
         traffic = traffic + inputs * _fp8_cast_bytes(ctx)
@@ -159,8 +160,11 @@ def _eager_expert_ops(ctx: Context, lay: Layouts) -> np.ndarray:
 
 
 def _fp8_cast_bytes(ctx: Context) -> float:
-    """HBM traffic of casting one GEMM input element to fp8 [bytes] ([TEFP8])."""
+    """HBM traffic of casting one GEMM input element to fp8 or mxfp8 [bytes] ([TEFP8],
+    [TEMX])."""
     params = ctx.params
+    if ctx.execution.dtype == "mxfp8":            # row- and column-wise copies, one read
+        return params.mxfp8_cast_bytes_per_element
     cast = params.fp8_cast_bytes_per_element
     if ctx.execution.fp8_scaling == "current":    # amax needs a read of its own
         cast = cast + params.fp8_current_scaling_bytes_per_element

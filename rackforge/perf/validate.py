@@ -312,7 +312,7 @@ def _check_row(row: dict[str, str]) -> str | None:
     for key in ("layers", "hidden", "heads", "seq_len", "global_batch", "measured_step_s"):
         if not _cell(row, key):
             return f"column {key} is blank"
-    if (row.get("dtype") or "bf16").strip() not in ("bf16", "fp16", "fp8"):
+    if (row.get("dtype") or "bf16").strip() not in ("bf16", "fp16", "fp8", "mxfp8"):
         return f"dtype {row.get('dtype')!r} is not modelled"
     return None
 

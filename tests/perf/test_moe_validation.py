@@ -33,6 +33,8 @@ from rackforge.perf.validate import predict_training_row, read_csv, validate_tra
 
 DATA = Path(__file__).parents[1] / "data"
 FILES = {"dev": "training_moe_dev.csv", "heldout": "training_moe_heldout.csv"}
+# Megatron-Bridge's MXFP8 rows, split apart before the model had an MXFP8 term.
+MXFP8 = {"dev": "training_mxfp8_dev.csv", "heldout": "training_mxfp8_heldout.csv"}
 
 
 @pytest.fixture(scope="module", params=sorted(FILES))
@@ -64,12 +66,29 @@ def test_attention_kernel_column_overrides_the_framework_default():
     assert predict_training_row(row)[0] > predict_training_row(row | {"attention_kernel": ""})[0]
 
 
-def test_split_files_are_disjoint_and_come_from_the_candidates():
-    dev = {r["case"] for r in read_csv(DATA / FILES["dev"])}
-    held = {r["case"] for r in read_csv(DATA / FILES["heldout"])}
+@pytest.mark.parametrize(("files", "sizes"), [(FILES, (24, 10)), (MXFP8, (16, 7))])
+def test_split_files_are_disjoint_and_come_from_the_candidates(files, sizes):
+    dev = {r["case"] for r in read_csv(DATA / files["dev"])}
+    held = {r["case"] for r in read_csv(DATA / files["heldout"])}
     candidates = {r["case"] for r in read_csv(DATA / "training_moe_fsdp_candidates.csv")}
     assert not dev & held and (dev | held) <= candidates
-    assert (len(dev), len(held)) == (24, 10)
+    assert (len(dev), len(held)) == sizes
+
+
+@pytest.fixture(scope="module", params=sorted(MXFP8))
+def mxfp8_report(request):
+    return validate_training(DATA / MXFP8[request.param])
+
+
+def test_every_mxfp8_row_is_modelled(mxfp8_report):
+    assert mxfp8_report.rows and not mxfp8_report.skipped
+
+
+@pytest.mark.xfail(strict=True, reason="MoE targets not met on MXFP8 either: dev MAPE 29.9 % "
+                   "worst 103.8 %, held-out MAPE 17.3 % worst 32.8 % (targets 12 % / 25 %)")
+def test_mxfp8_mape_and_worst_error(mxfp8_report):
+    assert mxfp8_report.mape <= 0.12
+    assert mxfp8_report.max_abs_error <= 0.25
 
 
 @pytest.mark.xfail(strict=True, reason="MoE targets not met: dev MAPE 16.5 % worst 32.3 %, "

@@ -50,6 +50,8 @@ class Execution:
                                         # node, forwarded over NVLink); None: ep_node_dedup
     eager_expert_ops: bool = False      # the experts' output bias (in FP32) and a clamped GLU's
                                         # clamps run as separate PyTorch ops (Megatron-Core)
+    ep_overlap: bool = False            # the expert-parallel all-to-all hidden behind another
+                                        # microbatch's compute (Megatron-Core batch-level overlap)
     cuda_graphs: str | None = None      # CUDA-graph capture: "none", "attn" (the attention
                                         # block; MoE ops issued eagerly) or "full_iteration"
                                         # (no host issue, no tokens-per-expert sync); None:

@@ -16,7 +16,8 @@ so both use one model. Per microbatch and pipeline stage the model adds:
 * a fixed launch and scheduling gap per kernel, which matters for small, fast layers [8];
 * for MoE layers: grouped or per-expert GEMMs at the per-expert shape with the load imbalance,
   permutation and all-to-all buffer traffic [MEGABLOCKS], hierarchical all-to-all (scale-up
-  share and deduplicated cross-domain share, [DEEPEP]), the expert ops a framework runs as
+  share and deduplicated cross-domain share, [DEEPEP]; hidden behind another microbatch's
+  compute where the run overlaps it [MCOREMOE]), the expert ops a framework runs as
   separate PyTorch ops (an output bias in FP32, a clamped GLU's clamps [MCOREBIAS]) and a host
   floor: the layer takes ``max(device, host issue)`` plus a drain per tokens-per-expert sync
   [MCOREMOE].
@@ -41,7 +42,9 @@ References
 [TEFP8] NVIDIA Transformer Engine docs, FP8 Current Scaling: amax pass, transpose handling.
 [TEMX] NVIDIA Transformer Engine docs, MXFP8: row- and column-wise copies quantized apart.
 [MCOREMOE] NVIDIA Megatron-Core MoE documentation (megatron/core/transformer/moe/README.md):
-    dropless dispatchers, tokens-per-expert sync, CUDA-graph scopes, force load balancing.
+    dropless dispatchers, tokens-per-expert sync, CUDA-graph scopes, force load balancing; EP
+    A2A overlap (--overlap-moe-expert-parallel-comm, since v0.14) merges the forward and
+    backward passes of adjacent microbatches to hide the all-to-all behind computation.
 [MEGABLOCKS] Gale et al., MegaBlocks, MLSys 2023, Sec. 3-5 (token permutation).
 [MCOREBIAS] NVIDIA Megatron-LM, megatron/core/transformer/moe/experts.py
     (TEGroupedMLP._apply_bias) and megatron/core/fusions/fused_bias_geglu.py
@@ -364,6 +367,11 @@ def _per_layer(ctx: Context, lay: Layouts, moe: bool) -> dict[str, np.ndarray]:
     out = {"gemm": 3.0 * gemm, "attention": a_fwd + a_bwd, "elementwise": elem_all,
            "recompute": recompute, "tp_comm": comm["tp"], "cp_comm": comm["cp"]}
     out["ep_comm"] = comm["ep"] if moe else np.zeros(len(lay))
+    if moe and ctx.execution.ep_overlap:
+        # Batch-level overlap merges one microbatch's forward with another's backward, so the
+        # dispatch and combine hide behind the layer's compute [MCOREMOE].
+        window = out["gemm"] + out["attention"] + out["elementwise"] + out["recompute"]
+        out["ep_comm"] = overlap(out["ep_comm"], window, ctx.params.comm_sm_share)
     params = ctx.params                                # fixed cost of every kernel launched
     kernels = params.kernels_per_layer_forward * (1.0 + (lay.recompute == 2)) \
         + params.kernels_per_layer_backward

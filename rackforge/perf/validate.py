@@ -201,6 +201,7 @@ def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution
                      or fw.get("attention_kernel", "fused"),
                      selective_recompute=fw.get("selective_recompute", "attention"),
                      eager_expert_ops=fw.get("eager_expert_ops", False),
+                     ep_overlap=_cell(row, "ep_overlap") == "true",
                      moe_dispatcher=_cell(row, "moe_dispatcher") or None,
                      cuda_graphs=_cell(row, "cuda_graphs") or None)
 
@@ -260,7 +261,7 @@ AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s", 
 CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no"),
            "zero_stage": ("0", "1", "3"), "moe_dispatcher": MOE_DISPATCHERS,
            "cuda_graphs": CUDA_GRAPHS, "attention_kernel": ("fused", "sdpa"),
-           "chunked_prefill": ("true", "false"),
+           "ep_overlap": ("true", "false"), "chunked_prefill": ("true", "false"),
            "gemm_allreduce_fusion": ("true", "false"),
            "capacity_scheduler": ("guaranteed_no_evict", "max_utilization")}
 

@@ -298,3 +298,19 @@ def test_mxfp8_runs_on_blackwell_fp8_cores_at_the_measured_ratio():
     ratio = gemm_time(mx, shape, dtype="mxfp8")[0] / gemm_time(mx, shape, dtype="fp8")[0]
     assert ratio == pytest.approx(1.94 / 1.74, rel=0.01)
     assert _fp8_cast_bytes(mx) == 2 + 1 + 1 + 2 / 32
+
+
+def test_ep_overlap_hides_the_all_to_all_behind_the_layers_compute(moe_ctx):
+    """Megatron-Core's batch-level EP overlap runs one microbatch's dispatch and combine under
+    another's forward and backward: what exceeds the layer's compute stays exposed, and the
+    hidden part slows the compute it shares SMs with by comm_sm_share (0.15)."""
+    lay = single(tp=1, pp=8, dp=16, ep=32, mb=1)
+    plain = _per_layer(moe_ctx, lay, moe=True)
+    hidden_ctx = replace(moe_ctx, execution=replace(moe_ctx.execution, ep_overlap=True))
+    over = _per_layer(hidden_ctx, lay, moe=True)
+    window = sum(plain[k][0] for k in ("gemm", "attention", "elementwise", "recompute"))
+    t_ep = plain["ep_comm"][0]
+    assert t_ep > 0
+    expected = max(t_ep - window, 0.0) + 0.15 * min(t_ep, window)
+    assert over["ep_comm"][0] == pytest.approx(expected, rel=1e-12)
+    assert over["gemm"][0] == plain["gemm"][0]

@@ -19,6 +19,11 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 RECOMPUTE = ("none", "selective", "full")
+# Megatron-Core's selective-recompute modules (TransformerConfig.recompute_modules) this model
+# knows; "selective" without a list recomputes the attention core, the norms and the FFN
+# activation functions.
+RECOMPUTE_MODULES = ("core_attn", "layernorm", "moe_act", "mla_up_proj", "mlp", "moe",
+                     "shared_experts")
 ZERO = {0: "none", 1: "optimizer", 3: "fsdp"}
 
 
@@ -50,6 +55,9 @@ class Execution:
                                         # node, forwarded over NVLink); None: ep_node_dedup
     eager_expert_ops: bool = False      # the experts' output bias (in FP32) and a clamped GLU's
                                         # clamps run as separate PyTorch ops (Megatron-Core)
+    recompute_modules: tuple[str, ...] | None = None  # what "selective" recomputes, by
+                                        # Megatron-Core module (RECOMPUTE_MODULES); None: the
+                                        # attention core, the norms, the activation functions
     ep_overlap: bool = False            # the expert-parallel all-to-all hidden behind another
                                         # microbatch's compute (Megatron-Core batch-level overlap)
     cuda_graphs: str | None = None      # CUDA-graph capture: "none", "attn" (the attention

@@ -51,32 +51,48 @@ def activation_bytes_per_token(ctx: Context, lay: Layouts, moe: bool) -> np.ndar
     GPT block of [1]: replicated ``10 h`` (two norm inputs 4h, two GEMM inputs 4h, two dropout
     masks 2h) and split ``24 h`` (Q, K 4h, V 2h, projection input 2h, FFN 16h). Models trained
     without dropout keep no masks; in fp8 training the GEMM inputs are saved quantized, one
-    byte per element [TE]. Selective recompute follows Megatron-Core's cheap modules [3]: the
-    attention core (scores), the norms (their outputs) and the FFN activation function (its
-    output) are recomputed, so those tensors are not kept.
+    byte per element [TE]. Selective recompute follows Megatron-Core's modules [3]: by default
+    the attention core (scores), the norms (their outputs) and the FFN activation function
+    (its output) are recomputed, so those tensors are not kept; a run's own module list
+    (``Execution.recompute_modules``) drops what its modules rebuild instead (``mla_up_proj``
+    the MLA up-projections' Q, K, V; ``mlp`` a dense FFN's internals; ``moe`` the MoE
+    layer's routed and shared copies; ``shared_experts`` the shared experts' copies).
     """
     workload, counts, execution = ctx.workload, ctx.counts, ctx.execution
     hidden = workload.hidden
     tp = lay.tp.astype(float)
     gemm_in = 1.0 if execution.dtype in ("fp8", "mxfp8", "fp4") else 2.0  # a saved GEMM input
-    selective = (lay.recompute == 1).astype(float)              # selective: norms, act. fn
-    norm_out = 2.0 * gemm_in * hidden * (1.0 - selective)       # recomputed from norm inputs
+
+    def dropped(module: str) -> np.ndarray:
+        """1 where selective recompute rebuilds `module`'s saved tensors, else 0 [3]."""
+        modules = execution.recompute_modules
+        on = module in ("core_attn", "layernorm", "act") if modules is None else \
+            module in modules or (module == "act" and "moe_act" in modules and moe)
+        return ((lay.recompute == 1) & on).astype(float)
+
+    norm_out = 2.0 * gemm_in * hidden * (1.0 - dropped("layernorm"))  # rebuilt from inputs
     replicated = (4.0 + (2.0 if workload.dropout else 0.0)) * hidden + norm_out
     replicated = np.where(lay.sp > 0, replicated / tp, replicated)
-    split = 2.0 * (counts.q_dim + 2 * counts.kv_dim) + gemm_in * counts.v_dim  # Q, K, V; proj.
+    qkv = 2.0 * (counts.q_dim + 2 * counts.kv_dim)
+    if workload.mla is not None:                 # the up-projections' outputs
+        qkv = qkv * (1.0 - dropped("mla_up_proj"))
+    split = qkv + gemm_in * counts.v_dim         # Q, K, V; the output projection's input
     # FFN: activation-function inputs (2f GELU, 2 x 2f SwiGLU) and the down-projection input
-    # (the activation output, recomputed under selective recompute).
-    act_in, act_out = (2.0 if workload.ffn == "gelu" else 4.0), gemm_in * (1.0 - selective)
+    # (the activation output, recomputed with the activation function).
+    act_in, act_out = (2.0 if workload.ffn == "gelu" else 4.0), gemm_in * (1.0 - dropped("act"))
     experts = workload.moe
     if moe and experts is not None:
         per_copy = (act_in + act_out) * experts.moe_ffn_hidden + gemm_in * hidden  # + permuted
-        ffn = (experts.top_k + experts.shared_experts) * per_copy
+        kept = 1.0 - dropped("moe")                               # the whole MoE layer rebuilt
+        ffn = kept * (experts.top_k + (1.0 - dropped("shared_experts"))
+                      * experts.shared_experts) * per_copy
     else:
-        ffn = (act_in + act_out) * workload.ffn_hidden
+        ffn = (act_in + act_out) * workload.ffn_hidden * (1.0 - dropped("mlp"))
     per_token = replicated + (split + ffn) / tp
     if not execution.flash_attention:
         scores = 5.0 * workload.heads * execution.seq_len / tp  # [1]: 5 a s^2 b
-        per_token = per_token + np.where(lay.recompute >= 1, 0.0, scores)
+        rebuilt = (lay.recompute == 2) | (dropped("core_attn") > 0)
+        per_token = per_token + np.where(rebuilt, 0.0, scores)
     return per_token
 
 

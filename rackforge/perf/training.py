@@ -162,6 +162,45 @@ def _eager_expert_ops(ctx: Context, lay: Layouts) -> np.ndarray:
     return copies * per_copy / hbm_bandwidth(ctx)
 
 
+def _module_recompute(ctx: Context, moe: bool, gemm: np.ndarray, a_fwd: np.ndarray,
+                      elem: np.ndarray, ep_comm: np.ndarray) -> np.ndarray:
+    """Forward work selective recompute repeats per layer and microbatch for the run's
+    Megatron-Core modules [s] [MCOREMOE]: the attention core (``core_attn``), the memory-bound
+    norms and activation (``layernorm``, ``moe_act``), and a share of the layer's GEMM time in
+    proportion to the parameters of what is rebuilt (``mla_up_proj``: the MLA up-projections;
+    ``mlp``: a dense FFN; ``moe``: the MoE layer, its dispatch and combine included;
+    ``shared_experts``)."""
+    workload, counts = ctx.workload, ctx.counts
+    modules = ctx.execution.recompute_modules or ()
+    experts = workload.moe
+    ffn = counts.dense_ffn_params
+    shared = 0.0
+    if moe and experts is not None:
+        shared = experts.shared_experts * counts.expert_params
+        ffn = experts.top_k * counts.expert_params + shared + workload.hidden * experts.experts
+    rebuilt = 0.0
+    if "mla_up_proj" in modules and workload.mla is not None:
+        m = workload.mla
+        qk = m.qk_nope_head_dim + m.qk_rope_head_dim
+        rebuilt += (m.q_lora_rank * workload.heads * qk
+                    + m.kv_lora_rank * workload.heads * (m.qk_nope_head_dim + m.v_head_dim))
+    if "mlp" in modules and not moe:
+        rebuilt += ffn
+    if "moe" in modules and moe:
+        rebuilt += ffn
+    elif "shared_experts" in modules and moe:
+        rebuilt += shared
+    time = gemm * rebuilt / (counts.attn_params + ffn)
+    if "core_attn" in modules:
+        time = time + a_fwd
+    if {"layernorm", "moe_act"} & set(modules) or ("mlp" in modules and not moe) \
+            or ("moe" in modules and moe):
+        time = time + elem
+    if "moe" in modules and moe:          # one more dispatch and combine: 2 of the 4 counted
+        time = time + ep_comm / 2.0
+    return time
+
+
 def _fp8_cast_bytes(ctx: Context) -> float:
     """HBM traffic of casting one GEMM input element to fp8 or mxfp8 [bytes] ([TEFP8],
     [TEMX])."""
@@ -357,11 +396,15 @@ def _per_layer(ctx: Context, lay: Layouts, moe: bool) -> dict[str, np.ndarray]:
     comm = _comm_per_layer(ctx, lay, a_fwd)
     bwd_mem = ctx.params.backward_memory_factor
     fwd_all = gemm + a_fwd + elem
-    # Selective: attention core, norms and activation functions (memory-bound) run again [2];
-    # torchtitan's per-op policy keeps the attention output and recomputes every second
-    # matmul instead [TITAN].
-    selective = a_fwd + elem if ctx.execution.selective_recompute == "attention" \
-        else per_op_recompute_share(ctx) * gemm + elem
+    # Selective: attention core, norms and activation functions (memory-bound) run again [2],
+    # or the run's own Megatron-Core modules [MCOREMOE]; torchtitan's per-op policy keeps the
+    # attention output and recomputes every second matmul instead [TITAN].
+    if ctx.execution.recompute_modules is not None:
+        selective = _module_recompute(ctx, moe, gemm, a_fwd, elem, comm["ep"])
+    elif ctx.execution.selective_recompute == "attention":
+        selective = a_fwd + elem
+    else:
+        selective = per_op_recompute_share(ctx) * gemm + elem
     recompute = np.select([lay.recompute == 1, lay.recompute == 2], [selective, fwd_all], 0.0)
     elem_all = (1 + bwd_mem) * elem + (_eager_expert_ops(ctx, lay) if moe else 0.0)
     out = {"gemm": 3.0 * gemm, "attention": a_fwd + a_bwd, "elementwise": elem_all,

@@ -25,7 +25,7 @@ from rackforge.inputs import read_csv_rows, read_yaml, validate
 from rackforge.perf.benchmarks import Limits, benchmark_for
 from rackforge.perf.context import Context
 from rackforge.perf.inference import Engine, Serving
-from rackforge.perf.layout import RECOMPUTE, Execution, from_columns
+from rackforge.perf.layout import RECOMPUTE, RECOMPUTE_MODULES, Execution, from_columns
 from rackforge.perf.params import Machine, load_params, machine_from_system
 from rackforge.perf.serving import search_serving, serve
 from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS, estimate_arrays
@@ -202,6 +202,7 @@ def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution
                      selective_recompute=fw.get("selective_recompute", "attention"),
                      eager_expert_ops=fw.get("eager_expert_ops", False),
                      ep_overlap=_cell(row, "ep_overlap") == "true",
+                     recompute_modules=tuple(_cell(row, "recompute_modules").split()) or None,
                      moe_dispatcher=_cell(row, "moe_dispatcher") or None,
                      cuda_graphs=_cell(row, "cuda_graphs") or None)
 
@@ -271,9 +272,15 @@ def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
     for key, text in row.items():
         text = (text or "").strip() if isinstance(text, str) else ""
         if not text or key not in (*COUNTS, *ZERO_OK, *AMOUNTS, *CHOICES, "framework",
-                                   "cuda_graph_batch_sizes"):
+                                   "cuda_graph_batch_sizes", "recompute_modules"):
             continue
         where = f"line {line_no}, column {key}"
+        if key == "recompute_modules":
+            unknown = [name for name in text.split() if name not in RECOMPUTE_MODULES]
+            if unknown:
+                raise InputError(f"unknown recompute module {unknown[0]!r}", file, where, text,
+                                 " or ".join(RECOMPUTE_MODULES) + ", separated by spaces")
+            continue
         if key == "cuda_graph_batch_sizes":
             if not all(size.isdigit() and int(size) >= 1 for size in text.split()):
                 raise InputError("bad batch sizes", file, where, text,

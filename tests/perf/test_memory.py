@@ -76,3 +76,22 @@ def test_pipeline_peak_is_the_busier_of_the_first_and_last_stage():
     one = memory_arrays(ctx, single(tp=8, sp=True, recompute="selective"), np.array([8.0]))
     assert one["logits"][0] == pytest.approx(2048 * 51200 * 4 / 8)
     assert one["activations"][0] == pytest.approx(8 * per_layer)
+
+
+@pytest.mark.parametrize(("modules", "expected"), [
+    # Korthikanti's 34 s b h / t with sequence parallelism, less what each module rebuilds:
+    # the two norm outputs 4h; the dense FFN's internals (GELU input 2 x 4h and output 8h,
+    # 16h); the attention core the 5 a s / h scores, which it keeps otherwise.
+    (("layernorm",), lambda h, a, s, t: h / t * (34 - 4 + 5 * a * s / h)),
+    (("mlp",), lambda h, a, s, t: h / t * (34 - 16 + 5 * a * s / h)),
+    (("core_attn",), lambda h, a, s, t: h / t * 34),
+    (("core_attn", "layernorm", "mlp"), lambda h, a, s, t: h / t * (34 - 4 - 16)),
+])
+def test_recompute_modules_drop_what_they_rebuild(modules, expected):
+    from dataclasses import replace
+    h, a, s, t = 4096, 32, 2048, 8
+    ctx = _ctx(flash=False)
+    ctx = replace(ctx, execution=replace(ctx.execution, recompute_modules=modules))
+    got = activation_bytes_per_token(ctx, single(tp=t, sp=True, recompute="selective"),
+                                     moe=False)[0]
+    assert got == pytest.approx(expected(h, a, s, t), rel=1e-12)

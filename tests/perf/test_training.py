@@ -314,3 +314,22 @@ def test_ep_overlap_hides_the_all_to_all_behind_the_layers_compute(moe_ctx):
     expected = max(t_ep - window, 0.0) + 0.15 * min(t_ep, window)
     assert over["ep_comm"][0] == pytest.approx(expected, rel=1e-12)
     assert over["gemm"][0] == plain["gemm"][0]
+
+
+def test_recompute_modules_repeat_the_rebuilt_share_of_the_forward(ctx):
+    """Megatron-Core's "mlp" module recomputes a dense FFN: its share of the layer's GEMM
+    parameters, for Llama 3 70B by hand 3 x 8192 x 28672 / (2 x 8192 x 8192 + 2 x 8192 x 1024
+    + 3 x 8192 x 28672) = 704,643,072 / 855,638,016, plus the memory-bound ops; with
+    "core_attn" alone, the attention core's forward."""
+    lay = single(tp=8, pp=4, dp=4, mb=1, sp=True, recompute="selective")
+
+    def parts(modules):
+        c = replace(ctx, execution=replace(ctx.execution, recompute_modules=modules))
+        return _per_layer(c, lay, moe=False)
+
+    mlp = parts(("mlp",))
+    gemm_fwd, elem_fwd = mlp["gemm"][0] / 3.0, mlp["elementwise"][0] / 3.0
+    assert mlp["recompute"][0] == pytest.approx(
+        gemm_fwd * 704_643_072 / 855_638_016 + elem_fwd, rel=1e-12)
+    attn = parts(("core_attn",))
+    assert attn["recompute"][0] == pytest.approx(attn["attention"][0] / 3.5, rel=1e-12)

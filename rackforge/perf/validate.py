@@ -200,7 +200,8 @@ def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution
                      attention_kernel=_cell(row, "attention_kernel")
                      or fw.get("attention_kernel", "fused"),
                      selective_recompute=fw.get("selective_recompute", "attention"),
-                     eager_expert_ops=fw.get("eager_expert_ops", False),
+                     eager_expert_ops=(_cell(row, "eager_expert_ops")
+                                       or str(fw.get("eager_expert_ops", False)).lower()) == "true",
                      ep_overlap=_cell(row, "ep_overlap") == "true",
                      recompute_modules=tuple(_cell(row, "recompute_modules").split()) or None,
                      moe_dispatcher=_cell(row, "moe_dispatcher") or None,
@@ -262,7 +263,8 @@ AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s", 
 CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no"),
            "zero_stage": ("0", "1", "3"), "moe_dispatcher": MOE_DISPATCHERS,
            "cuda_graphs": CUDA_GRAPHS, "attention_kernel": ("fused", "sdpa"),
-           "ep_overlap": ("true", "false"), "chunked_prefill": ("true", "false"),
+           "ep_overlap": ("true", "false"), "eager_expert_ops": ("true", "false"),
+           "chunked_prefill": ("true", "false"),
            "gemm_allreduce_fusion": ("true", "false"),
            "capacity_scheduler": ("guaranteed_no_evict", "max_utilization")}
 

@@ -191,6 +191,8 @@ def row_workload(row: dict[str, str]) -> Workload:
 
 
 def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution:
+    """The row's run settings: its columns where filled, else its framework's defaults."""
+    eager = _cell(row, "eager_expert_ops")
     return Execution(dtype=dtype, seq_len=_int(row, "seq_len"),
                      global_batch=_int(row, "global_batch"),
                      flash_attention=fw["flash_attention"], tp_comm_overlap=fw["tp_comm_overlap"],
@@ -200,8 +202,8 @@ def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution
                      attention_kernel=_cell(row, "attention_kernel")
                      or fw.get("attention_kernel", "fused"),
                      selective_recompute=fw.get("selective_recompute", "attention"),
-                     eager_expert_ops=(_cell(row, "eager_expert_ops")
-                                       or str(fw.get("eager_expert_ops", False)).lower()) == "true",
+                     eager_expert_ops=eager == "true" if eager else fw.get("eager_expert_ops",
+                                                                            False),
                      ep_overlap=_cell(row, "ep_overlap") == "true",
                      recompute_modules=tuple(_cell(row, "recompute_modules").split()) or None,
                      moe_dispatcher=_cell(row, "moe_dispatcher") or None,

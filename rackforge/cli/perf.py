@@ -53,7 +53,8 @@ TokensOpt = Annotated[float | None, typer.Option("--tokens", help="Tokens to tra
 TopOpt = Annotated[int | None, typer.Option(
     "--top", help="How many of the best layouts to show (default 5; with --scenario, the "
     "evaluate section's top).", show_default=False)]
-DtypeOpt = Annotated[str, typer.Option("--dtype", help="Training dtype: bf16, fp16 or fp8.")]
+DtypeOpt = Annotated[str, typer.Option("--dtype", help="Training dtype: bf16, fp16, fp8, or "
+                                                       "mxfp8 on Blackwell-class parts.")]
 ScenarioOpt = Annotated[Path | None, typer.Option("--scenario", help="Scenario file with an "
                                                   "evaluate section.")]
 ServeOpt = Annotated[str | None, typer.Option(

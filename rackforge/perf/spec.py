@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from rackforge.catalog import Catalog
@@ -54,7 +56,8 @@ class EvaluateSpec(Frozen):
     workloads: list[str] = Field(min_length=1)
     gpus: int = Field(gt=0)
     tokens: float | None = Field(default=None, gt=0, le=1e20, description="[tokens]")
-    dtype: Dtype = "bf16"
+    dtype: Dtype | Literal["mxfp8"] = Field(default="bf16", description="training precision; "
+                                            "mxfp8 on Blackwell-class parts")
     top: int = Field(default=3, ge=1)
     goodput: GoodputSpec = Field(default_factory=GoodputSpec)
     fabric_from_cluster: bool = Field(

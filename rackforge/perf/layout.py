@@ -25,6 +25,8 @@ RECOMPUTE = ("none", "selective", "full")
 RECOMPUTE_MODULES = ("core_attn", "layernorm", "moe_act", "mla_up_proj", "mlp", "moe",
                      "shared_experts")
 ZERO = {0: "none", 1: "optimizer", 3: "fsdp"}
+# Training precisions whose GEMM inputs are cast to 8 bits or fewer (saved and quantized so).
+QUANTIZED_DTYPES = ("fp8", "mxfp8", "fp4")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from rackforge.perf.context import Context
-from rackforge.perf.layout import Layouts
+from rackforge.perf.layout import QUANTIZED_DTYPES, Layouts
 
 
 def local_params(ctx: Context, lay: Layouts) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +61,7 @@ def activation_bytes_per_token(ctx: Context, lay: Layouts, moe: bool) -> np.ndar
     workload, counts, execution = ctx.workload, ctx.counts, ctx.execution
     hidden = workload.hidden
     tp = lay.tp.astype(float)
-    gemm_in = 1.0 if execution.dtype in ("fp8", "mxfp8", "fp4") else 2.0  # a saved GEMM input
+    gemm_in = 1.0 if execution.dtype in QUANTIZED_DTYPES else 2.0  # a saved GEMM input
 
     def dropped(module: str) -> np.ndarray:
         """1 where selective recompute rebuilds `module`'s saved tensors, else 0 [3]."""

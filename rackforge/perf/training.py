@@ -64,7 +64,7 @@ import numpy as np
 
 from rackforge.perf.context import Context, hbm_bandwidth
 from rackforge.perf.gemm import gemm_time, layer_gemm_time
-from rackforge.perf.layout import Layouts
+from rackforge.perf.layout import QUANTIZED_DTYPES, Layouts
 from rackforge.perf.memory import memory_arrays
 from rackforge.perf.params import Machine
 from rackforge.perf.workload import training_flops_per_token
@@ -142,7 +142,7 @@ def _elementwise(ctx: Context, lay: Layouts, moe: bool) -> np.ndarray:
             passes * experts.moe_ffn_hidden + copy_passes * workload.hidden) + workload.hidden)
     else:
         traffic = traffic + tokens * act * passes * workload.ffn_hidden / tp
-    if execution.dtype in ("fp8", "mxfp8", "fp4"):
+    if execution.dtype in QUANTIZED_DTYPES:
         ffn = workload.ffn_hidden if not moe else experts.moe_ffn_hidden * experts.top_k
         inputs = tokens * (2.0 * workload.hidden + counts.v_dim / tp + ffn / tp)
         traffic = traffic + inputs * _fp8_cast_bytes(ctx)

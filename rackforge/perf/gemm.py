@@ -18,8 +18,9 @@ References
     efficiencies of perf_params.yaml.
 [TEGEMM] NVIDIA Transformer Engine docs, GEMM Profiling Across Precisions (measured per-layer
     GEMM times, B300).
-[TEGG] NVIDIA Transformer Engine GroupedLinear: per-expert cuBLAS GEMMs on Hopper, grouped
-    GEMM on Blackwell.
+[TEGG] NVIDIA Transformer Engine GroupedLinear (v2.18): general_grouped_gemm, one cuBLAS GEMM
+    per expert over several streams, on every GPU; its cuBLASLt grouped GEMM is opt-in
+    (NVTE_GROUPED_LINEAR_USE_FUSED_GROUPED_GEMM, default 0).
 [MCOREMOE] NVIDIA Megatron-Core MoE documentation: the busiest rank sets the pace.
 [SPLITK] NVIDIA CUTLASS documentation, Efficient GEMM in CUDA, Parallelized Reductions: split-K
     (partial products of K slices on separate thread blocks, then reduced); Osama et al.,
@@ -53,7 +54,8 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
     (1 unless the grid leaves SMs idle); the memory roofline reads A, the weights B (times
     `weight_share`), writes C and, split, the FP32 partial sums. `grouped`: the `count` GEMMs
     share one grid (batched or grouped GEMM); False: one launch each, so each quantizes its own
-    waves (per-expert GEMMs on Hopper [TEGG]). `rate`: the best-shape achievable rate [FLOP/s]
+    waves (Transformer Engine's per-expert GEMMs [TEGG]). `rate`: the best-shape achievable rate
+    [FLOP/s]
     (default: peak x MAMF x sustained fraction; serving passes its own for FP4);
     `operand_bytes`: bytes per element of A, B and C (default 1 for fp8 / int8, else 2);
     `weight_bandwidth`: the rate the weights B stream at [B/s] (default the HBM bandwidth; a
@@ -112,7 +114,8 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
                     attention_in: dict[str, Any] | None = None,
                     expert_bandwidth: float | None = None,
                     load_imbalance: np.ndarray | None = None,
-                    expert_tokens: np.ndarray | None = None, **precision: Any) -> np.ndarray:
+                    expert_tokens: np.ndarray | None = None,
+                    grouped_experts: bool | None = None, **precision: Any) -> np.ndarray:
     """Forward GEMM time of one layer on one GPU holding `tokens` tokens [s].
 
     Attention projections and dense FFNs are split across `tp`; routed experts across `ep`
@@ -128,7 +131,9 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     `load_imbalance`: the busiest rank's tokens over the mean (default ``moe_load_imbalance``,
     the balanced routing of training benchmarks; serving passes its routing's);
     `expert_tokens`: the mean attention group's tokens, whose routed copies the experts run,
-    where the group timed here holds more (default `tokens`).
+    where the group timed here holds more (default `tokens`); `grouped_experts`: the experts'
+    GEMMs share one grid (default the device's serving kernels, ``grouped_gemm_kernel``;
+    training passes its framework's, :class:`rackforge.perf.layout.Execution`).
     """
     workload, counts = ctx.workload, ctx.counts
     tp, hidden = tp.astype(float), float(workload.hidden)
@@ -150,7 +155,8 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
         load_imbalance = ctx.params.moe_load_imbalance
     rows = copies * ep / experts.experts * load_imbalance      # per expert GEMM
     local = experts.experts / ep                               # experts on this GPU
-    grouped = ctx.machine.device.grouped_gemm_kernel
+    grouped = ctx.machine.device.grouped_gemm_kernel if grouped_experts is None \
+        else grouped_experts
     routed = {"weight_share": expert_share, "grouped": grouped,
               "weight_bandwidth": expert_bandwidth}
     total = total + gemm_time(ctx, (rows, up * one, hidden * one), local, **routed, **precision)

@@ -55,6 +55,11 @@ class Execution:
     moe_dispatcher: str | None = None   # MoE token dispatcher: "alltoall" (a copy per remote
                                         # rank) or "deepep" / "hybridep" (once per remote
                                         # node, forwarded over NVLink); None: ep_node_dedup
+    grouped_experts: bool = False       # the experts' GEMMs run as one grouped kernel (a CUTLASS
+                                        # / CuTe DSL grouped GEMM, torch._grouped_mm); False: one
+                                        # GEMM per local expert on several streams, each launched
+                                        # from the host (Transformer Engine's GroupedLinear, the
+                                        # Megatron-Core default on every GPU)
     eager_expert_ops: bool = False      # the experts' output bias (in FP32) and a clamped GLU's
                                         # clamps run as separate PyTorch ops (Megatron-Core)
     recompute_modules: tuple[str, ...] | None = None  # what "selective" recomputes, by

@@ -33,7 +33,7 @@ class DeviceEfficiency(Frozen):
     tile_m: int = Field(gt=0)
     tile_n: int = Field(gt=0)
     fp8_transpose: bool = False
-    grouped_gemm_kernel: bool = False
+    grouped_gemm_kernel: bool = False   # serving's MoE kernels (training: grouped_experts)
     note: str | None = None
     assumption: bool = False
 

@@ -49,8 +49,10 @@ References
 [MCOREBIAS] NVIDIA Megatron-LM, megatron/core/transformer/moe/experts.py
     (TEGroupedMLP._apply_bias) and megatron/core/fusions/fused_bias_geglu.py
     (weighted_bias_quick_geglu_impl with clamp_value), the bytes counted in perf_params.yaml.
-[TEGG] NVIDIA Transformer Engine GroupedLinear: per-expert cuBLAS GEMMs on Hopper, grouped
-    GEMM on Blackwell.
+[TEGG] NVIDIA Transformer Engine GroupedLinear (v2.18): general_grouped_gemm, one cuBLAS GEMM
+    per expert over several streams, on every GPU; the cuBLASLt grouped GEMM is opt-in
+    (NVTE_GROUPED_LINEAR_USE_FUSED_GROUPED_GEMM, default 0). Where a framework runs a grouped
+    kernel is the framework's or the run's setting (``Execution.grouped_experts``).
 [DEEPEP] DeepSeek-AI DeepEP README: tokens cross RDMA once per node, forwarded over NVLink.
 [TITAN] pytorch/torchtitan at e7c0cae (June 2025): models/llama3/parallelize_llama.py, the
     per-op selective checkpoint policy (save the outputs of matmuls, SDPA and max, except every
@@ -342,7 +344,7 @@ def _moe_host(ctx: Context, lay: Layouts, device_s: np.ndarray) -> np.ndarray:
     """Time a MoE layer adds per microbatch beyond its device time `device_s` [s] [MCOREMOE]:
     ``max(device, host) - device`` plus one sync drain per forward (the recompute forward
     included). Host time = eager ops x ``moe_host_op_s``: the block's fixed ops, the per-expert
-    GEMM launches on devices without a grouped-GEMM kernel [TEGG], and the attention block's
+    GEMM launches where the framework runs no grouped kernel [TEGG], and the attention block's
     kernels unless it is captured in a CUDA graph. A full-iteration CUDA graph (fixed expert
     capacity, no tokens-per-expert sync) adds nothing.
     """
@@ -352,7 +354,7 @@ def _moe_host(ctx: Context, lay: Layouts, device_s: np.ndarray) -> np.ndarray:
     full = (lay.recompute == 2).astype(float)
     fwd = params.moe_host_ops_forward + 0.0 * lay.ep
     bwd = params.moe_host_ops_backward + 0.0 * lay.ep
-    if not ctx.machine.device.grouped_gemm_kernel:
+    if not ctx.execution.grouped_experts:
         local = experts.experts / lay.ep.astype(float)
         fwd = fwd + local * params.moe_expert_ops_forward
         bwd = bwd + local * params.moe_expert_ops_backward
@@ -390,7 +392,8 @@ def _per_layer(ctx: Context, lay: Layouts, moe: bool) -> dict[str, np.ndarray]:
     """Times per layer and microbatch: gemm, attention, elementwise, recompute, comm [s]."""
     (mb_u, cp_u, tp_u, ep_u), back = distinct(lay.mb, lay.cp, lay.tp, lay.ep)
     tok_u = mb_u * ctx.execution.seq_len / cp_u.astype(float)
-    gemm = layer_gemm_time(ctx, tok_u, tp_u, ep_u, moe)[back]
+    gemm = layer_gemm_time(ctx, tok_u, tp_u, ep_u, moe,
+                           grouped_experts=ctx.execution.grouped_experts)[back]
     a_fwd, a_bwd = _attention_core(ctx, lay)
     elem = _elementwise(ctx, lay, moe)
     comm = _comm_per_layer(ctx, lay, a_fwd)

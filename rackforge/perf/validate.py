@@ -99,6 +99,7 @@ class FrameworkDefaults(Frozen):
     fp8_scaling: Literal["delayed", "current"] = "delayed"
     attention_kernel: Literal["fused", "sdpa"] = "fused"
     eager_expert_ops: bool = False
+    grouped_experts: bool = False
     selective_recompute: Literal["attention", "per_op"] = "attention"
     grad_bytes: float | None = Field(default=None, gt=0)
     source: Source
@@ -192,7 +193,7 @@ def row_workload(row: dict[str, str]) -> Workload:
 
 def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution:
     """The row's run settings: its columns where filled, else its framework's defaults."""
-    eager = _cell(row, "eager_expert_ops")
+    eager, grouped = _cell(row, "eager_expert_ops"), _cell(row, "grouped_experts")
     return Execution(dtype=dtype, seq_len=_int(row, "seq_len"),
                      global_batch=_int(row, "global_batch"),
                      flash_attention=fw["flash_attention"], tp_comm_overlap=fw["tp_comm_overlap"],
@@ -204,6 +205,8 @@ def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution
                      selective_recompute=fw.get("selective_recompute", "attention"),
                      eager_expert_ops=eager == "true" if eager else fw.get("eager_expert_ops",
                                                                             False),
+                     grouped_experts=grouped == "true" if grouped else fw.get("grouped_experts",
+                                                                              False),
                      ep_overlap=_cell(row, "ep_overlap") == "true",
                      recompute_modules=tuple(_cell(row, "recompute_modules").split()) or None,
                      moe_dispatcher=_cell(row, "moe_dispatcher") or None,
@@ -266,6 +269,7 @@ CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no"),
            "zero_stage": ("0", "1", "3"), "moe_dispatcher": MOE_DISPATCHERS,
            "cuda_graphs": CUDA_GRAPHS, "attention_kernel": ("fused", "sdpa"),
            "ep_overlap": ("true", "false"), "eager_expert_ops": ("true", "false"),
+           "grouped_experts": ("true", "false"),
            "chunked_prefill": ("true", "false"),
            "gemm_allreduce_fusion": ("true", "false"),
            "capacity_scheduler": ("guaranteed_no_evict", "max_utilization")}

@@ -227,6 +227,7 @@ def test_validate_bad_bound_exit_2(value):
     ("cuda_graphs", "everything", "none or attn or full_iteration"),
     ("attention_kernel", "flex", "fused or sdpa"),
     ("ep_overlap", "yes", "true or false"),
+    ("grouped_experts", "grouped", "true or false"),
     ("recompute_modules", "mlp attn", "core_attn or layernorm or moe_act"),
     ("zero_stage", "2", "0 or 1 or 3"),
 ])

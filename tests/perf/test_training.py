@@ -156,6 +156,23 @@ def test_moe_host_floor_and_sync_drain(moe_ctx):
     assert _moe_host(moe_ctx, full, np.ones(1))[0] == pytest.approx(6e-5)
 
 
+def test_megatron_core_times_experts_one_gemm_at_a_time_on_blackwell_too():
+    # Transformer Engine's GroupedLinear loops cuBLAS GEMMs over the experts on every GPU; the
+    # cuBLASLt grouped GEMM is opt-in [TEGG]. So a Megatron-Core run on a B200 issues the 16
+    # local experts' launches as the H100 case above: 196 ops x 10 us + the 30 us drain, and
+    # only the block's 100 ops where the run uses a grouped kernel (CuTe DSL fused grouped MLP).
+    from dataclasses import replace
+    ctx = training_context("hgx-b200-8", "qwen3-235b-a22b", TrainingOptions(global_batch=512))
+    assert not ctx.execution.grouped_experts
+    lay = single(tp=1, ep=8, dp=8)
+    assert _moe_host(ctx, lay, np.zeros(1))[0] == pytest.approx(196 * 1e-5 + 3e-5)
+    fused = replace(ctx, execution=replace(ctx.execution, grouped_experts=True))
+    assert _moe_host(fused, lay, np.zeros(1))[0] == pytest.approx(100 * 1e-5 + 3e-5)
+    # One grid over all experts never takes longer than one grid per expert.
+    per_expert = estimate_arrays(ctx, lay)["t_gemm"][0]
+    assert estimate_arrays(fused, lay)["t_gemm"][0] <= per_expert
+
+
 def _ep16_links(ctx):
     """4,096 tokens of h-wide bf16 activations, the NVLink rate and the NIC rate and latency of
     ep 16 (two 8-GPU domains)."""

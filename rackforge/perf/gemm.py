@@ -55,8 +55,7 @@ def gemm_time(ctx: Context, shape: tuple[np.ndarray, np.ndarray, np.ndarray],
     `weight_share`), writes C and, split, the FP32 partial sums. `grouped`: the `count` GEMMs
     share one grid (batched or grouped GEMM); False: one launch each, so each quantizes its own
     waves (Transformer Engine's per-expert GEMMs [TEGG]). `rate`: the best-shape achievable rate
-    [FLOP/s]
-    (default: peak x MAMF x sustained fraction; serving passes its own for FP4);
+    [FLOP/s] (default: peak x MAMF x sustained fraction; serving passes its own for FP4);
     `operand_bytes`: bytes per element of A, B and C (default 1 for fp8 / int8, else 2);
     `weight_bandwidth`: the rate the weights B stream at [B/s] (default the HBM bandwidth; a
     grouped MoE kernel's is lower, see :mod:`rackforge.perf.serving`).

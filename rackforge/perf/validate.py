@@ -193,7 +193,6 @@ def row_workload(row: dict[str, str]) -> Workload:
 
 def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution:
     """The row's run settings: its columns where filled, else its framework's defaults."""
-    eager, grouped = _cell(row, "eager_expert_ops"), _cell(row, "grouped_experts")
     return Execution(dtype=dtype, seq_len=_int(row, "seq_len"),
                      global_batch=_int(row, "global_batch"),
                      flash_attention=fw["flash_attention"], tp_comm_overlap=fw["tp_comm_overlap"],
@@ -203,14 +202,19 @@ def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution
                      attention_kernel=_cell(row, "attention_kernel")
                      or fw.get("attention_kernel", "fused"),
                      selective_recompute=fw.get("selective_recompute", "attention"),
-                     eager_expert_ops=eager == "true" if eager else fw.get("eager_expert_ops",
-                                                                            False),
-                     grouped_experts=grouped == "true" if grouped else fw.get("grouped_experts",
-                                                                              False),
-                     ep_overlap=_cell(row, "ep_overlap") == "true",
+                     eager_expert_ops=_flag(row, fw, "eager_expert_ops"),
+                     grouped_experts=_flag(row, fw, "grouped_experts"),
+                     ep_overlap=_flag(row, fw, "ep_overlap"),
                      recompute_modules=tuple(_cell(row, "recompute_modules").split()) or None,
                      moe_dispatcher=_cell(row, "moe_dispatcher") or None,
                      cuda_graphs=_cell(row, "cuda_graphs") or None)
+
+
+def _flag(row: dict[str, str], fw: dict[str, Any], key: str) -> bool:
+    """A true / false column of the row; blank: its framework's setting (false where the
+    framework has none)."""
+    text = _cell(row, key)
+    return text == "true" if text else fw.get(key, False)
 
 
 def _candidates(row: dict[str, str], fw: dict[str, Any]) -> dict[str, np.ndarray]:

@@ -36,9 +36,11 @@ from rackforge.perf.api import (
     evaluate_inference,
     evaluate_training,
 )
+from rackforge.perf.frameworks import frameworks
 from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.search import NothingFits
 from rackforge.perf.spec import user_workloads
+from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS
 from rackforge.perf.validate import Report, validate_inference, validate_training
 from rackforge.perf.workload import Workload, get_workload
 from rackforge.units import format_si
@@ -64,6 +66,21 @@ EngineOpt = Annotated[str | None, typer.Option(
     "--engine", help="Serving engine for --serve: MAX_BATCH:MAX_TOKENS requests in flight and "
     "tokens per step, per engine, optionally :whole to prefill each prompt whole (no chunked "
     "prefill), e.g. 512:3456:whole (default 2048:8192, chunked).", show_default=False)]
+FrameworkOpt = Annotated[str | None, typer.Option(
+    "--framework", help="Training framework whose settings time the run: " + ", ".join(
+        frameworks()[0]) + " (default: " + frameworks()[1] + ").", show_default=False)]
+DispatcherOpt = Annotated[str | None, typer.Option(
+    "--moe-dispatcher", help="MoE token dispatcher: " + ", ".join(MOE_DISPATCHERS) +
+    " (default: the framework's).", show_default=False)]
+EpOverlapOpt = Annotated[bool | None, typer.Option(
+    "--ep-overlap/--no-ep-overlap", help="Hide the expert-parallel all-to-all behind another "
+    "microbatch's compute (default: the framework's).", show_default=False)]
+GroupedOpt = Annotated[bool | None, typer.Option(
+    "--grouped-experts/--per-expert-gemms", help="The experts' GEMMs as one grouped kernel, or "
+    "one GEMM per local expert (default: the framework's).", show_default=False)]
+GraphsOpt = Annotated[str | None, typer.Option(
+    "--cuda-graphs", help="CUDA-graph capture: " + ", ".join(CUDA_GRAPHS) +
+    " (default: attention captured, MoE eager).", show_default=False)]
 CsvArg = Annotated[Path, typer.Argument(help="Measurement CSV file.", show_default=False)]
 
 
@@ -71,17 +88,28 @@ CsvArg = Annotated[Path, typer.Argument(help="Measurement CSV file.", show_defau
 def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = None,
              tokens: TokensOpt = None, top: TopOpt = None, dtype: DtypeOpt = "bf16",
              scenario: ScenarioOpt = None, serve: ServeOpt = None, engine: EngineOpt = None,
-             json: JsonFlag = False, no_cache: NoCacheFlag = False,
+             framework: FrameworkOpt = None, moe_dispatcher: DispatcherOpt = None,
+             ep_overlap: EpOverlapOpt = None, grouped_experts: GroupedOpt = None,
+             cuda_graphs: GraphsOpt = None, json: JsonFlag = False, no_cache: NoCacheFlag = False,
              cache_dir: CacheDirOption = DEFAULT_FOLDER, explain: ExplainFlag = False) -> None:
     """Search every parallel layout of a model on a system and print the fastest ones.
 
     Give --system, --model and --gpus, or --scenario FILE whose evaluate section names the
     systems, workloads and GPU count (its own workloads may be defined under workloads); a
     scenario runs the evaluate stage, with the cluster it reads when fabric_from_cluster is on.
+    --framework and the MoE settings (or the same keys of the evaluate section) time the run as
+    that framework's published runs are timed in validation.
     """
     _check_options(top, tokens, dtype)
     serving, engine_settings = _serving(serve), _engine(engine, serve)
     if scenario is not None:
+        given = [name for name, value in (
+            ("--framework", framework), ("--moe-dispatcher", moe_dispatcher),
+            ("--ep-overlap", ep_overlap), ("--grouped-experts", grouped_experts),
+            ("--cuda-graphs", cuda_graphs)) if value is not None]
+        if given:
+            raise InputError(f"{given[0]} with --scenario", None, given[0], None,
+                             "the same key in the scenario's evaluate section")
         results, catalog, extra = _scenario_results(
             scenario, top, json, StageOptions.of(no_cache, cache_dir, explain))
     else:
@@ -90,7 +118,9 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
         if missing:
             raise InputError(f"missing option {', '.join(missing)}", hint="Use --system, "
                              "--model and --gpus, or --scenario FILE.")
-        options = TrainingOptions(dtype=dtype, tokens=tokens, top=top or 5)
+        options = TrainingOptions(dtype=dtype, tokens=tokens, top=top or 5, framework=framework,
+                                  moe_dispatcher=moe_dispatcher, ep_overlap=ep_overlap,
+                                  grouped_experts=grouped_experts, cuda_graphs=cuda_graphs)
         try:
             results, catalog, extra = [_search(system, model, gpus, options, show=not json)], \
                 None, {}
@@ -219,7 +249,8 @@ def _search(system: str, workload: str, n: int, opts: TrainingOptions,
 
 def _as_dict(r: TrainingEvaluation) -> dict:
     return {"system": r.system, "workload": r.workload, "gpus": r.n_gpus,
-            "candidates": r.candidates, "fitting": r.fitting, "search_s": r.search_s,
+            "framework": r.framework, "candidates": r.candidates, "fitting": r.fitting,
+            "search_s": r.search_s,
             "top": [vars(e) for e in r.top], "flop_conventions": FLOP_CONVENTIONS,
             "goodput": r.goodput.to_dict() if r.goodput else None}
 
@@ -236,7 +267,7 @@ def _goodput_line(r: TrainingEvaluation) -> str:
 
 
 def _table(r: TrainingEvaluation) -> Table:
-    table = Table(title=f"{r.workload} on {r.n_gpus} x {r.system}: {r.fitting} of "
+    table = Table(title=f"{r.workload} on {r.n_gpus} x {r.system} ({r.framework}): {r.fitting} of "
                   f"{r.candidates} layouts fit ({r.search_s * 1e3:.0f} ms)",
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("tp", "pp", "vp", "dp", "cp", "ep", "mb", "recompute", "optimizer", "step",

@@ -21,6 +21,7 @@ from rackforge.errors import InputError
 from rackforge.perf.benchmarks import Limits
 from rackforge.perf.context import Context
 from rackforge.perf.disaggregated import Disaggregated, disaggregated
+from rackforge.perf.frameworks import execution, framework, frameworks
 from rackforge.perf.goodput import CheckpointSpec, Goodput, Recovery, job_goodput
 from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.layout import Execution, Layouts
@@ -29,7 +30,7 @@ from rackforge.perf.regimes import is_validated
 from rackforge.perf.search import Progress, SearchSpace, search_training
 from rackforge.perf.serving import PEAK_KEY, search_serving, serve
 from rackforge.perf.serving_result import ServingPoint, ServingResult, describe
-from rackforge.perf.training import estimate_arrays
+from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS, estimate_arrays
 from rackforge.perf.workload import Workload, get_workload
 
 DTYPES: tuple[str, ...] = (*get_args(Dtype), *MX_BLOCK_SCALED)
@@ -53,6 +54,13 @@ class TrainingOptions:
     # checkpoint storage and recovery for goodput (None: the defaults of failures.yaml)
     checkpoint: CheckpointSpec | None = None
     recovery: Recovery | None = None
+    # the training framework (perf/data/frameworks.yaml; None: its documented default) and the
+    # MoE settings a run of it may set (None: the framework's, as in the validation rows)
+    framework: str | None = None
+    moe_dispatcher: str | None = None       # alltoall, deepep, hybridep
+    ep_overlap: bool | None = None          # expert-parallel all-to-all behind compute
+    grouped_experts: bool | None = None     # the experts' GEMMs as one grouped kernel
+    cuda_graphs: str | None = None          # none, attn, full_iteration
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,7 @@ class TrainingEvaluation:
     search_s: float
     top: list[LayoutEstimate]
     dtype: str = "bf16"                     # training precision of the evaluation
+    framework: str = "generic"              # the framework whose settings timed it
     # the best layout's run with failures and checkpoints (when tokens to train are given):
     # its time_to_train_s is the wall time, the layouts' train_time_s the failure-free one
     goodput: Goodput | None = None
@@ -130,11 +139,28 @@ def training_context(system: str | System, workload: str | Workload,
     acc = catalog.get(sys_.accelerator, Accelerator, where="system.accelerator")
     seq = options.seq_len or wl.seq_len
     batch = options.global_batch or 2 ** max(0, round(np.log2(wl.global_batch_tokens / seq)))
-    ex = Execution(dtype=options.dtype, seq_len=seq, global_batch=batch,
-                   flash_attention=True, tp_comm_overlap=True)
+    ex = _execution(options, seq, batch)
     machine = replace(machine_from_system(sys_, acc), scaleout_tiers=options.scaleout_tiers)
     machine.peak_flops(options.dtype)   # InputError when the accelerator lacks it
     return Context(wl, machine, ex, load_params())
+
+
+def framework_name(options: TrainingOptions) -> str:
+    """The framework `options` runs on: its own, else the documented default."""
+    return options.framework or frameworks()[1]
+
+
+def _execution(options: TrainingOptions, seq_len: int, global_batch: int) -> Execution:
+    """The run settings of `options`' framework with its explicit MoE settings (InputError for
+    an unknown framework, dispatcher or CUDA-graph scope)."""
+    for key, allowed in (("moe_dispatcher", MOE_DISPATCHERS), ("cuda_graphs", CUDA_GRAPHS)):
+        value = getattr(options, key)
+        if value is not None and value not in allowed:
+            raise InputError(f"unknown {key.replace('_', ' ')}", None, key, value,
+                             " or ".join(allowed))
+    return execution(framework(options.framework), options.dtype, seq_len, global_batch,
+                     grouped_experts=options.grouped_experts, ep_overlap=options.ep_overlap,
+                     moe_dispatcher=options.moe_dispatcher, cuda_graphs=options.cuda_graphs)
 
 
 def _estimate(ctx: Context, lay: Layouts, arrays: dict[str, np.ndarray], i: int,
@@ -191,6 +217,7 @@ def evaluate_training(system: str | System, workload: str | Workload, n_gpus: in
     sys_ = get_system(system, catalog)
     return TrainingEvaluation(sys_.id, ctx.workload.id, n_gpus, res.n_candidates,
                               res.n_fitting, res.elapsed_s, top, options.dtype,
+                              framework_name(options),
                               training_goodput(ctx, sys_, n_gpus, top[0].train_time_s, options))
 
 

@@ -12,6 +12,9 @@
       goodput:                 # optional: checkpoint storage and spares (defaults: failures.yaml)
         storage_write_bytes_per_s: 2 TB/s
         spare_domains: 16
+      framework: bridge        # optional: perf/data/frameworks.yaml (default: generic), and
+      moe_dispatcher: hybridep # the MoE settings its run sets (default: the framework's)
+      ep_overlap: true
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from pydantic import Field
 from rackforge.catalog import Catalog
 from rackforge.catalog.models import Dtype, Frozen, System
 from rackforge.errors import InputError
+from rackforge.perf.frameworks import framework
 from rackforge.perf.goodput import CheckpointSpec, Recovery
+from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS
 from rackforge.perf.workload import Workload, get_workload
 from rackforge.units import BytesPerS, Seconds
 
@@ -60,6 +65,12 @@ class EvaluateSpec(Frozen):
                                             "mxfp8 on Blackwell-class parts")
     top: int = Field(default=3, ge=1)
     goodput: GoodputSpec = Field(default_factory=GoodputSpec)
+    framework: str | None = Field(default=None, description="training framework "
+                                  "(perf/data/frameworks.yaml); default: its documented default")
+    moe_dispatcher: str | None = Field(default=None, description="alltoall, deepep or hybridep")
+    ep_overlap: bool | None = None
+    grouped_experts: bool | None = None
+    cuda_graphs: str | None = Field(default=None, description="none, attn or full_iteration")
     fabric_from_cluster: bool = Field(
         default=False, description="systems whose accelerator and scale-up domain match the "
         "scenario's cluster racks take its per-tier scale-out bandwidth and latency")
@@ -74,6 +85,15 @@ def resolve(evaluate: EvaluateSpec | None, workloads: list[Workload], catalog: C
     """Check that every system and workload id of `evaluate` exists (InputError with a hint)."""
     if evaluate is None:
         return
+    try:
+        framework(evaluate.framework, "evaluate.framework")
+    except InputError as exc:
+        raise exc.at(file) from None
+    for key, allowed in (("moe_dispatcher", MOE_DISPATCHERS), ("cuda_graphs", CUDA_GRAPHS)):
+        value = getattr(evaluate, key)
+        if value is not None and value not in allowed:
+            raise InputError("value not allowed", file, f"evaluate.{key}", value,
+                             " or ".join(allowed))
     for i, sid in enumerate(evaluate.systems):
         catalog.get(sid, System, where=f"evaluate.systems[{i}]", file=file)
     extra = user_workloads(workloads)

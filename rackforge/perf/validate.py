@@ -11,19 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import Field
 
 from rackforge.catalog import load_catalog
-from rackforge.catalog.models import Accelerator, Frozen, Source, System
+from rackforge.catalog.models import Accelerator, Source, System
 from rackforge.errors import InputError
-from rackforge.inputs import read_csv_rows, read_yaml, validate
+from rackforge.inputs import read_csv_rows
 from rackforge.perf.benchmarks import Limits, benchmark_for
 from rackforge.perf.context import Context
+from rackforge.perf.frameworks import execution, framework, frameworks
 from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.layout import RECOMPUTE, RECOMPUTE_MODULES, Execution, from_columns
 from rackforge.perf.params import Machine, load_params, machine_from_system
@@ -31,7 +30,6 @@ from rackforge.perf.serving import search_serving, serve
 from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS, estimate_arrays
 from rackforge.perf.workload import Moe, Workload, get_workload, load_workloads
 
-FRAMEWORKS_FILE = Path(__file__).parent / "data" / "frameworks.yaml"
 MICROBATCHES = (1, 2, 4, 8, 16)
 VIRTUAL_STAGES = (1, 2, 3, 4, 5, 6, 8)
 
@@ -84,48 +82,10 @@ def read_csv(path: str | Path, required: tuple[str, ...] = ("case",),
     return rows
 
 
-class FrameworkDefaults(Frozen):
-    """What one training framework does when a run does not say (``data/frameworks.yaml``)."""
-
-    flash_attention: bool
-    dp_overlap: bool
-    tp_comm_overlap: bool
-    pp_overlap: bool
-    zero: Literal[0, 1, 3]
-    recompute: Literal["none", "selective", "full"]
-    microbatch: Literal[1, "tuned"]
-    virtual_stages: Literal[1, "tuned"]
-    ffn: Literal["gelu", "swiglu"]
-    fp8_scaling: Literal["delayed", "current"] = "delayed"
-    attention_kernel: Literal["fused", "sdpa"] = "fused"
-    eager_expert_ops: bool = False
-    grouped_experts: bool = False
-    selective_recompute: Literal["attention", "per_op"] = "attention"
-    grad_bytes: float | None = Field(default=None, gt=0)
-    source: Source
-
-
-class FrameworkFile(Frozen):
-    frameworks: dict[str, FrameworkDefaults]
-    default: str
-
-
-@lru_cache(maxsize=1)
-def frameworks() -> tuple[dict[str, dict[str, Any]], str]:
-    """Framework defaults by name (``data/frameworks.yaml``, validated) and the name of the
-    one a blank ``framework`` column takes."""
-    data = validate(FrameworkFile, read_yaml(FRAMEWORKS_FILE), str(FRAMEWORKS_FILE))
-    if data.default not in data.frameworks:
-        raise InputError("default framework not defined", str(FRAMEWORKS_FILE), "default",
-                         data.default, f"one of {', '.join(data.frameworks)}")
-    return {k: v.model_dump() for k, v in data.frameworks.items()}, data.default
-
-
 def _framework(row: dict[str, str]) -> dict[str, Any]:
     """The defaults of the row's ``framework`` column (blank: the documented default); the
     column is checked by :func:`check_cells`."""
-    table, default = frameworks()
-    return table[_cell(row, "framework") or default]
+    return framework(_cell(row, "framework"))
 
 
 def _cell(row: dict[str, str], key: str) -> str:
@@ -193,28 +153,16 @@ def row_workload(row: dict[str, str]) -> Workload:
 
 def _execution(row: dict[str, str], fw: dict[str, Any], dtype: str) -> Execution:
     """The row's run settings: its columns where filled, else its framework's defaults."""
-    return Execution(dtype=dtype, seq_len=_int(row, "seq_len"),
-                     global_batch=_int(row, "global_batch"),
-                     flash_attention=fw["flash_attention"], tp_comm_overlap=fw["tp_comm_overlap"],
-                     dp_overlap=fw["dp_overlap"], pp_overlap=fw["pp_overlap"],
-                     grad_bytes=fw.get("grad_bytes"),
-                     fp8_scaling=fw.get("fp8_scaling", "delayed"),
-                     attention_kernel=_cell(row, "attention_kernel")
-                     or fw.get("attention_kernel", "fused"),
-                     selective_recompute=fw.get("selective_recompute", "attention"),
-                     eager_expert_ops=_flag(row, fw, "eager_expert_ops"),
-                     grouped_experts=_flag(row, fw, "grouped_experts"),
-                     ep_overlap=_flag(row, fw, "ep_overlap"),
+    def flag(key: str) -> bool | None:
+        return _cell(row, key) == "true" if _cell(row, key) else None
+
+    return execution(fw, dtype, _int(row, "seq_len"), _int(row, "global_batch"),
+                     attention_kernel=_cell(row, "attention_kernel") or None,
+                     eager_expert_ops=flag("eager_expert_ops"),
+                     grouped_experts=flag("grouped_experts"), ep_overlap=flag("ep_overlap"),
                      recompute_modules=tuple(_cell(row, "recompute_modules").split()) or None,
                      moe_dispatcher=_cell(row, "moe_dispatcher") or None,
                      cuda_graphs=_cell(row, "cuda_graphs") or None)
-
-
-def _flag(row: dict[str, str], fw: dict[str, Any], key: str) -> bool:
-    """A true / false column of the row; blank: its framework's setting (false where the
-    framework has none)."""
-    text = _cell(row, key)
-    return text == "true" if text else fw.get(key, False)
 
 
 def _candidates(row: dict[str, str], fw: dict[str, Any]) -> dict[str, np.ndarray]:

@@ -132,7 +132,7 @@ def evaluate_section(outcome: Outcome, run: RunResult) -> Section:
     rows = []
     for e in evals:
         b = e.best
-        lay = " ".join(f"{k}={v}" for k, v in b.layout.items()) + (
+        lay = " ".join(f"{k}={v}" for k, v in b.layout.items()) + f" ({e.framework})" + (
             "" if b.validated_regime else " (a family no validation row has: extrapolated)")
         g = e.goodput
         rows.append([txt(e.system), txt(e.workload), num(e.n_gpus), num(b.step_s, "s"),

@@ -30,7 +30,12 @@ def run(evaluate: EvaluateSpec, catalog: Catalog, workloads: Sequence[Workload] 
         options = TrainingOptions(dtype=evaluate.dtype, tokens=evaluate.tokens, top=evaluate.top,
                                   scaleout_tiers=cluster_tiers(base, system) if base else (),
                                   checkpoint=evaluate.goodput.checkpoint(),
-                                  recovery=evaluate.goodput.recovery())
+                                  recovery=evaluate.goodput.recovery(),
+                                  framework=evaluate.framework,
+                                  moe_dispatcher=evaluate.moe_dispatcher,
+                                  ep_overlap=evaluate.ep_overlap,
+                                  grouped_experts=evaluate.grouped_experts,
+                                  cuda_graphs=evaluate.cuda_graphs)
         try:
             out += [evaluate_training(system, get_workload(wid, extra, "evaluate.workloads"),
                                       evaluate.gpus, options, catalog)

@@ -23,6 +23,12 @@ def test_user_workload_resolves():
     ({"systems": ["hgx-h100"], "workloads": ["llama3-8b"], "gpus": 8}, "evaluate.systems"),
     ({"systems": ["hgx-h100-8"], "workloads": ["my-14b"], "gpus": 8}, "Did you mean my-13b"),
     ({"systems": ["hgx-h100-8"], "workloads": ["llama3-8b"], "gpus": 0}, "evaluate.gpus"),
+    ({"systems": ["hgx-h100-8"], "workloads": ["llama3-8b"], "gpus": 8, "framework": "nemo"},
+     "evaluate.framework"),
+    ({"systems": ["hgx-h100-8"], "workloads": ["llama3-8b"], "gpus": 8,
+      "moe_dispatcher": "nccl"}, "evaluate.moe_dispatcher"),
+    ({"systems": ["hgx-h100-8"], "workloads": ["llama3-8b"], "gpus": 8, "ep_overlap": "often"},
+     "evaluate.ep_overlap"),
 ])
 def test_bad_ids_and_values_are_input_errors(section, match):
     with pytest.raises(InputError, match=match):

@@ -21,7 +21,7 @@ from rackforge.errors import InputError
 from rackforge.perf.benchmarks import Limits
 from rackforge.perf.context import Context
 from rackforge.perf.disaggregated import Disaggregated, disaggregated
-from rackforge.perf.frameworks import execution, framework, frameworks
+from rackforge.perf.frameworks import check_moe_settings, execution, framework, frameworks
 from rackforge.perf.goodput import CheckpointSpec, Goodput, Recovery, job_goodput
 from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.layout import Execution, Layouts
@@ -30,7 +30,7 @@ from rackforge.perf.regimes import is_validated
 from rackforge.perf.search import Progress, SearchSpace, search_training
 from rackforge.perf.serving import PEAK_KEY, search_serving, serve
 from rackforge.perf.serving_result import ServingPoint, ServingResult, describe
-from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS, estimate_arrays
+from rackforge.perf.training import estimate_arrays
 from rackforge.perf.workload import Workload, get_workload
 
 DTYPES: tuple[str, ...] = (*get_args(Dtype), *MX_BLOCK_SCALED)
@@ -153,11 +153,7 @@ def framework_name(options: TrainingOptions) -> str:
 def _execution(options: TrainingOptions, seq_len: int, global_batch: int) -> Execution:
     """The run settings of `options`' framework with its explicit MoE settings (InputError for
     an unknown framework, dispatcher or CUDA-graph scope)."""
-    for key, allowed in (("moe_dispatcher", MOE_DISPATCHERS), ("cuda_graphs", CUDA_GRAPHS)):
-        value = getattr(options, key)
-        if value is not None and value not in allowed:
-            raise InputError(f"unknown {key.replace('_', ' ')}", None, key, value,
-                             " or ".join(allowed))
+    check_moe_settings(options.moe_dispatcher, options.cuda_graphs)
     return execution(framework(options.framework), options.dtype, seq_len, global_batch,
                      grouped_experts=options.grouped_experts, ep_overlap=options.ep_overlap,
                      moe_dispatcher=options.moe_dispatcher, cuda_graphs=options.cuda_graphs)

@@ -19,6 +19,7 @@ from rackforge.catalog.models import Frozen, Source
 from rackforge.errors import InputError
 from rackforge.inputs import read_yaml, validate
 from rackforge.perf.layout import Execution
+from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS
 
 FRAMEWORKS_FILE = Path(__file__).parent / "data" / "frameworks.yaml"
 
@@ -68,6 +69,17 @@ def framework(name: str | None, where: str = "framework") -> dict[str, Any]:
         raise InputError("unknown framework", None, where, name,
                          " or ".join(table) + " (or none: the default)")
     return table[name or default]
+
+
+def check_moe_settings(moe_dispatcher: str | None, cuda_graphs: str | None,
+                       file: str | None = None, prefix: str = "") -> None:
+    """InputError, located at `file` and `prefix` + the key, for a dispatcher or CUDA-graph
+    scope the training model does not know (None: the framework's, always allowed)."""
+    for key, value, allowed in (("moe_dispatcher", moe_dispatcher, MOE_DISPATCHERS),
+                                ("cuda_graphs", cuda_graphs, CUDA_GRAPHS)):
+        if value is not None and value not in allowed:
+            raise InputError(f"unknown {key.replace('_', ' ')}", file, prefix + key, value,
+                             " or ".join(allowed))
 
 
 def execution(fw: dict[str, Any], dtype: str, seq_len: int, global_batch: int,

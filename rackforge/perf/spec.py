@@ -26,9 +26,8 @@ from pydantic import Field
 from rackforge.catalog import Catalog
 from rackforge.catalog.models import Dtype, Frozen, System
 from rackforge.errors import InputError
-from rackforge.perf.frameworks import framework
+from rackforge.perf.frameworks import check_moe_settings, framework
 from rackforge.perf.goodput import CheckpointSpec, Recovery
-from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS
 from rackforge.perf.workload import Workload, get_workload
 from rackforge.units import BytesPerS, Seconds
 
@@ -89,11 +88,7 @@ def resolve(evaluate: EvaluateSpec | None, workloads: list[Workload], catalog: C
         framework(evaluate.framework, "evaluate.framework")
     except InputError as exc:
         raise exc.at(file) from None
-    for key, allowed in (("moe_dispatcher", MOE_DISPATCHERS), ("cuda_graphs", CUDA_GRAPHS)):
-        value = getattr(evaluate, key)
-        if value is not None and value not in allowed:
-            raise InputError("value not allowed", file, f"evaluate.{key}", value,
-                             " or ".join(allowed))
+    check_moe_settings(evaluate.moe_dispatcher, evaluate.cuda_graphs, file, "evaluate.")
     for i, sid in enumerate(evaluate.systems):
         catalog.get(sid, System, where=f"evaluate.systems[{i}]", file=file)
     extra = user_workloads(workloads)

@@ -38,9 +38,9 @@ from rackforge.perf.api import (
 )
 from rackforge.perf.frameworks import frameworks
 from rackforge.perf.inference import Engine, Serving
+from rackforge.perf.layout import CUDA_GRAPHS, MOE_DISPATCHERS
 from rackforge.perf.search import NothingFits
 from rackforge.perf.spec import user_workloads
-from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS
 from rackforge.perf.validate import Report, validate_inference, validate_training
 from rackforge.perf.workload import Workload, get_workload
 from rackforge.units import format_si

@@ -18,8 +18,7 @@ from pydantic import Field
 from rackforge.catalog.models import Frozen, Source
 from rackforge.errors import InputError
 from rackforge.inputs import read_yaml, validate
-from rackforge.perf.layout import Execution
-from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS
+from rackforge.perf.layout import CUDA_GRAPHS, MOE_DISPATCHERS, Execution
 
 FRAMEWORKS_FILE = Path(__file__).parent / "data" / "frameworks.yaml"
 
@@ -61,12 +60,13 @@ def frameworks() -> tuple[dict[str, dict[str, Any]], str]:
     return {k: v.model_dump() for k, v in data.frameworks.items()}, data.default
 
 
-def framework(name: str | None, where: str = "framework") -> dict[str, Any]:
+def framework(name: str | None, where: str = "framework", file: str | None = None
+              ) -> dict[str, Any]:
     """The defaults of framework `name` (None or "": the documented default); an unknown
-    name is an InputError located at `where`."""
+    name is an InputError located at `file` and `where`."""
     table, default = frameworks()
     if name and name not in table:
-        raise InputError("unknown framework", None, where, name,
+        raise InputError("unknown framework", file, where, name,
                          " or ".join(table) + " (or none: the default)")
     return table[name or default]
 

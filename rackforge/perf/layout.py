@@ -27,6 +27,11 @@ RECOMPUTE_MODULES = ("core_attn", "layernorm", "moe_act", "mla_up_proj", "mlp", 
 ZERO = {0: "none", 1: "optimizer", 3: "fsdp"}
 # Training precisions whose GEMM inputs are cast to 8 bits or fewer (saved and quantized so).
 QUANTIZED_DTYPES = ("fp8", "mxfp8", "fp4")
+# The values of Execution.moe_dispatcher (those that cross a node once per remote node) and
+# Execution.cuda_graphs.
+NODE_DEDUP_DISPATCHERS = ("deepep", "hybridep")
+MOE_DISPATCHERS = ("alltoall", *NODE_DEDUP_DISPATCHERS)
+CUDA_GRAPHS = ("none", "attn", "full_iteration")
 
 
 @dataclass(frozen=True)

@@ -84,10 +84,7 @@ def resolve(evaluate: EvaluateSpec | None, workloads: list[Workload], catalog: C
     """Check that every system and workload id of `evaluate` exists (InputError with a hint)."""
     if evaluate is None:
         return
-    try:
-        framework(evaluate.framework, "evaluate.framework")
-    except InputError as exc:
-        raise exc.at(file) from None
+    framework(evaluate.framework, "evaluate.framework", file)
     check_moe_settings(evaluate.moe_dispatcher, evaluate.cuda_graphs, file, "evaluate.")
     for i, sid in enumerate(evaluate.systems):
         catalog.get(sid, System, where=f"evaluate.systems[{i}]", file=file)

@@ -66,15 +66,12 @@ import numpy as np
 
 from rackforge.perf.context import Context, hbm_bandwidth
 from rackforge.perf.gemm import gemm_time, layer_gemm_time
-from rackforge.perf.layout import QUANTIZED_DTYPES, Layouts
+from rackforge.perf.layout import NODE_DEDUP_DISPATCHERS, QUANTIZED_DTYPES, Layouts
 from rackforge.perf.memory import memory_arrays
 from rackforge.perf.params import Machine
 from rackforge.perf.workload import training_flops_per_token
 
 # Token dispatchers that send a token once per remote node and forward it over NVLink [DEEPEP].
-NODE_DEDUP_DISPATCHERS = ("deepep", "hybridep")
-MOE_DISPATCHERS = ("alltoall", *NODE_DEDUP_DISPATCHERS)
-CUDA_GRAPHS = ("none", "attn", "full_iteration")
 
 
 def _attention_core(ctx: Context, lay: Layouts) -> tuple[np.ndarray, np.ndarray]:

@@ -24,10 +24,17 @@ from rackforge.perf.benchmarks import Limits, benchmark_for
 from rackforge.perf.context import Context
 from rackforge.perf.frameworks import execution, framework, frameworks
 from rackforge.perf.inference import Engine, Serving
-from rackforge.perf.layout import RECOMPUTE, RECOMPUTE_MODULES, Execution, from_columns
+from rackforge.perf.layout import (
+    CUDA_GRAPHS,
+    MOE_DISPATCHERS,
+    RECOMPUTE,
+    RECOMPUTE_MODULES,
+    Execution,
+    from_columns,
+)
 from rackforge.perf.params import Machine, load_params, machine_from_system
 from rackforge.perf.serving import search_serving, serve
-from rackforge.perf.training import CUDA_GRAPHS, MOE_DISPATCHERS, estimate_arrays
+from rackforge.perf.training import estimate_arrays
 from rackforge.perf.workload import Moe, Workload, get_workload, load_workloads
 
 MICROBATCHES = (1, 2, 4, 8, 16)

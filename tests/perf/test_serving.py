@@ -191,9 +191,12 @@ def test_precision_the_accelerator_lacks_is_an_input_error(system, dtype):
 def test_benchmarks_carry_limits_and_provenance():
     benches = load_benchmarks()
     assert set(benches) == {"llama2-70b", "llama3.1-405b", "llama3.1-8b", "mixtral-8x7b",
-                            "deepseek-r1"}
+                            "deepseek-r1", "gpt-oss-120b"}
     assert benches["llama2-70b"].limits("interactive") == Limits(0.45, 0.04)
     assert benches["deepseek-r1"].limits("server") == Limits(2.0, 0.08)
+    # MLPerf v6.0 (loadgen/mlperf.conf; every v6.0 log's Test Parameters)
+    assert benches["deepseek-r1"].limits("interactive") == Limits(1.5, 0.015)
+    assert benches["gpt-oss-120b"].limits("interactive") == Limits(2.0, 0.015)
     assert benches["llama2-70b"].output_tokens.value == 294.45
     with pytest.raises(InputError):
         benches["mixtral-8x7b"].limits("interactive")

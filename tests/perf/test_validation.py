@@ -2,8 +2,9 @@
 
 Bounds are the issue's targets: training MAPE <= 10 % and no row worse than 25 %, with one
 parameter set for all rows. Inference: MLPerf offline, server and interactive rows of the
-development and held-out files (targets MAPE <= 15 %, worst row <= 30 %; not met yet, xfail),
-and TensorRT-LLM's fixed-length perf-overview rows (development only; the same targets).
+development and held-out files and of the MLPerf v6.0 external check (targets MAPE <= 15 %,
+worst row <= 30 %; not met yet, xfail), and TensorRT-LLM's fixed-length perf-overview rows
+(development only; the same targets).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def test_unmodelled_rows_are_reported_as_skipped(tmp_path):
     assert "tpu-v5p" in report.skipped[0][1]
 
 
-@pytest.fixture(scope="module", params=["inference_throughput.csv", "inference_heldout.csv"])
+@pytest.fixture(scope="module", params=["inference_throughput.csv", "inference_heldout.csv",
+                                         "inference_mlperf_v6.csv"])
 def inference(request):
     return request.param, validate_inference(DATA / request.param)
 
@@ -109,9 +111,10 @@ def test_mlperf_rows_are_modelled_in_the_layout_their_configuration_ran(inferenc
 
 
 @pytest.mark.xfail(strict=True, reason="issue-12 targets not met: development MAPE 12.1 %, "
-                   "worst 35 %; held-out 14.3 %, worst 67 % (see tests/data/README.md)")
+                   "worst 35 %; held-out 14.3 %, worst 67 %; MLPerf v6.0 external check "
+                   "30.2 %, worst 135 % (see tests/data/README.md)")
 def test_inference_targets(inference):
-    # Targets on both files: MAPE <= 15 %, no row worse than 30 %.
+    # Targets on every file: MAPE <= 15 %, no row worse than 30 %.
     _, report = inference
     assert report.mape <= 0.15 and report.max_abs_error <= 0.30
 

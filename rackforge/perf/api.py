@@ -26,9 +26,10 @@ from rackforge.perf.goodput import CheckpointSpec, Goodput, Recovery, job_goodpu
 from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.layout import Execution, Layouts
 from rackforge.perf.params import MX_BLOCK_SCALED, load_params, machine_from_system
+from rackforge.perf.precision import PEAK_KEY
 from rackforge.perf.regimes import is_validated
 from rackforge.perf.search import Progress, SearchSpace, search_training
-from rackforge.perf.serving import PEAK_KEY, search_serving, serve
+from rackforge.perf.serving import search_serving, serve
 from rackforge.perf.serving_result import ServingPoint, ServingResult, describe
 from rackforge.perf.training import estimate_arrays
 from rackforge.perf.workload import Workload, get_workload

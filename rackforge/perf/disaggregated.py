@@ -21,7 +21,8 @@ import numpy as np
 from rackforge.perf.benchmarks import Limits
 from rackforge.perf.context import Context
 from rackforge.perf.inference import Serving
-from rackforge.perf.serving import load_serving_params, search_serving
+from rackforge.perf.serving import search_serving
+from rackforge.perf.serving_params import load_serving_params
 
 
 @dataclass(frozen=True)

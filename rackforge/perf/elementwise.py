@@ -24,7 +24,7 @@ from rackforge.perf.context import Context
 
 
 class PassCounts(Protocol):
-    """The pass counts this module reads (``serving.ServingParams`` has them)."""
+    """The pass counts this module reads (``serving_params.ServingParams`` has them)."""
 
     elementwise_hidden_passes: SourcedValue
     rope_passes: SourcedValue

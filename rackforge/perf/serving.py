@@ -89,10 +89,7 @@ References
 [16] Ross, Introduction to Probability Models, 12th ed., 2019, Sec. 2.2.4 and 5.3 (Poisson
     arrivals in an interval; the mean of a Poisson count given that it is positive,
     ``m / (1 - exp(-m))``).
-[17] NVIDIA Model Optimizer, ``modelopt.torch.quantization.auto_quantize``: per-layer formats
-    searched under an ``effective_bits`` constraint over the weights (NVFP4 4 bits, FP8 8, none
-    16); NVIDIA's MLPerf Mixtral checkpoints: FP8 or none at 8.75 bits (Hopper), NVFP4, FP8 or
-    none at 7.25 (B200) (closed/NVIDIA/code/mixtral-8x7b/modelopt, v5.1; v5.0 configurations).
+[17] Mixed-format checkpoints: see :mod:`rackforge.perf.precision` ([AUTOQ] there).
 [18] Narayanan et al., SC21, Sec. 2.2 (pipeline stages of consecutive layers, microbatches in
     flight); NVIDIA Technical Blog, Mastering LLM Techniques: Inference Optimization, 2023
     (pipeline parallelism in serving: each stage holds a share of the layers and passes its
@@ -126,103 +123,29 @@ References
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from rackforge.catalog.models import Frozen, Source, SourcedValue
-from rackforge.errors import InputError
-from rackforge.inputs import read_yaml, validate
 from rackforge.perf.benchmarks import Limits
 from rackforge.perf.context import Context, hbm_bandwidth
 from rackforge.perf.elementwise import elementwise_bytes
 from rackforge.perf.gemm import row_parallel_gemm_s, step_gemm_s
 from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.latency import output_length_nodes, tpot_quantile, ttft_quantile
+from rackforge.perf.precision import (
+    PEAK_KEY,
+    check_precision,
+    gemm_rate,
+    kept_bf16,
+    mixed_checkpoint,
+    weight_bytes_per_element,
+)
 from rackforge.perf.routing import busiest_group_step, busiest_rank_load
+from rackforge.perf.serving_params import ServingParams, for_accelerator, load_serving_params
 from rackforge.perf.serving_result import ServingPoint, ServingResult, pareto
 
-PARAMS_FILE = Path(__file__).parent / "data" / "serving_params.yaml"
 BATCHES = np.unique(np.round(np.geomspace(1, 16384, 72)).astype(np.int64))
 PIPELINE_STAGES = (1, 2, 4)         # of a dense replica (published serving runs use 1 to 4)
-PEAK_KEY = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4": "fp4", "nvfp4": "fp4",
-            "mxfp4": "fp4"}
-BYTES_KEY = {"nvfp4": "fp4"}
-
-
-Figure = SourcedValue      # a constant with its source (or assumption and reason)
-
-
-class Fp4Exclusions(Frozen):
-    """Modules an FP4 checkpoint keeps in BF16, with the checkpoint that shows it."""
-
-    mla_projections: bool      # MLA's down / up projections (all attention GEMMs but wo)
-    source: Source
-
-
-class ServingParams(Frozen):
-    """Inference-only parameters (``data/serving_params.yaml``)."""
-
-    weight_bytes: dict[str, Figure]
-    kv_bytes_per_element: Figure
-    gemm_efficiency_fp4: dict[str, Figure]
-    ttft_p99_over_mean: Figure
-    prompt_length_cv: Figure
-    output_length_cv: Figure
-    max_batch_size: Figure
-    max_num_tokens: Figure
-    moe_layer_overhead_s: Figure
-    moe_alltoall_floor_s: Figure
-    grouped_weight_bandwidth_fraction: Figure
-    host_s_per_sequence: dict[str, Figure]
-    routed_load_excess: Figure
-    attention_dp_step_excess: Figure
-    elementwise_hidden_passes: Figure
-    rope_passes: Figure
-    fp4_excluded: Fp4Exclusions
-
-
-@lru_cache(maxsize=2)
-def load_serving_params(path: Path = PARAMS_FILE) -> ServingParams:
-    """The shipped inference parameters."""
-    return validate(ServingParams, read_yaml(path), str(path))
-
-
-def check_precision(ctx: Context, dtype: str) -> str:
-    """The peak-FLOP/s key of `dtype`; InputError when the accelerator lacks that precision."""
-    key = PEAK_KEY.get(dtype)
-    acc = ctx.machine.accelerator
-    if key is None:
-        raise InputError("unknown serving precision", None, "dtype", dtype,
-                         f"one of {', '.join(PEAK_KEY)}")
-    if key not in acc.peak_flops:
-        raise InputError(f"{acc.id} has no {key} tensor cores", None, "dtype", dtype,
-                         f"a precision it supports: {', '.join(sorted(acc.peak_flops))}")
-    return key
-
-
-def weight_bytes_per_element(dtype: str, sp: ServingParams | None = None) -> float:
-    """Bytes of one stored weight element, block scales included [bytes]."""
-    sp = sp or load_serving_params()
-    return sp.weight_bytes[BYTES_KEY.get(dtype, dtype)].value
-
-
-def for_accelerator(table: dict[str, Figure], ctx: Context) -> float:
-    """The entry of a per-accelerator `table` for the context's accelerator, else its
-    ``default``."""
-    return table.get(ctx.machine.accelerator.id, table["default"]).value
-
-
-def gemm_rate(ctx: Context, dtype: str, sp: ServingParams | None = None) -> float:
-    """Achievable GEMM rate of one GPU in `dtype` [FLOP/s]: peak x efficiency x the sustained
-    fraction of perf_params.yaml (FP8 / BF16 efficiency: MAMF; FP4: serving_params.yaml)."""
-    sp = sp or load_serving_params()
-    key, machine = check_precision(ctx, dtype), ctx.machine
-    eff = for_accelerator(sp.gemm_efficiency_fp4, ctx) if key == "fp4" \
-        else machine.gemm_efficiency(key)
-    return machine.peak_flops(key) * eff * ctx.params.gemm_sustained_fraction
 
 
 def layouts(ctx: Context, n_gpus: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -262,31 +185,6 @@ def _attention_ctx_flops(ctx: Context) -> tuple[float, float]:
     m = w.mla
     decode = 2.0 * w.heads * (2 * m.kv_lora_rank + m.qk_rope_head_dim)
     return decode, prefill
-
-
-def kept_bf16(ctx: Context, dtype: str, sp: ServingParams) -> tuple[dict[str, Any] | None,
-                                                                    float]:
-    """The GEMM precision of the attention's input projections where the checkpoint keeps them
-    in BF16 (FP4 checkpoints of MLA models, ``fp4_excluded``), else None; and the bytes those
-    weights add per layer over the checkpoint's dtype [bytes]."""
-    w, c = ctx.workload, ctx.counts
-    if PEAK_KEY[dtype] != "fp4" or w.mla is None or not sp.fp4_excluded.mla_projections:
-        return None, 0.0
-    extra = c.attn_in_params * (2.0 - weight_bytes_per_element(dtype, sp))
-    return {"dtype": "bf16", "rate": gemm_rate(ctx, "bf16", sp), "operand_bytes": 2.0}, extra
-
-
-def mixed_checkpoint(ctx: Context, gemm: dict[str, Any], share: float, sp: ServingParams
-                     ) -> tuple[float, dict[str, Any]]:
-    """Bytes per weight and GEMM precision of a checkpoint that keeps `share` of its weights
-    (by count) in the next wider format (16 bits beside FP8, FP8 beside FP4) and the rest in
-    `gemm`'s (ModelOpt's auto_quantize at an effective-bits budget [17]): the bytes blend by
-    count and the rate harmonically, as if the wider layers were spread evenly over the step's
-    GEMM work (which layers the search keeps is not published)."""
-    wider = "fp8" if gemm["dtype"] == "fp4" else "bf16"
-    rate = 1.0 / ((1.0 - share) / gemm["rate"] + share / gemm_rate(ctx, wider, sp))
-    w_elem = (1.0 - share) * gemm["operand_bytes"] + share * weight_bytes_per_element(wider, sp)
-    return w_elem, gemm | {"rate": rate, "operand_bytes": w_elem}
 
 
 def input_cv(srv: Serving, sp: ServingParams) -> float:

@@ -299,7 +299,7 @@ TRAINING_COLUMNS = ("case", "accelerator", "layers", "hidden", "heads", "seq_len
 INFERENCE_COLUMNS = ("case", "accelerator", "n_gpus", "model", "scenario", "precision",
                      "measured_tokens_per_s")
 INFERENCE_SCENARIOS = ("offline", "server", "interactive")
-# Precision column -> serving dtype (rackforge.perf.serving.PEAK_KEY).
+# Precision column -> serving dtype (rackforge.perf.precision.PEAK_KEY).
 INFERENCE_DTYPES = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4": "fp4",
                     "nvfp4": "nvfp4", "mxfp4": "mxfp4"}
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rackforge.perf.routing import busiest_group_step, busiest_rank_load, expected_normal_maximum
-from rackforge.perf.serving import load_serving_params
+from rackforge.perf.serving_params import load_serving_params
 
 EXCESS = load_serving_params().routed_load_excess.value
 

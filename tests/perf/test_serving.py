@@ -17,19 +17,21 @@ from rackforge.perf.context import hbm_bandwidth
 from rackforge.perf.elementwise import elementwise_bytes
 from rackforge.perf.gemm import gemm_time
 from rackforge.perf.inference import Engine, Serving
-from rackforge.perf.serving import (
-    BATCHES,
+from rackforge.perf.precision import (
     check_precision,
     gemm_rate,
-    graph_padded,
     kept_bf16,
-    load_serving_params,
+    weight_bytes_per_element,
+)
+from rackforge.perf.serving import (
+    BATCHES,
+    graph_padded,
     search_serving,
     serve,
     serving_arrays,
     tail_latencies,
-    weight_bytes_per_element,
 )
+from rackforge.perf.serving_params import load_serving_params
 
 
 def _ctx(system: str, model: str, dtype: str = "fp8"):

@@ -1,0 +1,82 @@
+"""What each GEMM of a served checkpoint runs at and what each weight costs in memory.
+
+A serving precision names a checkpoint format (``PEAK_KEY``): its tensor-core rate (the
+accelerator must have that precision) and its bytes per stored weight, block scales included.
+Some checkpoints keep parts of the model wider: DeepSeek-R1's NVFP4 checkpoint its MLA
+projections in BF16 (``kept_bf16``), ModelOpt's auto_quantize a share of the layers in the
+next wider format (``mixed_checkpoint``) [AUTOQ].
+
+References
+----------
+[AUTOQ] NVIDIA Model Optimizer, ``modelopt.torch.quantization.auto_quantize``: per-layer formats
+    searched under an ``effective_bits`` constraint over the weights (NVFP4 4 bits, FP8 8,
+    none 16); NVIDIA's MLPerf Mixtral checkpoints: FP8 or none at 8.75 bits (Hopper), NVFP4,
+    FP8 or none at 7.25 (B200) (closed/NVIDIA/code/mixtral-8x7b/modelopt, v5.1; v5.0
+    configurations).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rackforge.errors import InputError
+from rackforge.perf.context import Context
+from rackforge.perf.serving_params import ServingParams, for_accelerator, load_serving_params
+
+PEAK_KEY = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4": "fp4", "nvfp4": "fp4",
+            "mxfp4": "fp4"}
+BYTES_KEY = {"nvfp4": "fp4"}
+
+
+def check_precision(ctx: Context, dtype: str) -> str:
+    """The peak-FLOP/s key of `dtype`; InputError when the accelerator lacks that precision."""
+    key = PEAK_KEY.get(dtype)
+    acc = ctx.machine.accelerator
+    if key is None:
+        raise InputError("unknown serving precision", None, "dtype", dtype,
+                         f"one of {', '.join(PEAK_KEY)}")
+    if key not in acc.peak_flops:
+        raise InputError(f"{acc.id} has no {key} tensor cores", None, "dtype", dtype,
+                         f"a precision it supports: {', '.join(sorted(acc.peak_flops))}")
+    return key
+
+
+def weight_bytes_per_element(dtype: str, sp: ServingParams | None = None) -> float:
+    """Bytes of one stored weight element, block scales included [bytes]."""
+    sp = sp or load_serving_params()
+    return sp.weight_bytes[BYTES_KEY.get(dtype, dtype)].value
+
+
+def gemm_rate(ctx: Context, dtype: str, sp: ServingParams | None = None) -> float:
+    """Achievable GEMM rate of one GPU in `dtype` [FLOP/s]: peak x efficiency x the sustained
+    fraction of perf_params.yaml (FP8 / BF16 efficiency: MAMF; FP4: serving_params.yaml)."""
+    sp = sp or load_serving_params()
+    key, machine = check_precision(ctx, dtype), ctx.machine
+    eff = for_accelerator(sp.gemm_efficiency_fp4, ctx) if key == "fp4" \
+        else machine.gemm_efficiency(key)
+    return machine.peak_flops(key) * eff * ctx.params.gemm_sustained_fraction
+
+
+def kept_bf16(ctx: Context, dtype: str, sp: ServingParams) -> tuple[dict[str, Any] | None,
+                                                                    float]:
+    """The GEMM precision of the attention's input projections where the checkpoint keeps them
+    in BF16 (FP4 checkpoints of MLA models, ``fp4_excluded``), else None; and the bytes those
+    weights add per layer over the checkpoint's dtype [bytes]."""
+    w, c = ctx.workload, ctx.counts
+    if PEAK_KEY[dtype] != "fp4" or w.mla is None or not sp.fp4_excluded.mla_projections:
+        return None, 0.0
+    extra = c.attn_in_params * (2.0 - weight_bytes_per_element(dtype, sp))
+    return {"dtype": "bf16", "rate": gemm_rate(ctx, "bf16", sp), "operand_bytes": 2.0}, extra
+
+
+def mixed_checkpoint(ctx: Context, gemm: dict[str, Any], share: float, sp: ServingParams
+                     ) -> tuple[float, dict[str, Any]]:
+    """Bytes per weight and GEMM precision of a checkpoint that keeps `share` of its weights
+    (by count) in the next wider format (16 bits beside FP8, FP8 beside FP4) and the rest in
+    `gemm`'s (ModelOpt's auto_quantize at an effective-bits budget [AUTOQ]): the bytes blend by
+    count and the rate harmonically, as if the wider layers were spread evenly over the step's
+    GEMM work (which layers the search keeps is not published)."""
+    wider = "fp8" if gemm["dtype"] == "fp4" else "bf16"
+    rate = 1.0 / ((1.0 - share) / gemm["rate"] + share / gemm_rate(ctx, wider, sp))
+    w_elem = (1.0 - share) * gemm["operand_bytes"] + share * weight_bytes_per_element(wider, sp)
+    return w_elem, gemm | {"rate": rate, "operand_bytes": w_elem}

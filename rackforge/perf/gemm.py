@@ -114,7 +114,9 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
                     expert_bandwidth: float | None = None,
                     load_imbalance: np.ndarray | None = None,
                     expert_tokens: np.ndarray | None = None,
-                    grouped_experts: bool | None = None, **precision: Any) -> np.ndarray:
+                    grouped_experts: bool | None = None,
+                    experts_precision: dict[str, Any] | None = None,
+                    **precision: Any) -> np.ndarray:
     """Forward GEMM time of one layer on one GPU holding `tokens` tokens [s].
 
     Attention projections and dense FFNs are split across `tp`; routed experts across `ep`
@@ -132,7 +134,9 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     `expert_tokens`: the mean attention group's tokens, whose routed copies the experts run,
     where the group timed here holds more (default `tokens`); `grouped_experts`: the experts'
     GEMMs share one grid (default the device's serving kernels, ``grouped_gemm_kernel``;
-    training passes its framework's, :class:`rackforge.perf.layout.Execution`).
+    training passes its framework's, :class:`rackforge.perf.layout.Execution`);
+    `experts_precision`: the routed experts' own precision, where the checkpoint quantizes
+    them alone (default `precision`).
     """
     workload, counts = ctx.workload, ctx.counts
     tp, hidden = tp.astype(float), float(workload.hidden)
@@ -157,10 +161,9 @@ def layer_gemm_time(ctx: Context, tokens: np.ndarray, tp: np.ndarray, ep: np.nda
     grouped = ctx.machine.device.grouped_gemm_kernel if grouped_experts is None \
         else grouped_experts
     routed = {"weight_share": expert_share, "grouped": grouped,
-              "weight_bandwidth": expert_bandwidth}
-    total = total + gemm_time(ctx, (rows, up * one, hidden * one), local, **routed, **precision)
-    total = total + gemm_time(ctx, (rows, hidden * one, expert_ffn * one), local, **routed,
-                              **precision)
+              "weight_bandwidth": expert_bandwidth} | (experts_precision or precision)
+    total = total + gemm_time(ctx, (rows, up * one, hidden * one), local, **routed)
+    total = total + gemm_time(ctx, (rows, hidden * one, expert_ffn * one), local, **routed)
     if experts.shared_experts:
         shared_ffn = experts.shared_experts * expert_ffn
         total = total + gemm_time(ctx, (tokens, (up / expert_ffn) * shared_ffn / tp,
@@ -210,7 +213,8 @@ def _distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarray,
                 tp: np.ndarray, precision: dict[str, Any],
                 attention_in: dict[str, Any] | None, expert_bandwidth: float | None,
-                imbalance: np.ndarray | float, lead: np.ndarray) -> np.ndarray:
+                imbalance: np.ndarray | float, lead: np.ndarray,
+                experts: dict[str, Any] | None = None) -> np.ndarray:
     """GEMM time of one serving step on one GPU [s]: `tokens` tokens in a replica of `g` GPUs
     with attention TP `tp`, each attention group's share through every layer's projections
     (:func:`layer_gemm_time`; MoE: experts spread over the replica, those the step touches,
@@ -219,7 +223,8 @@ def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarr
     of the attention's input projections, where the checkpoint keeps them apart;
     `expert_bandwidth`: the rate the routed experts' weights stream at; `imbalance`: the
     busiest rank's routed tokens over the mean's; `lead`: the tokens of the busiest attention
-    group, which paces the step's attention-side projections, ``tokens / dp`` if balanced). Each
+    group, which paces the step's attention-side projections, ``tokens / dp`` if balanced;
+    `experts`: the routed experts' precision where it differs from `precision`). Each
     distinct (tokens, batch, g, tp, imbalance, lead) is computed once: the search repeats them
     across prefill chunks."""
     w, c = ctx.workload, ctx.counts
@@ -236,5 +241,6 @@ def step_gemm_s(ctx: Context, tokens: np.ndarray, batch: np.ndarray, g: np.ndarr
         share = 1.0 - (1.0 - w.moe.top_k / w.moe.experts) ** tokens
         t_gemm = t_gemm + c.moe_layers \
             * layer_gemm_time(ctx, lead, tp, g, True, share, attention_in,
-                              expert_bandwidth, imbalance, tokens / dp, **precision)
+                              expert_bandwidth, imbalance, tokens / dp,
+                              experts_precision=experts, **precision)
     return t_gemm[back].reshape(shape)

@@ -4,7 +4,10 @@ A serving precision names a checkpoint format (``PEAK_KEY``): its tensor-core ra
 accelerator must have that precision) and its bytes per stored weight, block scales included.
 Some checkpoints keep parts of the model wider: DeepSeek-R1's NVFP4 checkpoint its MLA
 projections in BF16 (``kept_bf16``), ModelOpt's auto_quantize a share of the layers in the
-next wider format (``mixed_checkpoint``) [AUTOQ].
+next wider format (``mixed_checkpoint``) [AUTOQ], and gpt-oss's MXFP4 checkpoints everything but
+the routed experts (``outside_experts``) [GPTOSS]. MXFP4 weights served with 8-bit activations
+(``mxfp4_fp8``, W4A8: TensorRT-LLM's default for gpt-oss on Blackwell [TRTW4A8], AMD Quark's
+``mxfp4_fp8`` scheme) run at the FP8 tensor-core rate [MMA].
 
 References
 ----------
@@ -13,6 +16,19 @@ References
     none 16); NVIDIA's MLPerf Mixtral checkpoints: FP8 or none at 8.75 bits (Hopper), NVFP4,
     FP8 or none at 7.25 (B200) (closed/NVIDIA/code/mixtral-8x7b/modelopt, v5.1; v5.0
     configurations).
+[MMA] NVIDIA CUTLASS, media/docs/cpp/blackwell_functionality.md (19fc8b0f): tcgen05.mma
+    ``kind::f8f6f4`` / ``kind::mxf8f6f4`` (any pair of FP4, FP6, FP8 operands) at 2x Hopper's
+    FP8 rate, ``kind::mxf4`` / ``kind::mxf4nvf4`` (both operands FP4) at 4x; measured on B200
+    (meta-pytorch/MSLK pull request 344, N = K = 16,384): MXFP8 x MXFP4 2.05-2.13 PFLOP/s,
+    MXFP8 x MXFP8 1.85-1.91, NVFP4 x NVFP4 3.8-4.3. AMD ROCm blog, Matrix Core Programming on
+    CDNA3 and CDNA4: the F8F6F4 MFMAs take the larger cycle count if either A or B is FP8.
+[TRTW4A8] TensorRT-LLM ``tensorrt_llm/_torch/model_config.py`` ``get_mxfp4_quant_algo``
+    (1a0dc5f7): an MXFP4 checkpoint on SM 100+ runs W4A8_MXFP4_MXFP8 (TRTLLM and CUTLASS MoE
+    backends), W4A16_MXFP4 on Hopper; tech blog 9 and the gpt-oss deployment guide likewise.
+[GPTOSS] openai/gpt-oss-120b and gpt-oss-20b config.json, quantization_config
+    ``modules_to_not_convert``: self_attn, mlp.router, embed_tokens, lm_head; OpenAI,
+    gpt-oss-120b & gpt-oss-20b Model Card (arXiv 2508.10925), Sec. 2.1: the MoE weights are
+    quantized to MXFP4.
 """
 
 from __future__ import annotations
@@ -23,9 +39,11 @@ from rackforge.errors import InputError
 from rackforge.perf.context import Context
 from rackforge.perf.serving_params import ServingParams, for_accelerator, load_serving_params
 
+# mxfp4_fp8: MXFP4 weights with 8-bit activations (W4A8): a tensor core takes an FP4 x FP8
+# pair at its FP8 rate, half the FP4 rate that needs both operands in FP4 [MMA].
 PEAK_KEY = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4": "fp4", "nvfp4": "fp4",
-            "mxfp4": "fp4"}
-BYTES_KEY = {"nvfp4": "fp4"}
+            "mxfp4": "fp4", "mxfp4_fp8": "fp8"}
+BYTES_KEY = {"nvfp4": "fp4", "mxfp4_fp8": "mxfp4"}
 
 
 def check_precision(ctx: Context, dtype: str) -> str:
@@ -35,9 +53,11 @@ def check_precision(ctx: Context, dtype: str) -> str:
     if key is None:
         raise InputError("unknown serving precision", None, "dtype", dtype,
                          f"one of {', '.join(PEAK_KEY)}")
-    if key not in acc.peak_flops:
-        raise InputError(f"{acc.id} has no {key} tensor cores", None, "dtype", dtype,
-                         f"a precision it supports: {', '.join(sorted(acc.peak_flops))}")
+    # a W4A8 GEMM feeds the 4-bit weights to the tensor cores as they are [MMA]
+    for needed in {key, "fp4"} if BYTES_KEY.get(dtype) == "mxfp4" else {key}:
+        if needed not in acc.peak_flops:
+            raise InputError(f"{acc.id} has no {needed} tensor cores", None, "dtype", dtype,
+                             f"a precision it supports: {', '.join(sorted(acc.peak_flops))}")
     return key
 
 
@@ -80,3 +100,15 @@ def mixed_checkpoint(ctx: Context, gemm: dict[str, Any], share: float, sp: Servi
     rate = 1.0 / ((1.0 - share) / gemm["rate"] + share / gemm_rate(ctx, wider, sp))
     w_elem = (1.0 - share) * gemm["operand_bytes"] + share * weight_bytes_per_element(wider, sp)
     return w_elem, gemm | {"rate": rate, "operand_bytes": w_elem}
+
+
+def outside_experts(ctx: Context, dtype: str, gemm: dict[str, Any], w_elem: float,
+                    sp: ServingParams) -> tuple[dict[str, Any], dict[str, Any] | None, float]:
+    """GEMM precision and bytes per weight of everything outside the routed experts, and the
+    experts' own precision where it differs (else None): a 4-bit checkpoint that quantizes
+    only the experts keeps the rest in BF16 [GPTOSS]; otherwise the whole model is `gemm`."""
+    four_bit = weight_bytes_per_element(dtype, sp) < 1.0
+    if not four_bit or ctx.workload.id not in sp.bf16_outside_experts.models:
+        return gemm, None, w_elem
+    bf16 = {"dtype": "bf16", "rate": gemm_rate(ctx, "bf16", sp), "operand_bytes": 2.0}
+    return bf16, gemm, weight_bytes_per_element("bf16", sp)

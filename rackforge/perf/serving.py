@@ -138,6 +138,7 @@ from rackforge.perf.precision import (
     gemm_rate,
     kept_bf16,
     mixed_checkpoint,
+    outside_experts,
     weight_bytes_per_element,
 )
 from rackforge.perf.routing import busiest_group_step, busiest_rank_load
@@ -251,11 +252,13 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     if srv.wider_share:
         w_elem, gemm = mixed_checkpoint(ctx, gemm, srv.wider_share, sp)
     attention_in, bf16_extra = kept_bf16(ctx, dtype, sp)
+    # gpt-oss-style checkpoints: BF16 but for the routed experts
+    gemm, experts_gemm, dense_elem = outside_experts(ctx, dtype, gemm, w_elem, sp)
     kv_elem = sp.kv_bytes_per_element.value if PEAK_KEY[dtype] in ("fp8", "fp4") else 2.0
     dp = g / tp
     kv_split = np.ones_like(tp) if w.mla else np.minimum(tp, w.kv_heads)
     kv_layer = c.kv_cache_bytes_per_elem_token * kv_elem / kv_split  # per token, layer, GPU
-    held = (w_elem * (sizes["dense"] / tp + sizes["experts"] / g)
+    held = (dense_elem * sizes["dense"] / tp + w_elem * sizes["experts"] / g
             + w.layers * bf16_extra / tp) / pp
     # Mean context of the sequences in flight: long requests stay longer (length-biased
     # sampling, the inspection paradox [7]): I + E[O^2] / (2 E[O]) = I + O (1 + cv^2) / 2.
@@ -277,7 +280,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     host_per_sequence = for_accelerator(sp.host_s_per_sequence, ctx)
     # With attention data parallel, an NVFP4 MoE pads each group's tokens to the busiest
     # group's before routing, so its experts and all-to-all work on dp x the busiest load [23].
-    pad_moe = w.moe is not None and gemm["dtype"] == "fp4"
+    pad_moe = w.moe is not None and (experts_gemm or gemm)["dtype"] == "fp4"
     # Served routing is unbalanced: the busiest expert-parallel rank paces the layer [14].
     busiest = 1.0 if w.moe is None else \
         busiest_rank_load(g, w.moe.experts, sp.routed_load_excess.value)
@@ -293,7 +296,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
             # every group's MoE input is padded to the busiest group's tokens [23]
             tokens = np.maximum(tokens, lead * dp)
         t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm, attention_in, expert_bw, busiest,
-                             lead)
+                             lead, experts_gemm)
         kv_read = dec / dp * in_flight * kv_layer
         a_flops = (dec / dp * in_flight * attn_dec
                    + lead_pre * c.mean_causal_context(i_len) * attn_pre) / tp

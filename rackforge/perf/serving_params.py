@@ -25,6 +25,14 @@ class Fp4Exclusions(Frozen):
     source: Source
 
 
+class ExpertsOnlyCheckpoints(Frozen):
+    """Models whose 4-bit checkpoints quantize only the routed experts' weights, keeping
+    attention, router, embeddings and LM head in BF16, with the checkpoint that shows it."""
+
+    models: tuple[str, ...]
+    source: Source
+
+
 class ServingParams(Frozen):
     """Inference-only parameters (``data/serving_params.yaml``)."""
 
@@ -45,6 +53,7 @@ class ServingParams(Frozen):
     elementwise_hidden_passes: Figure
     rope_passes: Figure
     fp4_excluded: Fp4Exclusions
+    bf16_outside_experts: ExpertsOnlyCheckpoints
 
 
 @lru_cache(maxsize=2)

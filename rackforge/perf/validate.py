@@ -301,7 +301,7 @@ INFERENCE_COLUMNS = ("case", "accelerator", "n_gpus", "model", "scenario", "prec
 INFERENCE_SCENARIOS = ("offline", "server", "interactive")
 # Precision column -> serving dtype (rackforge.perf.precision.PEAK_KEY).
 INFERENCE_DTYPES = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4": "fp4",
-                    "nvfp4": "nvfp4", "mxfp4": "mxfp4"}
+                    "nvfp4": "nvfp4", "mxfp4": "mxfp4", "mxfp4_fp8": "mxfp4_fp8"}
 
 
 def validate_training(path: str | Path) -> Report:

@@ -185,7 +185,8 @@ def estimate_performance(system: System, workload: WorkloadItem, catalog: Catalo
         ev = evaluate_training(system, workload.model, workload.gpus, options, catalog)
         return Estimate(ev.best.tokens_per_s_per_gpu)
     inf = evaluate_inference(system, workload.model, system.scaleup_domain, _serving(workload),
-                             workload.dtype or "fp8", catalog, workload.serving.engine)
+                             workload.serving.precision or workload.dtype or "fp8", catalog,
+                             workload.serving.engine)
     return Estimate(inf.tokens_per_s_per_gpu,
                     tuple((p.tokens_per_s_per_user, p.tokens_per_s_per_gpu)
                           for p in inf.result.curve))

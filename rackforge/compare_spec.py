@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from rackforge.calendar import Quarter
 from rackforge.catalog.models import Dtype, Frozen
 from rackforge.economics import default
 from rackforge.perf.inference import Engine
+from rackforge.perf.precision import PEAK_KEY
 from rackforge.units import Fraction, Power, Seconds
 
 Cooling = Literal["air", "liquid", "hybrid"]
@@ -57,6 +58,16 @@ class ServingShape(Frozen):
     ttft_target_s: Seconds | None = Field(default=None, gt=0, le=3600,
                                           description="p99 time-to-first-token target")
     engine: Engine = Engine()
+    precision: str | None = Field(default=None, description="checkpoint precision served: "
+                                  + ", ".join(PEAK_KEY) + " (default: the workload's dtype, "
+                                  "else fp8)")
+
+    @field_validator("precision")
+    @classmethod
+    def _known_precision(cls, value: str | None) -> str | None:
+        if value is not None and value not in PEAK_KEY:
+            raise ValueError(f"unknown serving precision; one of {', '.join(PEAK_KEY)}")
+        return value
 
     @model_validator(mode="after")
     def _one_target(self) -> ServingShape:

@@ -207,6 +207,24 @@ def test_serving_priced_at_a_stated_interactivity():
         ServingShape(tpot_target_s=0.05, tokens_per_s_per_user=20)
 
 
+def test_serving_workload_serves_the_precision_it_states():
+    """A serving workload's checkpoint precision reaches the serving search (W4A8 MXFP4 needs
+    FP4 operands, which an H200 lacks); an unknown precision is bad input."""
+    from rackforge.catalog import load_catalog
+    from rackforge.catalog.models import System
+    from rackforge.compare_spec import ServingShape, WorkloadItem
+    from rackforge.errors import InputError
+    item = WorkloadItem(id="serve", model="gpt-oss-120b", mode="serving", tokens=1e12,
+                        serving=ServingShape(precision="mxfp4_fp8"))
+    catalog = load_catalog()
+    b200, h200 = (catalog.get(s, System) for s in ("hgx-b200-8", "hgx-h200-8"))
+    assert compare_mod.estimate_performance(b200, item, catalog).tokens_per_s_per_gpu > 0
+    with pytest.raises(InputError, match="has no fp4 tensor cores"):
+        compare_mod.estimate_performance(h200, item, catalog)
+    with pytest.raises(ValueError, match="unknown serving precision"):
+        ServingShape(precision="int3")
+
+
 def test_serving_workload_prices_the_engine_it_states():
     """A serving workload's engine settings reach the serving search: an engine admitting 16
     requests at a time serves at most 16 sequences per engine, so no more tokens/s per GPU

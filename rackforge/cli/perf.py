@@ -39,6 +39,7 @@ from rackforge.perf.api import (
 from rackforge.perf.frameworks import frameworks
 from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.layout import CUDA_GRAPHS, MOE_DISPATCHERS
+from rackforge.perf.precision import PEAK_KEY
 from rackforge.perf.search import NothingFits
 from rackforge.perf.spec import user_workloads
 from rackforge.perf.validate import Report, validate_inference, validate_training
@@ -62,6 +63,9 @@ ScenarioOpt = Annotated[Path | None, typer.Option("--scenario", help="Scenario f
 ServeOpt = Annotated[str | None, typer.Option(
     "--serve", help="Also estimate serving: PROMPT:OUTPUT tokens per request, optionally "
     ":TPOT_MS latency target, e.g. 1000:200:50 (fp8 weights and KV cache).")]
+ServePrecisionOpt = Annotated[str | None, typer.Option(
+    "--serve-precision", help="Checkpoint precision for --serve: " + ", ".join(PEAK_KEY) +
+    " (mxfp4_fp8: MXFP4 weights, 8-bit activations; default fp8).", show_default=False)]
 EngineOpt = Annotated[str | None, typer.Option(
     "--engine", help="Serving engine for --serve: MAX_BATCH:MAX_TOKENS requests in flight and "
     "tokens per step, per engine, optionally :whole to prefill each prompt whole (no chunked "
@@ -88,7 +92,8 @@ CsvArg = Annotated[Path, typer.Argument(help="Measurement CSV file.", show_defau
 def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = None,
              tokens: TokensOpt = None, top: TopOpt = None, dtype: DtypeOpt = "bf16",
              scenario: ScenarioOpt = None, serve: ServeOpt = None, engine: EngineOpt = None,
-             framework: FrameworkOpt = None, moe_dispatcher: DispatcherOpt = None,
+             serve_precision: ServePrecisionOpt = None, framework: FrameworkOpt = None,
+             moe_dispatcher: DispatcherOpt = None,
              ep_overlap: EpOverlapOpt = None, grouped_experts: GroupedOpt = None,
              cuda_graphs: GraphsOpt = None, json: JsonFlag = False, no_cache: NoCacheFlag = False,
              cache_dir: CacheDirOption = DEFAULT_FOLDER, explain: ExplainFlag = False) -> None:
@@ -102,6 +107,7 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
     """
     _check_options(top, tokens, dtype)
     serving, engine_settings = _serving(serve), _engine(engine, serve)
+    precision = _serve_precision(serve_precision, serve)
     if scenario is not None:
         given = [name for name, value in (
             ("--framework", framework), ("--moe-dispatcher", moe_dispatcher),
@@ -127,10 +133,10 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
         except NothingFits as unfit:
             if serving is None:
                 raise
-            _serve_only(system, model, gpus, serving, engine_settings, unfit, json)
+            _serve_only(system, model, gpus, serving, engine_settings, precision, unfit, json)
             return
     served = [evaluate_inference(r.system, get_workload(r.workload, extra), r.n_gpus, serving,
-                                 catalog=catalog, engine=engine_settings)
+                                 precision, catalog, engine_settings)
               for r in results] if serving else []
     if json:
         print_json([_as_dict(r) | ({"inference": s.to_dict()} if served else {})
@@ -146,10 +152,10 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
 
 
 def _serve_only(system: str, model: str, gpus: int, serving: Serving, engine: Engine,
-                unfit: NothingFits, json: bool) -> None:
+                precision: str, unfit: NothingFits, json: bool) -> None:
     """The serving answer where no training layout fits (a model too large to train on
     `gpus` GPUs may still serve on them); the training part says why it is missing."""
-    served = evaluate_inference(system, model, gpus, serving, engine=engine)
+    served = evaluate_inference(system, model, gpus, serving, precision, engine=engine)
     training = f"no training layout: {unfit.message} ({unfit.expected})"
     if json:
         print_json([{"system": served.system, "workload": served.workload, "gpus": gpus,
@@ -192,6 +198,20 @@ def _serving(text: str | None) -> Serving | None:
                          "PROMPT:OUTPUT or PROMPT:OUTPUT:TPOT_MS, positive numbers") from None
     target = parts[2] / 1e3 if len(parts) == 3 else None
     return Serving(parts[0], parts[1], 1.0, target)
+
+
+def _serve_precision(text: str | None, serve: str | None) -> str:
+    """The --serve-precision value (default fp8); whether the accelerator has it is checked
+    with the system (:func:`rackforge.perf.precision.check_precision`)."""
+    if text is None:
+        return "fp8"
+    if serve is None:
+        raise InputError("--serve-precision needs --serve", None, "--serve-precision", text,
+                         "--serve PROMPT:OUTPUT[:TPOT_MS] beside it")
+    if text not in PEAK_KEY:
+        raise InputError("unknown serving precision", None, "--serve-precision", text,
+                         f"one of {', '.join(PEAK_KEY)}")
+    return text
 
 
 def _engine(text: str | None, serve: str | None) -> Engine:

@@ -91,6 +91,23 @@ def test_evaluate_serving_with_an_engine_setting_and_bad_engine_values():
     _one_line_error(runner.invoke(app, [*args[:-2], "--engine", "32:4096"]), "needs --serve")
 
 
+def test_evaluate_serving_at_a_checkpoint_precision():
+    # gpt-oss-120b as released (MXFP4 experts) served with 8-bit activations on B200; Hopper
+    # has no FP4 operands, so the same precision there is bad input, as is an unknown one.
+    args = ["evaluate", "--system", "hgx-b200-8", "--model", "gpt-oss-120b", "--gpus", "8",
+            "--top", "1", "--serve", "1000:1000"]
+    res = runner.invoke(app, [*args, "--serve-precision", "mxfp4_fp8", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)[0]["inference"]["dtype"] == "mxfp4_fp8"
+    hopper = [a.replace("hgx-b200-8", "hgx-h100-8") for a in args]
+    _one_line_error(runner.invoke(app, [*hopper, "--serve-precision", "mxfp4_fp8"]),
+                    "has no fp4 tensor cores")
+    _one_line_error(runner.invoke(app, [*args, "--serve-precision", "int3"]),
+                    "unknown serving precision")
+    _one_line_error(runner.invoke(app, [*args[:-2], "--serve-precision", "fp8"]),
+                    "needs --serve")
+
+
 def test_a_tpot_no_layout_meets_is_an_answer():
     """Issue 12: exit 0 and say what the fastest layout reaches."""
     res = runner.invoke(app, ["evaluate", "--system", "hgx-h100-8", "--model", "llama3-8b",

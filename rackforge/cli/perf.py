@@ -39,7 +39,7 @@ from rackforge.perf.api import (
 from rackforge.perf.frameworks import frameworks
 from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.layout import CUDA_GRAPHS, MOE_DISPATCHERS
-from rackforge.perf.precision import PEAK_KEY
+from rackforge.perf.precision import PEAK_KEY, known_precision
 from rackforge.perf.search import NothingFits
 from rackforge.perf.spec import user_workloads
 from rackforge.perf.validate import Report, validate_inference, validate_training
@@ -62,7 +62,8 @@ ScenarioOpt = Annotated[Path | None, typer.Option("--scenario", help="Scenario f
                                                   "evaluate section.")]
 ServeOpt = Annotated[str | None, typer.Option(
     "--serve", help="Also estimate serving: PROMPT:OUTPUT tokens per request, optionally "
-    ":TPOT_MS latency target, e.g. 1000:200:50 (fp8 weights and KV cache).")]
+    ":TPOT_MS latency target, e.g. 1000:200:50 (fp8 weights and KV cache unless "
+    "--serve-precision says otherwise).")]
 ServePrecisionOpt = Annotated[str | None, typer.Option(
     "--serve-precision", help="Checkpoint precision for --serve: " + ", ".join(PEAK_KEY) +
     " (mxfp4_fp8: MXFP4 weights, 8-bit activations; default fp8).", show_default=False)]
@@ -208,10 +209,7 @@ def _serve_precision(text: str | None, serve: str | None) -> str:
     if serve is None:
         raise InputError("--serve-precision needs --serve", None, "--serve-precision", text,
                          "--serve PROMPT:OUTPUT[:TPOT_MS] beside it")
-    if text not in PEAK_KEY:
-        raise InputError("unknown serving precision", None, "--serve-precision", text,
-                         f"one of {', '.join(PEAK_KEY)}")
-    return text
+    return known_precision(text, "--serve-precision")
 
 
 def _engine(text: str | None, serve: str | None) -> Engine:

@@ -46,13 +46,18 @@ PEAK_KEY = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4": "fp4", "nvfp4":
 BYTES_KEY = {"nvfp4": "fp4", "mxfp4_fp8": "mxfp4"}
 
 
+def known_precision(dtype: str, where: str = "dtype") -> str:
+    """`dtype` if it names a serving precision; else an InputError at key `where`."""
+    if dtype not in PEAK_KEY:
+        raise InputError("unknown serving precision", None, where, dtype,
+                         f"one of {', '.join(PEAK_KEY)}")
+    return dtype
+
+
 def check_precision(ctx: Context, dtype: str) -> str:
     """The peak-FLOP/s key of `dtype`; InputError when the accelerator lacks that precision."""
-    key = PEAK_KEY.get(dtype)
+    key = PEAK_KEY[known_precision(dtype)]
     acc = ctx.machine.accelerator
-    if key is None:
-        raise InputError("unknown serving precision", None, "dtype", dtype,
-                         f"one of {', '.join(PEAK_KEY)}")
     # a W4A8 GEMM feeds the 4-bit weights to the tensor cores as they are [MMA]
     for needed in {key, "fp4"} if BYTES_KEY.get(dtype) == "mxfp4" else {key}:
         if needed not in acc.peak_flops:

@@ -33,6 +33,7 @@ from rackforge.perf.layout import (
     from_columns,
 )
 from rackforge.perf.params import Machine, load_params, machine_from_system
+from rackforge.perf.precision import PEAK_KEY
 from rackforge.perf.serving import search_serving, serve
 from rackforge.perf.training import estimate_arrays
 from rackforge.perf.workload import Moe, Workload, get_workload, load_workloads
@@ -299,9 +300,6 @@ TRAINING_COLUMNS = ("case", "accelerator", "layers", "hidden", "heads", "seq_len
 INFERENCE_COLUMNS = ("case", "accelerator", "n_gpus", "model", "scenario", "precision",
                      "measured_tokens_per_s")
 INFERENCE_SCENARIOS = ("offline", "server", "interactive")
-# Precision column -> serving dtype (rackforge.perf.precision.PEAK_KEY).
-INFERENCE_DTYPES = {"bf16": "bf16", "fp16": "fp16", "fp8": "fp8", "fp4": "fp4",
-                    "nvfp4": "nvfp4", "mxfp4": "mxfp4", "mxfp4_fp8": "mxfp4_fp8"}
 
 
 def validate_training(path: str | Path) -> Report:
@@ -427,7 +425,7 @@ def predict_inference_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
     the layout chosen (offline: best that fits; server / interactive: best meeting the limits).
     """
     model, scenario = row["model"].strip(), row["scenario"].strip()
-    dtype = INFERENCE_DTYPES[row["precision"].strip()]
+    dtype = row["precision"].strip()      # a serving precision (checked by check_cells)
     n_gpus = _int(row, "n_gpus")
     ctx = Context(get_workload(model, where="model"), _row_system_machine(row),
                   Execution(dtype=dtype), load_params())
@@ -467,6 +465,6 @@ def _inference_skip(row: dict[str, str]) -> str | None:
         return f"accelerator {row['accelerator']!r} not in the catalog"
     if row["scenario"].strip() not in INFERENCE_SCENARIOS:
         return f"scenario {row['scenario']!r} is not one of {', '.join(INFERENCE_SCENARIOS)}"
-    if row["precision"].strip() not in INFERENCE_DTYPES:
-        return f"precision {row['precision']!r} is not modelled ({', '.join(INFERENCE_DTYPES)})"
+    if row["precision"].strip() not in PEAK_KEY:
+        return f"precision {row['precision']!r} is not modelled ({', '.join(PEAK_KEY)})"
     return None

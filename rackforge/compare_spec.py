@@ -13,8 +13,10 @@ from pydantic import Field, field_validator, model_validator
 from rackforge.calendar import Quarter
 from rackforge.catalog.models import Dtype, Frozen
 from rackforge.economics import default
+from rackforge.errors import InputError
 from rackforge.perf.inference import Engine
 from rackforge.perf.precision import PEAK_KEY
+from rackforge.perf.serving_params import tokens_per_step
 from rackforge.units import Fraction, Power, Seconds
 
 Cooling = Literal["air", "liquid", "hybrid"]
@@ -94,6 +96,16 @@ class WorkloadItem(Frozen):
                       "performance model's parallelism search); serving uses one scale-up domain")
     dtype: Dtype | None = Field(default=None, description="default bf16 training, fp8 serving")
     serving: ServingShape = ServingShape()
+
+    @model_validator(mode="after")
+    def _measured_drafts(self) -> WorkloadItem:
+        # speculative decoding needs the model's measured acceptance (serving_params.yaml)
+        try:
+            tokens_per_step(self.model, self.serving.engine.draft_tokens)
+        except InputError as error:
+            raise ValueError(f"serving.engine.draft_tokens: {error.message}; expected "
+                             f"{error.expected}") from None
+        return self
 
 
 class FleetSpec(Frozen):

@@ -225,6 +225,30 @@ def test_serving_workload_serves_the_precision_it_states():
         ServingShape(precision="int3")
 
 
+def test_serving_workload_drafts_only_with_measured_acceptance():
+    """Speculative decoding in a serving workload: DeepSeek-R1's MTP module serves more
+    tokens/s per GPU at the same TPOT target than plain decoding; a model with no measured
+    draft acceptance, or more drafts than measured, is bad input located at the workload."""
+    from rackforge.catalog import load_catalog
+    from rackforge.catalog.models import System
+    from rackforge.compare_spec import ServingShape, WorkloadItem
+    from rackforge.perf.inference import Engine
+
+    def item(model: str, drafts: int) -> WorkloadItem:
+        return WorkloadItem(id="serve", model=model, mode="serving", tokens=1e12,
+                            serving=ServingShape(precision="fp4", tpot_target_s=0.02,
+                                                 engine=Engine(draft_tokens=drafts)))
+    catalog = load_catalog()
+    b200 = catalog.get("hgx-b200-8", System)
+    plain, mtp = (compare_mod.estimate_performance(b200, item("deepseek-r1", k), catalog)
+                  for k in (0, 2))
+    assert mtp.tokens_per_s_per_gpu > plain.tokens_per_s_per_gpu > 0
+    for model, drafts, needle in (("llama3-70b", 1, "no measured speculative-decoding"),
+                                  ("deepseek-v3", 2, "measured up to 1 draft tokens")):
+        with pytest.raises(ValueError, match=needle):
+            item(model, drafts)
+
+
 def test_serving_workload_prices_the_engine_it_states():
     """A serving workload's engine settings reach the serving search: an engine admitting 16
     requests at a time serves at most 16 sequences per engine, so no more tokens/s per GPU

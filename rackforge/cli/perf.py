@@ -71,6 +71,10 @@ EngineOpt = Annotated[str | None, typer.Option(
     "--engine", help="Serving engine for --serve: MAX_BATCH:MAX_TOKENS requests in flight and "
     "tokens per step, per engine, optionally :whole to prefill each prompt whole (no chunked "
     "prefill), e.g. 512:3456:whole (default 2048:8192, chunked).", show_default=False)]
+DraftOpt = Annotated[int | None, typer.Option(
+    "--draft-tokens", help="Speculative decoding for --serve: tokens the model's own draft "
+    "module (DeepSeek's MTP layer) proposes per decode step, verified in the next (default 0: "
+    "none; models with measured acceptance only).", show_default=False)]
 FrameworkOpt = Annotated[str | None, typer.Option(
     "--framework", help="Training framework whose settings time the run: " + ", ".join(
         frameworks()[0]) + " (default: " + frameworks()[1] + ").", show_default=False)]
@@ -93,7 +97,8 @@ CsvArg = Annotated[Path, typer.Argument(help="Measurement CSV file.", show_defau
 def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = None,
              tokens: TokensOpt = None, top: TopOpt = None, dtype: DtypeOpt = "bf16",
              scenario: ScenarioOpt = None, serve: ServeOpt = None, engine: EngineOpt = None,
-             serve_precision: ServePrecisionOpt = None, framework: FrameworkOpt = None,
+             serve_precision: ServePrecisionOpt = None, draft_tokens: DraftOpt = None,
+             framework: FrameworkOpt = None,
              moe_dispatcher: DispatcherOpt = None,
              ep_overlap: EpOverlapOpt = None, grouped_experts: GroupedOpt = None,
              cuda_graphs: GraphsOpt = None, json: JsonFlag = False, no_cache: NoCacheFlag = False,
@@ -107,7 +112,7 @@ def evaluate(system: SystemOpt = None, model: ModelOpt = None, gpus: GpusOpt = N
     that framework's published runs are timed in validation.
     """
     _check_options(top, tokens, dtype)
-    serving, engine_settings = _serving(serve), _engine(engine, serve)
+    serving, engine_settings = _serving(serve), _engine(engine, serve, draft_tokens)
     precision = _serve_precision(serve_precision, serve)
     if scenario is not None:
         given = [name for name, value in (
@@ -212,13 +217,19 @@ def _serve_precision(text: str | None, serve: str | None) -> str:
     return known_precision(text, "--serve-precision")
 
 
-def _engine(text: str | None, serve: str | None) -> Engine:
-    """The --engine settings (default: the framework's, ``serving_params.yaml``)."""
+def _engine(text: str | None, serve: str | None, drafts: int | None = None) -> Engine:
+    """The --engine settings (default: the framework's, ``serving_params.yaml``) and the
+    --draft-tokens of speculative decoding (default none)."""
+    for option, value in (("--engine", text), ("--draft-tokens", drafts)):
+        if value is not None and serve is None:
+            raise InputError(f"{option} needs --serve", None, option, value,
+                             "--serve PROMPT:OUTPUT[:TPOT_MS] beside it")
+    if drafts is not None and not 0 <= drafts <= 16:
+        raise InputError("bad --draft-tokens value", None, "--draft-tokens", drafts,
+                         "a whole number from 0 to 16")
+    speculative = {"draft_tokens": drafts or 0}
     if text is None:
-        return Engine()
-    if serve is None:
-        raise InputError("--engine needs --serve", None, "--engine", text,
-                         "--serve PROMPT:OUTPUT[:TPOT_MS] beside it")
+        return Engine(**speculative)
     parts = text.split(":")
     try:
         if len(parts) not in (2, 3) or parts[2:] not in ([], ["whole"]):
@@ -230,7 +241,8 @@ def _engine(text: str | None, serve: str | None) -> Engine:
         raise InputError("bad --engine value", None, "--engine", text,
                          "MAX_BATCH:MAX_TOKENS or MAX_BATCH:MAX_TOKENS:whole, whole numbers "
                          ">= 1") from None
-    return Engine(max_batch_size=batch, max_num_tokens=tokens, chunked_prefill=len(parts) == 2)
+    return Engine(max_batch_size=batch, max_num_tokens=tokens, chunked_prefill=len(parts) == 2,
+                  **speculative)
 
 
 def _serving_line(e: InferenceEvaluation) -> str:

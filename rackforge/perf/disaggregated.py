@@ -61,13 +61,14 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
             * machine.device.scaleup_efficiency) if inside else machine.scaleout_bytes_per_s
     transfer = out["kv_prompt_bytes"] / (link * g)
     ttft = (1.5 * out["prefill_step_s"]) * sp.ttft_p99_over_mean.value + transfer
-    tpot = out["decode_step_s"]
+    accepted = out["tokens_per_step"]     # speculative decoding (rackforge.perf.serving [24])
+    tpot = out["decode_step_s"] / accepted
     ok_p = out["prefill_fits"] & (ttft <= (limits.ttft_s or np.inf))
     ok_d = out["fits"] & (tpot <= (limits.tpot_s or np.inf))
     if not (ok_p.any() and ok_d.any()):
         return None
     pre_s = out["prefill_step_s"] * g / batch               # GPU-seconds per request
-    dec_s = o_len * out["decode_step_s"] * g / batch
+    dec_s = o_len * tpot * g / batch
     p = int(np.argmin(np.where(ok_p, pre_s, np.inf)))
     d = int(np.argmin(np.where(ok_d, dec_s, np.inf)))
 

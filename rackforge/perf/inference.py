@@ -45,6 +45,10 @@ class Engine(Frozen):
     gemm_allreduce_fusion: bool = Field(
         default=False, description="each tensor-parallel all-reduce runs fused with the "
         "row-parallel GEMM before it, overlapping it (TensorRT-LLM gemm_allreduce_plugin)")
+    draft_tokens: int = Field(
+        default=0, ge=0, le=16, description="speculative decoding: tokens the model's own draft "
+        "module (DeepSeek's MTP layer) proposes per decode step, verified in the next forward; "
+        "0: none")
     reserve_full_request: bool = Field(
         default=False, description="a request is admitted only with KV cache for its whole "
         "prompt and output reserved (TensorRT-LLM's GUARANTEED_NO_EVICT capacity policy); "

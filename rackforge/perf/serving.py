@@ -45,7 +45,8 @@ periods of the prompts that arrive while a request decodes) come from
 (:class:`rackforge.perf.inference.Engine`: requests and tokens per step, chunked prefill or
 not) bound the candidates [8]; the prompts a step admits are a Poisson count given at least
 one [16], whole where the budget allows (always, without chunked prefill).
-Throughput per GPU is ``B / (step x g)`` output tokens/s. MLPerf *offline* is the best fitting
+Throughput per GPU is ``B a / (step x g)`` output tokens/s, ``a`` the tokens a step yields per
+sequence (1, or more with speculative decoding [24]). MLPerf *offline* is the best fitting
 candidate; *server* and *interactive* the best one whose p99 TTFT and TPOT meet the limits.
 
 MoE layouts: experts are spread over the whole replica (wide EP, ``ep = g``), attention runs
@@ -118,10 +119,17 @@ References
     Measured effect of such imbalance: TensorRT-LLM tech blog 10 (DeepSeek-V3, 8 GB200, DP 8
     / EP 8, the MLPerf DeepSeek-R1 lengths) 25,664 tokens/s with contexts placed as they
     come, 34,140 when the ranks run their contexts together.
+[24] Speculative decoding with the model's own draft module: NVIDIA TensorRT-LLM tech blog 2,
+    DeepSeek R1 MTP Implementation and Optimization (MTP Eagle: the one MTP module, a decoder
+    layer sharing the embedding and LM head, run k times; the k drafts and the sampled token,
+    k + 1 query tokens per sequence, go through the main model in the next step, which keeps
+    the longest matching prefix); DeepSeek-AI, DeepSeek-V3 Technical Report, Sec. 2.2.
+    Tokens per step as measured: ``serving_params.yaml`` ``speculative_decoding``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -129,7 +137,7 @@ import numpy as np
 from rackforge.perf.benchmarks import Limits
 from rackforge.perf.context import Context, hbm_bandwidth
 from rackforge.perf.elementwise import elementwise_bytes
-from rackforge.perf.gemm import row_parallel_gemm_s, step_gemm_s
+from rackforge.perf.gemm import gemm_time, row_parallel_gemm_s, step_gemm_s
 from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.latency import output_length_nodes, tpot_quantile, ttft_quantile
 from rackforge.perf.precision import (
@@ -142,7 +150,12 @@ from rackforge.perf.precision import (
     weight_bytes_per_element,
 )
 from rackforge.perf.routing import busiest_group_step, busiest_rank_load
-from rackforge.perf.serving_params import ServingParams, for_accelerator, load_serving_params
+from rackforge.perf.serving_params import (
+    ServingParams,
+    for_accelerator,
+    load_serving_params,
+    tokens_per_step,
+)
 from rackforge.perf.serving_result import ServingPoint, ServingResult, pareto
 
 BATCHES = np.unique(np.round(np.geomspace(1, 16384, 72)).astype(np.int64))
@@ -233,6 +246,12 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     """
     sp, w, c, params = load_serving_params(), ctx.workload, ctx.counts, ctx.params
     max_batch, max_tokens = engine_caps(engine, sp)
+    # Speculative decoding [24]: a decode step runs 1 + k query tokens per sequence through the
+    # model (the sampled token and the k drafts it verifies) and yields `accepted` of them; so
+    # a request takes O / accepted steps. Step times stay per step; throughput and TPOT count
+    # the accepted tokens.
+    drafts = engine.draft_tokens
+    accepted, queries = tokens_per_step(w.id, drafts), 1.0 + drafts
     g, tp, batch = (np.asarray(a, dtype=float) for a in (g, tp, batch))
     # Pipeline stages [18]: a replica of g GPUs in pp stages keeps pp microbatches of B / pp
     # sequences in flight, each stage running its L / pp layers on g / pp GPUs, and every
@@ -260,6 +279,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     kv_layer = c.kv_cache_bytes_per_elem_token * kv_elem / kv_split  # per token, layer, GPU
     held = (dense_elem * sizes["dense"] / tp + w_elem * sizes["experts"] / g
             + w.layers * bf16_extra / tp) / pp
+    held = held * (1.0 + (drafts > 0) / w.layers)      # the draft module: one more layer [24]
     # Mean context of the sequences in flight: long requests stay longer (length-biased
     # sampling, the inspection paradox [7]): I + E[O^2] / (2 E[O]) = I + O (1 + cv^2) / 2.
     ctx_mean = i_len + o_len * (1.0 + output_cv(srv, sp) ** 2) / 2.0
@@ -285,20 +305,22 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     busiest = 1.0 if w.moe is None else \
         busiest_rank_load(g, w.moe.experts, sp.routed_load_excess.value)
 
-    def step(prefill: np.ndarray, dec: np.ndarray, lead_pre: np.ndarray, run: np.ndarray
-             ) -> dict[str, np.ndarray]:
-        """Parts of one step with `dec` decode tokens and `prefill` prompt tokens [s], paced by
-        the busiest attention group [15], which holds its share of the decodes and `lead_pre`
-        prompt tokens; its GEMMs, element-wise kernels and communication run over `run` decode
-        slots (more than `dec` when a CUDA graph pads the batch [20])."""
-        tokens, lead = run + prefill, run / dp + lead_pre
+    def step(prefill: np.ndarray, dec: np.ndarray, lead_pre: np.ndarray, run: np.ndarray,
+             queries: float = queries) -> dict[str, np.ndarray]:
+        """Parts of one step with `dec` decoding sequences and `prefill` prompt tokens [s],
+        paced by the busiest attention group [15], which holds its share of the decodes and
+        `lead_pre` prompt tokens; its GEMMs, element-wise kernels and communication run over
+        `run` decode slots (more than `dec` when a CUDA graph pads the batch [20]), each with
+        `queries` tokens (1 + draft tokens [24])."""
+        tokens, lead = run * queries + prefill, run * queries / dp + lead_pre
         if pad_moe:
             # every group's MoE input is padded to the busiest group's tokens [23]
             tokens = np.maximum(tokens, lead * dp)
-        t_gemm = step_gemm_s(ctx, tokens, batch, g, tp, gemm, attention_in, expert_bw, busiest,
+        logits = batch * np.where(dec > 0, queries, 1.0)     # LM-head rows
+        t_gemm = step_gemm_s(ctx, tokens, logits, g, tp, gemm, attention_in, expert_bw, busiest,
                              lead, experts_gemm)
-        kv_read = dec / dp * in_flight * kv_layer
-        a_flops = (dec / dp * in_flight * attn_dec
+        kv_read = dec / dp * in_flight * kv_layer          # once, however many queries
+        a_flops = (dec / dp * in_flight * attn_dec * queries
                    + lead_pre * c.mean_causal_context(i_len) * attn_pre) / tp
         t_attn = np.maximum(a_flops / attn_rate, kv_read / bw)
         n_ar = w.layers + dense_layers
@@ -323,7 +345,7 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
         return {"gemm": t_gemm, "attn": t_attn, "comm": t_comm, "elementwise": t_elem,
                 "host": t_host}
 
-    per_step_prefill = batch * i_len / o_len
+    per_step_prefill = batch * i_len * accepted / o_len
     # Under Poisson arrivals (server, interactive) prompts are prefilled in chunks of `chunk`
     # tokens per engine step [1], [8]: a share f = prompt tokens per step / (dp x chunk) of the
     # steps carries a chunk; the mean step interpolates between the two kinds of step.
@@ -349,9 +371,15 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     kinds = [(per_step_prefill, batch, per_step_prefill / dp, batch), (none, batch, none, padded),
              (chunking * chunk, batch, chunk, batch),
              (batch * i_len, none, batch * i_len / dp, none), (lane, batch, lane, batch)]
-    parts = step(*(np.stack(np.broadcast_arrays(*column)) for column in zip(*kinds, strict=True)))
+    columns = [np.stack(np.broadcast_arrays(*column)) for column in zip(*kinds, strict=True)]
+    parts = step(*columns)
+    parts["draft"] = np.zeros_like(parts["gemm"])
+    if drafts:
+        parts["draft"] = _draft_s(ctx, step, columns, (g, tp), gemm, experts_gemm, drafts,
+                                  expert_bw, busiest, overhead, sp)
     steps = np.maximum(parts["gemm"] + parts["attn"] + parts["comm"] + parts["elementwise"]
-                       + overhead + (pp - 1) * params.decode_step_overhead_s, pp * parts["host"])
+                       + parts["draft"] + overhead + (pp - 1) * params.decode_step_overhead_s,
+                       pp * parts["host"])
     mean_parts = {k: np.broadcast_to(v, steps.shape)[0] for k, v in parts.items()}
     tau = steps[0] * busiest_group_step(dp, sp.attention_dp_step_excess.value)
     decode_only, chunk_step, prefill_only, lane_step = steps[1], steps[2], steps[3], steps[4]
@@ -374,18 +402,50 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
             "chunk_step_s": chunk_step, "chunk_share": chunk_share, "served_step_s": served,
             "chunk_tokens": chunk, "prefill_fits": prefill_fits,
             "kv_prompt_bytes": prompt * kv_layer * kv_split,
-            "tokens_per_s_per_gpu": batch / (tau * g),
-            "served_tokens_per_s_per_gpu": batch / (served * g),
-            "tokens_per_s_per_user": 1.0 / served,
+            "tokens_per_s_per_gpu": batch * accepted / (tau * g),
+            "served_tokens_per_s_per_gpu": batch * accepted / (served * g),
+            "tokens_per_s_per_user": accepted / served, "tokens_per_step": accepted,
             # per engine: requests per second, its chunk lanes (one per pipeline microbatch,
             # each prefilling one prompt at a time) and seconds of a lane per prompt token
-            "arrivals_per_s": pp * batch / (dp * o_len * served), "prefill_lanes": pp,
-            "prompts_per_step": pp * batch / o_len,     # per replica and round (step)
+            "arrivals_per_s": pp * batch * accepted / (dp * o_len * served), "prefill_lanes": pp,
+            "prompts_per_step": pp * batch * accepted / o_len,   # per replica and round (step)
             "prefill_s_per_token": lane_step / lane,
             "memory_bytes": memory, "in_memory": in_memory, "fits": in_memory & in_caps,
             "served_fits": in_memory & chunk_ok,
             "weight_bytes": held,
             **{f"{k}_s": v for k, v in mean_parts.items()}}
+
+
+def _draft_s(ctx: Context, step: Callable[..., dict[str, np.ndarray]], columns: list[np.ndarray],
+             replica: tuple[np.ndarray, ...],
+             gemm: dict, experts: dict | None, drafts: int, expert_bw: float,
+             busiest: np.ndarray | float, overhead: float, sp: ServingParams) -> np.ndarray:
+    """The draft module's time per step [s] [24]: `drafts` passes, each over one token of
+    every decode slot, through one decoder layer (the main model's mean layer at one query
+    token, its kernel launches included; in BF16 where an FP4 checkpoint keeps the draft layer
+    so), the shared LM head and a sampling of its own (the step overhead)."""
+    _, dec, _, run = columns
+    run = np.maximum(run, 1.0)               # steps without decodes draft nothing (below)
+    w, params = ctx.workload, ctx.params
+    one = step(np.zeros_like(dec), dec, np.zeros_like(dec), run, 1.0)
+    g, tp = replica                          # GPUs of one pipeline stage, attention TP
+    rows = run * tp / g                      # the lead attention group's decode slots
+    shape = np.broadcast(rows, tp).shape     # gemm_time takes flat arrays
+
+    def lm_head(precision: dict) -> np.ndarray:
+        flat = np.broadcast_to(rows, shape).ravel()
+        return gemm_time(ctx, (flat, w.vocab / np.broadcast_to(tp, shape).ravel(),
+                               w.hidden + 0.0 * flat), **precision).reshape(shape)
+
+    head = lm_head(gemm)
+    layer_gemm = one["gemm"] - head
+    if sp.speculative_decoding[w.id].bf16_beside_fp4 and (experts or gemm)["dtype"] == "fp4":
+        bf16 = {"dtype": "bf16", "rate": gemm_rate(ctx, "bf16", sp), "operand_bytes": 2.0}
+        layer_gemm = step_gemm_s(ctx, run, run, g, tp, bf16, None, expert_bw, busiest, rows) \
+            - lm_head(bf16)
+    layer = (layer_gemm + one["attn"] + one["comm"] + one["elementwise"]
+             + overhead - params.decode_step_overhead_s) / w.layers
+    return np.where(dec > 0, drafts * (layer + head + params.decode_step_overhead_s), 0.0)
 
 
 def tail_latencies(out: dict[str, np.ndarray], srv: Serving, idx: np.ndarray,
@@ -406,8 +466,10 @@ def tail_latencies(out: dict[str, np.ndarray], srv: Serving, idx: np.ndarray,
     intervals, weights = output_length_nodes(float(srv.output_tokens),
                                              output_cv(srv, sp))
     prompts = np.broadcast_to(out["prompts_per_step"], out["served_step_s"].shape)[idx]
-    tpot = tpot_quantile(out["decode_step_s"][idx], served, prompts, input_cv(srv, sp),
-                         intervals, weights)
+    # TPOT per output token: a step yields `tokens_per_step` of them per sequence [24]
+    accepted = out["tokens_per_step"]
+    tpot = tpot_quantile(out["decode_step_s"][idx] / accepted, served / accepted,
+                         prompts / accepted, input_cv(srv, sp), intervals, weights)
     return ttft, tpot
 
 
@@ -437,7 +499,8 @@ def search_serving(ctx: Context, srv: Serving, n_gpus: int, dtype: str | None = 
     pick = np.repeat(np.arange(g_lay.size), BATCHES.size)
     g, tp, pp = g_lay[pick], t_lay[pick], p_lay[pick]
     batch = np.tile(BATCHES, g_lay.size).astype(float)
-    arriving = batch / (g / tp) / float(srv.output_tokens)
+    steps = float(srv.output_tokens) / tokens_per_step(ctx.workload.id, engine.draft_tokens)
+    arriving = batch / (g / tp) / steps           # requests finishing per step and engine
     chunk = float(srv.input_tokens) * arriving / -np.expm1(-arriving)
     if engine.chunked_prefill:
         chunk = np.minimum(chunk, engine_caps(engine, load_serving_params())[1] - batch / (g / tp))
@@ -476,7 +539,7 @@ def serve(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None = None,
     else:
         ok = served_ok.copy()
         if limits.tpot_s is not None:           # the mean step is below its p99
-            ok &= out["served_step_s"] <= limits.tpot_s
+            ok &= out["served_step_s"] / out["tokens_per_step"] <= limits.tpot_s
         idx = np.flatnonzero(ok)
         idx = idx[np.argsort(-out["served_tokens_per_s_per_gpu"][idx], kind="stable")]
         start, size = 0, _BLOCK
@@ -496,4 +559,5 @@ def serve(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None = None,
     fastest_ttft = float(ttft.min()) if front.size else 0.0
     return ServingResult(best, curve, fastest_tpot, fastest_ttft,
                          int(served_ok.size), int(served_ok.sum()), dtype, limits,
-                         int(out["in_memory"].sum()))
+                         int(out["in_memory"].sum()), engine.draft_tokens,
+                         float(out["tokens_per_step"]))

@@ -41,6 +41,8 @@ class ServingResult:
     dtype: str
     limits: Limits = field(default_factory=Limits)
     in_memory: int = 0                      # candidates whose weights and KV cache fit
+    draft_tokens: int = 0                   # speculative decoding: drafts per decode step
+    tokens_per_step: float = 1.0            # tokens a decode step yields per sequence
 
     def shortfall(self) -> str | None:
         """Why no layout meets the limits, in one line; None when one does."""
@@ -75,7 +77,9 @@ def pareto(per_user: np.ndarray, per_gpu: np.ndarray, ok: np.ndarray) -> np.ndar
 def describe(result: ServingResult) -> dict[str, Any]:
     """A JSON-ready summary of a :class:`ServingResult` (no NaN or infinity)."""
     best = result.best
-    return {"dtype": result.dtype, "best": None if best is None else vars(best),
+    return {"dtype": result.dtype, "draft_tokens": result.draft_tokens,
+            "tokens_per_step": result.tokens_per_step,
+            "best": None if best is None else vars(best),
             "shortfall": result.shortfall(), "fastest_tpot_s": result.fastest_tpot_s,
             "fastest_ttft_s": result.fastest_ttft_s,
             "curve": [vars(p) for p in result.curve]}

@@ -222,7 +222,7 @@ COUNTS = ("n_gpus", "scaleup_domain", "layers", "hidden", "ffn_hidden", "heads",
           "seq_len", "vocab", "experts", "top_k", "moe_ffn_hidden", "tp", "pp", "dp", "cp", "ep",
           "vp", "global_batch", "microbatch", "input_tokens", "output_tokens", "max_batch_size",
           "max_num_tokens")
-ZERO_OK = ("shared_experts", "dense_layers")
+ZERO_OK = ("shared_experts", "dense_layers", "draft_tokens")
 AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s", "ttft_limit_s",
            "tpot_limit_s", "effective_bits")
 CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no"),
@@ -390,14 +390,16 @@ def _row_engine(row: dict[str, str]) -> Engine:
     """The engine settings the row's run used, where its columns say (``max_batch_size``,
     ``max_num_tokens`` per engine, ``chunked_prefill`` true / false, the padded CUDA-graph
     ``cuda_graph_batch_sizes`` separated by spaces, ``gemm_allreduce_fusion`` true / false,
-    ``capacity_scheduler`` guaranteed_no_evict / max_utilization); blank: the defaults."""
+    ``capacity_scheduler`` guaranteed_no_evict / max_utilization, speculative decoding's
+    ``draft_tokens`` per step); blank: the defaults."""
     sizes = _cell(row, "cuda_graph_batch_sizes").split()
     return Engine(max_batch_size=_int(row, "max_batch_size"),
                   max_num_tokens=_int(row, "max_num_tokens"),
                   chunked_prefill=_cell(row, "chunked_prefill") != "false",
                   cuda_graph_batch_sizes=tuple(int(size) for size in sizes) or None,
                   gemm_allreduce_fusion=_cell(row, "gemm_allreduce_fusion") == "true",
-                  reserve_full_request=_cell(row, "capacity_scheduler") == "guaranteed_no_evict")
+                  reserve_full_request=_cell(row, "capacity_scheduler") == "guaranteed_no_evict",
+                  draft_tokens=_int(row, "draft_tokens") or 0)
 
 
 def _row_limits(row: dict[str, str], scenario: str) -> Limits:

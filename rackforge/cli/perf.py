@@ -247,7 +247,10 @@ def _engine(text: str | None, serve: str | None, drafts: int | None = None) -> E
 
 def _serving_line(e: InferenceEvaluation) -> str:
     """The best serving point (p99 latencies), or why no layout meets the targets."""
-    head = f"Serving {e.workload} on {e.n_gpus} x {e.system} ({e.result.dtype})"
+    r = e.result
+    drafts = f", {r.draft_tokens} draft tokens: {r.tokens_per_step:g} per step" \
+        if r.draft_tokens else ""
+    head = f"Serving {e.workload} on {e.n_gpus} x {e.system} ({r.dtype}{drafts})"
     b = e.best
     if b is None:
         return f"{head}: {e.result.shortfall()}"

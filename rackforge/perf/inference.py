@@ -31,6 +31,7 @@ class Engine(Frozen):
     `max_batch_size` requests in flight and `max_num_tokens` tokens (decodes plus prompt
     tokens) per step; prompts prefilled in chunks beside the decodes (`chunked_prefill`), or
     each prompt whole in one step. None: the framework's default (``serving_params.yaml``).
+    With `draft_tokens` the engine decodes speculatively with the model's own draft module.
     A scenario's serving workload gives it as ``serving.engine``."""
 
     max_batch_size: int | None = Field(default=None, ge=1, le=1_000_000,

@@ -73,6 +73,8 @@ def test_cli_draft_tokens():
     # at the same TPOT limit, fewer steps per token leave room for a larger batch
     assert mtp["best"]["tokens_per_s_per_gpu"] > plain["best"]["tokens_per_s_per_gpu"]
     assert mtp["best"]["tpot_s"] <= 0.020
+    text = runner.invoke(app, [*args[:-1], "--draft-tokens", "3"]).output
+    assert "3 draft tokens: 2.82 per step" in " ".join(text.split())
     for extra, needle in ((["--draft-tokens", "9"], "measured up to 5"),
                           (["--draft-tokens", "-1"], "bad --draft-tokens")):
         res = runner.invoke(app, [*args[:-1], *extra])

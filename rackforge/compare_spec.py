@@ -15,7 +15,7 @@ from rackforge.catalog.models import Dtype, Frozen
 from rackforge.economics import default
 from rackforge.errors import InputError
 from rackforge.perf.inference import Engine
-from rackforge.perf.precision import PEAK_KEY
+from rackforge.perf.precision import PEAK_KEY, known_precision
 from rackforge.perf.serving_params import tokens_per_step
 from rackforge.units import Fraction, Power, Seconds
 
@@ -67,9 +67,10 @@ class ServingShape(Frozen):
     @field_validator("precision")
     @classmethod
     def _known_precision(cls, value: str | None) -> str | None:
-        if value is not None and value not in PEAK_KEY:
-            raise ValueError(f"unknown serving precision; one of {', '.join(PEAK_KEY)}")
-        return value
+        try:
+            return None if value is None else known_precision(value)
+        except InputError as error:
+            raise ValueError(f"{error.message}; {error.expected}") from None
 
     @model_validator(mode="after")
     def _one_target(self) -> ServingShape:

@@ -28,13 +28,13 @@ from rackforge.cli.app import (
 )
 from rackforge.errors import InputError
 from rackforge.perf.api import (
-    DTYPES,
     FLOP_CONVENTIONS,
     InferenceEvaluation,
     TrainingEvaluation,
     TrainingOptions,
     evaluate_inference,
     evaluate_training,
+    known_dtype,
 )
 from rackforge.perf.frameworks import frameworks
 from rackforge.perf.inference import Engine, Serving
@@ -188,8 +188,7 @@ def _check_options(top: int, tokens: float | None, dtype: str) -> None:
     if tokens is not None and not 0 < tokens < float("inf"):
         raise InputError("tokens to train must be positive", None, "--tokens", tokens,
                          "a number of tokens greater than 0")
-    if dtype not in DTYPES:
-        raise InputError("unknown dtype", None, "--dtype", dtype, f"one of {', '.join(DTYPES)}")
+    known_dtype(dtype, "--dtype")
 
 
 def _serving(text: str | None) -> Serving | None:

@@ -127,13 +127,19 @@ def get_system(system: str | System, catalog: Catalog | None = None) -> System:
     return (catalog or load_catalog()).get(system, System, where="system")
 
 
+def known_dtype(dtype: str, where: str = "dtype") -> str:
+    """`dtype` if the model has a training precision of that name; else an InputError at key
+    `where`."""
+    if dtype not in DTYPES:
+        raise InputError("unknown dtype", None, where, dtype, f"one of {', '.join(DTYPES)}")
+    return dtype
+
+
 def training_context(system: str | System, workload: str | Workload,
                      options: TrainingOptions, catalog: Catalog | None = None,
                      extra: dict[str, Workload] | None = None) -> Context:
     """The :class:`Context` of one (system, workload, options) evaluation."""
-    if options.dtype not in DTYPES:
-        raise InputError("unknown dtype", None, "dtype", options.dtype,
-                         f"one of {', '.join(DTYPES)}")
+    known_dtype(options.dtype)
     catalog = catalog or load_catalog()
     sys_ = get_system(system, catalog)
     wl = workload if isinstance(workload, Workload) else get_workload(workload, extra, "model")

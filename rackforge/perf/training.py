@@ -54,6 +54,10 @@ References
     (NVTE_GROUPED_LINEAR_USE_FUSED_GROUPED_GEMM, default 0). Where a framework runs a grouped
     kernel is the framework's or the run's setting (``Execution.grouped_experts``).
 [DEEPEP] DeepSeek-AI DeepEP README: tokens cross RDMA once per node, forwarded over NVLink.
+[DSV3] DeepSeek-AI, DeepSeek-V3 Technical Report (arXiv 2412.19437), Sec. 2.1.2 (node-limited
+    routing: a token's experts on at most M = 4 nodes) and config.json (n_group 8, topk_group
+    4); Megatron-Core applies the same group-limited top-k (moe_router_num_groups,
+    moe_router_group_topk), also under its benchmark-only forced load balancing (router.py).
 [TITAN] pytorch/torchtitan at e7c0cae (June 2025): models/llama3/parallelize_llama.py, the
     per-op selective checkpoint policy (save the outputs of matmuls, SDPA and max, except every
     second matmul of a block); models/attention.py, SDPA backends flash, efficient, math in that
@@ -62,6 +66,8 @@ References
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from rackforge.perf.context import Context, hbm_bandwidth
@@ -69,9 +75,7 @@ from rackforge.perf.gemm import gemm_time, layer_gemm_time
 from rackforge.perf.layout import NODE_DEDUP_DISPATCHERS, QUANTIZED_DTYPES, Layouts
 from rackforge.perf.memory import memory_arrays
 from rackforge.perf.params import Machine
-from rackforge.perf.workload import training_flops_per_token
-
-# Token dispatchers that send a token once per remote node and forward it over NVLink [DEEPEP].
+from rackforge.perf.workload import Moe, training_flops_per_token
 
 
 def _attention_core(ctx: Context, lay: Layouts) -> tuple[np.ndarray, np.ndarray]:
@@ -321,7 +325,7 @@ def _ep_comm(ctx: Context, lay: Layouts, tokens: np.ndarray) -> np.ndarray:
     domains = ep / g
     dispatcher = ctx.execution.moe_dispatcher
     if (params.ep_node_dedup if dispatcher is None else dispatcher in NODE_DEDUP_DISPATCHERS):
-        cross = (domains - 1) * (1.0 - (1.0 - 1.0 / domains) ** top_k)
+        cross = remote_domains(workload.moe, domains)
         inside = top_k * (ep - 1) / ep
     else:
         cross, inside = top_k * (ep - g) / ep, top_k * (g - 1) / ep
@@ -335,6 +339,33 @@ def _ep_comm(ctx: Context, lay: Layouts, tokens: np.ndarray) -> np.ndarray:
     one = np.maximum(token_bytes * per_byte_up[idx] + lat_up_s[idx],
                      token_bytes * per_byte_out[idx] + lat_out_s[idx])
     return np.where(lay.ep > 1, (4.0 + 2.0 * (lay.recompute == 2)) * one, 0.0)
+
+
+def remote_domains(moe: Moe, domains: np.ndarray) -> np.ndarray:
+    """Expected remote scale-up domains one token's top-k experts sit in, when the ``ep`` ranks
+    fill ``domains`` domains evenly and the experts are spread over them in order [DEEPEP].
+
+    Free routing: k draws over the domains, ``(N - 1)(1 - (1 - 1/N)^k)``. Group-limited routing
+    (DeepSeek-V3's node-limited routing [DSV3]: the experts in ``n`` contiguous groups, a
+    token's k from at most ``t`` of them): where each domain holds ``c = n / N`` whole groups,
+    the t groups (each contributing an expert) hit ``N (1 - C(n - c, t) / C(n, t))`` domains;
+    where each group spans ``s = N / n`` domains, each group's ``k / t`` experts hit
+    ``s (1 - (1 - 1/s)^(k/t))`` of its domains. A share ``(N - 1) / N`` of the domains hit is
+    remote. Layouts where neither divides the other are taken as free routing."""
+    k, n, t = moe.top_k, moe.expert_groups, moe.groups_per_token
+    free = (domains - 1.0) * (1.0 - (1.0 - 1.0 / domains) ** k)
+    if t >= n:
+        return free
+    hit = np.full(domains.shape, np.nan)
+    for i, count in enumerate(domains):
+        if count.is_integer() and n % count == 0:           # whole groups in each domain
+            c = n // int(count)
+            hit[i] = count * (1.0 - math.comb(n - c, t) / math.comb(n, t))
+        elif count.is_integer() and count % n == 0:         # each group over s domains
+            s = count / n
+            hit[i] = t * s * (1.0 - (1.0 - 1.0 / s) ** (k / t))
+    limited = hit * (domains - 1.0) / domains
+    return np.where(np.isnan(hit), free, np.minimum(free, limited))
 
 
 def _moe_host(ctx: Context, lay: Layouts, device_s: np.ndarray) -> np.ndarray:

@@ -121,7 +121,7 @@ def row_machine(row: dict[str, str]) -> Machine:
 def _catalog_twin(row: dict[str, str]) -> Workload | None:
     """The catalog model with the row's layers, hidden size, heads and experts, if any: it
     supplies what the columns cannot say (MLA, head size, FFN type, dropout, sliding-window
-    layers, expert biases, a clamped GLU)."""
+    layers, expert biases, a clamped GLU, routing groups)."""
     key = (_int(row, "layers"), _int(row, "hidden"), _int(row, "heads"), _int(row, "experts"))
     for w in load_workloads().values():
         if (w.layers, w.hidden, w.heads, w.moe.experts if w.moe else None) == key:
@@ -139,10 +139,14 @@ def row_workload(row: dict[str, str]) -> Workload:
     fw, twin = _framework(row), _catalog_twin(row)
     moe = None
     if _int(row, "experts"):
+        # the catalog twin's routing groups (the columns cannot say them)
+        groups = {} if twin is None or twin.moe is None else \
+            {"expert_groups": twin.moe.expert_groups,
+             "groups_per_token": twin.moe.groups_per_token}
         moe = Moe(experts=_int(row, "experts"), top_k=_int(row, "top_k"),
                   moe_ffn_hidden=_int(row, "moe_ffn_hidden"),
                   shared_experts=_int(row, "shared_experts", 0),
-                  dense_layers=_int(row, "dense_layers", 0))
+                  dense_layers=_int(row, "dense_layers", 0), **groups)
     hidden, heads = _int(row, "hidden"), _int(row, "heads")
     ffn = "swiglu" if moe is not None else fw["ffn"]
     arch = {"head_dim": hidden // heads, "ffn": ffn, "dropout": ffn == "gelu", "mla": None}

@@ -56,11 +56,17 @@ class Moe(Frozen):
     moe_ffn_hidden: int = Field(gt=0, description="hidden size of one expert")
     shared_experts: int = Field(default=0, ge=0)
     dense_layers: int = Field(default=0, ge=0, description="leading layers with a dense FFN")
+    expert_groups: int = Field(default=1, ge=1, description="group-limited routing: experts in "
+                               "this many contiguous groups (n_group); 1: no groups")
+    groups_per_token: int = Field(default=1, ge=1, description="groups a token's experts may "
+                                  "come from (topk_group)")
 
     @model_validator(mode="after")
     def _k(self) -> Moe:
         if self.top_k > self.experts:
             raise ValueError("top_k must not exceed experts")
+        if self.experts % self.expert_groups or self.groups_per_token > self.expert_groups:
+            raise ValueError("expert_groups must divide experts and be at least groups_per_token")
         return self
 
 

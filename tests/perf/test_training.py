@@ -21,7 +21,9 @@ from rackforge.perf.training import (
     distinct,
     estimate_arrays,
     per_op_recompute_share,
+    remote_domains,
 )
+from rackforge.perf.workload import Moe, get_workload
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +200,27 @@ def test_hierarchical_all_to_all_with_node_dedup(moe_ctx):
     inside = single(tp=1, ep=8, dp=8)
     t8 = token_bytes * 8 * 7 / 8 / bw_up + ctx.params.scaleup_latency_s * (1 + 3)
     assert _ep_comm(ctx, inside, tokens)[0] == pytest.approx(4 * t8, rel=1e-9)
+
+
+def test_group_limited_routing_crosses_fewer_domains():
+    """DeepSeek-V3's node-limited routing (its report, Sec. 2.1.2; config.json n_group 8,
+    topk_group 4): a token's 8 experts from 4 of 8 groups. Hand counts of the remote domains a
+    token reaches, once per domain (DeepEP / HybridEP):
+    - 8 domains, one group each: the 4 groups hit 4 domains, the own one with probability
+      4/8, so 4 - 0.5 = 3.5 remote (free routing: 7 (1 - (7/8)^8) = 4.59);
+    - 4 domains, two groups each: a domain is missed when none of its groups is picked,
+      C(6, 4) / C(8, 4) = 15/70, so 4 x 55/70 domains hit, 3 x 55/70 = 2.357 remote;
+    - 16 domains, each group over two: a group's 2 experts miss one of its domains with
+      probability 1/4, so 4 x 2 x 3/4 = 6 domains hit, 6 x 15/16 = 5.625 remote;
+    - 3 domains (no whole groups either way): free routing, 2 (1 - (2/3)^8)."""
+    moe = get_workload("deepseek-v3").moe
+    got = remote_domains(moe, np.array([1.0, 8.0, 4.0, 16.0, 3.0]))
+    free = 2 * (1 - (2 / 3) ** 8)
+    assert got == pytest.approx([0.0, 3.5, 3 * 55 / 70, 5.625, free], rel=1e-12)
+    plain = Moe(experts=256, top_k=8, moe_ffn_hidden=2048)
+    assert remote_domains(plain, np.array([8.0]))[0] == pytest.approx(7 * (1 - (7 / 8) ** 8))
+    with pytest.raises(ValueError, match="expert_groups must divide"):
+        Moe(experts=256, top_k=8, moe_ffn_hidden=2048, expert_groups=6, groups_per_token=2)
 
 
 def test_alltoall_dispatcher_sends_a_copy_per_remote_rank(moe_ctx):

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich import box
 from rich.progress import Progress
 from rich.table import Table
@@ -27,6 +28,7 @@ from rackforge.cli.app import (
     validate_app,
 )
 from rackforge.errors import InputError
+from rackforge.inputs import validation_to_input_error
 from rackforge.perf.api import (
     FLOP_CONVENTIONS,
     InferenceEvaluation,
@@ -240,8 +242,11 @@ def _engine(text: str | None, serve: str | None, drafts: int | None = None) -> E
         raise InputError("bad --engine value", None, "--engine", text,
                          "MAX_BATCH:MAX_TOKENS or MAX_BATCH:MAX_TOKENS:whole, whole numbers "
                          ">= 1") from None
-    return Engine(max_batch_size=batch, max_num_tokens=tokens, chunked_prefill=len(parts) == 2,
-                  **speculative)
+    try:
+        return Engine(max_batch_size=batch, max_num_tokens=tokens,
+                      chunked_prefill=len(parts) == 2, **speculative)
+    except ValidationError as exc:      # beyond the engine's bounds
+        raise validation_to_input_error(exc, None, "--engine") from None
 
 
 def _serving_line(e: InferenceEvaluation) -> str:

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from rackforge.catalog import load_catalog
 from rackforge.catalog.models import Accelerator, Source, System
 from rackforge.errors import InputError
-from rackforge.inputs import read_csv_rows
+from rackforge.inputs import read_csv_rows, validation_to_input_errors
 from rackforge.perf.benchmarks import Limits, benchmark_for
 from rackforge.perf.context import Context
 from rackforge.perf.frameworks import execution, framework, frameworks
@@ -201,6 +202,12 @@ def predict_training_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
     dtype = (row.get("dtype") or "bf16").strip()
     ctx = Context(row_workload(row), row_machine(row), _execution(row, fw, dtype), load_params())
     lay = from_columns(_candidates(row, fw))
+    experts = ctx.workload.moe.experts if ctx.workload.moe else 1
+    group = int(lay.tp[0] * lay.cp[0] * lay.dp[0])
+    if group % int(lay.ep[0]) or experts % int(lay.ep[0]):
+        # the search's rule: expert parallelism splits the experts within tp x cp x dp
+        raise InputError("ep must divide tp x cp x dp and the number of experts", None,
+                         row["case"], int(lay.ep[0]), f"a divisor of {group} and of {experts}")
     m = ctx.execution.global_batch // (lay.dp * lay.mb)
     ok = (ctx.execution.global_batch % (lay.dp * lay.mb)) == 0
     ok &= (lay.vp == 1) | ((m % lay.pp == 0) & (lay.pp * lay.vp <= ctx.workload.layers))
@@ -239,6 +246,11 @@ CHOICES = {"recompute": RECOMPUTE, "sequence_parallel": ("yes", "no"),
            "capacity_scheduler": ("guaranteed_no_evict", "max_utilization")}
 
 
+# GPUs and parallel sizes: at most the CLI's 10,000,000 GPUs; every other count 10^9.
+_COUNT_MAX = dict.fromkeys(("n_gpus", "scaleup_domain", "tp", "pp", "dp", "cp", "ep", "vp"),
+                           10_000_000)
+
+
 def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
     """Raise InputError, located at the file, line and column, for a malformed cell of `row`."""
     for key, text in row.items():
@@ -275,9 +287,11 @@ def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
         if key in AMOUNTS:
             if value is None or not 0 < value < float("inf"):
                 raise InputError("bad measurement", file, where, text, "a number greater than 0")
-        elif value is None or not value.is_integer() or value < (0 if key in ZERO_OK else 1):
+        elif value is None or not value.is_integer() or \
+                not (0 if key in ZERO_OK else 1) <= value <= _COUNT_MAX.get(key, 10**9):
             raise InputError("bad count", file, where, text,
-                             f"a whole number >= {0 if key in ZERO_OK else 1}")
+                             f"a whole number from {0 if key in ZERO_OK else 1} to "
+                             f"{_COUNT_MAX.get(key, 10**9):,}")
     lengths = [_cell(row, key) for key in ("input_tokens", "output_tokens")]
     if any(lengths) and not all(lengths):
         raise InputError("input_tokens and output_tokens go together", file,
@@ -331,6 +345,9 @@ def _validate(path: str | Path, rows: list[dict[str, str]],
         except InputError as exc:
             skipped.append((row["case"], str(exc)))
             continue
+        except ValidationError as exc:     # cells each valid alone, together not a model
+            first = validation_to_input_errors(exc, str(path))[0]
+            raise replace(first, path=f"line {i + 2}, {first.path}") from None
         if not 0 < pred < float("inf"):
             skipped.append((row["case"], f"no layout the model can run (predicted {pred})"))
             continue

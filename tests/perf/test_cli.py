@@ -86,7 +86,8 @@ def test_evaluate_serving_with_an_engine_setting_and_bad_engine_values():
     assert tight.exit_code == 0, tight.output
     assert "no layout fits the engine's requests and tokens per step" in " ".join(
         tight.output.split())
-    for value in ("32", "32:0", "32:4096:chunked", "x:4096"):
+    # 99999999 requests exceed the engine model's bound: the same one line, not a traceback
+    for value in ("32", "32:0", "32:4096:chunked", "x:4096", "99999999:4096"):
         _one_line_error(runner.invoke(app, [*args, "--engine", value]), "--engine")
     _one_line_error(runner.invoke(app, [*args[:-2], "--engine", "32:4096"]), "needs --serve")
 
@@ -159,6 +160,10 @@ def _inference_csv(tmp_path: Path, drop: str | None = None, **cells: str) -> Pat
     (None, {"capacity_scheduler": "fcfs"}, ("column capacity_scheduler", "value not allowed")),
     (None, {"max_num_tokens": "0"}, ("column max_num_tokens", "bad count")),
     (None, {"max_batch_size": "2.5"}, ("column max_batch_size", "bad count")),
+    # within the cell check's 10^9 but beyond the engine model's 1,000,000: still one line
+    (None, {"max_batch_size": "99999999"}, ("line 2, max_batch_size", "value out of range",
+                                            "less than or equal to 1000000")),
+    (None, {"tp": "1e30"}, ("column tp", "bad count", "to 10,000,000")),
     (None, {"cuda_graph_batch_sizes": "128 0"}, ("column cuda_graph_batch_sizes",
                                                  "bad batch sizes")),
     (None, {"cuda_graph_batch_sizes": "128,256"}, ("column cuda_graph_batch_sizes",
@@ -209,6 +214,39 @@ def test_validate_training_one_bad_row_is_skipped(tmp_path):
     assert data["misses"] == ["1 row(s) skipped (--allow-skips to accept)"]
     allowed = runner.invoke(app, ["validate", "training", str(path), "--allow-skips"])
     assert allowed.exit_code == 0 and "PASS" in allowed.output
+
+
+@pytest.mark.parametrize(("cells", "needles"), [
+    # more heads than hidden units leaves no head dimension: the row is not a model
+    ({"heads": "99999999"}, ("line 2, head_dim", "value out of range")),
+    ({"seq_len": "99999999"}, ("line 2, seq_len", "less than or equal to 10000000")),
+    ({"ep": "1e30"}, ("column ep", "bad count")),
+])
+def test_validate_training_impossible_cells_exit_2(tmp_path, cells, needles):
+    rows = list(csv.DictReader((DATA / "training_throughput.csv").open(newline="")))
+    path = tmp_path / "training.csv"
+    with path.open("w", newline="") as fh:
+        out = csv.DictWriter(fh, list(rows[0]))
+        out.writeheader()
+        out.writerows(r | cells for r in rows)
+    _one_line_error(runner.invoke(app, ["validate", "training", str(path)]), *needles)
+
+
+def test_validate_training_expert_parallel_outside_its_group_is_skipped(tmp_path):
+    # EP 7 does not divide 128 experts (nor tp x cp x dp): the row says why it is skipped
+    # instead of dividing by a zero-sized group (it used to be a NaN prediction).
+    lines = (DATA / "training_moe_dev.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    rows = list(csv.DictReader(lines))
+    path = tmp_path / "moe.csv"
+    with path.open("w", newline="") as fh:
+        out = csv.DictWriter(fh, header)
+        out.writeheader()
+        out.writerows([rows[0] | {"ep": "7"}, rows[1]])
+    res = runner.invoke(app, ["validate", "training", str(path), "--json"])
+    assert res.exit_code == 1, res.output
+    reason = json.loads(res.stdout)["skipped"][0]["reason"]
+    assert "ep must divide tp x cp x dp and the number of experts" in reason
 
 
 # Issue 11: a validation that misses its bound exits 1 and says which bound.

@@ -316,11 +316,23 @@ def _table(r: TrainingEvaluation) -> Table:
                       lay["recompute"], lay["zero"], f"{e.step_s:.3g} s",
                       f"{e.tokens_per_s_per_gpu:,.0f}", f"{e.mfu:.1%}"
                       + ("" if e.validated_regime else " *"), format_si(e.memory_bytes, "B"))
-    if not all(e.validated_regime for e in r.top):
-        table.caption = ("* a layout family (sharding, pp, cp, ep) no validation row has: an "
-                         "extrapolation of the model")
-        table.caption_justify = "left"
+    table.caption = "\n".join(_family_lines(r.top))
+    table.caption_justify = "left"
     return table
+
+
+def _family_lines(top: list) -> list[str]:
+    """One line per layout family (sharding, pp, cp, ep) of the rows shown: the model's error
+    on the validation rows of that family, or that none has it."""
+    lines = {}
+    for e in top:
+        lay = e.layout
+        name = " ".join([lay["zero"]] + [k for k in ("pp", "cp", "ep") if lay[k] > 1])
+        rows = f"{e.regime_rows} row" + ("s" if e.regime_rows != 1 else "")
+        lines[name] = (f"{name}: validated on {rows}, mean step-time error "
+                       f"{e.regime_mape_pct:.1f} %" if e.validated_regime else
+                       f"* {name}: a layout family no validation row has (an extrapolation)")
+    return ["layout families (sharding, pp, cp, ep):"] + list(lines.values())
 
 
 def _breakdown(r: TrainingEvaluation) -> Table:

@@ -27,7 +27,7 @@ from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.layout import Execution, Layouts
 from rackforge.perf.params import MX_BLOCK_SCALED, load_params, machine_from_system
 from rackforge.perf.precision import PEAK_KEY
-from rackforge.perf.regimes import is_validated
+from rackforge.perf.regimes import regime_record
 from rackforge.perf.search import Progress, SearchSpace, search_training
 from rackforge.perf.serving import search_serving, serve
 from rackforge.perf.serving_result import ServingPoint, ServingResult, describe
@@ -80,8 +80,11 @@ class LayoutEstimate:
     train_time_s: float | None = None
     train_energy_j: float | None = None
     # False: no validation row has this layout's family (sharding, pp, cp, ep), so its
-    # estimate is an extrapolation (rackforge.perf.regimes)
+    # estimate is an extrapolation (rackforge.perf.regimes); else the family's validation
+    # rows and their mean absolute step-time error [%]
     validated_regime: bool = True
+    regime_rows: int = 0
+    regime_mape_pct: float | None = None
     # the same rate under the other FLOP conventions (FLOP_CONVENTIONS): attention counted as
     # causal (half the score matrix), and the hardware FLOPs executed, recompute included
     mfu_causal: float = 0.0
@@ -176,11 +179,13 @@ def _estimate(ctx: Context, lay: Layouts, arrays: dict[str, np.ndarray], i: int,
     causal, hardware = _flops_per_token(ctx, row["recompute"])
     peak = ctx.machine.peak_flops(ctx.execution.dtype)
     rate = get["tokens_per_s_per_gpu"]
+    regime = regime_record(row)
     return LayoutEstimate(
         row, get["step_s"], get["tokens_per_s"], rate,
         get["model_flops_per_gpu"], get["mfu"], get["memory_bytes"],
         {k: get[f"t_{k}"] for k in BREAKDOWN}, {k: get[f"mem_{k}"] for k in MEMORY},
-        time_s, energy, is_validated(row), causal * rate / peak, hardware * rate / peak)
+        time_s, energy, regime is not None, regime.rows if regime else 0,
+        regime.mape_pct if regime else None, causal * rate / peak, hardware * rate / peak)
 
 
 def _flops_per_token(ctx: Context, recompute: str) -> tuple[float, float]:

@@ -290,7 +290,7 @@ def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
         elif value is None or not value.is_integer() or \
                 not (0 if key in ZERO_OK else 1) <= value <= _COUNT_MAX.get(key, 10**9):
             raise InputError("bad count", file, where, text,
-                             f"a whole number from {0 if key in ZERO_OK else 1} to "
+                             f"a whole number >= {0 if key in ZERO_OK else 1}, at most "
                              f"{_COUNT_MAX.get(key, 10**9):,}")
     lengths = [_cell(row, key) for key in ("input_tokens", "output_tokens")]
     if any(lengths) and not all(lengths):

@@ -133,7 +133,9 @@ def evaluate_section(outcome: Outcome, run: RunResult) -> Section:
     for e in evals:
         b = e.best
         lay = " ".join(f"{k}={v}" for k, v in b.layout.items()) + f" ({e.framework})" + (
-            "" if b.validated_regime else " (a family no validation row has: extrapolated)")
+            f" (layout family validated on {b.regime_rows} row(s), mean error "
+            f"{b.regime_mape_pct:.1f} %)" if b.validated_regime
+            else " (a family no validation row has: extrapolated)")
         g = e.goodput
         rows.append([txt(e.system), txt(e.workload), num(e.n_gpus), num(b.step_s, "s"),
                      num(b.tokens_per_s_per_gpu, "tokens/s"), num(b.mfu * 100, "%"),

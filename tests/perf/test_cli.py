@@ -163,7 +163,7 @@ def _inference_csv(tmp_path: Path, drop: str | None = None, **cells: str) -> Pat
     # within the cell check's 10^9 but beyond the engine model's 1,000,000: still one line
     (None, {"max_batch_size": "99999999"}, ("line 2, max_batch_size", "value out of range",
                                             "less than or equal to 1000000")),
-    (None, {"tp": "1e30"}, ("column tp", "bad count", "to 10,000,000")),
+    (None, {"tp": "1e30"}, ("column tp", "bad count", "at most 10,000,000")),
     (None, {"cuda_graph_batch_sizes": "128 0"}, ("column cuda_graph_batch_sizes",
                                                  "bad batch sizes")),
     (None, {"cuda_graph_batch_sizes": "128,256"}, ("column cuda_graph_batch_sizes",

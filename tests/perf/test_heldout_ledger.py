@@ -33,9 +33,9 @@ def test_parameter_files_are_those_the_figures_were_reported_for():
     for path, recorded in rows:
         digest = hashlib.sha256((ROOT / path).read_bytes()).hexdigest()
         assert digest == recorded, (
-            f"{path} changed since the held-out figures were reported: re-run rackforge "
-            "validate on the development and held-out files and update tests/data/README.md "
-            "(figures and SHA-256) together")
+            f"{path} changed since the held-out figures were reported: run "
+            "python tests/data/update_ledgers.py (figures, SHA-256 and the layout families' "
+            "errors together) and add a history line to tests/data/README.md")
 
 
 @pytest.mark.parametrize("row", _table("figures"), ids=lambda r: r[0].split()[0])

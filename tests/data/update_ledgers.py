@@ -1,0 +1,82 @@
+"""Re-report the model's validation figures after a change of the model or its parameters:
+``python tests/data/update_ledgers.py`` (from the repository root) rewrites
+
+* the ledger of ``tests/data/README.md``: each file's rows, MAPE and worst row, and the SHA-256
+  of each parameter file (``tests/perf/test_heldout_ledger.py`` checks both);
+* ``rackforge/perf/data/validated_regimes.yaml``: the layout families of the training rows with
+  their row counts and errors (``tests/perf/test_regimes.py`` checks it).
+
+It prints what it wrote; add the history line at the end of the README by hand, saying why the
+figures moved. A developer tool: nothing in the product or the tests runs it."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from rackforge.perf.regimes import REGIMES_FILE, family_errors  # noqa: E402
+from rackforge.perf.validate import validate_inference, validate_training  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+README = DATA / "README.md"
+# the training files whose rows make the validated layout families (tests/perf/test_regimes.py)
+TRAINING_FILES = ("training_throughput.csv", "training_heldout.csv", "training_moe_dev.csv",
+                  "training_moe_heldout.csv", "training_mxfp8_dev.csv",
+                  "training_mxfp8_heldout.csv")
+REGIMES_HEADER = """\
+# Layout families (regimes) the training model has been checked in: the (sharding, pipeline,
+# context, expert parallelism) combinations of the rows of the development and held-out
+# training files (tests/data/training_*.csv: dense, MoE and MXFP8), with how many rows each
+# and the model's mean absolute and worst step-time error on them [%]. A layout of any other
+# family is reported with validated_regime: false. Written by tests/data/update_ledgers.py;
+# tests/perf/test_regimes.py recomputes it from the files.
+"""
+
+
+def _table(text: str, marker: str) -> list[str]:
+    """The rows of the markdown table after ``<!-- ledger: MARKER -->``."""
+    rows = []
+    for line in text.split(f"<!-- ledger: {marker} -->", 1)[1].strip().splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return rows
+
+
+def rewrite_readme() -> None:
+    text = README.read_text(encoding="utf-8")
+    for line in _table(text, "figures"):
+        label = line.strip("|").split("|")[0].strip()
+        name = label.split()[0]
+        validate = validate_training if name.startswith("training") else validate_inference
+        report = validate(DATA / name)
+        new = (f"| {label} | {len(report.rows)} | {report.mape * 100:.1f} | "
+               f"{report.max_abs_error * 100:.1f} |")
+        text = text.replace(line, new, 1)
+        print(new)
+    for line in _table(text, "parameters"):
+        path = line.strip("|").split("|")[0].strip()
+        digest = hashlib.sha256((ROOT / path).read_bytes()).hexdigest()
+        text = text.replace(line, f"| {path} | {digest} |", 1)
+    README.write_text(text, encoding="utf-8")
+
+
+def rewrite_regimes() -> None:
+    rows = [(row.layout, row.error) for name in TRAINING_FILES
+            for row in validate_training(DATA / name).rows]
+    lines = [REGIMES_HEADER + "regimes:"]
+    for r in family_errors(rows):
+        lines.append(f"  - {{sharding: {r.sharding}, pp: {str(r.pp).lower()}, "
+                     f"cp: {str(r.cp).lower()}, ep: {str(r.ep).lower()}, rows: {r.rows}, "
+                     f"mape_pct: {r.mape_pct}, worst_pct: {r.worst_pct}}}")
+    REGIMES_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines[1:]))
+
+
+if __name__ == "__main__":
+    rewrite_readme()
+    rewrite_regimes()

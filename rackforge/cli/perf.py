@@ -263,6 +263,12 @@ def _serving_line(e: InferenceEvaluation) -> str:
             f"{b.tpot_s * 1e3:.1f} ms (p99), {b.tokens_per_s_per_gpu:,.0f} output tokens/s per "
             f"GPU at {b.tokens_per_s_per_user:,.0f} tokens/s per user; {len(e.result.curve)} "
             f"points on the throughput-interactivity curve (--json)")
+    v = e.validation
+    if v is not None:
+        kind = ("MoE" if v.architecture == "moe" else "dense") + (
+            " latency-bound" if v.latency_bound else " throughput")
+        line += (f"\nValidation: on {v.rows} published {kind} runs the model's throughput is "
+                 f"off by {v.mape_pct:.1f} % on average (worst {v.worst_pct:.1f} %)")
     d = e.disaggregated
     if d is not None:
         line += (f"\nDisaggregated: {d.tokens_per_s_per_gpu:,.0f} output tokens/s per GPU with "

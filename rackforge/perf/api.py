@@ -27,7 +27,7 @@ from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.layout import Execution, Layouts
 from rackforge.perf.params import MX_BLOCK_SCALED, load_params, machine_from_system
 from rackforge.perf.precision import PEAK_KEY
-from rackforge.perf.regimes import regime_record
+from rackforge.perf.regimes import ServingRegime, regime_record, serving_record
 from rackforge.perf.search import Progress, SearchSpace, search_training
 from rackforge.perf.serving import search_serving, serve
 from rackforge.perf.serving_result import ServingPoint, ServingResult, describe
@@ -259,6 +259,9 @@ class InferenceEvaluation:
     result: ServingResult
     # the same GPUs as separate prefill and decode pools (None: no pair meets the targets)
     disaggregated: Disaggregated | None = None
+    # the model's measured error on published runs of the same kind (dense or MoE model,
+    # latency-bound or not); None where no validation row is of that kind
+    validation: ServingRegime | None = None
 
     @property
     def best(self) -> ServingPoint | None:
@@ -273,7 +276,8 @@ class InferenceEvaluation:
     def to_dict(self) -> dict[str, Any]:
         return {"system": self.system, "workload": self.workload, "gpus": self.n_gpus,
                 **describe(self.result),
-                "disaggregated": vars(self.disaggregated) if self.disaggregated else None}
+                "disaggregated": vars(self.disaggregated) if self.disaggregated else None,
+                "validation": self.validation.model_dump() if self.validation else None}
 
 
 def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: int,
@@ -290,6 +294,8 @@ def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: i
     ctx = training_context(system, workload, options, catalog)
     limits = Limits(serving.ttft_target_s, serving.tpot_target_s)
     searched = search_serving(ctx, serving, n_gpus, dtype, engine)  # one search, both answers
+    latency_bound = limits.ttft_s is not None or limits.tpot_s is not None
     return InferenceEvaluation(get_system(system, catalog).id, ctx.workload.id, n_gpus,
                                serve(ctx, serving, n_gpus, limits, dtype, searched, engine),
-                               disaggregated(ctx, serving, n_gpus, limits, dtype, searched))
+                               disaggregated(ctx, serving, n_gpus, limits, dtype, searched),
+                               serving_record(ctx.workload.moe is not None, latency_bound))

@@ -1,9 +1,12 @@
-"""Which layout families the training model has been validated in, and how well (issue 11): a
-family is the sharding of the optimizer state (none, optimizer, fsdp) and whether pipeline,
-context and expert parallelism are used. The families of the validation rows, with each
-family's row count, mean absolute percentage error and worst row, are data
-(``data/validated_regimes.yaml``); a layout outside them is flagged, not hidden, and a layout
-inside one carries its family's measured error."""
+"""Where the performance model has been validated, and how well (issues 11, 12).
+
+Training: a layout family is the sharding of the optimizer state (none, optimizer, fsdp) and
+whether pipeline, context and expert parallelism are used. Serving: a group is the model's
+architecture (dense or mixture-of-experts) and whether latency limits bind (MLPerf server and
+interactive) or not (offline and fixed-length throughput runs). Each family or group of the
+validation rows, with its row count, mean absolute percentage error and worst row, is data
+(``data/validated_regimes.yaml``); a layout outside them is flagged, not hidden, and an estimate
+inside one carries its measured error."""
 
 from __future__ import annotations
 
@@ -38,15 +41,36 @@ class Regime(Frozen):
         return (self.sharding, self.pp, self.cp, self.ep)
 
 
+class ServingRegime(Frozen):
+    """One serving group and how the model did on the validation rows in it."""
+
+    architecture: Literal["dense", "moe"]
+    latency_bound: bool
+    rows: int = Field(ge=1)
+    mape_pct: float = Field(ge=0, description="mean absolute throughput error of its rows [%]")
+    worst_pct: float = Field(ge=0, description="largest absolute error of its rows [%]")
+
+
 class RegimeFile(Frozen):
     regimes: list[Regime]
+    serving: list[ServingRegime]
 
 
 @lru_cache(maxsize=1)
+def _regime_file() -> RegimeFile:
+    return validate(RegimeFile, read_yaml(REGIMES_FILE), str(REGIMES_FILE))
+
+
 def validated() -> dict[RegimeKey, Regime]:
-    """The families with at least one validation row."""
-    data = validate(RegimeFile, read_yaml(REGIMES_FILE), str(REGIMES_FILE))
-    return {r.key: r for r in data.regimes}
+    """The training families with at least one validation row."""
+    return {r.key: r for r in _regime_file().regimes}
+
+
+def serving_record(moe: bool, latency_bound: bool) -> ServingRegime | None:
+    """The validation record of a serving estimate's group, None where no row has it."""
+    wanted = ("moe" if moe else "dense", latency_bound)
+    return next((r for r in _regime_file().serving
+                 if (r.architecture, r.latency_bound) == wanted), None)
 
 
 def regime_of(layout: dict[str, Any]) -> RegimeKey:
@@ -67,4 +91,16 @@ def family_errors(rows: Iterable[tuple[dict[str, Any], float]]) -> list[Regime]:
         errors.setdefault(regime_of(layout), []).append(abs(error) * 100.0)
     return [Regime(sharding=key[0], pp=key[1], cp=key[2], ep=key[3], rows=len(errs),
                    mape_pct=round(sum(errs) / len(errs), 1), worst_pct=round(max(errs), 1))
+            for key, errs in sorted(errors.items(), key=lambda item: -len(item[1]))]
+
+
+def serving_errors(rows: Iterable[tuple[bool, bool, float]]) -> list[ServingRegime]:
+    """Serving groups of (MoE, latency-bound, relative error) validation rows: per group its
+    row count, MAPE and worst absolute error [%], most rows first."""
+    errors: dict[tuple[bool, bool], list[float]] = {}
+    for moe, latency_bound, error in rows:
+        errors.setdefault((moe, latency_bound), []).append(abs(error) * 100.0)
+    return [ServingRegime(architecture="moe" if key[0] else "dense", latency_bound=key[1],
+                          rows=len(errs), mape_pct=round(sum(errs) / len(errs), 1),
+                          worst_pct=round(max(errs), 1))
             for key, errs in sorted(errors.items(), key=lambda item: -len(item[1]))]

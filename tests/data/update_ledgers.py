@@ -3,8 +3,9 @@
 
 * the ledger of ``tests/data/README.md``: each file's rows, MAPE and worst row, and the SHA-256
   of each parameter file (``tests/perf/test_heldout_ledger.py`` checks both);
-* ``rackforge/perf/data/validated_regimes.yaml``: the layout families of the training rows with
-  their row counts and errors (``tests/perf/test_regimes.py`` checks it).
+* ``rackforge/perf/data/validated_regimes.yaml``: the layout families of the training rows and
+  the serving groups of the inference rows, with their row counts and errors
+  (``tests/perf/test_regimes.py`` checks it).
 
 It prints what it wrote; add the history line at the end of the README by hand, saying why the
 figures moved. A developer tool: nothing in the product or the tests runs it."""
@@ -18,8 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from rackforge.perf.regimes import REGIMES_FILE, family_errors  # noqa: E402
+from rackforge.inputs import read_csv_rows  # noqa: E402
+from rackforge.perf.regimes import REGIMES_FILE, family_errors, serving_errors  # noqa: E402
 from rackforge.perf.validate import validate_inference, validate_training  # noqa: E402
+from rackforge.perf.workload import get_workload  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 README = DATA / "README.md"
@@ -27,13 +30,19 @@ README = DATA / "README.md"
 TRAINING_FILES = ("training_throughput.csv", "training_heldout.csv", "training_moe_dev.csv",
                   "training_moe_heldout.csv", "training_mxfp8_dev.csv",
                   "training_mxfp8_heldout.csv")
+# the inference files whose rows make the serving groups
+INFERENCE_FILES = ("inference_throughput.csv", "inference_heldout.csv",
+                   "inference_trtllm_dev.csv", "inference_mlperf_v6.csv")
 REGIMES_HEADER = """\
 # Layout families (regimes) the training model has been checked in: the (sharding, pipeline,
 # context, expert parallelism) combinations of the rows of the development and held-out
 # training files (tests/data/training_*.csv: dense, MoE and MXFP8), with how many rows each
 # and the model's mean absolute and worst step-time error on them [%]. A layout of any other
-# family is reported with validated_regime: false. Written by tests/data/update_ledgers.py;
-# tests/perf/test_regimes.py recomputes it from the files.
+# family is reported with validated_regime: false. Serving: the groups (dense or MoE model;
+# latency-bound MLPerf server / interactive rows or throughput rows) of the four inference
+# files (development, held-out, TensorRT-LLM, MLPerf v6.0), with the mean absolute and worst
+# throughput error [%]. Written by tests/data/update_ledgers.py; tests/perf/test_regimes.py
+# recomputes it from the files.
 """
 
 
@@ -65,6 +74,18 @@ def rewrite_readme() -> None:
     README.write_text(text, encoding="utf-8")
 
 
+def serving_rows() -> list[tuple[bool, bool, float]]:
+    """(MoE model, latency-bound, relative error) of every modelled inference row."""
+    rows = []
+    for name in INFERENCE_FILES:
+        cells = {row["case"]: row for row in read_csv_rows(DATA / name)}
+        for result in validate_inference(DATA / name).rows:
+            row = cells[result.case]
+            rows.append((get_workload(row["model"].strip()).moe is not None,
+                         row["scenario"].strip() != "offline", result.error))
+    return rows
+
+
 def rewrite_regimes() -> None:
     rows = [(row.layout, row.error) for name in TRAINING_FILES
             for row in validate_training(DATA / name).rows]
@@ -72,6 +93,11 @@ def rewrite_regimes() -> None:
     for r in family_errors(rows):
         lines.append(f"  - {{sharding: {r.sharding}, pp: {str(r.pp).lower()}, "
                      f"cp: {str(r.cp).lower()}, ep: {str(r.ep).lower()}, rows: {r.rows}, "
+                     f"mape_pct: {r.mape_pct}, worst_pct: {r.worst_pct}}}")
+    lines.append("serving:")
+    for r in serving_errors(serving_rows()):
+        lines.append(f"  - {{architecture: {r.architecture}, "
+                     f"latency_bound: {str(r.latency_bound).lower()}, rows: {r.rows}, "
                      f"mape_pct: {r.mape_pct}, worst_pct: {r.worst_pct}}}")
     REGIMES_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines[1:]))

@@ -4,12 +4,18 @@ family's error, and one outside them says so."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from rackforge.cli import app
+from rackforge.inputs import read_csv_rows
 from rackforge.perf.api import TrainingOptions, evaluate_training
-from rackforge.perf.regimes import family_errors, validated
+from rackforge.perf.regimes import family_errors, serving_errors, serving_record, validated
 from rackforge.perf.search import SearchSpace
-from rackforge.perf.validate import validate_training
+from rackforge.perf.validate import validate_inference, validate_training
+from rackforge.perf.workload import get_workload
 
 DATA = Path(__file__).parents[1] / "data"
 TRAINING_FILES = ("training_throughput.csv", "training_heldout.csv", "training_moe_dev.csv",
@@ -49,3 +55,44 @@ def test_searched_layouts_carry_their_familys_validation():
     assert (unsharded.layout["zero"], unsharded.layout["cp"]) == ("none", 2)
     assert (unsharded.validated_regime, unsharded.regime_rows) == (False, 0)
     assert unsharded.regime_mape_pct is None
+
+
+INFERENCE_FILES = ("inference_throughput.csv", "inference_heldout.csv",
+                   "inference_trtllm_dev.csv", "inference_mlperf_v6.csv")
+
+
+def test_shipped_serving_groups_are_those_of_the_inference_rows():
+    """Dense or MoE model, latency-bound (server, interactive) or not: the model's errors on
+    every modelled row of the four inference files."""
+    rows = []
+    for name in INFERENCE_FILES:
+        cells = {row["case"]: row for row in read_csv_rows(DATA / name)}
+        for result in validate_inference(DATA / name).rows:
+            row = cells[result.case]
+            rows.append((get_workload(row["model"].strip()).moe is not None,
+                         row["scenario"].strip() != "offline", result.error))
+    groups = serving_errors(rows)
+    assert all(serving_record(g.architecture == "moe", g.latency_bound) == g for g in groups)
+    assert sum(g.rows for g in groups) == len(rows)
+
+
+def test_serving_errors_by_hand():
+    got = serving_errors([(True, True, 0.25), (False, False, -0.1), (True, True, -0.75)])
+    # MoE latency-bound: (25 + 75) / 2 = 50 %, worst 75 %; dense throughput: 10 %
+    assert [(g.architecture, g.latency_bound, g.rows, g.mape_pct, g.worst_pct)
+            for g in got] == [("moe", True, 2, 50.0, 75.0), ("dense", False, 1, 10.0, 10.0)]
+
+
+def test_serving_estimates_carry_their_groups_error():
+    """DeepSeek-R1 served at a TPOT limit is an MoE latency-bound estimate: the JSON and the
+    CLI say how far off the model is on published runs of that kind."""
+    args = ["evaluate", "--system", "hgx-b200-8", "--model", "deepseek-r1", "--gpus", "8",
+            "--top", "1", "--serve", "1000:1000:50", "--serve-precision", "nvfp4"]
+    res = CliRunner().invoke(app, [*args, "--json"])
+    assert res.exit_code == 0, res.output
+    validation = json.loads(res.stdout)[0]["inference"]["validation"]
+    expected = serving_record(True, True)
+    assert validation == expected.model_dump() and validation["architecture"] == "moe"
+    text = " ".join(CliRunner().invoke(app, args).output.split())
+    assert (f"on {expected.rows} published MoE latency-bound runs the model's throughput is off "
+            f"by {expected.mape_pct:.1f} % on average") in text

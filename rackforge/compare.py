@@ -171,6 +171,7 @@ class Estimate:
 
     tokens_per_s_per_gpu: float
     curve: tuple[tuple[float, float], ...] = ()
+    model_error_pct: float | None = None     # on published runs of its kind [%]
 
 
 def estimate_performance(system: System, workload: WorkloadItem, catalog: Catalog) -> Estimate:
@@ -183,13 +184,14 @@ def estimate_performance(system: System, workload: WorkloadItem, catalog: Catalo
     if workload.mode == "training":
         options = TrainingOptions(dtype=workload.dtype or "bf16", top=1)
         ev = evaluate_training(system, workload.model, workload.gpus, options, catalog)
-        return Estimate(ev.best.tokens_per_s_per_gpu)
+        return Estimate(ev.best.tokens_per_s_per_gpu, model_error_pct=ev.best.regime_mape_pct)
     inf = evaluate_inference(system, workload.model, system.scaleup_domain, _serving(workload),
                              workload.serving.precision or workload.dtype or "fp8", catalog,
                              workload.serving.engine)
     return Estimate(inf.tokens_per_s_per_gpu,
                     tuple((p.tokens_per_s_per_user, p.tokens_per_s_per_gpu)
-                          for p in inf.result.curve))
+                          for p in inf.result.curve),
+                    inf.validation.mape_pct if inf.validation else None)
 
 
 def _fleet_racks(spec: CompareSpec, t: Tco, rack: RackCost) -> int:
@@ -359,6 +361,8 @@ class CompareInputs:
     sourced: Mapping[str, SourcedRack] | None = None
     rates: Mapping[tuple[str, str], float] = field(default_factory=dict)
     # ^ tokens/s per GPU by (candidate, workload) computed upstream (the evaluate stage)
+    rate_errors: Mapping[tuple[str, str], float | None] = field(default_factory=dict)
+    # ^ the model's error on published runs of each such rate's kind [%]
 
 
 def _perf_table(spec: CompareSpec, cands: list[CandidateData], inputs: CompareInputs
@@ -374,16 +378,22 @@ def _perf_table(spec: CompareSpec, cands: list[CandidateData], inputs: CompareIn
             if inputs.perf is not None and key in inputs.perf:
                 table[key] = inputs.perf[key]
                 continue
-            rate = c_spec.performance.get(w.id, inputs.rates.get(key))
+            stated = c_spec.performance.get(w.id)
             system = inputs.catalog.get(cand.system_id, System)
             try:
-                estimate = Estimate(rate) if rate is not None \
-                    else estimate_performance(system, w, inputs.catalog)
+                if stated is not None:
+                    estimate = Estimate(stated)
+                elif key in inputs.rates:
+                    estimate = Estimate(inputs.rates[key],
+                                        model_error_pct=inputs.rate_errors.get(key))
+                else:
+                    estimate = estimate_performance(system, w, inputs.catalog)
                 useful = training_goodput(system, w, estimate.tokens_per_s_per_gpu,
                                           inputs.catalog)
             except InputError as exc:
                 raise exc.at(None, f"compare.workloads[{i}]") from None
-            table[key] = PerfPoint(estimate.tokens_per_s_per_gpu, power, useful, estimate.curve)
+            table[key] = PerfPoint(estimate.tokens_per_s_per_gpu, power, useful, estimate.curve,
+                                   estimate.model_error_pct)
     return table
 
 

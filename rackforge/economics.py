@@ -272,6 +272,10 @@ class PerfPoint:
     # serving: the throughput-interactivity front, (tokens/s per user, tokens/s per GPU) pairs,
     # fastest per user first; () for training or a rate stated in the scenario
     curve: tuple[tuple[float, float], ...] = ()
+    # the model's mean error on published runs of the estimate's kind [%] (its training layout
+    # family or serving group, rackforge.perf.regimes); None for a rate stated in the scenario
+    # or a kind no published run checks
+    model_error_pct: float | None = None
 
     @property
     def useful_tokens_per_s_per_gpu(self) -> float:

@@ -162,6 +162,11 @@ def test_performance_comes_from_the_perf_model_unless_given():
     assert a.perf["train"].tokens_per_s_per_gpu == pytest.approx(train.best.tokens_per_s_per_gpu)
     assert a.perf["serve"].tokens_per_s_per_gpu == pytest.approx(serve.tokens_per_s_per_gpu)
     assert b.perf["train"].tokens_per_s_per_gpu == 1234.0
+    # the model's error on published runs of the estimate's kind comes along; a stated rate
+    # claims none
+    assert a.perf["train"].model_error_pct == train.best.regime_mape_pct is not None
+    assert a.perf["serve"].model_error_pct == serve.validation.mape_pct
+    assert b.perf["train"].model_error_pct is None and b.perf["serve"].model_error_pct is None
     # defaults: 72 GPUs and 72 x power_per_gpu_w from the catalog; 32 x for the HGX rack
     assert a.accelerators == a.racks * 72
     assert b.rack_it_power_w == pytest.approx(32 * 1787.5)

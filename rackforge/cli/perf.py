@@ -337,7 +337,8 @@ def _family_lines(top: list) -> list[str]:
         rows = f"{e.regime_rows} row" + ("s" if e.regime_rows != 1 else "")
         lines[name] = (f"{name}: validated on {rows}, mean step-time error "
                        f"{e.regime_mape_pct:.1f} %" if e.validated_regime else
-                       f"* {name}: a layout family no validation row has (an extrapolation)")
+                       f"* {name}: no validation row has this layout family on this "
+                       "accelerator (an extrapolation)")
     return ["layout families (sharding, pp, cp, ep):"] + list(lines.values())
 
 

@@ -94,12 +94,15 @@ def domestic_text(r: CandidateResult) -> str:
 
 
 def _workloads_table(result: Comparison) -> Table:
-    table = simple_table("Per workload (costs over wall time: training pays for its goodput)",
-                         ["candidate", "workload", "tok/s/GPU", "goodput", "$/Mtok", "kWh/Mtok",
-                          "tok/s/kW", "tok/$"], 2)
+    table = simple_table("Per workload (costs over wall time: training pays for its goodput; "
+                         "±: the model's mean error on published runs of the kind)",
+                         ["candidate", "workload", "tok/s/GPU", "±", "goodput", "$/Mtok",
+                          "kWh/Mtok", "tok/s/kW", "tok/$"], 2)
     for r in result.results:
         for wid, te in r.tokens.items():
+            error = r.perf[wid].model_error_pct
             table.add_row(r.id, wid, f"{r.perf[wid].tokens_per_s_per_gpu:,.0f}",
+                          "" if error is None else f"{error:.0f}%",
                           f"{r.perf[wid].goodput:.1%}",
                           f"{te.cost_per_mtok_usd:,.3f}", f"{te.energy_per_mtok_kwh:,.3f}",
                           f"{te.tokens_per_s_per_kw:,.0f}", f"{te.tokens_per_usd:,.0f}")

@@ -79,9 +79,9 @@ class LayoutEstimate:
     memory_breakdown_bytes: dict[str, float]
     train_time_s: float | None = None
     train_energy_j: float | None = None
-    # False: no validation row has this layout's family (sharding, pp, cp, ep), so its
-    # estimate is an extrapolation (rackforge.perf.regimes); else the family's validation
-    # rows and their mean absolute step-time error [%]
+    # False: no validation row has this layout's family (sharding, pp, cp, ep), or none ran on
+    # this accelerator, so its estimate is an extrapolation (rackforge.perf.regimes); else the
+    # family's validation rows and their mean absolute step-time error [%]
     validated_regime: bool = True
     regime_rows: int = 0
     regime_mape_pct: float | None = None
@@ -179,7 +179,7 @@ def _estimate(ctx: Context, lay: Layouts, arrays: dict[str, np.ndarray], i: int,
     causal, hardware = _flops_per_token(ctx, row["recompute"])
     peak = ctx.machine.peak_flops(ctx.execution.dtype)
     rate = get["tokens_per_s_per_gpu"]
-    regime = regime_record(row)
+    regime = regime_record(row, ctx.machine.accelerator.id)
     return LayoutEstimate(
         row, get["step_s"], get["tokens_per_s"], rate,
         get["model_flops_per_gpu"], get["mfu"], get["memory_bytes"],
@@ -260,7 +260,8 @@ class InferenceEvaluation:
     # the same GPUs as separate prefill and decode pools (None: no pair meets the targets)
     disaggregated: Disaggregated | None = None
     # the model's measured error on published runs of the same kind (dense or MoE model,
-    # latency-bound or not); None where no validation row is of that kind
+    # latency-bound or not); None where no validation row is of that kind or ran on this
+    # accelerator
     validation: ServingRegime | None = None
 
     @property
@@ -298,4 +299,5 @@ def evaluate_inference(system: str | System, workload: str | Workload, n_gpus: i
     return InferenceEvaluation(get_system(system, catalog).id, ctx.workload.id, n_gpus,
                                serve(ctx, serving, n_gpus, limits, dtype, searched, engine),
                                disaggregated(ctx, serving, n_gpus, limits, dtype, searched),
-                               serving_record(ctx.workload.moe is not None, latency_bound))
+                               serving_record(ctx.workload.moe is not None, latency_bound,
+                                              ctx.machine.accelerator.id))

@@ -54,6 +54,9 @@ class ServingRegime(Frozen):
 class RegimeFile(Frozen):
     regimes: list[Regime]
     serving: list[ServingRegime]
+    # validation rows per accelerator: an estimate on an accelerator with none is unchecked
+    training_accelerators: dict[str, int]
+    serving_accelerators: dict[str, int]
 
 
 @lru_cache(maxsize=1)
@@ -66,8 +69,11 @@ def validated() -> dict[RegimeKey, Regime]:
     return {r.key: r for r in _regime_file().regimes}
 
 
-def serving_record(moe: bool, latency_bound: bool) -> ServingRegime | None:
-    """The validation record of a serving estimate's group, None where no row has it."""
+def serving_record(moe: bool, latency_bound: bool, accelerator: str) -> ServingRegime | None:
+    """The validation record of a serving estimate's group, None where no row has it or no
+    inference row ran on `accelerator`."""
+    if accelerator not in _regime_file().serving_accelerators:
+        return None
     wanted = ("moe" if moe else "dense", latency_bound)
     return next((r for r in _regime_file().serving
                  if (r.architecture, r.latency_bound) == wanted), None)
@@ -78,8 +84,11 @@ def regime_of(layout: dict[str, Any]) -> RegimeKey:
     return (layout["zero"], layout["pp"] > 1, layout["cp"] > 1, layout["ep"] > 1)
 
 
-def regime_record(layout: dict[str, Any]) -> Regime | None:
-    """The validation record of the layout's family, None where no row has it."""
+def regime_record(layout: dict[str, Any], accelerator: str) -> Regime | None:
+    """The validation record of the layout's family, None where no row has it or no training
+    row ran on `accelerator` (a family's error says nothing of hardware never checked)."""
+    if accelerator not in _regime_file().training_accelerators:
+        return None
     return validated().get(regime_of(layout))
 
 

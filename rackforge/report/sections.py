@@ -135,7 +135,7 @@ def evaluate_section(outcome: Outcome, run: RunResult) -> Section:
         lay = " ".join(f"{k}={v}" for k, v in b.layout.items()) + f" ({e.framework})" + (
             f" (layout family validated on {b.regime_rows} row(s), mean error "
             f"{b.regime_mape_pct:.1f} %)" if b.validated_regime
-            else " (a family no validation row has: extrapolated)")
+            else " (no validation row has this layout family on this accelerator: extrapolated)")
         g = e.goodput
         rows.append([txt(e.system), txt(e.workload), num(e.n_gpus), num(b.step_s, "s"),
                      num(b.tokens_per_s_per_gpu, "tokens/s"), num(b.mfu * 100, "%"),
@@ -206,6 +206,7 @@ def compare_section(outcome: Outcome, run: RunResult) -> Section:
              num(r.landed_cost_usd, "USD")]
             for r in c.results]
     per_workload = [[txt(r.id), txt(w), num(p.tokens_per_s_per_gpu, "tokens/s"),
+                     num(p.model_error_pct, "%"),
                      num(p.goodput * 100, "%"), num(r.tokens[w].cost_per_mtok_usd, "USD/Mtok"),
                      num(r.tokens[w].energy_per_mtok_kwh, "kWh/Mtok"),
                      num(r.tokens[w].tokens_per_s_per_kw, "tokens/s/kW")]
@@ -222,9 +223,13 @@ def compare_section(outcome: Outcome, run: RunResult) -> Section:
                "landed cost per rack (sourcing)"], rows,
               f"Decision {quarter(c.decision)}, deadline {quarter(c.deadline)}: "
               f"{rec.action} {rec.candidate_id}. {rec.reason}"),
-        table(["candidate", "workload", "per GPU", "goodput", "cost", "energy", "per kW"],
-              per_workload, "Per workload, from the performance model; cost and energy over "
-              "wall time, so training pays for the time lost to failures (goodput)"),
+        table(["candidate", "workload", "per GPU", "model error", "goodput", "cost", "energy",
+               "per kW"],
+              per_workload, "Per workload, from the performance model; model error: its mean "
+              "error on published runs of the same kind (training layout family, or dense / "
+              "MoE serving with or without latency limits), blank for a rate the scenario "
+              "states or a kind no published run checks; cost and energy over wall time, so "
+              "training pays for the time lost to failures (goodput)"),
         table(["case", "winner", "ranking", "winner changes"], sens,
               "Sensitivity of the ranking to the key assumptions"),
         Figure(charts.compare_scatter(c)),

@@ -41,8 +41,9 @@ REGIMES_HEADER = """\
 # family is reported with validated_regime: false. Serving: the groups (dense or MoE model;
 # latency-bound MLPerf server / interactive rows or throughput rows) of the four inference
 # files (development, held-out, TensorRT-LLM, MLPerf v6.0), with the mean absolute and worst
-# throughput error [%]. Written by tests/data/update_ledgers.py; tests/perf/test_regimes.py
-# recomputes it from the files.
+# throughput error [%]. The accelerators the rows ran on, with their row counts: an estimate
+# on any other accelerator is unchecked (no error is claimed for it). Written by
+# tests/data/update_ledgers.py; tests/perf/test_regimes.py recomputes it from the files.
 """
 
 
@@ -74,15 +75,24 @@ def rewrite_readme() -> None:
     README.write_text(text, encoding="utf-8")
 
 
-def serving_rows() -> list[tuple[bool, bool, float]]:
-    """(MoE model, latency-bound, relative error) of every modelled inference row."""
+def accelerators_of(name: str) -> list[str]:
+    """The accelerator of every modelled row of a training file."""
+    cells = {row["case"]: row for row in read_csv_rows(DATA / name)}
+    return [cells[result.case]["accelerator"].strip()
+            for result in validate_training(DATA / name).rows]
+
+
+def serving_rows() -> list[tuple[bool, bool, float, str]]:
+    """(MoE model, latency-bound, relative error, accelerator) of every modelled inference
+    row."""
     rows = []
     for name in INFERENCE_FILES:
         cells = {row["case"]: row for row in read_csv_rows(DATA / name)}
         for result in validate_inference(DATA / name).rows:
             row = cells[result.case]
             rows.append((get_workload(row["model"].strip()).moe is not None,
-                         row["scenario"].strip() != "offline", result.error))
+                         row["scenario"].strip() != "offline", result.error,
+                         row["accelerator"].strip()))
     return rows
 
 
@@ -95,10 +105,17 @@ def rewrite_regimes() -> None:
                      f"cp: {str(r.cp).lower()}, ep: {str(r.ep).lower()}, rows: {r.rows}, "
                      f"mape_pct: {r.mape_pct}, worst_pct: {r.worst_pct}}}")
     lines.append("serving:")
-    for r in serving_errors(serving_rows()):
+    serving = serving_rows()
+    for r in serving_errors((moe, bound, error) for moe, bound, error, _ in serving):
         lines.append(f"  - {{architecture: {r.architecture}, "
                      f"latency_bound: {str(r.latency_bound).lower()}, rows: {r.rows}, "
                      f"mape_pct: {r.mape_pct}, worst_pct: {r.worst_pct}}}")
+    for kind, accelerators in (("training", [acc for name in TRAINING_FILES
+                                             for acc in accelerators_of(name)]),
+                               ("serving", [acc for *_, acc in serving])):
+        counts = {acc: accelerators.count(acc) for acc in sorted(set(accelerators))}
+        lines.append(f"{kind}_accelerators: {{" + ", ".join(
+            f"{acc}: {n}" for acc, n in counts.items()) + "}")
     REGIMES_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines[1:]))
 

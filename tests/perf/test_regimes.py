@@ -5,14 +5,21 @@ family's error, and one outside them says so."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from rackforge.cli import app
-from rackforge.inputs import read_csv_rows
+from rackforge.inputs import read_csv_rows, read_yaml
 from rackforge.perf.api import TrainingOptions, evaluate_training
-from rackforge.perf.regimes import family_errors, serving_errors, serving_record, validated
+from rackforge.perf.regimes import (
+    REGIMES_FILE,
+    family_errors,
+    serving_errors,
+    serving_record,
+    validated,
+)
 from rackforge.perf.search import SearchSpace
 from rackforge.perf.validate import validate_inference, validate_training
 from rackforge.perf.workload import get_workload
@@ -26,10 +33,15 @@ TRAINING_FILES = ("training_throughput.csv", "training_heldout.csv", "training_m
 def test_shipped_regimes_are_those_of_the_validation_rows():
     """Every family of the dense, MoE and MXFP8 rows, with its row count and the model's
     current errors on them (tests/data/update_ledgers.py rewrites the file)."""
-    rows = [(row.layout, row.error) for name in TRAINING_FILES
-            for row in validate_training(DATA / name).rows]
+    rows, accelerators = [], Counter()
+    for name in TRAINING_FILES:
+        cells = {row["case"]: row for row in read_csv_rows(DATA / name)}
+        for result in validate_training(DATA / name).rows:
+            rows.append((result.layout, result.error))
+            accelerators[cells[result.case]["accelerator"].strip()] += 1
     assert {r.key: r for r in family_errors(rows)} == validated()
     assert sum(r.rows for r in validated().values()) == len(rows)
+    assert read_yaml(REGIMES_FILE)["training_accelerators"] == dict(accelerators)
 
 
 def test_family_errors_by_hand():
@@ -64,16 +76,29 @@ INFERENCE_FILES = ("inference_throughput.csv", "inference_heldout.csv",
 def test_shipped_serving_groups_are_those_of_the_inference_rows():
     """Dense or MoE model, latency-bound (server, interactive) or not: the model's errors on
     every modelled row of the four inference files."""
-    rows = []
+    rows, accelerators = [], Counter()
     for name in INFERENCE_FILES:
         cells = {row["case"]: row for row in read_csv_rows(DATA / name)}
         for result in validate_inference(DATA / name).rows:
             row = cells[result.case]
             rows.append((get_workload(row["model"].strip()).moe is not None,
                          row["scenario"].strip() != "offline", result.error))
+            accelerators[row["accelerator"].strip()] += 1
     groups = serving_errors(rows)
-    assert all(serving_record(g.architecture == "moe", g.latency_bound) == g for g in groups)
+    assert all(serving_record(g.architecture == "moe", g.latency_bound, "h100-sxm-80gb") == g
+               for g in groups)
     assert sum(g.rows for g in groups) == len(rows)
+    assert read_yaml(REGIMES_FILE)["serving_accelerators"] == dict(accelerators)
+
+
+def test_no_error_is_claimed_for_an_accelerator_no_row_ran_on():
+    """No published training run in the files is on AMD parts, and none at all on the
+    catalog's custom XPU: their estimates are flagged, whatever the layout family."""
+    mi355x = evaluate_training("mi355x-8", "llama3-70b", 64, TrainingOptions(top=1)).best
+    assert (mi355x.validated_regime, mi355x.regime_rows, mi355x.regime_mape_pct) == (
+        False, 0, None)
+    assert serving_record(False, True, "mi355x") is not None      # MLPerf v6.0 serving rows
+    assert serving_record(False, True, "custom-xpu") is None
 
 
 def test_serving_errors_by_hand():
@@ -91,7 +116,7 @@ def test_serving_estimates_carry_their_groups_error():
     res = CliRunner().invoke(app, [*args, "--json"])
     assert res.exit_code == 0, res.output
     validation = json.loads(res.stdout)[0]["inference"]["validation"]
-    expected = serving_record(True, True)
+    expected = serving_record(True, True, "b200-sxm-180gb")
     assert validation == expected.model_dump() and validation["architecture"] == "moe"
     text = " ".join(CliRunner().invoke(app, args).output.split())
     assert (f"on {expected.rows} published MoE latency-bound runs the model's throughput is off "

@@ -102,11 +102,13 @@ def test_compare_reuses_what_evaluate_found_for_the_same_case():
     scenario = from_dict(SCENARIO | {"compare": SCENARIO["compare"] | {"candidates": [
         {"id": "gb200", "system": "gb200-nvl72", "available": "2026Q3", "price_usd": 3e6}]}})
     spec = scenario.spec.compare          # workload: llama3-70b training on 1,152 GPUs, bf16
-    best = SimpleNamespace(tokens_per_s_per_gpu=1234.5)
+    best = SimpleNamespace(tokens_per_s_per_gpu=1234.5, regime_mape_pct=6.8)
     same = SimpleNamespace(system="gb200-nvl72", workload="llama3-70b", n_gpus=1152,
                            dtype="bf16", best=best)
     other = SimpleNamespace(**{**vars(same), "n_gpus": 1024, "best": SimpleNamespace(
-        tokens_per_s_per_gpu=1.0)})
+        tokens_per_s_per_gpu=1.0, regime_mape_pct=None)})
     result = compare_stage.run(spec, scenario.catalog, scenario.layouts,
                                scenario.spec.economics, evaluate=[other, same])
-    assert result.results[0].perf["pretrain"].tokens_per_s_per_gpu == 1234.5
+    # the rate and the model's error in its layout family come with it
+    perf = result.results[0].perf["pretrain"]
+    assert (perf.tokens_per_s_per_gpu, perf.model_error_pct) == (1234.5, 6.8)

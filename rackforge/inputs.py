@@ -138,14 +138,20 @@ def set_key_path(data: Any, path: str, value: Any) -> None:
     node[last] = value
 
 
+# pydantic's names for validators and union members in an error location ("function-after[...]",
+# "list[int]", "json-or-python[...]", the sweep's "parameter[values]"); a user's key such as
+# "racks[0].cooling.supply_temp_c" (a sweep parameter) names an index and is kept
+_INTERNAL = re.compile(r"[a-z][a-z-]*\[.*\]")
+
+
 def key_path(loc: Iterable[Any]) -> str:
     """Render a pydantic error location as ``racks[0].slots[3].part``."""
     out = ""
     for item in loc:
         if isinstance(item, int):
             out += f"[{item}]"
-        elif "[" in str(item) or "-" in str(item) and str(item).startswith("function"):
-            continue  # pydantic's internal validator names, not keys of the user's file
+        elif _INTERNAL.fullmatch(str(item)) and not re.search(r"\[\d+\]", str(item)):
+            continue  # pydantic's validator and union-member names, not keys of the user's file
         else:
             out += f".{item}" if out else str(item)
     return out

@@ -21,10 +21,10 @@ from __future__ import annotations
 import itertools
 import math
 from statistics import NormalDist
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, FiniteFloat, Tag, field_validator, model_validator
 
 from rackforge.catalog.models import Frozen
 from rackforge.errors import InputError
@@ -35,11 +35,19 @@ MAX_POINTS = 1_000_000
 class Values(Frozen):
     values: list[Any] = Field(min_length=1)
 
+    @field_validator("values")
+    @classmethod
+    def _finite(cls, values: list[Any]) -> list[Any]:
+        # a NaN or infinite value would reach the scenario and the results table as such
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            raise ValueError("values must be finite numbers (or text the loader reads)")
+        return values
+
 
 class Span(Frozen):
-    start: float
-    stop: float
-    step: float = Field(gt=0)
+    start: FiniteFloat
+    stop: FiniteFloat
+    step: FiniteFloat = Field(gt=0)
 
     @model_validator(mode="after")
     def _order(self) -> Span:
@@ -59,11 +67,11 @@ class Dist(Frozen):
     and sd of the log), triangular (low, mode, high)."""
 
     dist: Literal["uniform", "normal", "lognormal", "triangular"]
-    low: float | None = None
-    high: float | None = None
-    mode: float | None = None
-    mean: float | None = None
-    sd: float | None = Field(default=None, gt=0)
+    low: FiniteFloat | None = None
+    high: FiniteFloat | None = None
+    mode: FiniteFloat | None = None
+    mean: FiniteFloat | None = None
+    sd: FiniteFloat | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _parameters(self) -> Dist:
@@ -78,7 +86,21 @@ class Dist(Frozen):
         return self
 
 
-Parameter = Values | Range | Dist
+def _form(data: Any) -> str | None:
+    """Which form a parameter takes, from the key it gives (so that an error is reported
+    against that form, not against every form it is not)."""
+    forms = {"values": Values, "range": Range, "dist": Dist}
+    key = next((k for k in forms if k in data), None) if isinstance(data, dict) else \
+        next((k for k, form in forms.items() if isinstance(data, form)), None)
+    return None if key is None else f"parameter[{key}]"
+
+
+Parameter = Annotated[Annotated[Values, Tag("parameter[values]")]
+                      | Annotated[Range, Tag("parameter[range]")]
+                      | Annotated[Dist, Tag("parameter[dist]")],
+                      Discriminator(_form, custom_error_type="parameter_form",
+                                    custom_error_message="a parameter takes values, range or "
+                                    "dist")]
 
 
 class SpaceSpec(Frozen):

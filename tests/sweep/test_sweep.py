@@ -128,6 +128,26 @@ def test_unknown_stage_in_a_space_is_one_line_exit_2(tmp_path):
     assert "stages[0]: unknown stage" in result.output and "Did you mean checks" in result.output
 
 
+@pytest.mark.parametrize(("parameter", "where"), [
+    # the error names the user's key as written (with its index) and the form it gave
+    ({"values": []}, "parameters.racks[0].cooling.supply_temp_c.values: List should have at least"),
+    ({"values": [float("nan")]}, "supply_temp_c.values: values must be finite numbers"),
+    ({"range": {"start": 30, "stop": 40, "step": 0}},
+     "supply_temp_c.range.step: value out of range"),
+    ({"range": {"start": 30, "stop": float("inf"), "step": 1}},
+     "supply_temp_c.range.stop: Input should be a finite number"),
+    ({"spread": 3}, "supply_temp_c: a parameter takes values, range or dist"),
+])
+def test_a_bad_parameter_is_one_line_at_its_key(tmp_path, parameter, where):
+    spec = _write_space(tmp_path, SMALL | {
+        "parameters": {"racks[0].cooling.supply_temp_c": parameter}})
+    result = runner.invoke(app, ["sweep", str(REFERENCE), "--space", str(spec), "-o",
+                                 str(tmp_path / "out")], terminal_width=300)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and where in lines[0], result.output
+
+
 def test_ray_backend_without_ray_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)        # as if the extra were not installed
     spec = _write_space(tmp_path, SMALL)

@@ -84,10 +84,16 @@ class Triangular(Frozen):
         return self
 
 
-class Discrete(Frozen):
-    """Whole numbers drawn with given probabilities [-]."""
+# Bounds of the drawn delays: ten years, beyond any plan's horizon (a slip past it would not
+# change the answer, and a date past the calendar's range could not be formed).
+MAX_SLIP_WEEKS = 520.0
+MAX_SLIP_QUARTERS = 40
 
-    values: list[Annotated[int, Field(ge=0)]] = Field(min_length=1)
+
+class Discrete(Frozen):
+    """Whole numbers of quarters drawn with given probabilities [-]."""
+
+    values: list[Annotated[int, Field(ge=0, le=MAX_SLIP_QUARTERS)]] = Field(min_length=1)
     probabilities: list[Annotated[float, Field(ge=0, le=1)]] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -117,7 +123,8 @@ class SupplierRisk(Frozen):
 class RiskSpec(Frozen):
     """The ``risk:`` section (see the module docstring). Omitted keys take the defaults."""
 
-    samples: int = Field(default("samples"), ge=2, description="Monte Carlo samples")
+    samples: int = Field(default("samples"), ge=2, le=1_000_000,
+                         description="Monte Carlo samples")
     seed: int = Field(default("seed"), ge=0)
     lead_time_slip_weeks: Triangular | None = Field(
         Triangular.model_validate(default("lead_time_slip_weeks")),
@@ -138,9 +145,9 @@ class RiskSpec(Frozen):
                     "[quarters]")
     sites: dict[str, Discrete] = Field(default_factory=dict, description="by plan site name "
                                        "[quarters]")
-    line_replications: int = Field(default("line_replications"), ge=2,
+    line_replications: int = Field(default("line_replications"), ge=2, le=10_000,
                                    description="line simulation replications per sample")
-    line_weeks: float = Field(default("line_weeks"), gt=0,
+    line_weeks: float = Field(default("line_weeks"), gt=0, le=MAX_SLIP_WEEKS,
                               description="simulated weeks per replication [weeks]")
     alternatives: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="named variants: key-path overrides of the scenario "
@@ -152,6 +159,13 @@ class RiskSpec(Frozen):
             factor = getattr(self, name)
             if factor is not None and factor.low <= 0:
                 raise ValueError(f"{name}: a factor needs low > 0")
+        slips = {"lead_time_slip_weeks": self.lead_time_slip_weeks} | {
+            f"suppliers.{name}.lead_time_slip_weeks": risk.lead_time_slip_weeks
+            for name, risk in self.suppliers.items()}
+        for name, slip in slips.items():
+            if slip is not None and slip.high > MAX_SLIP_WEEKS:
+                raise ValueError(f"{name}: a slip needs high <= {MAX_SLIP_WEEKS:g} weeks "
+                                 "(ten years)")
         return self
 
 

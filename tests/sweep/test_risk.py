@@ -70,6 +70,14 @@ def test_every_default_cites_a_source_or_says_why_it_is_assumed():
     ({"line_mtbf_factor": {"low": 0, "mode": 1, "high": 2}}, "low > 0"),
     ({"supplier_failure": {"probability": 1.5, "duration_quarters": 2}}, "less than or equal"),
     ({"line_replications": 1}, "greater than or equal to 2"),
+    # delays and sizes the calendar or the memory cannot take (were an OverflowError, a year
+    # out of range and an array of 10^12 samples)
+    ({"lead_time_slip_weeks": {"low": 0, "mode": 1, "high": 1e12}}, "high <= 520 weeks"),
+    ({"suppliers": {"s": {"lead_time_slip_weeks": {"low": 0, "mode": 1, "high": 600}}}},
+     "suppliers.s.lead_time_slip_weeks: a slip needs high <= 520"),
+    ({"site_power_slip_quarters": {"values": [10**9], "probabilities": [1]}},
+     "less than or equal to 40"),
+    ({"samples": 10**12}, "less than or equal to 1000000"),
 ])
 def test_bad_distributions_are_rejected(bad, message):
     with pytest.raises(ValueError, match=message):

@@ -319,7 +319,7 @@ class _Runner:
                            key=key, inputs=stage.upstream, sections=stage.sections)
         seconds = time.perf_counter() - began
         entry = CachedResult(result, stage.summary(result), bool(stage.passed(result)),
-                             stage.data(result), seconds, result_hash(result))
+                             jsonable(stage.data(result)), seconds, result_hash(result))
         if self.cache is not None:
             self._store(key, entry)
         return self._outcome(stage, key, entry, seconds, cached=False)

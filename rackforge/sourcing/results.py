@@ -131,9 +131,9 @@ class SourcingResult:
     rule_text: str
     plan: tuple[PlanLine, ...]
     cost: CostBreakdown | None
-    objective_usd: float
-    lp_bound_usd: float
-    gap: float
+    objective_usd: float | None  # None: no plan (infeasible)
+    lp_bound_usd: float | None
+    gap: float | None
     share_by_quarter: dict[date, float | None]
     share_by_year: tuple[YearShare, ...]
     binding: tuple[Binding, ...]

@@ -115,8 +115,8 @@ def _read_back(problem: SourcingProblem, cols: Columns, x: np.ndarray, design: i
     unsourced = problem.unsourced if design is None else problem.design_unsourced[design]
     return SourcingResult(
         status="optimal", rule=problem.settings.rule, rule_text=RULE_TEXT[problem.settings.rule],
-        plan=plan, cost=cost_breakdown(problem, cols, x, design), objective_usd=float("nan"),
-        lp_bound_usd=float("nan"), gap=float("nan"), share_by_quarter=by_quarter,
+        plan=plan, cost=cost_breakdown(problem, cols, x, design), objective_usd=None,
+        lp_bound_usd=None, gap=None, share_by_quarter=by_quarter,
         share_by_year=by_year, binding=(), at_capacity=capacity_hits(problem, cols, x, design),
         explanation=None, build_s=0.0, solve_s=0.0, method="", dual_method=None,
         unsourced=unsourced, quarters=problem.quarters, risk=risk_exposure(problem, plan),
@@ -195,7 +195,7 @@ def _infeasible(problem: SourcingProblem, options: PlanOptions, build_s: float,
     whole = SourcingResult(
         status="infeasible", rule=problem.settings.rule,
         rule_text=RULE_TEXT[problem.settings.rule], plan=plan, cost=cost,
-        objective_usd=float("nan"), lp_bound_usd=float("nan"), gap=float("nan"),
+        objective_usd=None, lp_bound_usd=None, gap=None,
         share_by_quarter=by_quarter, share_by_year=by_year, binding=(), at_capacity=(),
         explanation=explanation, build_s=build_s, solve_s=run.solution.solve_s,
         method=run.method, dual_method=None, unsourced=problem.unsourced,

@@ -74,6 +74,11 @@ def test_infeasible_floor_exits_1_and_says_what_must_give(scenario):
                            terminal_width=300)
     assert result.exit_code == 1
     assert "domestic-content floor must give" in result.output
+    # no plan, so no objective, bound or gap: null in JSON, never NaN
+    as_json = runner.invoke(app, ["source", scenario(content_rule="ira", domestic_floor=0.9),
+                                  "--json"])
+    data = json.loads(as_json.stdout, parse_constant=lambda c: pytest.fail(f"bare {c}"))
+    assert (data["overall"]["objective_usd"], data["overall"]["gap"]) == (None, None)
 
 
 def test_bad_csv_cell_is_one_line_exit_2(scenario, tmp_path):

@@ -70,3 +70,11 @@ def test_a_frozen_model_hashes_by_content_not_by_identity():
     inner = _by_hand({"name": "pdu", "power_w": 1500.0})
     assert content_hash([first]) == _by_hand([{"content_hash": inner}])
     assert content_hash([first]) == content_hash([twin]) != content_hash([other])
+
+
+def test_cli_json_never_writes_a_bare_nan(capsys):
+    # the last guard of every --json: a non-finite number from any result is null
+    from rackforge.cli.app import print_json
+    print_json({"gap": float("nan"), "bound": float("inf"), "items": [np.float64("-inf"), 1.5]})
+    assert json.loads(capsys.readouterr().out) == {"gap": None, "bound": None,
+                                                   "items": [None, 1.5]}

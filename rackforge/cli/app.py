@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from rackforge import __version__, pipeline
 from rackforge.cache import DEFAULT_FOLDER, ResultCache
 from rackforge.errors import InputError, RackforgeError
+from rackforge.jsonable import jsonable
 from rackforge.scenario import Scenario
 from rackforge.units import format_value
 
@@ -159,14 +160,5 @@ def money(usd: float) -> str:
 
 def print_json(data: Any) -> None:
     """Write `data` as JSON to stdout (no Rich markup, so it stays parseable)."""
-    sys.stdout.write(json.dumps(data, indent=2, default=_json_default) + "\n")
-
-
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json")
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
+    # jsonable: a non-finite number is null, never the bare NaN / Infinity that JSON lacks
+    sys.stdout.write(json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n")

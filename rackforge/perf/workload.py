@@ -125,6 +125,10 @@ class Workload(Frozen):
     def _shape(self) -> Workload:
         if self.heads % self.kv_heads:
             raise ValueError("heads must be a multiple of kv_heads")
+        if self.head_dim is None and self.hidden % self.heads:
+            # the head size defaults to hidden / heads: it must be a whole number of at least 1
+            raise ValueError(f"hidden {self.hidden} is not a multiple of heads {self.heads}; "
+                             "give head_dim")
         if self.moe and self.moe.dense_layers > self.layers:
             raise ValueError("moe.dense_layers exceeds layers")
         if self.attention_window and self.attention_window.layers > self.layers:

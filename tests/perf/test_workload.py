@@ -100,3 +100,12 @@ def test_window_on_more_layers_than_the_model_has_is_rejected():
     with pytest.raises(ValueError, match="attention_window.layers 25 exceeds layers 24; "
                                          "expected at most 24"):
         Workload(**base)
+
+
+def test_head_size_must_be_a_whole_number_unless_given():
+    """hidden 1 with 32 heads left a head size of 0, and the evaluation divided by it (NaN in
+    the JSON); a head size that does not divide is asked for, one that is given is kept."""
+    base = get_workload("llama3-8b").model_dump() | {"hidden": 1}
+    with pytest.raises(ValueError, match="hidden 1 is not a multiple of heads 32; give head_dim"):
+        Workload(**base)
+    assert Workload(**(base | {"head_dim": 128})).head_dim == 128

@@ -32,6 +32,7 @@ from rackforge.inputs import validation_to_input_error
 from rackforge.perf.api import (
     FLOP_CONVENTIONS,
     InferenceEvaluation,
+    LayoutEstimate,
     TrainingEvaluation,
     TrainingOptions,
     evaluate_inference,
@@ -327,7 +328,7 @@ def _table(r: TrainingEvaluation) -> Table:
     return table
 
 
-def _family_lines(top: list) -> list[str]:
+def _family_lines(top: list[LayoutEstimate]) -> list[str]:
     """One line per layout family (sharding, pp, cp, ep) of the rows shown: the model's error
     on the validation rows of that family, or that none has it."""
     lines = {}

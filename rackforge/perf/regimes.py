@@ -92,24 +92,27 @@ def regime_record(layout: dict[str, Any], accelerator: str) -> Regime | None:
     return validated().get(regime_of(layout))
 
 
+def _grouped(rows: Iterable[tuple[Any, float]]) -> list[tuple[Any, dict[str, Any]]]:
+    """(key, relative error) rows grouped by key, most rows first: each group's row count,
+    MAPE and worst absolute error [%]."""
+    errors: dict[Any, list[float]] = {}
+    for key, error in rows:
+        errors.setdefault(key, []).append(abs(error) * 100.0)
+    return [(key, {"rows": len(errs), "mape_pct": round(sum(errs) / len(errs), 1),
+                   "worst_pct": round(max(errs), 1)})
+            for key, errs in sorted(errors.items(), key=lambda item: -len(item[1]))]
+
+
 def family_errors(rows: Iterable[tuple[dict[str, Any], float]]) -> list[Regime]:
     """Regimes of (layout, relative error) validation rows: per family its row count, MAPE and
     worst absolute error [%], most rows first."""
-    errors: dict[RegimeKey, list[float]] = {}
-    for layout, error in rows:
-        errors.setdefault(regime_of(layout), []).append(abs(error) * 100.0)
-    return [Regime(sharding=key[0], pp=key[1], cp=key[2], ep=key[3], rows=len(errs),
-                   mape_pct=round(sum(errs) / len(errs), 1), worst_pct=round(max(errs), 1))
-            for key, errs in sorted(errors.items(), key=lambda item: -len(item[1]))]
+    return [Regime(sharding=key[0], pp=key[1], cp=key[2], ep=key[3], **figures)
+            for key, figures in _grouped((regime_of(layout), error) for layout, error in rows)]
 
 
 def serving_errors(rows: Iterable[tuple[bool, bool, float]]) -> list[ServingRegime]:
     """Serving groups of (MoE, latency-bound, relative error) validation rows: per group its
     row count, MAPE and worst absolute error [%], most rows first."""
-    errors: dict[tuple[bool, bool], list[float]] = {}
-    for moe, latency_bound, error in rows:
-        errors.setdefault((moe, latency_bound), []).append(abs(error) * 100.0)
-    return [ServingRegime(architecture="moe" if key[0] else "dense", latency_bound=key[1],
-                          rows=len(errs), mape_pct=round(sum(errs) / len(errs), 1),
-                          worst_pct=round(max(errs), 1))
-            for key, errs in sorted(errors.items(), key=lambda item: -len(item[1]))]
+    return [ServingRegime(architecture="moe" if moe else "dense", latency_bound=bound, **figures)
+            for (moe, bound), figures in _grouped(((moe, bound), error)
+                                                  for moe, bound, error in rows)]

@@ -8,7 +8,8 @@
   (``tests/perf/test_regimes.py`` checks it).
 
 It prints what it wrote; add the history line at the end of the README by hand, saying why the
-figures moved. A developer tool: nothing in the product or the tests runs it."""
+figures moved. A developer tool: nothing in the product runs it; ``tests/perf/test_regimes.py``
+takes its rows (:func:`training_rows`, :func:`serving_rows`) to check the shipped file."""
 
 from __future__ import annotations
 
@@ -75,11 +76,14 @@ def rewrite_readme() -> None:
     README.write_text(text, encoding="utf-8")
 
 
-def accelerators_of(name: str) -> list[str]:
-    """The accelerator of every modelled row of a training file."""
-    cells = {row["case"]: row for row in read_csv_rows(DATA / name)}
-    return [cells[result.case]["accelerator"].strip()
-            for result in validate_training(DATA / name).rows]
+def training_rows() -> list[tuple[dict, float, str]]:
+    """(layout, relative error, accelerator) of every modelled training row."""
+    rows = []
+    for name in TRAINING_FILES:
+        cells = {row["case"]: row for row in read_csv_rows(DATA / name)}
+        rows += [(result.layout, result.error, cells[result.case]["accelerator"].strip())
+                 for result in validate_training(DATA / name).rows]
+    return rows
 
 
 def serving_rows() -> list[tuple[bool, bool, float, str]]:
@@ -97,22 +101,19 @@ def serving_rows() -> list[tuple[bool, bool, float, str]]:
 
 
 def rewrite_regimes() -> None:
-    rows = [(row.layout, row.error) for name in TRAINING_FILES
-            for row in validate_training(DATA / name).rows]
+    training, serving = training_rows(), serving_rows()
     lines = [REGIMES_HEADER + "regimes:"]
-    for r in family_errors(rows):
+    for r in family_errors((layout, error) for layout, error, _ in training):
         lines.append(f"  - {{sharding: {r.sharding}, pp: {str(r.pp).lower()}, "
                      f"cp: {str(r.cp).lower()}, ep: {str(r.ep).lower()}, rows: {r.rows}, "
                      f"mape_pct: {r.mape_pct}, worst_pct: {r.worst_pct}}}")
     lines.append("serving:")
-    serving = serving_rows()
     for r in serving_errors((moe, bound, error) for moe, bound, error, _ in serving):
         lines.append(f"  - {{architecture: {r.architecture}, "
                      f"latency_bound: {str(r.latency_bound).lower()}, rows: {r.rows}, "
                      f"mape_pct: {r.mape_pct}, worst_pct: {r.worst_pct}}}")
-    for kind, accelerators in (("training", [acc for name in TRAINING_FILES
-                                             for acc in accelerators_of(name)]),
-                               ("serving", [acc for *_, acc in serving])):
+    for kind, rows in (("training", training), ("serving", serving)):
+        accelerators = [row[-1] for row in rows]
         counts = {acc: accelerators.count(acc) for acc in sorted(set(accelerators))}
         lines.append(f"{kind}_accelerators: {{" + ", ".join(
             f"{acc}: {n}" for acc, n in counts.items()) + "}")

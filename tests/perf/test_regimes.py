@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 from typer.testing import CliRunner
 
 from rackforge.cli import app
-from rackforge.inputs import read_csv_rows, read_yaml
+from rackforge.inputs import read_yaml
 from rackforge.perf.api import TrainingOptions, evaluate_training
 from rackforge.perf.regimes import (
     REGIMES_FILE,
@@ -21,26 +20,17 @@ from rackforge.perf.regimes import (
     validated,
 )
 from rackforge.perf.search import SearchSpace
-from rackforge.perf.validate import validate_inference, validate_training
-from rackforge.perf.workload import get_workload
-
-DATA = Path(__file__).parents[1] / "data"
-TRAINING_FILES = ("training_throughput.csv", "training_heldout.csv", "training_moe_dev.csv",
-                  "training_moe_heldout.csv", "training_mxfp8_dev.csv",
-                  "training_mxfp8_heldout.csv")
+from tests.data.update_ledgers import serving_rows, training_rows
 
 
 def test_shipped_regimes_are_those_of_the_validation_rows():
     """Every family of the dense, MoE and MXFP8 rows, with its row count and the model's
     current errors on them (tests/data/update_ledgers.py rewrites the file)."""
-    rows, accelerators = [], Counter()
-    for name in TRAINING_FILES:
-        cells = {row["case"]: row for row in read_csv_rows(DATA / name)}
-        for result in validate_training(DATA / name).rows:
-            rows.append((result.layout, result.error))
-            accelerators[cells[result.case]["accelerator"].strip()] += 1
-    assert {r.key: r for r in family_errors(rows)} == validated()
+    rows = training_rows()
+    families = family_errors((layout, error) for layout, error, _ in rows)
+    assert {r.key: r for r in families} == validated()
     assert sum(r.rows for r in validated().values()) == len(rows)
+    accelerators = Counter(accelerator for *_, accelerator in rows)
     assert read_yaml(REGIMES_FILE)["training_accelerators"] == dict(accelerators)
 
 
@@ -69,25 +59,15 @@ def test_searched_layouts_carry_their_familys_validation():
     assert unsharded.regime_mape_pct is None
 
 
-INFERENCE_FILES = ("inference_throughput.csv", "inference_heldout.csv",
-                   "inference_trtllm_dev.csv", "inference_mlperf_v6.csv")
-
-
 def test_shipped_serving_groups_are_those_of_the_inference_rows():
     """Dense or MoE model, latency-bound (server, interactive) or not: the model's errors on
     every modelled row of the four inference files."""
-    rows, accelerators = [], Counter()
-    for name in INFERENCE_FILES:
-        cells = {row["case"]: row for row in read_csv_rows(DATA / name)}
-        for result in validate_inference(DATA / name).rows:
-            row = cells[result.case]
-            rows.append((get_workload(row["model"].strip()).moe is not None,
-                         row["scenario"].strip() != "offline", result.error))
-            accelerators[row["accelerator"].strip()] += 1
-    groups = serving_errors(rows)
+    rows = serving_rows()
+    groups = serving_errors((moe, bound, error) for moe, bound, error, _ in rows)
     assert all(serving_record(g.architecture == "moe", g.latency_bound, "h100-sxm-80gb") == g
                for g in groups)
     assert sum(g.rows for g in groups) == len(rows)
+    accelerators = Counter(accelerator for *_, accelerator in rows)
     assert read_yaml(REGIMES_FILE)["serving_accelerators"] == dict(accelerators)
 
 

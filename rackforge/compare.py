@@ -359,10 +359,9 @@ class CompareInputs:
     economics: EconomicsSpec = field(default_factory=EconomicsSpec)
     perf: PerfTable | None = None
     sourced: Mapping[str, SourcedRack] | None = None
-    rates: Mapping[tuple[str, str], float] = field(default_factory=dict)
-    # ^ tokens/s per GPU by (candidate, workload) computed upstream (the evaluate stage)
-    rate_errors: Mapping[tuple[str, str], float | None] = field(default_factory=dict)
-    # ^ the model's error on published runs of each such rate's kind [%]
+    rates: Mapping[tuple[str, str], Estimate] = field(default_factory=dict)
+    # ^ tokens/s per GPU (and the model's error on their kind) by (candidate, workload),
+    #   computed upstream (the evaluate stage)
 
 
 def _perf_table(spec: CompareSpec, cands: list[CandidateData], inputs: CompareInputs
@@ -384,8 +383,7 @@ def _perf_table(spec: CompareSpec, cands: list[CandidateData], inputs: CompareIn
                 if stated is not None:
                     estimate = Estimate(stated)
                 elif key in inputs.rates:
-                    estimate = Estimate(inputs.rates[key],
-                                        model_error_pct=inputs.rate_errors.get(key))
+                    estimate = inputs.rates[key]
                 else:
                     estimate = estimate_performance(system, w, inputs.catalog)
                 useful = training_goodput(system, w, estimate.tokens_per_s_per_gpu,

@@ -9,12 +9,12 @@ from collections.abc import Mapping
 
 from rackforge.calendar import format_quarter
 from rackforge.catalog import Catalog
-from rackforge.compare import CompareInputs, Comparison, SourcedRack, to_dict
+from rackforge.compare import CompareInputs, Comparison, Estimate, SourcedRack, to_dict
 from rackforge.compare import compare as compare_candidates
 from rackforge.compare_spec import CompareSpec
 from rackforge.design.rack import RackLayout
 from rackforge.economics import EconomicsSpec
-from rackforge.perf.api import LayoutEstimate, TrainingEvaluation
+from rackforge.perf.api import TrainingEvaluation
 from rackforge.sourcing.report import SourcingReport
 
 TITLE = "Candidate comparison"
@@ -32,18 +32,19 @@ def run(compare: CompareSpec, catalog: Catalog,
     if source is not None and source.whole.status != "infeasible":
         sourced = {d.design: SourcedRack(d.design, d.bom.total_usd, d.domestic_share)
                    for d in source.by_design if d.racks_total > 0}
-    rates = _evaluated(compare, evaluate or [])
     inputs = CompareInputs(catalog, layouts or {}, economics or EconomicsSpec(), sourced=sourced,
-                           rates={key: best.tokens_per_s_per_gpu for key, best in rates.items()},
-                           rate_errors={key: best.regime_mape_pct for key, best in rates.items()})
+                           rates=_evaluated(compare, evaluate or []))
     return compare_candidates(compare, inputs)
 
 
 def _evaluated(spec: CompareSpec, evaluations: list[TrainingEvaluation]
-               ) -> dict[tuple[str, str], LayoutEstimate]:
-    """The best training layout the evaluate stage found for a candidate's system and a
-    workload's model, GPU count and precision (bf16 unless the workload says otherwise)."""
-    found = {(e.system, e.workload, e.n_gpus, e.dtype): e.best for e in evaluations}
+               ) -> dict[tuple[str, str], Estimate]:
+    """Training tokens/s per GPU the evaluate stage found for a candidate's system and a
+    workload's model, GPU count and precision (bf16 unless the workload says otherwise), with
+    the model's error on the layout family of the best layout."""
+    found = {(e.system, e.workload, e.n_gpus, e.dtype):
+             Estimate(e.best.tokens_per_s_per_gpu, model_error_pct=e.best.regime_mape_pct)
+             for e in evaluations}
     return {(cand.id, w.id): found[key] for cand in spec.candidates for w in spec.workloads
             if w.mode == "training"
             and (key := (cand.system, w.model, w.gpus, w.dtype or "bf16")) in found}

@@ -318,8 +318,11 @@ class _Runner:
                            f"failed (internal error): {detail}", error=traceback.format_exc(),
                            key=key, inputs=stage.upstream, sections=stage.sections)
         seconds = time.perf_counter() - began
+        data = stage.data(result)
+        if stage.data is not jsonable:     # a stage's own to_dict: its NaN / inf become null too
+            data = jsonable(data)
         entry = CachedResult(result, stage.summary(result), bool(stage.passed(result)),
-                             jsonable(stage.data(result)), seconds, result_hash(result))
+                             data, seconds, result_hash(result))
         if self.cache is not None:
             self._store(key, entry)
         return self._outcome(stage, key, entry, seconds, cached=False)

@@ -84,16 +84,17 @@ class Triangular(Frozen):
         return self
 
 
-# Bounds of the drawn delays: ten years, beyond any plan's horizon (a slip past it would not
-# change the answer, and a date past the calendar's range could not be formed).
-MAX_SLIP_WEEKS = 520.0
-MAX_SLIP_QUARTERS = 40
+# Ten years, beyond any plan's horizon: the bound of a drawn delay and of the simulated line
+# weeks (a slip past it would not change the answer, and a date past the calendar's range
+# could not be formed).
+TEN_YEARS_WEEKS = 520.0
+TEN_YEARS_QUARTERS = 40
 
 
 class Discrete(Frozen):
     """Whole numbers of quarters drawn with given probabilities [-]."""
 
-    values: list[Annotated[int, Field(ge=0, le=MAX_SLIP_QUARTERS)]] = Field(min_length=1)
+    values: list[Annotated[int, Field(ge=0, le=TEN_YEARS_QUARTERS)]] = Field(min_length=1)
     probabilities: list[Annotated[float, Field(ge=0, le=1)]] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -147,7 +148,7 @@ class RiskSpec(Frozen):
                                        "[quarters]")
     line_replications: int = Field(default("line_replications"), ge=2, le=10_000,
                                    description="line simulation replications per sample")
-    line_weeks: float = Field(default("line_weeks"), gt=0, le=MAX_SLIP_WEEKS,
+    line_weeks: float = Field(default("line_weeks"), gt=0, le=TEN_YEARS_WEEKS,
                               description="simulated weeks per replication [weeks]")
     alternatives: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="named variants: key-path overrides of the scenario "
@@ -163,8 +164,8 @@ class RiskSpec(Frozen):
             f"suppliers.{name}.lead_time_slip_weeks": risk.lead_time_slip_weeks
             for name, risk in self.suppliers.items()}
         for name, slip in slips.items():
-            if slip is not None and slip.high > MAX_SLIP_WEEKS:
-                raise ValueError(f"{name}: a slip needs high <= {MAX_SLIP_WEEKS:g} weeks "
+            if slip is not None and slip.high > TEN_YEARS_WEEKS:
+                raise ValueError(f"{name}: a slip needs high <= {TEN_YEARS_WEEKS:g} weeks "
                                  "(ten years)")
         return self
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from rackforge.cli.app import print_json
 from rackforge.jsonable import content_hash
 
 
@@ -74,7 +75,6 @@ def test_a_frozen_model_hashes_by_content_not_by_identity():
 
 def test_cli_json_never_writes_a_bare_nan(capsys):
     # the last guard of every --json: a non-finite number from any result is null
-    from rackforge.cli.app import print_json
     print_json({"gap": float("nan"), "bound": float("inf"), "items": [np.float64("-inf"), 1.5]})
     assert json.loads(capsys.readouterr().out) == {"gap": None, "bound": None,
                                                    "items": [None, 1.5]}

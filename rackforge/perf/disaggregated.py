@@ -43,13 +43,16 @@ class Disaggregated:
 
 
 def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None = None,
-                  dtype: str | None = None, searched: dict[str, np.ndarray] | None = None
-                  ) -> Disaggregated | None:
+                  dtype: str | None = None, searched: dict[str, np.ndarray] | None = None,
+                  prefill_gpus: int | None = None) -> Disaggregated | None:
     """Best disaggregated operating point of `srv` on `n_gpus` GPUs, or None when no prefill or
     no decode layout meets the limits. Per request, the prefill pool spends ``t_p g / b`` GPU
     seconds (a step of `b` prompts on `g` GPUs) and the decode pool ``O t_d g / B``; output
-    tokens/s per GPU is ``O`` over their sum [9]. The KV cache of ``I`` prompt tokens crosses
-    the scale-up link when both pools fit one scale-up domain, else each GPU's NIC."""
+    tokens/s per GPU is ``O`` over their sum [9]. With `prefill_gpus` fixed (a deployment's
+    pools, P prefill and D = n_gpus - P decode GPUs) the busier pool sets the request rate,
+    ``min(P / (t_p g / b), D / (O t_d g / B))``, and output tokens/s per GPU is ``O`` times
+    that rate over n_gpus. The KV cache of ``I`` prompt tokens crosses the scale-up link when
+    both pools fit one scale-up domain, else each GPU's NIC."""
     limits = limits or Limits()
     dtype = dtype or ctx.execution.dtype
     out = searched if searched is not None else search_serving(ctx, srv, n_gpus, dtype)
@@ -65,6 +68,12 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
     tpot = out["decode_step_s"] / accepted
     ok_p = out["prefill_fits"] & (ttft <= (limits.ttft_s or np.inf))
     ok_d = out["fits"] & (tpot <= (limits.tpot_s or np.inf))
+    if prefill_gpus is not None:
+        if not 0 < prefill_gpus < n_gpus:
+            raise ValueError(f"prefill_gpus {prefill_gpus} is not between 1 and {n_gpus - 1}")
+        # each pool is made of whole replicas of its layout
+        ok_p &= prefill_gpus % out["g"] == 0
+        ok_d &= (n_gpus - prefill_gpus) % out["g"] == 0
     if not (ok_p.any() and ok_d.any()):
         return None
     pre_s = out["prefill_step_s"] * g / batch               # GPU-seconds per request
@@ -76,7 +85,13 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
         return {"gpus": int(out["g"][i]), "tp": int(out["tp"][i]), "pp": int(out["pp"][i]),
                 "ep": int(out["ep"][i]), "batch": int(out["batch"][i])}
 
+    if prefill_gpus is None:
+        tokens_per_s_per_gpu, ratio = o_len / (pre_s[p] + dec_s[d]), pre_s[p] / dec_s[d]
+    else:
+        decode_gpus = n_gpus - prefill_gpus
+        rate = min(prefill_gpus / pre_s[p], decode_gpus / dec_s[d])      # requests/s
+        tokens_per_s_per_gpu, ratio = o_len * rate / n_gpus, prefill_gpus / decode_gpus
     return Disaggregated(
-        float(o_len / (pre_s[p] + dec_s[d])), float(pre_s[p] / dec_s[d]), layout(p), layout(d),
+        float(tokens_per_s_per_gpu), float(ratio), layout(p), layout(d),
         float(ttft[p]), float(tpot[d]), float(transfer[p]),
         "scale-up" if inside else "scale-out", float(link))

@@ -23,6 +23,7 @@ from rackforge.errors import InputError
 from rackforge.inputs import read_csv_rows, validation_to_input_errors
 from rackforge.perf.benchmarks import Limits, benchmark_for
 from rackforge.perf.context import Context
+from rackforge.perf.disaggregated import disaggregated
 from rackforge.perf.frameworks import execution, framework, frameworks
 from rackforge.perf.inference import Engine, Serving
 from rackforge.perf.layout import (
@@ -232,7 +233,7 @@ def predict_training_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
 COUNTS = ("n_gpus", "scaleup_domain", "layers", "hidden", "ffn_hidden", "heads", "kv_heads",
           "seq_len", "vocab", "experts", "top_k", "moe_ffn_hidden", "tp", "pp", "dp", "cp", "ep",
           "vp", "global_batch", "microbatch", "input_tokens", "output_tokens", "max_batch_size",
-          "max_num_tokens")
+          "max_num_tokens", "prefill_gpus", "decode_gpus")
 ZERO_OK = ("shared_experts", "dense_layers", "draft_tokens")
 AMOUNTS = ("scaleout_gbps_per_gpu", "measured_step_s", "measured_tokens_per_s", "ttft_limit_s",
            "tpot_limit_s", "effective_bits")
@@ -407,6 +408,20 @@ def _row_replica(row: dict[str, str]) -> tuple[int, int, int] | None:
     return None if tp is None else (tp * (pp or 1) * (dp or 1), tp, pp or 1)
 
 
+def _row_pools(row: dict[str, str]) -> int | None:
+    """The prefill GPUs of a disaggregated run, where its ``prefill_gpus`` and ``decode_gpus``
+    columns give its pools (together all ``n_gpus``); None: prefill and decode share every GPU
+    (blank, the engines' default)."""
+    prefill, decode = _int(row, "prefill_gpus"), _int(row, "decode_gpus")
+    if prefill is None and decode is None:
+        return None
+    if prefill is None or decode is None or prefill + decode != _int(row, "n_gpus"):
+        raise InputError("prefill_gpus and decode_gpus do not split n_gpus", None, row["case"],
+                         f"{prefill} + {decode} of {row['n_gpus']}",
+                         "both blank (colocated) or two pools that add up to n_gpus")
+    return prefill
+
+
 def _row_engine(row: dict[str, str]) -> Engine:
     """The engine settings the row's run used, where its columns say (``max_batch_size``,
     ``max_num_tokens`` per engine, ``chunked_prefill`` true / false, the padded CUDA-graph
@@ -462,8 +477,18 @@ def predict_inference_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
             raise InputError(f"the serving model has no replica of {replica[0]} GPUs with "
                              f"attention TP {replica[1]} in {replica[2]} pipeline stage(s) on "
                              f"{n_gpus} GPUs", None, row["case"])
-        searched = searched | {key: searched[key] & run for key in ("fits", "served_fits")}
-    res = serve(ctx, srv, n_gpus, _row_limits(row, scenario), dtype, searched, engine)
+        searched = searched | {key: searched[key] & run
+                               for key in ("fits", "served_fits", "prefill_fits")}
+    limits, prefill_gpus = _row_limits(row, scenario), _row_pools(row)
+    if prefill_gpus is not None:
+        pools = disaggregated(ctx, srv, n_gpus, limits, dtype, searched, prefill_gpus)
+        if pools is None:
+            raise InputError(f"no disaggregated layout meets the limits on {prefill_gpus} "
+                             f"prefill and {n_gpus - prefill_gpus} decode GPUs", None, row["case"])
+        return pools.tokens_per_s_per_gpu * n_gpus, {
+            "prefill": pools.prefill, "decode": pools.decode,
+            "tpot_ms": round(pools.tpot_s * 1e3, 1), "ttft_ms": round(pools.ttft_s * 1e3, 1)}
+    res = serve(ctx, srv, n_gpus, limits, dtype, searched, engine)
     if res.best is None:
         raise InputError(res.shortfall() or "no layout", None, row["case"])
     best = res.best

@@ -3,6 +3,7 @@ model's hand calculations are in test_serving.py)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from rackforge.errors import InputError
@@ -73,3 +74,44 @@ def test_disaggregated_across_nodes_uses_the_nic():
     ev = evaluate_inference("hgx-h100-8", "llama3-70b", 16, Serving(1000, 200, 1.0, 0.1, 5.0))
     assert ev.disaggregated.link == "scale-out"
     assert ev.disaggregated.link_bytes_per_s == pytest.approx(400e9 / 8)   # 400 Gb/s NIC
+
+
+def _two_layouts() -> dict[str, np.ndarray]:
+    """Search arrays of two layouts: a one-GPU prefill engine taking 4 prompts in a 0.2 s step
+    (0.05 GPU-s per request) and a two-GPU decode engine stepping 100 sequences in 50 ms
+    (100 output tokens: 100 x 0.05 x 2 / 100 = 0.1 GPU-s per request)."""
+    return {"g": np.array([1, 2]), "tp": np.array([1, 2]), "pp": np.array([1, 1]),
+            "ep": np.array([1, 1]), "batch": np.array([4, 100]),
+            "prefill_step_s": np.array([0.2, 9.0]), "decode_step_s": np.array([9.0, 0.05]),
+            "tokens_per_step": np.array(1.0), "kv_prompt_bytes": np.array([1e6, 1e6]),
+            "prefill_fits": np.array([True, False]), "fits": np.array([False, True])}
+
+
+def test_fixed_pools_serve_at_the_busier_pools_rate():
+    """DistServe (Zhong et al. 2024, Sec. 3): with P prefill and D decode GPUs the request rate
+    is min(P / 0.05, D / 0.1). 2 + 6 GPUs: min(40, 60) = 40 requests/s, 100 x 40 / 8 = 500
+    tokens/s per GPU (prefill binds); 6 + 2: min(120, 20) = 20, 250 (decode binds). Free pool
+    ratio: 100 / (0.05 + 0.1) = 666.7 tokens/s per GPU at 0.05 / 0.1 = 0.5 prefill GPUs per
+    decode GPU."""
+    from rackforge.perf.context import Context
+    from rackforge.perf.disaggregated import disaggregated
+    from rackforge.perf.layout import Execution
+    from rackforge.perf.params import load_params
+    from rackforge.perf.validate import row_machine
+    from rackforge.perf.workload import get_workload
+    machine = row_machine({"accelerator": "h100-sxm-80gb", "scaleup_domain": "8",
+                           "scaleout_gbps_per_gpu": "400"})
+    ctx = Context(get_workload("llama3-8b"), machine, Execution(dtype="fp8"), load_params())
+    srv = Serving(1000, 100)
+    assert disaggregated(ctx, srv, 8, searched=_two_layouts(), prefill_gpus=2) \
+        .tokens_per_s_per_gpu == pytest.approx(500)
+    fixed = disaggregated(ctx, srv, 8, searched=_two_layouts(), prefill_gpus=6)
+    assert fixed.tokens_per_s_per_gpu == pytest.approx(250)
+    assert fixed.prefill_gpus_per_decode_gpu == pytest.approx(3)
+    free = disaggregated(ctx, srv, 8, searched=_two_layouts())
+    assert free.tokens_per_s_per_gpu == pytest.approx(100 / 0.15)
+    assert free.prefill_gpus_per_decode_gpu == pytest.approx(0.5)
+    # a pool is whole replicas: 3 decode GPUs hold no two-GPU decode engine
+    assert disaggregated(ctx, srv, 8, searched=_two_layouts(), prefill_gpus=5) is None
+    with pytest.raises(ValueError, match="prefill_gpus 8"):
+        disaggregated(ctx, srv, 8, searched=_two_layouts(), prefill_gpus=8)

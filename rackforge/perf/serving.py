@@ -394,10 +394,11 @@ def serving_arrays(ctx: Context, srv: Serving, g: np.ndarray, tp: np.ndarray,
     in_caps = in_batch_cap & (batch / dp * (1.0 + i_len / o_len) <= max_tokens)
     chunk_ok = in_batch_cap & (group_share < 1.0) & (batch / dp + chunk <= max_tokens)
     # Disaggregated pools [9]: a decode engine steps `batch` sequences with no prompt work; a
-    # prefill engine takes `batch` whole prompts per step.
+    # prefill engine takes `batch` whole prompts per step within its token cap; one prompt
+    # longer than the cap it chunks (the chunks together do the same work).
     prefill_fits = (held + batch / dp * prompt * kv_layer + params.reserved_bytes
                     <= machine.accelerator.hbm_bytes) \
-        & (batch / dp * i_len <= max_tokens)
+        & ((batch / dp * i_len <= max_tokens) | (engine.chunked_prefill & (batch <= dp)))
     return {"step_s": tau, "decode_step_s": decode_only, "prefill_step_s": prefill_only,
             "chunk_step_s": chunk_step, "chunk_share": chunk_share, "served_step_s": served,
             "chunk_tokens": chunk, "prefill_fits": prefill_fits,

@@ -115,3 +115,24 @@ def test_fixed_pools_serve_at_the_busier_pools_rate():
     assert disaggregated(ctx, srv, 8, searched=_two_layouts(), prefill_gpus=5) is None
     with pytest.raises(ValueError, match="prefill_gpus 8"):
         disaggregated(ctx, srv, 8, searched=_two_layouts(), prefill_gpus=8)
+
+
+def test_a_prefill_engine_chunks_one_prompt_longer_than_its_token_cap():
+    """TensorRT-LLM's chunked context: a 12,000-token prompt on an engine capped at 8,192
+    tokens per step runs as chunks, so a prefill engine of one prompt per step exists at every
+    TP; without chunking no such engine can take it whole."""
+    from rackforge.perf.context import Context
+    from rackforge.perf.inference import Engine
+    from rackforge.perf.layout import Execution
+    from rackforge.perf.params import load_params
+    from rackforge.perf.serving import search_serving
+    from rackforge.perf.validate import row_machine
+    from rackforge.perf.workload import get_workload
+    machine = row_machine({"accelerator": "h100-sxm-80gb", "scaleup_domain": "8",
+                           "scaleout_gbps_per_gpu": "400"})
+    ctx = Context(get_workload("llama3-70b"), machine, Execution(dtype="fp8"), load_params())
+    for chunked, tps in ((True, {1, 2, 4, 8}), (False, set())):
+        out = search_serving(ctx, Serving(12000, 100), 8, "fp8",
+                             Engine(max_num_tokens=8192, chunked_prefill=chunked))
+        one = (out["pp"] == 1) & (out["batch"] == 1) & out["prefill_fits"]
+        assert set(out["tp"][one].tolist()) == tps

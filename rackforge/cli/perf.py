@@ -273,7 +273,8 @@ def _serving_line(e: InferenceEvaluation) -> str:
     d = e.disaggregated
     if d is not None:
         line += (f"\nDisaggregated: {d.tokens_per_s_per_gpu:,.0f} output tokens/s per GPU with "
-                 f"{d.prefill_gpus_per_decode_gpu:.2f} prefill GPUs per decode GPU, TTFT "
+                 f"{d.prefill_gpus} prefill GPUs ({d.prefill['gpus']} per engine) and "
+                 f"{d.decode_gpus} decode GPUs ({d.decode['gpus']} per engine), TTFT "
                  f"{d.ttft_s * 1e3:,.0f} ms (KV cache {d.kv_transfer_s * 1e3:.2f} ms over "
                  f"{d.link}), TPOT {d.tpot_s * 1e3:.1f} ms")
     return line

@@ -2,8 +2,9 @@
 from the prefill to the decode pool over the link the two share.
 
 Each pool is the best layout of :func:`rackforge.perf.serving.search_serving` that meets its own
-limit (TTFT for prefill, with the KV-cache transfer; TPOT for decode), and the pool ratio keeps
-both busy: prefill GPUs per decode GPU = their GPU-seconds per request.
+limit (TTFT for prefill, with the KV-cache transfer; TPOT for decode), and the GPUs are split
+into whole replicas of each so that the busier pool serves the most requests (the balanced
+ratio, prefill GPUs per decode GPU = their GPU-seconds per request, is the limit on many GPUs).
 
 References
 ----------
@@ -28,11 +29,13 @@ from rackforge.perf.serving_params import load_serving_params
 @dataclass(frozen=True)
 class Disaggregated:
     """Prefill and decode in separate pools [9]: the best layout of each that meets its limit
-    (TTFT for prefill, KV-cache transfer included; TPOT for decode), and the pool ratio that
-    keeps both busy (prefill GPUs per decode GPU = their GPU-seconds per request)."""
+    (TTFT for prefill, KV-cache transfer included; TPOT for decode), and the split of the GPUs
+    into whole replicas of each that serves the most requests."""
 
     tokens_per_s_per_gpu: float         # output tokens/s per GPU of both pools together
-    prefill_gpus_per_decode_gpu: float
+    prefill_gpus: int                   # GPUs of the prefill pool
+    decode_gpus: int                    # GPUs of the decode pool
+    balanced_ratio: float               # prefill GPUs per decode GPU that keeps both busy
     prefill: dict[str, int]             # layout and prompts per step
     decode: dict[str, int]              # layout and sequences in flight
     ttft_s: float                       # p99, with the KV-cache transfer [s]
@@ -46,13 +49,15 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
                   dtype: str | None = None, searched: dict[str, np.ndarray] | None = None,
                   prefill_gpus: int | None = None) -> Disaggregated | None:
     """Best disaggregated operating point of `srv` on `n_gpus` GPUs, or None when no prefill or
-    no decode layout meets the limits. Per request, the prefill pool spends ``t_p g / b`` GPU
-    seconds (a step of `b` prompts on `g` GPUs) and the decode pool ``O t_d g / B``; output
-    tokens/s per GPU is ``O`` over their sum [9]. With `prefill_gpus` fixed (a deployment's
-    pools, P prefill and D = n_gpus - P decode GPUs) the busier pool sets the request rate,
+    no decode layout meets the limits or no split of the GPUs holds both. Per request, the
+    prefill pool spends ``t_p g / b`` GPU seconds (a step of `b` prompts on `g` GPUs) and the
+    decode pool ``O t_d g / B`` [9]. With P prefill and D = n_gpus - P decode GPUs, each pool
+    whole replicas of its layout, the busier pool sets the request rate,
     ``min(P / (t_p g / b), D / (O t_d g / B))``, and output tokens/s per GPU is ``O`` times
-    that rate over n_gpus. The KV cache of ``I`` prompt tokens crosses the scale-up link when
-    both pools fit one scale-up domain, else each GPU's NIC."""
+    that rate over n_gpus: P is `prefill_gpus` where given (a deployment's pools), else the
+    split that serves most (the balanced ratio, ``t_p g / b`` over ``O t_d g / B``, is the
+    limit it nears on many GPUs). The KV cache of ``I`` prompt tokens crosses the scale-up link
+    when both pools fit one scale-up domain, else each GPU's NIC."""
     limits = limits or Limits()
     dtype = dtype or ctx.execution.dtype
     out = searched if searched is not None else search_serving(ctx, srv, n_gpus, dtype)
@@ -80,18 +85,23 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
     dec_s = o_len * tpot * g / batch
     p = int(np.argmin(np.where(ok_p, pre_s, np.inf)))
     d = int(np.argmin(np.where(ok_d, dec_s, np.inf)))
+    g_p, g_d = int(out["g"][p]), int(out["g"][d])
+    if prefill_gpus is None:
+        splits = np.arange(g_p, n_gpus - g_d + 1, g_p)
+        splits = splits[(n_gpus - splits) % g_d == 0]
+        if not splits.size:
+            return None
+    else:
+        splits = np.array([prefill_gpus])
+    rate = np.minimum(splits / pre_s[p], (n_gpus - splits) / dec_s[d])     # requests/s
+    best = int(np.argmax(rate))
 
     def layout(i: int) -> dict[str, int]:
         return {"gpus": int(out["g"][i]), "tp": int(out["tp"][i]), "pp": int(out["pp"][i]),
                 "ep": int(out["ep"][i]), "batch": int(out["batch"][i])}
 
-    if prefill_gpus is None:
-        tokens_per_s_per_gpu, ratio = o_len / (pre_s[p] + dec_s[d]), pre_s[p] / dec_s[d]
-    else:
-        decode_gpus = n_gpus - prefill_gpus
-        rate = min(prefill_gpus / pre_s[p], decode_gpus / dec_s[d])      # requests/s
-        tokens_per_s_per_gpu, ratio = o_len * rate / n_gpus, prefill_gpus / decode_gpus
     return Disaggregated(
-        float(tokens_per_s_per_gpu), float(ratio), layout(p), layout(d),
+        float(o_len * rate[best] / n_gpus), int(splits[best]), int(n_gpus - splits[best]),
+        float(pre_s[p] / dec_s[d]), layout(p), layout(d),
         float(ttft[p]), float(tpot[d]), float(transfer[p]),
         "scale-up" if inside else "scale-out", float(link))

@@ -87,12 +87,14 @@ def _two_layouts() -> dict[str, np.ndarray]:
             "prefill_fits": np.array([True, False]), "fits": np.array([False, True])}
 
 
-def test_fixed_pools_serve_at_the_busier_pools_rate():
+def test_pools_serve_at_the_busier_pools_rate():
     """DistServe (Zhong et al. 2024, Sec. 3): with P prefill and D decode GPUs the request rate
     is min(P / 0.05, D / 0.1). 2 + 6 GPUs: min(40, 60) = 40 requests/s, 100 x 40 / 8 = 500
-    tokens/s per GPU (prefill binds); 6 + 2: min(120, 20) = 20, 250 (decode binds). Free pool
-    ratio: 100 / (0.05 + 0.1) = 666.7 tokens/s per GPU at 0.05 / 0.1 = 0.5 prefill GPUs per
-    decode GPU."""
+    tokens/s per GPU (prefill binds); 6 + 2: min(120, 20) = 20, 250 (decode binds). Left to
+    choose, the splits into whole decode engines of two GPUs are 2 + 6, 4 + 4 and 6 + 2: 500,
+    500 and 250 tokens/s per GPU, so 2 + 6 (the first best), short of the balanced ratio's
+    100 / (0.05 + 0.1) = 666.7 at 0.05 / 0.1 = 0.5 prefill GPUs per decode GPU, which 8 GPUs
+    cannot split into."""
     from rackforge.perf.context import Context
     from rackforge.perf.disaggregated import disaggregated
     from rackforge.perf.layout import Execution
@@ -107,12 +109,18 @@ def test_fixed_pools_serve_at_the_busier_pools_rate():
         .tokens_per_s_per_gpu == pytest.approx(500)
     fixed = disaggregated(ctx, srv, 8, searched=_two_layouts(), prefill_gpus=6)
     assert fixed.tokens_per_s_per_gpu == pytest.approx(250)
-    assert fixed.prefill_gpus_per_decode_gpu == pytest.approx(3)
+    assert (fixed.prefill_gpus, fixed.decode_gpus) == (6, 2)
     free = disaggregated(ctx, srv, 8, searched=_two_layouts())
-    assert free.tokens_per_s_per_gpu == pytest.approx(100 / 0.15)
-    assert free.prefill_gpus_per_decode_gpu == pytest.approx(0.5)
-    # a pool is whole replicas: 3 decode GPUs hold no two-GPU decode engine
+    assert free.tokens_per_s_per_gpu == pytest.approx(500)
+    assert (free.prefill_gpus, free.decode_gpus) == (2, 6)
+    assert free.balanced_ratio == pytest.approx(0.5)
+    # on 12 GPUs the balanced split exists: 4 + 8, min(80, 80) requests/s, 666.7 per GPU
+    assert disaggregated(ctx, srv, 12, searched=_two_layouts()).tokens_per_s_per_gpu \
+        == pytest.approx(100 * 80 / 12)
+    # a pool is whole replicas: 3 decode GPUs hold no two-GPU decode engine, nor do 2 GPUs
+    # hold a prefill and a two-GPU decode engine
     assert disaggregated(ctx, srv, 8, searched=_two_layouts(), prefill_gpus=5) is None
+    assert disaggregated(ctx, srv, 2, searched=_two_layouts()) is None
     with pytest.raises(ValueError, match="prefill_gpus 8"):
         disaggregated(ctx, srv, 8, searched=_two_layouts(), prefill_gpus=8)
 

@@ -137,3 +137,10 @@ def from_columns(columns: dict[str, np.ndarray]) -> Layouts:
     """Build :class:`Layouts` from equal-length integer arrays keyed by field name."""
     return Layouts(**{f.name: np.asarray(columns[f.name], dtype=np.int64)
                       for f in fields(Layouts)})
+
+
+def experts_split(tp: np.ndarray, cp: np.ndarray, dp: np.ndarray, ep: np.ndarray,
+                  experts: int) -> np.ndarray:
+    """Whether expert parallelism `ep` can split the experts within the ``tp x cp x dp`` ranks
+    of a pipeline stage: ep divides that group and the number of `experts`."""
+    return ((tp * cp * dp) % ep == 0) & (experts % ep == 0)

@@ -18,7 +18,7 @@ import numpy as np
 
 from rackforge.errors import InputError
 from rackforge.perf.context import Context
-from rackforge.perf.layout import Layouts, from_columns
+from rackforge.perf.layout import Layouts, experts_split, from_columns
 from rackforge.perf.training import estimate_arrays
 
 Progress = Callable[[int, int], None]
@@ -108,10 +108,10 @@ def enumerate_layouts(ctx: Context, n_gpus: int, space: SearchSpace | None = Non
                  mb=np.array(space.microbatches))
     cols = {k: base[k][idx["i"]] for k in ("tp", "cp", "pp", "dp")}
     cols.update({k: idx[k].astype(np.int64) for k in ("ep", "vp", "mb")})
-    group = cols["tp"] * cols["cp"] * cols["dp"]
     m = ex.global_batch // np.maximum(1, cols["dp"] * cols["mb"])
     ok = (ex.global_batch % (cols["dp"] * cols["mb"]) == 0)
-    ok &= (group % cols["ep"] == 0)
+    ok &= experts_split(cols["tp"], cols["cp"], cols["dp"], cols["ep"],
+                        w.moe.experts if w.moe else 1)
     ok &= (cols["vp"] == 1) | ((cols["pp"] > 1) & (m % cols["pp"] == 0)
                                & (cols["vp"] * cols["pp"] <= w.layers))
     first = np.flatnonzero(ok)

@@ -32,6 +32,7 @@ from rackforge.perf.layout import (
     RECOMPUTE,
     RECOMPUTE_MODULES,
     Execution,
+    experts_split,
     from_columns,
 )
 from rackforge.perf.params import Machine, load_params, machine_from_system
@@ -204,9 +205,8 @@ def predict_training_row(row: dict[str, str]) -> tuple[float, dict[str, Any]]:
     ctx = Context(row_workload(row), row_machine(row), _execution(row, fw, dtype), load_params())
     lay = from_columns(_candidates(row, fw))
     experts = ctx.workload.moe.experts if ctx.workload.moe else 1
-    group = int(lay.tp[0] * lay.cp[0] * lay.dp[0])
-    if group % int(lay.ep[0]) or experts % int(lay.ep[0]):
-        # the search's rule: expert parallelism splits the experts within tp x cp x dp
+    if not experts_split(lay.tp, lay.cp, lay.dp, lay.ep, experts)[0]:      # the search's rule
+        group = int(lay.tp[0] * lay.cp[0] * lay.dp[0])
         raise InputError("ep must divide tp x cp x dp and the number of experts", None,
                          row["case"], int(lay.ep[0]), f"a divisor of {group} and of {experts}")
     m = ctx.execution.global_batch // (lay.dp * lay.mb)

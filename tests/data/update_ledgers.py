@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,15 +59,20 @@ def _table(text: str, marker: str) -> list[str]:
     return rows
 
 
+@cache
+def report(name: str):
+    """The validation report of one file of tests/data (each file is validated once)."""
+    validate = validate_training if name.startswith("training") else validate_inference
+    return validate(DATA / name)
+
+
 def rewrite_readme() -> None:
     text = README.read_text(encoding="utf-8")
     for line in _table(text, "figures"):
         label = line.strip("|").split("|")[0].strip()
-        name = label.split()[0]
-        validate = validate_training if name.startswith("training") else validate_inference
-        report = validate(DATA / name)
-        new = (f"| {label} | {len(report.rows)} | {report.mape * 100:.1f} | "
-               f"{report.max_abs_error * 100:.1f} |")
+        figures = report(label.split()[0])
+        new = (f"| {label} | {len(figures.rows)} | {figures.mape * 100:.1f} | "
+               f"{figures.max_abs_error * 100:.1f} |")
         text = text.replace(line, new, 1)
         print(new)
     for line in _table(text, "parameters"):
@@ -82,7 +88,7 @@ def training_rows() -> list[tuple[dict, float, str]]:
     for name in TRAINING_FILES:
         cells = {row["case"]: row for row in read_csv_rows(DATA / name)}
         rows += [(result.layout, result.error, cells[result.case]["accelerator"].strip())
-                 for result in validate_training(DATA / name).rows]
+                 for result in report(name).rows]
     return rows
 
 
@@ -92,7 +98,7 @@ def serving_rows() -> list[tuple[bool, bool, float, str]]:
     rows = []
     for name in INFERENCE_FILES:
         cells = {row["case"]: row for row in read_csv_rows(DATA / name)}
-        for result in validate_inference(DATA / name).rows:
+        for result in report(name).rows:
             row = cells[result.case]
             rows.append((get_workload(row["model"].strip()).moe is not None,
                          row["scenario"].strip() != "offline", result.error,

@@ -293,6 +293,12 @@ def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
             raise InputError("bad count", file, where, text,
                              f"a whole number >= {0 if key in ZERO_OK else 1}, at most "
                              f"{_COUNT_MAX.get(key, 10**9):,}")
+    pools = [_int(row, key) for key in ("prefill_gpus", "decode_gpus")]
+    if any(pools) and (None in pools or sum(pools) != _int(row, "n_gpus")):
+        raise InputError("prefill_gpus and decode_gpus do not split n_gpus", file,
+                         f"line {line_no}", " + ".join(str(gpus or "(blank)") for gpus in pools)
+                         + f" of {_int(row, 'n_gpus') or '(blank)'}",
+                         "both blank (colocated) or two pools that add up to n_gpus")
     lengths = [_cell(row, key) for key in ("input_tokens", "output_tokens")]
     if any(lengths) and not all(lengths):
         raise InputError("input_tokens and output_tokens go together", file,
@@ -410,16 +416,9 @@ def _row_replica(row: dict[str, str]) -> tuple[int, int, int] | None:
 
 def _row_pools(row: dict[str, str]) -> int | None:
     """The prefill GPUs of a disaggregated run, where its ``prefill_gpus`` and ``decode_gpus``
-    columns give its pools (together all ``n_gpus``); None: prefill and decode share every GPU
-    (blank, the engines' default)."""
-    prefill, decode = _int(row, "prefill_gpus"), _int(row, "decode_gpus")
-    if prefill is None and decode is None:
-        return None
-    if prefill is None or decode is None or prefill + decode != _int(row, "n_gpus"):
-        raise InputError("prefill_gpus and decode_gpus do not split n_gpus", None, row["case"],
-                         f"{prefill} + {decode} of {row['n_gpus']}",
-                         "both blank (colocated) or two pools that add up to n_gpus")
-    return prefill
+    columns give its pools (together all ``n_gpus``, as check_cells has made sure); None:
+    prefill and decode share every GPU (blank, the engines' default)."""
+    return _int(row, "prefill_gpus")
 
 
 def _row_engine(row: dict[str, str]) -> Engine:

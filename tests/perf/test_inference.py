@@ -8,7 +8,14 @@ import pytest
 
 from rackforge.errors import InputError
 from rackforge.perf.api import evaluate_inference
-from rackforge.perf.inference import Serving
+from rackforge.perf.context import Context
+from rackforge.perf.disaggregated import disaggregated
+from rackforge.perf.inference import Engine, Serving
+from rackforge.perf.layout import Execution
+from rackforge.perf.params import load_params
+from rackforge.perf.serving import search_serving
+from rackforge.perf.validate import row_machine
+from rackforge.perf.workload import get_workload
 
 
 def test_latency_target_lowers_throughput():
@@ -76,6 +83,13 @@ def test_disaggregated_across_nodes_uses_the_nic():
     assert ev.disaggregated.link_bytes_per_s == pytest.approx(400e9 / 8)   # 400 Gb/s NIC
 
 
+def _h100_fp8(model: str) -> Context:
+    """`model` in FP8 on an HGX H100 (8 GPUs to a domain, 400 Gb/s NICs)."""
+    machine = row_machine({"accelerator": "h100-sxm-80gb", "scaleup_domain": "8",
+                           "scaleout_gbps_per_gpu": "400"})
+    return Context(get_workload(model), machine, Execution(dtype="fp8"), load_params())
+
+
 def _two_layouts() -> dict[str, np.ndarray]:
     """Search arrays of two layouts: a one-GPU prefill engine taking 4 prompts in a 0.2 s step
     (0.05 GPU-s per request) and a two-GPU decode engine stepping 100 sequences in 50 ms
@@ -95,15 +109,7 @@ def test_pools_serve_at_the_busier_pools_rate():
     500 and 250 tokens/s per GPU, so 2 + 6 (the first best), short of the balanced ratio's
     100 / (0.05 + 0.1) = 666.7 at 0.05 / 0.1 = 0.5 prefill GPUs per decode GPU, which 8 GPUs
     cannot split into."""
-    from rackforge.perf.context import Context
-    from rackforge.perf.disaggregated import disaggregated
-    from rackforge.perf.layout import Execution
-    from rackforge.perf.params import load_params
-    from rackforge.perf.validate import row_machine
-    from rackforge.perf.workload import get_workload
-    machine = row_machine({"accelerator": "h100-sxm-80gb", "scaleup_domain": "8",
-                           "scaleout_gbps_per_gpu": "400"})
-    ctx = Context(get_workload("llama3-8b"), machine, Execution(dtype="fp8"), load_params())
+    ctx = _h100_fp8("llama3-8b")
     srv = Serving(1000, 100)
     assert disaggregated(ctx, srv, 8, searched=_two_layouts(), prefill_gpus=2) \
         .tokens_per_s_per_gpu == pytest.approx(500)
@@ -129,16 +135,7 @@ def test_a_prefill_engine_chunks_one_prompt_longer_than_its_token_cap():
     """TensorRT-LLM's chunked context: a 12,000-token prompt on an engine capped at 8,192
     tokens per step runs as chunks, so a prefill engine of one prompt per step exists at every
     TP; without chunking no such engine can take it whole."""
-    from rackforge.perf.context import Context
-    from rackforge.perf.inference import Engine
-    from rackforge.perf.layout import Execution
-    from rackforge.perf.params import load_params
-    from rackforge.perf.serving import search_serving
-    from rackforge.perf.validate import row_machine
-    from rackforge.perf.workload import get_workload
-    machine = row_machine({"accelerator": "h100-sxm-80gb", "scaleup_domain": "8",
-                           "scaleout_gbps_per_gpu": "400"})
-    ctx = Context(get_workload("llama3-70b"), machine, Execution(dtype="fp8"), load_params())
+    ctx = _h100_fp8("llama3-70b")
     for chunked, tps in ((True, {1, 2, 4, 8}), (False, set())):
         out = search_serving(ctx, Serving(12000, 100), 8, "fp8",
                              Engine(max_num_tokens=8192, chunked_prefill=chunked))

@@ -126,7 +126,7 @@ def test_disaggregated_runs_are_modelled_on_their_pools(inference):
                            "inference_mlperf_v6.csv": 11}[name]
 
 
-def test_pools_that_do_not_split_the_gpus_skip_their_row(tmp_path):
+def test_pools_that_do_not_split_the_gpus_are_bad_input(tmp_path):
     with open(DATA / "inference_mlperf_v6.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     row = next(r for r in rows if r["case"] == "v6.0-nvidia-gb300x72-llama3.1-405b-interactive")

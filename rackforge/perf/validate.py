@@ -293,11 +293,12 @@ def check_cells(row: dict[str, str], file: str, line_no: int) -> None:
             raise InputError("bad count", file, where, text,
                              f"a whole number >= {0 if key in ZERO_OK else 1}, at most "
                              f"{_COUNT_MAX.get(key, 10**9):,}")
-    pools = [_int(row, key) for key in ("prefill_gpus", "decode_gpus")]
-    if any(pools) and (None in pools or sum(pools) != _int(row, "n_gpus")):
+    pools, n_gpus = [_int(row, key) for key in ("prefill_gpus", "decode_gpus")], _int(row, "n_gpus")
+    # (a blank n_gpus skips the row: there is nothing to split)
+    if any(pools) and (None in pools or n_gpus is not None and sum(pools) != n_gpus):
         raise InputError("prefill_gpus and decode_gpus do not split n_gpus", file,
                          f"line {line_no}", " + ".join(str(gpus or "(blank)") for gpus in pools)
-                         + f" of {_int(row, 'n_gpus') or '(blank)'}",
+                         + f" of {n_gpus}",
                          "both blank (colocated) or two pools that add up to n_gpus")
     lengths = [_cell(row, key) for key in ("input_tokens", "output_tokens")]
     if any(lengths) and not all(lengths):

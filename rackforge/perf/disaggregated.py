@@ -6,6 +6,13 @@ limit (TTFT for prefill, with the KV-cache transfer; TPOT for decode), and the G
 into whole replicas of each so that the busier pool serves the most requests (the balanced
 ratio, prefill GPUs per decode GPU = their GPU-seconds per request, is the limit on many GPUs).
 
+A prefill engine is a queue [9, Sec. 4.1]: prompts arrive at random (Poisson) and wait while it
+works on earlier ones, so it can be loaded only as far as its p99 TTFT allows. Each engine is
+the M/G/1 queue of :func:`rackforge.perf.latency.ttft_quantile` (gamma prompt lengths with the
+benchmark's coefficient of variation), serving a prompt in ``t_p / b`` (a step of `b` prompts),
+and a prompt's own time is the whole step ``t_p``; the highest load that meets the TTFT limit
+sets the pool's GPU time per request.
+
 References
 ----------
 [9] Zhong et al., DistServe: Disaggregating Prefill and Decoding for Goodput-optimized Large
@@ -22,8 +29,11 @@ import numpy as np
 from rackforge.perf.benchmarks import Limits
 from rackforge.perf.context import Context
 from rackforge.perf.inference import Serving
-from rackforge.perf.serving import search_serving
+from rackforge.perf.latency import ttft_quantile
+from rackforge.perf.serving import input_cv, search_serving
 from rackforge.perf.serving_params import load_serving_params
+
+_LOAD_BISECTIONS = 20   # the prefill engine's highest load, to 1e-6
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,8 @@ class Disaggregated:
     balanced_ratio: float               # prefill GPUs per decode GPU that keeps both busy
     prefill: dict[str, int]             # layout and prompts per step
     decode: dict[str, int]              # layout and sequences in flight
-    ttft_s: float                       # p99, with the KV-cache transfer [s]
+    ttft_s: float                       # p99 at the pools' rate (no TTFT limit: from admission),
+    #                                     KV-cache transfer included [s]
     tpot_s: float                       # decode step, no prompt work in it [s]
     kv_transfer_s: float                # one request's KV cache, prefill -> decode [s]
     link: str                           # the link it crosses: scale-up or scale-out
@@ -51,9 +62,10 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
     """Best disaggregated operating point of `srv` on `n_gpus` GPUs, or None when no prefill or
     no decode layout meets the limits or no split of the GPUs holds both. Per request, the
     prefill pool spends ``t_p g / b`` GPU seconds (a step of `b` prompts on `g` GPUs) and the
-    decode pool ``O t_d g / B`` [9]. With P prefill and D = n_gpus - P decode GPUs, each pool
+    decode pool ``O t_d g / B`` [9], the prefill pool's over the highest load ``rho`` its p99
+    TTFT allows (`_prefill_load`). With P prefill and D = n_gpus - P decode GPUs, each pool
     whole replicas of its layout, the busier pool sets the request rate,
-    ``min(P / (t_p g / b), D / (O t_d g / B))``, and output tokens/s per GPU is ``O`` times
+    ``min(P rho / (t_p g / b), D / (O t_d g / B))``, and output tokens/s per GPU is ``O`` times
     that rate over n_gpus: P is `prefill_gpus` where given (a deployment's pools), else the
     split that serves most (the balanced ratio, ``t_p g / b`` over ``O t_d g / B``, is the
     limit it nears on many GPUs). The KV cache of ``I`` prompt tokens crosses the scale-up link
@@ -61,17 +73,16 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
     limits = limits or Limits()
     dtype = dtype or ctx.execution.dtype
     out = searched if searched is not None else search_serving(ctx, srv, n_gpus, dtype)
-    sp, machine = load_serving_params(), ctx.machine
+    machine, prompt_cv = ctx.machine, input_cv(srv, load_serving_params())
     o_len = float(srv.output_tokens)
     g, batch = out["g"].astype(float), out["batch"].astype(float)
     inside = n_gpus <= machine.scaleup_domain
     link = (machine.accelerator.scaleup_bandwidth_bytes_per_s
             * machine.device.scaleup_efficiency) if inside else machine.scaleout_bytes_per_s
     transfer = out["kv_prompt_bytes"] / (link * g)
-    ttft = (1.5 * out["prefill_step_s"]) * sp.ttft_p99_over_mean.value + transfer
     accepted = out["tokens_per_step"]     # speculative decoding (rackforge.perf.serving [24])
     tpot = out["decode_step_s"] / accepted
-    ok_p = out["prefill_fits"] & (ttft <= (limits.ttft_s or np.inf))
+    ok_p = out["prefill_fits"] & (out["prefill_step_s"] + transfer <= (limits.ttft_s or np.inf))
     ok_d = out["fits"] & (tpot <= (limits.tpot_s or np.inf))
     if prefill_gpus is not None:
         if not 0 < prefill_gpus < n_gpus:
@@ -79,9 +90,15 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
         # each pool is made of whole replicas of its layout
         ok_p &= prefill_gpus % out["g"] == 0
         ok_d &= (n_gpus - prefill_gpus) % out["g"] == 0
+    per_prompt = out["prefill_step_s"] / batch               # an engine's time per prompt
+    load = np.ones_like(per_prompt)
+    if limits.ttft_s is not None:
+        load[ok_p] = _prefill_load(per_prompt[ok_p], out["prefill_step_s"][ok_p] + transfer[ok_p],
+                                   prompt_cv, limits.ttft_s)
+        ok_p &= load > 0.0
     if not (ok_p.any() and ok_d.any()):
         return None
-    pre_s = out["prefill_step_s"] * g / batch               # GPU-seconds per request
+    pre_s = per_prompt * g / np.where(load > 0.0, load, 1.0)  # GPU-seconds per request
     dec_s = o_len * tpot * g / batch
     p = int(np.argmin(np.where(ok_p, pre_s, np.inf)))
     d = int(np.argmin(np.where(ok_d, dec_s, np.inf)))
@@ -95,6 +112,12 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
         splits = np.array([prefill_gpus])
     rate = np.minimum(splits / pre_s[p], (n_gpus - splits) / dec_s[d])     # requests/s
     best = int(np.argmax(rate))
+    # p99 TTFT at the rate the pools serve, each prefill engine taking its share of the
+    # arrivals; with no TTFT limit the prefill pool may run full, and TTFT counts from
+    # admission, as offline (rackforge.perf.serving.serve)
+    arrivals = rate[best] * g_p / splits[best] if limits.ttft_s is not None else 0.0
+    ttft = float(_ttft(arrivals, per_prompt[p], out["prefill_step_s"][p] + transfer[p],
+                       prompt_cv))
 
     def layout(i: int) -> dict[str, int]:
         return {"gpus": int(out["g"][i]), "tp": int(out["tp"][i]), "pp": int(out["pp"][i]),
@@ -103,5 +126,26 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
     return Disaggregated(
         float(o_len * rate[best] / n_gpus), int(splits[best]), int(n_gpus - splits[best]),
         float(pre_s[p] / dec_s[d]), layout(p), layout(d),
-        float(ttft[p]), float(tpot[d]), float(transfer[p]),
+        ttft, float(tpot[d]), float(transfer[p]),
         "scale-up" if inside else "scale-out", float(link))
+
+
+def _ttft(arrivals_per_s: np.ndarray, per_prompt_s: np.ndarray, own_s: np.ndarray,
+          prompt_cv: float) -> np.ndarray:
+    """p99 TTFT [s] of a prefill engine under Poisson `arrivals_per_s`: the M/G/1 wait plus
+    service of prompts served in `per_prompt_s` (gamma, `prompt_cv`), with the prompt's own
+    time the whole step and the KV-cache transfer, `own_s`, in place of its mean service."""
+    return ttft_quantile(arrivals_per_s, per_prompt_s, prompt_cv) + own_s - per_prompt_s
+
+
+def _prefill_load(per_prompt_s: np.ndarray, own_s: np.ndarray, prompt_cv: float,
+                  ttft_limit_s: float) -> np.ndarray:
+    """The highest load ``rho`` (arrivals x `per_prompt_s`, below 1) at which a prefill engine's
+    p99 TTFT (`_ttft`) meets `ttft_limit_s`; 0 where none does. The p99 rises with the load,
+    so bisection."""
+    lo, hi = np.zeros_like(per_prompt_s), np.ones_like(per_prompt_s)
+    for _ in range(_LOAD_BISECTIONS):
+        mid = (lo + hi) / 2.0
+        meets = _ttft(mid / per_prompt_s, per_prompt_s, own_s, prompt_cv) <= ttft_limit_s
+        lo, hi = np.where(meets, mid, lo), np.where(meets, hi, mid)
+    return lo

@@ -60,7 +60,6 @@ class ServingParams(Frozen):
     weight_bytes: dict[str, Figure]
     kv_bytes_per_element: Figure
     gemm_efficiency_fp4: dict[str, Figure]
-    ttft_p99_over_mean: Figure
     prompt_length_cv: Figure
     output_length_cv: Figure
     max_batch_size: Figure

@@ -8,6 +8,7 @@ import pytest
 
 from rackforge.errors import InputError
 from rackforge.perf.api import evaluate_inference
+from rackforge.perf.benchmarks import Limits
 from rackforge.perf.context import Context
 from rackforge.perf.disaggregated import disaggregated
 from rackforge.perf.inference import Engine, Serving
@@ -129,6 +130,30 @@ def test_pools_serve_at_the_busier_pools_rate():
     assert disaggregated(ctx, srv, 2, searched=_two_layouts()) is None
     with pytest.raises(ValueError, match="prefill_gpus 8"):
         disaggregated(ctx, srv, 8, searched=_two_layouts(), prefill_gpus=8)
+
+
+def test_a_prefill_pool_is_loaded_only_as_far_as_its_p99_ttft_allows():
+    """A prefill engine of one prompt per 0.1 s step under Poisson arrivals, prompt lengths
+    exponential (cv 1): an M/M/1 queue, whose time in system is exponential with rate
+    mu - lambda (Kleinrock, Queueing Systems Vol. 1, Sec. 3.2), so its p99 is
+    ln(100) / (10 - lambda). A 1 s p99 TTFT allows lambda = 10 - ln(100) = 5.395 prompts/s
+    per engine. On 2 prefill + 6 decode GPUs: min(2 x 5.395, 6 / 0.1) = 10.79 requests/s,
+    100 x 10.79 / 8 = 134.9 output tokens/s per GPU, the prefill pool at its TTFT limit.
+    Without a TTFT limit the pool runs full (500, as in the test above)."""
+    ctx = _h100_fp8("llama3-8b")
+    layouts = _two_layouts() | {"batch": np.array([1, 100]),
+                                "prefill_step_s": np.array([0.1, 9.0]),
+                                "kv_prompt_bytes": np.array([1.0, 1.0])}
+    srv = Serving(1000, 100, input_cv=1.0)
+    limited = disaggregated(ctx, srv, 8, Limits(ttft_s=1.0), searched=layouts, prefill_gpus=2)
+    rate = 2 * (10 - np.log(100))
+    assert limited.tokens_per_s_per_gpu == pytest.approx(100 * rate / 8, rel=0.02)
+    assert limited.ttft_s == pytest.approx(1.0, rel=0.02)
+    free = disaggregated(ctx, srv, 8, Limits(), searched=layouts, prefill_gpus=2)
+    assert free.tokens_per_s_per_gpu == pytest.approx(100 * 20 / 8)
+    # a limit below the p99 of one prompt's own prefill (ln(100) x 0.1 s) no load meets
+    assert disaggregated(ctx, srv, 8, Limits(ttft_s=0.4), searched=layouts,
+                         prefill_gpus=2) is None
 
 
 def test_a_prefill_engine_chunks_one_prompt_longer_than_its_token_cap():

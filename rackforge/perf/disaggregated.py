@@ -67,8 +67,8 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
     whole replicas of its layout, the busier pool sets the request rate,
     ``min(P rho / (t_p g / b), D / (O t_d g / B))``, and output tokens/s per GPU is ``O`` times
     that rate over n_gpus: P is `prefill_gpus` where given (a deployment's pools), else the
-    split that serves most (the balanced ratio, ``t_p g / b`` over ``O t_d g / B``, is the
-    limit it nears on many GPUs). The KV cache of ``I`` prompt tokens crosses the scale-up link
+    split that serves most (the balanced ratio, ``t_p g / (b rho)`` over ``O t_d g / B``, is
+    the limit it nears on many GPUs). The KV cache of ``I`` prompt tokens crosses the scale-up link
     when both pools fit one scale-up domain, else each GPU's NIC."""
     limits = limits or Limits()
     dtype = dtype or ctx.execution.dtype

@@ -23,6 +23,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -33,7 +34,9 @@ from rackforge.perf.latency import ttft_quantile
 from rackforge.perf.serving import input_cv, search_serving
 from rackforge.perf.serving_params import load_serving_params
 
-_LOAD_BISECTIONS = 20   # the prefill engine's highest load, to 1e-6
+# Loads at which the p99 over the mean service is tabulated: 0 to 0.9999, denser towards 1.
+_LOADS = 1.0 - np.geomspace(1.0, 1e-4, 400)
+_LOADS.setflags(write=False)
 
 
 @dataclass(frozen=True)
@@ -141,11 +144,19 @@ def _ttft(arrivals_per_s: np.ndarray, per_prompt_s: np.ndarray, own_s: np.ndarra
 def _prefill_load(per_prompt_s: np.ndarray, own_s: np.ndarray, prompt_cv: float,
                   ttft_limit_s: float) -> np.ndarray:
     """The highest load ``rho`` (arrivals x `per_prompt_s`, below 1) at which a prefill engine's
-    p99 TTFT (`_ttft`) meets `ttft_limit_s`; 0 where none does. The p99 rises with the load,
-    so bisection."""
-    lo, hi = np.zeros_like(per_prompt_s), np.ones_like(per_prompt_s)
-    for _ in range(_LOAD_BISECTIONS):
-        mid = (lo + hi) / 2.0
-        meets = _ttft(mid / per_prompt_s, per_prompt_s, own_s, prompt_cv) <= ttft_limit_s
-        lo, hi = np.where(meets, mid, lo), np.where(meets, hi, mid)
-    return lo
+    p99 TTFT (`_ttft`) meets `ttft_limit_s`; 0 where none does. The M/G/1 queue's p99 of wait
+    plus service is the mean service ``S`` times a function ``F(rho)`` of the load alone (for
+    a given service distribution, every time in it scales with ``S``), rising with the load,
+    so the limit ``S F(rho) + own - S <= L`` is read off a table of ``F``."""
+    loads, p99 = _p99_over_service(prompt_cv)
+    allowed = (ttft_limit_s - own_s + per_prompt_s) / per_prompt_s
+    return np.where(allowed < p99[0], 0.0, np.interp(allowed, p99, loads))
+
+
+@lru_cache(maxsize=16)
+def _p99_over_service(prompt_cv: float) -> tuple[np.ndarray, np.ndarray]:
+    """`_LOADS` and the p99 of wait plus service over the mean service at each, for gamma
+    service with coefficient of variation `prompt_cv` (:func:`ttft_quantile` at ``S = 1``)."""
+    p99 = np.maximum.accumulate(ttft_quantile(_LOADS, np.ones_like(_LOADS), prompt_cv))
+    p99.setflags(write=False)       # cached and shared; non-decreasing for the lookup
+    return _LOADS, p99

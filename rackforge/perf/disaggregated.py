@@ -83,9 +83,10 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
     link = (machine.accelerator.scaleup_bandwidth_bytes_per_s
             * machine.device.scaleup_efficiency) if inside else machine.scaleout_bytes_per_s
     transfer = out["kv_prompt_bytes"] / (link * g)
+    own = out["prefill_step_s"] + transfer          # a prompt's own time to its first token
     accepted = out["tokens_per_step"]     # speculative decoding (rackforge.perf.serving [24])
     tpot = out["decode_step_s"] / accepted
-    ok_p = out["prefill_fits"] & (out["prefill_step_s"] + transfer <= (limits.ttft_s or np.inf))
+    ok_p = out["prefill_fits"].copy()
     ok_d = out["fits"] & (tpot <= (limits.tpot_s or np.inf))
     if prefill_gpus is not None:
         if not 0 < prefill_gpus < n_gpus:
@@ -96,8 +97,8 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
     per_prompt = out["prefill_step_s"] / batch               # an engine's time per prompt
     load = np.ones_like(per_prompt)
     if limits.ttft_s is not None:
-        load[ok_p] = _prefill_load(per_prompt[ok_p], out["prefill_step_s"][ok_p] + transfer[ok_p],
-                                   prompt_cv, limits.ttft_s)
+        # 0 where no load meets the limit, a prompt's own time alone included
+        load[ok_p] = _prefill_load(per_prompt[ok_p], own[ok_p], prompt_cv, limits.ttft_s)
         ok_p &= load > 0.0
     if not (ok_p.any() and ok_d.any()):
         return None
@@ -119,8 +120,7 @@ def disaggregated(ctx: Context, srv: Serving, n_gpus: int, limits: Limits | None
     # arrivals; with no TTFT limit the prefill pool may run full, and TTFT counts from
     # admission, as offline (rackforge.perf.serving.serve)
     arrivals = rate[best] * g_p / splits[best] if limits.ttft_s is not None else 0.0
-    ttft = float(_ttft(arrivals, per_prompt[p], out["prefill_step_s"][p] + transfer[p],
-                       prompt_cv))
+    ttft = float(_ttft(arrivals, per_prompt[p], own[p], prompt_cv))
 
     def layout(i: int) -> dict[str, int]:
         return {"gpus": int(out["g"][i]), "tp": int(out["tp"][i]), "pp": int(out["pp"][i]),
